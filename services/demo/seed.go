@@ -1,0 +1,90 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"portcullis.dev/services/internal/apiclient"
+)
+
+// Tenant is the slug of the demo tenant.
+const Tenant = "demo"
+
+// Seed creates or updates the demo tenant through the portal API: an
+// upstream at upstreamURL, a route for every path, and the hello plugin
+// bound to it. Running it again brings the same state back.
+func Seed(ctx context.Context, client *apiclient.Client, upstreamURL string) error {
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"tenant", func() error {
+			return upsert(ctx, client, "/api/v1/tenants", "/api/v1/tenants/"+Tenant,
+				map[string]any{"slug": Tenant, "name": "Demo"})
+		}},
+		{"upstream", func() error {
+			return upsert(ctx, client, "/api/v1/tenants/"+Tenant+"/upstreams", "/api/v1/tenants/"+Tenant+"/upstreams/echo",
+				map[string]any{"name": "echo", "targets": []map[string]any{{"url": upstreamURL, "weight": 1}}})
+		}},
+		{"route", func() error {
+			return upsert(ctx, client, "/api/v1/tenants/"+Tenant+"/routes", "/api/v1/tenants/"+Tenant+"/routes/all",
+				map[string]any{"name": "all", "paths": []string{"/"}, "upstream": "echo"})
+		}},
+		{"plugin", func() error { return publishPlugin(ctx, client) }},
+		{"binding", func() error { return bindPlugin(ctx, client) }},
+	}
+
+	for _, step := range steps {
+		if err := step.run(); err != nil {
+			return fmt.Errorf("set up demo %s: %w", step.name, err)
+		}
+	}
+	return nil
+}
+
+// upsert creates a resource, or replaces it when it already exists.
+func upsert(ctx context.Context, client *apiclient.Client, collection, item string, body map[string]any) error {
+	err := client.Do(ctx, http.MethodPost, collection, body, nil)
+	if apiclient.StatusOf(err) != http.StatusConflict {
+		return err
+	}
+	return client.Do(ctx, http.MethodPut, item, body, nil)
+}
+
+func publishPlugin(ctx context.Context, client *apiclient.Client) error {
+	body := map[string]any{
+		"name":          PluginName,
+		"version":       PluginVersion,
+		"source":        PluginSource,
+		"config_schema": json.RawMessage(PluginSchema),
+	}
+	err := client.Do(ctx, http.MethodPost, "/api/v1/plugins", body, nil)
+	if apiclient.StatusOf(err) == http.StatusConflict {
+		return nil
+	}
+	return err
+}
+
+func bindPlugin(ctx context.Context, client *apiclient.Client) error {
+	path := "/api/v1/tenants/" + Tenant + "/bindings"
+	config := map[string]any{"greeting": "hello from Portcullis"}
+
+	var bindings []struct {
+		ID     string `json:"id"`
+		Plugin string `json:"plugin"`
+	}
+	if err := client.Do(ctx, http.MethodGet, path, nil, &bindings); err != nil {
+		return err
+	}
+	for _, binding := range bindings {
+		if binding.Plugin == PluginName {
+			update := map[string]any{"version": PluginVersion, "config": config}
+			return client.Do(ctx, http.MethodPatch, path+"/"+binding.ID, update, nil)
+		}
+	}
+
+	create := map[string]any{"plugin": PluginName, "version": PluginVersion, "route": "all", "config": config}
+	return client.Do(ctx, http.MethodPost, path, create, nil)
+}

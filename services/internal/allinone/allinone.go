@@ -1,0 +1,195 @@
+// Package allinone runs the portal and the edge in one process, wired so
+// that every change written through the portal reaches the edge in-process.
+package allinone
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"portcullis.dev/edge"
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/portal"
+	"portcullis.dev/services/internal/datadir"
+)
+
+// Config selects the roles, addresses and data folder of the process. Empty
+// edge addresses disable that listener.
+type Config struct {
+	// Role is "all" (portal and edge) or "portal".
+	Role       string
+	PortalAddr string
+	HTTPAddr   string
+	HTTPSAddr  string
+	AdminAddr  string
+	DataDir    string
+	BaseDomain string
+	// AdminToken is the operator token; empty reads or generates
+	// DataDir/admin-token.
+	AdminToken string
+	// Demo seeds the demo tenant and serves its upstream at DemoAddr.
+	Demo     bool
+	DemoAddr string
+	Logger   *slog.Logger
+}
+
+// Server is a running all-in-one process.
+type Server struct {
+	cfg        Config
+	adminToken string
+	portal     *portal.Portal
+	portalLn   net.Listener
+	edge       *edge.Edge
+	demo       *http.Server
+	demoURL    string
+	failed     chan error
+}
+
+// Start opens the data folder, starts every role of cfg and returns once all
+// listeners accept connections.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Role != "all" && cfg.Role != "portal" {
+		return nil, fmt.Errorf("role %q is not supported: use all or portal (a separate edge role needs the multi-region config sync)", cfg.Role)
+	}
+
+	dir, err := datadir.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, failed: make(chan error, 4)}
+	if err := s.startPortal(dir); err != nil {
+		return nil, err
+	}
+	if cfg.Role == "all" {
+		if err := s.startEdge(dir); err != nil {
+			s.shutdownQuietly()
+			return nil, err
+		}
+	}
+	if cfg.Demo {
+		if err := s.startDemo(ctx); err != nil {
+			s.shutdownQuietly()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) startPortal(dir *datadir.Dir) error {
+	token, generated, err := dir.AdminToken(s.cfg.AdminToken)
+	if err != nil {
+		return err
+	}
+	s.adminToken = token
+	if generated {
+		s.cfg.Logger.Info("generated operator token", "path", dir.File(datadir.AdminTokenFile))
+	}
+
+	s.portal, err = portal.New(portal.Config{
+		DataSource: dir.DatabaseFile(),
+		AdminToken: token,
+		Compiler:   compilePlugin,
+		Logger:     s.cfg.Logger.With("role", "portal"),
+	})
+	if err != nil {
+		return fmt.Errorf("start portal: %w", err)
+	}
+
+	s.portalLn, err = net.Listen("tcp", s.cfg.PortalAddr)
+	if err != nil {
+		return fmt.Errorf("listen for the portal on %q: %w (pick another with --portal-addr)", s.cfg.PortalAddr, err)
+	}
+	go func() {
+		if err := s.portal.Serve(s.portalLn); err != nil {
+			s.failed <- fmt.Errorf("portal: %w", err)
+		}
+	}()
+	s.cfg.Logger.Info("portal listening", "url", s.PortalURL())
+	return nil
+}
+
+func compilePlugin(name, version, source string) error {
+	_, err := pluginhost.Compile(name, version, source)
+	return err
+}
+
+func (s *Server) startEdge(dir *datadir.Dir) error {
+	cert, err := dir.DevCertificate(s.cfg.BaseDomain)
+	if err != nil {
+		return err
+	}
+
+	s.edge, err = edge.New(edge.Config{
+		Source:     s.portal.Store(),
+		BaseDomain: s.cfg.BaseDomain,
+		HTTPAddr:   s.cfg.HTTPAddr,
+		HTTPSAddr:  s.cfg.HTTPSAddr,
+		AdminAddr:  s.cfg.AdminAddr,
+		TLSConfig:  &tls.Config{Certificates: []tls.Certificate{cert}},
+		Logger:     s.cfg.Logger.With("role", "edge"),
+	})
+	if err != nil {
+		return fmt.Errorf("configure edge: %w", err)
+	}
+	s.portal.OnChange(s.edge.Invalidate)
+
+	if err := s.edge.Start(); err != nil {
+		return fmt.Errorf("start edge: %w", err)
+	}
+	return nil
+}
+
+// PortalURL returns the base URL of the portal.
+func (s *Server) PortalURL() string {
+	return "http://" + s.portalLn.Addr().String()
+}
+
+// AdminToken returns the operator token the portal accepts.
+func (s *Server) AdminToken() string {
+	return s.adminToken
+}
+
+// Edge returns the edge, or nil when the role has none.
+func (s *Server) Edge() *edge.Edge {
+	return s.edge
+}
+
+// Wait blocks until ctx ends or a listener fails.
+func (s *Server) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-s.failed:
+		return err
+	}
+}
+
+// Shutdown stops the edge first, so that it drains in-flight requests while
+// the portal still answers, then the portal and the demo upstream.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.edge != nil {
+		errs = append(errs, s.edge.Shutdown(ctx))
+	}
+	if s.demo != nil {
+		errs = append(errs, s.demo.Shutdown(ctx))
+	}
+	if s.portal != nil {
+		errs = append(errs, s.portal.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) shutdownQuietly() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Shutdown(ctx)
+}

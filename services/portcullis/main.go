@@ -1,0 +1,38 @@
+// Command portcullis runs the Portcullis API gateway: the portal, the edge,
+// or both in one process.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `Usage: portcullis <command> [flags]
+
+Commands:
+  serve     run the portal and the edge (see "portcullis serve -h")
+  version   print the version
+
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+
+	switch os.Args[1] {
+	case "serve":
+		os.Exit(runServe(os.Args[2:]))
+	case "version", "--version", "-v":
+		fmt.Println("portcullis", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}

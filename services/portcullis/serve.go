@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"portcullis.dev/services/internal/allinone"
+)
+
+// shutdownGrace is how long in-flight requests get to finish after SIGINT
+// or SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+func runServe(args []string) int {
+	cfg, logLevel, err := parseServeFlags(args, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "portcullis serve:", err)
+		return 2
+	}
+	cfg.Logger = newLogger(logLevel)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	server, err := allinone.Start(ctx, cfg)
+	if err != nil {
+		cfg.Logger.Error("start failed", "error", err)
+		return 1
+	}
+	if cfg.Demo {
+		fmt.Print(server.DemoInstructions())
+	}
+
+	err = server.Wait(ctx)
+	stop()
+	if err != nil {
+		cfg.Logger.Error("server failed", "error", err)
+	}
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if shutdownErr := server.Shutdown(shutdownCtx); shutdownErr != nil {
+		cfg.Logger.Error("shutdown incomplete", "error", shutdownErr)
+		return 1
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func parseServeFlags(args []string, output io.Writer) (allinone.Config, string, error) {
+	var cfg allinone.Config
+	var logLevel string
+
+	flags := flag.NewFlagSet("portcullis serve", flag.ContinueOnError)
+	flags.SetOutput(output)
+	flags.StringVar(&cfg.Role, "role", env("ROLE", "all"), "roles to run: all, or portal (env PORTCULLIS_ROLE)")
+	flags.StringVar(&cfg.PortalAddr, "portal-addr", env("PORTAL_ADDR", "127.0.0.1:9080"), "portal REST API and web UI address (env PORTCULLIS_PORTAL_ADDR)")
+	flags.StringVar(&cfg.HTTPAddr, "http-addr", env("HTTP_ADDR", ":8080"), "edge plain HTTP/1.1 and h2c address; empty disables (env PORTCULLIS_HTTP_ADDR)")
+	flags.StringVar(&cfg.HTTPSAddr, "https-addr", env("HTTPS_ADDR", ":8443"), "edge TLS address on TCP (HTTP/1.1, HTTP/2) and UDP (HTTP/3); empty disables (env PORTCULLIS_HTTPS_ADDR)")
+	flags.StringVar(&cfg.AdminAddr, "admin-addr", env("ADMIN_ADDR", "127.0.0.1:9180"), "edge health, readiness and metrics address (env PORTCULLIS_ADMIN_ADDR)")
+	flags.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "folder for the SQLite database, operator token and development certificate (env PORTCULLIS_DATA_DIR)")
+	flags.StringVar(&cfg.BaseDomain, "base-domain", env("BASE_DOMAIN", "localhost"), "tenant acme is served at Host acme.<base domain> (env PORTCULLIS_BASE_DOMAIN)")
+	flags.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "create the demo tenant, its upstream and a plugin, and print URLs to try (env PORTCULLIS_DEMO)")
+	flags.StringVar(&cfg.DemoAddr, "demo-addr", env("DEMO_ADDR", "127.0.0.1:9081"), "address of the demo upstream that --demo starts (env PORTCULLIS_DEMO_ADDR)")
+	flags.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env PORTCULLIS_LOG_LEVEL)")
+
+	if err := flags.Parse(args); err != nil {
+		return cfg, "", err
+	}
+	if flags.NArg() > 0 {
+		return cfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
+	}
+	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
+	return cfg, logLevel, nil
+}
+
+func env(name, fallback string) string {
+	if value, ok := os.LookupEnv("PORTCULLIS_" + name); ok {
+		return value
+	}
+	return fallback
+}
+
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv("PORTCULLIS_" + name)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+func newLogger(level string) *slog.Logger {
+	var parsed slog.Level
+	if err := parsed.UnmarshalText([]byte(level)); err != nil {
+		fmt.Fprintf(os.Stderr, "portcullis serve: log level %q is not one of debug, info, warn, error; using info\n", level)
+		parsed = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parsed}))
+}

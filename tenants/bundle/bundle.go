@@ -1,0 +1,84 @@
+// Package bundle defines the immutable snapshot of one tenant's config at one
+// revision. The portal builds bundles; edges serve only what a bundle holds.
+package bundle
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"portcullis.dev/tenants/config"
+)
+
+// ErrTenantNotFound is returned by a Source when no tenant has the slug.
+var ErrTenantNotFound = errors.New("tenant not found")
+
+// Bundle is one tenant's whole config at one revision. Revisions of a tenant
+// only grow, and a bundle never changes once built.
+type Bundle struct {
+	Tenant    string            `json:"tenant"`
+	Revision  int64             `json:"revision"`
+	Upstreams []config.Upstream `json:"upstreams"`
+	Routes    []config.Route    `json:"routes"`
+	Bindings  []config.Binding  `json:"bindings"`
+	// Plugins holds the source of every plugin version that a binding uses,
+	// keyed by Key(name, version).
+	Plugins map[string]PluginCode `json:"plugins"`
+	// Hash is the hex SHA-256 of the bundle's JSON encoding with Hash empty.
+	Hash string `json:"hash"`
+}
+
+// PluginCode is the published source of one plugin version.
+type PluginCode struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Source  string `json:"source"`
+	// SHA256 is the hex SHA-256 of Source.
+	SHA256 string `json:"sha256"`
+}
+
+// Key returns the map key of a plugin version in Bundle.Plugins.
+func Key(name, version string) string {
+	return name + "@" + version
+}
+
+// Seal computes and stores the bundle's content hash.
+func (b *Bundle) Seal() error {
+	hash, err := b.contentHash()
+	if err != nil {
+		return err
+	}
+	b.Hash = hash
+	return nil
+}
+
+// Verify checks that the stored hash matches the content.
+func (b *Bundle) Verify() error {
+	hash, err := b.contentHash()
+	if err != nil {
+		return err
+	}
+	if hash != b.Hash {
+		return fmt.Errorf("bundle %s@%d: content hash %q does not match stored hash %q", b.Tenant, b.Revision, hash, b.Hash)
+	}
+	return nil
+}
+
+func (b *Bundle) contentHash() (string, error) {
+	unsealed := *b
+	unsealed.Hash = ""
+	encoded, err := json.Marshal(&unsealed)
+	if err != nil {
+		return "", fmt.Errorf("encode bundle %s@%d: %w", b.Tenant, b.Revision, err)
+	}
+	sum := sha256.Sum256(encoded)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// SourceHash returns the hex SHA-256 of a plugin source.
+func SourceHash(source string) string {
+	sum := sha256.Sum256([]byte(source))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateRejectsBadFields(t *testing.T) {
+	tests := []struct {
+		desc      string
+		validate  func() error
+		wantField string
+	}{
+		{"tenant slug upper case", (&Tenant{Slug: "Acme", Name: "Acme"}).Validate, "slug"},
+		{"tenant slug trailing hyphen", (&Tenant{Slug: "acme-", Name: "Acme"}).Validate, "slug"},
+		{"tenant name blank", (&Tenant{Slug: "acme", Name: "  "}).Validate, "name"},
+		{"upstream without targets", (&Upstream{Name: "backend"}).Validate, "targets"},
+		{"upstream target without scheme", (&Upstream{Name: "backend", Targets: []Target{{URL: "127.0.0.1:9000"}}}).Validate, "targets[0].url"},
+		{"upstream target negative weight", (&Upstream{Name: "backend", Targets: []Target{{URL: "http://127.0.0.1:9000", Weight: -1}}}).Validate, "targets[0].weight"},
+		{"route path without slash", (&Route{Name: "all", Paths: []string{"api"}, Upstream: "backend"}).Validate, "paths[0]"},
+		{"route lower-case method", (&Route{Name: "all", Paths: []string{"/"}, Methods: []string{"get"}, Upstream: "backend"}).Validate, "methods[0]"},
+		{"route without upstream", (&Route{Name: "all", Paths: []string{"/"}}).Validate, "upstream"},
+		{"binding bad version", (&Binding{Plugin: "hello", Version: "1.0"}).Validate, "version"},
+		{"binding config array", (&Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(`[1]`)}).Validate, "config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			err := tt.validate()
+
+			var fieldErr *FieldError
+			if !errors.As(err, &fieldErr) {
+				t.Fatalf("got error %v, want a *FieldError", err)
+			}
+			if fieldErr.Field != tt.wantField {
+				t.Errorf("got field %q, want %q", fieldErr.Field, tt.wantField)
+			}
+		})
+	}
+}
+
+func TestValidateAcceptsGoodResources(t *testing.T) {
+	tests := []struct {
+		desc     string
+		validate func() error
+	}{
+		{"tenant", (&Tenant{Slug: "acme-2", Name: "Acme"}).Validate},
+		{"upstream", (&Upstream{Name: "backend", Targets: []Target{{URL: "https://10.0.0.1:8443/base", Weight: 3}}}).Validate},
+		{"route", (&Route{Name: "all", Paths: []string{"/", "/api/"}, Methods: []string{"GET", "POST"}, Upstream: "backend"}).Validate},
+		{"tenant-wide binding", (&Binding{Plugin: "hello", Version: "1.0.0-rc.1", Config: json.RawMessage(`{"a":1}`)}).Validate},
+		{"binding with null config", (&Binding{Plugin: "hello", Version: "2.0.0", Route: "all", Config: json.RawMessage(`null`)}).Validate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			if err := tt.validate(); err != nil {
+				t.Errorf("got error %v, want none", err)
+			}
+		})
+	}
+}
+
+func TestFieldErrorNamesValueAndFix(t *testing.T) {
+	err := (&Tenant{Slug: "Bad Slug", Name: "x"}).Validate()
+
+	if err == nil || !strings.Contains(err.Error(), `"Bad Slug"`) {
+		t.Fatalf("got %v, want the message to quote the bad value", err)
+	}
+	if !strings.Contains(err.Error(), "lowercase") {
+		t.Errorf("got %v, want the message to say how to fix it", err)
+	}
+}

@@ -1,0 +1,3 @@
+module portcullis.dev/tenants
+
+go 1.26.0
