@@ -1,0 +1,221 @@
+package pluginhost
+
+import (
+	"net/http"
+
+	"github.com/risor-io/risor/arg"
+	"github.com/risor-io/risor/object"
+)
+
+// methodKind indexes methodSpecs and hostObjects.methods.
+type methodKind int
+
+const (
+	methodRequestHeader methodKind = iota
+	methodRequestSetHeader
+	methodRequestDelHeader
+	methodRequestSetPath
+	methodResponseHeader
+	methodResponseSetHeader
+	methodResponseDelHeader
+	methodExit
+	methodCount
+)
+
+// methodSpec is a host method: the name scripts see in errors, and its code.
+type methodSpec struct {
+	name string
+	run  func(host *hostObjects, args []object.Object) object.Object
+}
+
+var methodSpecs = [methodCount]methodSpec{
+	methodRequestHeader: {"ctx.req.header", func(host *hostObjects, args []object.Object) object.Object {
+		return getHeader("ctx.req.header", host.exchange.Request.Header, args)
+	}},
+	methodRequestSetHeader: {"ctx.req.set_header", func(host *hostObjects, args []object.Object) object.Object {
+		return setHeader("ctx.req.set_header", &host.exchange.Request.Header, args)
+	}},
+	methodRequestDelHeader: {"ctx.req.del_header", func(host *hostObjects, args []object.Object) object.Object {
+		return delHeader("ctx.req.del_header", host.exchange.Request.Header, args)
+	}},
+	methodRequestSetPath: {"ctx.req.set_path", setPath},
+	methodResponseHeader: {"ctx.resp.header", func(host *hostObjects, args []object.Object) object.Object {
+		return getHeader("ctx.resp.header", host.exchange.Response.Header, args)
+	}},
+	methodResponseSetHeader: {"ctx.resp.set_header", func(host *hostObjects, args []object.Object) object.Object {
+		return setHeader("ctx.resp.set_header", &host.exchange.Response.Header, args)
+	}},
+	methodResponseDelHeader: {"ctx.resp.del_header", func(host *hostObjects, args []object.Object) object.Object {
+		return delHeader("ctx.resp.del_header", host.exchange.Response.Header, args)
+	}},
+	methodExit: {"ctx.exit", exitRequest},
+}
+
+// getHeader implements header(name): the first value, or "" when absent.
+func getHeader(method string, header http.Header, args []object.Object) object.Object {
+	if err := arg.Require(method, 1, args); err != nil {
+		return err
+	}
+	name, err := object.AsString(args[0])
+	if err != nil {
+		return err
+	}
+	return object.NewString(header.Get(name))
+}
+
+// setHeader implements set_header(name, value), which replaces all values
+// of the header and creates the header map when it is nil.
+func setHeader(method string, header *http.Header, args []object.Object) object.Object {
+	if err := arg.Require(method, 2, args); err != nil {
+		return err
+	}
+	name, err := object.AsString(args[0])
+	if err != nil {
+		return err
+	}
+	value, err := object.AsString(args[1])
+	if err != nil {
+		return err
+	}
+
+	if !validHeaderName(name) {
+		return object.Errorf("value error: %s: invalid header name %q", method, name)
+	}
+	if !validHeaderValue(value) {
+		return object.Errorf("value error: %s: invalid value for header %q: control characters are not allowed", method, name)
+	}
+
+	if *header == nil {
+		*header = make(http.Header)
+	}
+	header.Set(name, value)
+	return object.Nil
+}
+
+// delHeader implements del_header(name). Deleting an absent header is fine.
+func delHeader(method string, header http.Header, args []object.Object) object.Object {
+	if err := arg.Require(method, 1, args); err != nil {
+		return err
+	}
+	name, err := object.AsString(args[0])
+	if err != nil {
+		return err
+	}
+	header.Del(name)
+	return object.Nil
+}
+
+// setPath implements ctx.req.set_path(path), allowed in rewrite hooks only.
+func setPath(host *hostObjects, args []object.Object) object.Object {
+	if err := arg.Require("ctx.req.set_path", 1, args); err != nil {
+		return err
+	}
+	path, err := object.AsString(args[0])
+	if err != nil {
+		return err
+	}
+
+	if host.phase != PhaseRewrite {
+		return object.Errorf("eval error: ctx.req.set_path is available in the rewrite phase only, not in %q", host.phase)
+	}
+	if !validPath(path) {
+		return object.Errorf("value error: ctx.req.set_path: invalid path %q: it must start with / and contain no spaces, control characters, ? or #", path)
+	}
+
+	host.exchange.Request.Path = path
+	return object.Nil
+}
+
+// exitSignal is the error that ctx.exit raises to stop the hook. IsFatal
+// makes Risor's try() pass it on instead of catching it.
+//
+// NOTE: list methods such as each and map turn a callback's error into a
+// plain, non-fatal error string, so try() around such a call catches the
+// stop and the hook goes on. ex.Exit stays set.
+type exitSignal struct{}
+
+func (exitSignal) Error() string {
+	return "ctx.exit stopped the hook"
+}
+
+func (exitSignal) IsFatal() bool {
+	return true
+}
+
+// exitRequest implements ctx.exit(status, body): it records the response to send
+// and raises exitSignal, which Instance.Run turns into a nil error.
+func exitRequest(host *hostObjects, args []object.Object) object.Object {
+	if err := arg.RequireRange("ctx.exit", 1, 2, args); err != nil {
+		return err
+	}
+	status, err := object.AsInt(args[0])
+	if err != nil {
+		return err
+	}
+	body := ""
+	if len(args) == 2 {
+		if body, err = object.AsString(args[1]); err != nil {
+			return err
+		}
+	}
+
+	if status < 200 || status > 599 {
+		return object.Errorf("value error: ctx.exit: invalid status %d, expected 200 to 599", status)
+	}
+
+	host.exchange.Exit = &Exit{Status: int(status), Body: body}
+	host.exited = true
+	return object.NewError(exitSignal{})
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenByte(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// validHeaderValue rejects control characters other than horizontal tab,
+// which would let a plugin split the header and inject others.
+func validHeaderValue(value string) bool {
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validPath accepts an absolute path without whitespace, control
+// characters, query or fragment.
+func validPath(path string) bool {
+	if path == "" || path[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if c <= ' ' || c == 0x7f || c == '?' || c == '#' {
+			return false
+		}
+	}
+	return true
+}

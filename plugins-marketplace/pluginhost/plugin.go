@@ -1,0 +1,48 @@
+package pluginhost
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/risor-io/risor/compiler"
+)
+
+// Plugin is one compiled plugin version. It is immutable and safe for
+// concurrent use.
+type Plugin struct {
+	name    string
+	version string
+	code    *compiler.Code
+
+	// hasHook is indexed like phaseOrder.
+	hasHook [phaseCount]bool
+}
+
+// Name returns the plugin's name.
+func (p *Plugin) Name() string {
+	return p.name
+}
+
+// Version returns the plugin's version.
+func (p *Plugin) Version() string {
+	return p.version
+}
+
+// Has reports whether the plugin defines a hook for ph.
+func (p *Plugin) Has(ph Phase) bool {
+	idx, err := phaseIndex(ph)
+	return err == nil && p.hasHook[idx]
+}
+
+// Bind prepares a binding of this plugin with config, a JSON object that
+// hooks receive as conf. Empty config and JSON null mean {}.
+func (p *Plugin) Bind(config json.RawMessage) (*Instance, error) {
+	conf, err := decodeConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("bind plugin %q version %q: %w", p.name, p.version, err)
+	}
+
+	instance := &Instance{plugin: p, config: conf}
+	instance.pool.plugin = p
+	return instance, nil
+}

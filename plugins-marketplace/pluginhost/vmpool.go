@@ -1,0 +1,142 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/risor-io/risor/object"
+	"github.com/risor-io/risor/vm"
+)
+
+// mainRunTimeout bounds the plugin's top-level code, which only needs to
+// define functions and constants. It stops a top-level endless loop, both at
+// Compile and when a pool creates a VM.
+const mainRunTimeout = time.Second
+
+// preparedVM is a Risor VM that already ran the plugin's top-level code. A
+// Risor VM runs one call at a time, so a preparedVM has one user at a time.
+type preparedVM struct {
+	machine *vm.VirtualMachine
+	halt    *haltSignal
+
+	// hooks contains this VM's function for each phase, indexed like
+	// phaseOrder, or nil. Functions are looked up per VM because a function
+	// may close over the globals of the VM that created it.
+	hooks [phaseCount]*object.Function
+}
+
+// newPreparedVM creates a VM for p and runs p's top-level code on it.
+func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
+	ctx, cancel := context.WithTimeout(ctx, mainRunTimeout)
+	defer cancel()
+
+	pvm := &preparedVM{machine: newSandboxVM(p.code), halt: newHaltSignal()}
+
+	// The watcher goroutine keeps the VM alive until its haltSignal fires, so fire
+	// it once the preparedVM is garbage, for example after sync.Pool dropped
+	// it.
+	runtime.AddCleanup(pvm, (*haltSignal).fire, pvm.halt)
+
+	runCtx := newRunContext(ctx, pvm.halt)
+	err := pvm.machine.Run(runCtx)
+	if !runCtx.disarm() && err == nil {
+		// The deadline passed right after the code finished, and the VM
+		// is halted now or soon.
+		err = runCtx.haltCause()
+	}
+	if err != nil {
+		pvm.retire()
+		return nil, fmt.Errorf("run top-level code: %w", err)
+	}
+
+	hooks, err := lookupHooks(pvm.machine)
+	if err != nil {
+		pvm.retire()
+		return nil, err
+	}
+	pvm.hooks = hooks
+	return pvm, nil
+}
+
+// call runs the hook at phase index idx. reusable is false when the VM must
+// not run again: it was halted, or Risor recovered a panic inside it.
+func (pvm *preparedVM) call(ctx context.Context, idx int, args []object.Object) (reusable bool, err error) {
+	callCtx := newCallContext(ctx, pvm.halt)
+	_, err = pvm.machine.Call(callCtx, pvm.hooks[idx], args)
+
+	reusable = callCtx.disarm()
+	if err != nil && strings.HasPrefix(err.Error(), "panic: ") {
+		// vm.Call turns a recovered panic into an error with this prefix.
+		// The VM's stacks may be inconsistent after it.
+		reusable = false
+	}
+	return reusable, err
+}
+
+// retire stops the VM's watcher goroutine. The VM must not run again.
+func (pvm *preparedVM) retire() {
+	pvm.halt.fire()
+}
+
+// lookupHooks returns the phase functions that the top-level code defined.
+func lookupHooks(machine *vm.VirtualMachine) ([phaseCount]*object.Function, error) {
+	var hooks [phaseCount]*object.Function
+	for i, ph := range phaseOrder {
+		value, err := machine.Get(string(ph))
+		if errors.Is(err, vm.ErrGlobalNotFound) {
+			continue
+		}
+		if err != nil {
+			return hooks, fmt.Errorf("look up %q: %w", ph, err)
+		}
+
+		fn, err := hookFunction(ph, value)
+		if err != nil {
+			return hooks, err
+		}
+		hooks[i] = fn
+	}
+	return hooks, nil
+}
+
+// hookFunction checks that value is a function that accepts (ctx, conf).
+func hookFunction(ph Phase, value object.Object) (*object.Function, error) {
+	fn, ok := value.(*object.Function)
+	if !ok {
+		return nil, fmt.Errorf("%q must be a function taking (ctx, conf), but it is a %s", ph, value.Type())
+	}
+
+	params := len(fn.Parameters())
+	if params < 2 || fn.RequiredArgsCount() > 2 {
+		return nil, fmt.Errorf("function %q must accept 2 arguments (ctx, conf), but it has %d parameters", ph, params)
+	}
+	return fn, nil
+}
+
+// vmPool keeps prepared VMs of one Instance for reuse across requests.
+type vmPool struct {
+	plugin *Plugin
+	idle   sync.Pool
+}
+
+// get returns an idle VM, or creates one within ctx's deadline.
+func (pool *vmPool) get(ctx context.Context) (*preparedVM, error) {
+	if pvm, ok := pool.idle.Get().(*preparedVM); ok {
+		return pvm, nil
+	}
+	return newPreparedVM(ctx, pool.plugin)
+}
+
+// put returns pvm to the pool when reusable, and retires it otherwise.
+func (pool *vmPool) put(pvm *preparedVM, reusable bool) {
+	if !reusable {
+		pvm.retire()
+		return
+	}
+	pool.idle.Put(pvm)
+}
