@@ -1,0 +1,122 @@
+// Package api serves the portal's REST API under /api/v1 with Fiber: tenants
+// and their upstreams, routes and plugin bindings, and the plugin catalog.
+// Every error response is an RFC 9457 problem.
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"portcullis.dev/portal/store"
+)
+
+// MinTokenLength is the minimum length of the operator token in bytes.
+const MinTokenLength = 16
+
+// Timeouts of the HTTP server: reading one request, writing one response,
+// and keeping an idle keep-alive connection open.
+const (
+	readTimeout  = 15 * time.Second
+	writeTimeout = 15 * time.Second
+	idleTimeout  = 60 * time.Second
+)
+
+// Options configures the API.
+type Options struct {
+	Store *store.Store
+	// AdminToken is the operator's bearer token for /api/v1.
+	AdminToken string
+	// Logger receives one line per request. Nil discards them.
+	Logger *slog.Logger
+}
+
+// handlers holds what the endpoints share.
+type handlers struct {
+	store *store.Store
+}
+
+// NewApp returns a Fiber app with the request middleware, GET /healthz and
+// the /api/v1 routes. The caller may add more routes, such as the web page,
+// before serving it.
+func NewApp(opts Options) (*fiber.App, error) {
+	if opts.Store == nil {
+		return nil, errors.New("create api: store is missing")
+	}
+	if len(opts.AdminToken) < MinTokenLength {
+		return nil, fmt.Errorf("create api: admin token is %d bytes, below the minimum of %d: use a long random token", len(opts.AdminToken), MinTokenLength)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	app := fiber.New(fiber.Config{
+		AppName:               "portcullis-portal",
+		BodyLimit:             MaxBodyBytes,
+		CaseSensitive:         true,
+		StrictRouting:         true,
+		Immutable:             true,
+		DisableStartupMessage: true,
+		ReadTimeout:           readTimeout,
+		WriteTimeout:          writeTimeout,
+		IdleTimeout:           idleTimeout,
+		ErrorHandler:          errorHandler(logger),
+	})
+
+	app.Use(assignRequestID, logRequests(logger), recover.New())
+
+	h := &handlers{store: opts.Store}
+	app.Get("/healthz", handle(h.health))
+
+	v1 := app.Group("/api/v1", requireToken(opts.AdminToken))
+	h.registerTenants(v1)
+	h.registerPlugins(v1)
+	return app, nil
+}
+
+func (h *handlers) health(c *fiber.Ctx) (int, any, error) {
+	if err := h.store.Ping(requestContext(c)); err != nil {
+		return failed(newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the database did not respond to a query: check the portal log"))
+	}
+	return ok(map[string]string{"status": "ok"})
+}
+
+func (h *handlers) registerTenants(v1 fiber.Router) {
+	v1.Get("/tenants", handle(h.listTenants))
+	v1.Post("/tenants", handle(h.createTenant))
+	v1.Get("/tenants/:slug", handle(h.getTenant))
+	v1.Put("/tenants/:slug", handle(h.updateTenant))
+	v1.Delete("/tenants/:slug", handle(h.deleteTenant))
+
+	v1.Get("/tenants/:slug/upstreams", handle(h.listUpstreams))
+	v1.Post("/tenants/:slug/upstreams", handle(h.createUpstream))
+	v1.Get("/tenants/:slug/upstreams/:name", handle(h.getUpstream))
+	v1.Put("/tenants/:slug/upstreams/:name", handle(h.updateUpstream))
+	v1.Delete("/tenants/:slug/upstreams/:name", handle(h.deleteUpstream))
+
+	v1.Get("/tenants/:slug/routes", handle(h.listRoutes))
+	v1.Post("/tenants/:slug/routes", handle(h.createRoute))
+	v1.Get("/tenants/:slug/routes/:name", handle(h.getRoute))
+	v1.Put("/tenants/:slug/routes/:name", handle(h.updateRoute))
+	v1.Delete("/tenants/:slug/routes/:name", handle(h.deleteRoute))
+
+	v1.Get("/tenants/:slug/bindings", handle(h.listBindings))
+	v1.Post("/tenants/:slug/bindings", handle(h.createBinding))
+	v1.Get("/tenants/:slug/bindings/:id", handle(h.getBinding))
+	v1.Patch("/tenants/:slug/bindings/:id", handle(h.updateBinding))
+	v1.Delete("/tenants/:slug/bindings/:id", handle(h.deleteBinding))
+}
+
+func (h *handlers) registerPlugins(v1 fiber.Router) {
+	v1.Get("/plugins", handle(h.listPlugins))
+	v1.Post("/plugins", handle(h.publishPlugin))
+	v1.Get("/plugins/:name", handle(h.getPlugin))
+	v1.Get("/plugins/:name/versions/:version", handle(h.getPluginVersion))
+	v1.Delete("/plugins/:name/versions/:version", handle(h.deletePluginVersion))
+}

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/json"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
+)
+
+// createBindingRequest is the body of POST .../bindings. The id is
+// generated, so the body has none.
+type createBindingRequest struct {
+	Plugin  string `json:"plugin"`
+	Version string `json:"version"`
+	// Route is optional. Empty means every route of the tenant.
+	Route  string          `json:"route"`
+	Config json.RawMessage `json:"config"`
+}
+
+// patchBindingRequest is the body of PATCH .../bindings/{id}. An absent
+// field stays as it is. Plugin is accepted only to reject it with a clear
+// message.
+type patchBindingRequest struct {
+	Plugin  *string         `json:"plugin"`
+	Version *string         `json:"version"`
+	Route   *string         `json:"route"`
+	Config  json.RawMessage `json:"config"`
+}
+
+func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
+	bindings, err := h.store.ListBindings(requestContext(c), c.Params("slug"))
+	if err != nil {
+		return failed(err)
+	}
+	return ok(bindings)
+}
+
+func (h *handlers) createBinding(c *fiber.Ctx) (int, any, error) {
+	var input createBindingRequest
+	if err := decodeJSON(c, &input); err != nil {
+		return failed(err)
+	}
+
+	slug := c.Params("slug")
+	binding, err := h.store.CreateBinding(requestContext(c), slug, config.Binding{
+		Plugin:  input.Plugin,
+		Version: input.Version,
+		Route:   input.Route,
+		Config:  input.Config,
+	})
+	if err != nil {
+		return failed(err)
+	}
+	return created(c, tenantPath(slug)+"/bindings/"+url.PathEscape(binding.ID), binding)
+}
+
+func (h *handlers) getBinding(c *fiber.Ctx) (int, any, error) {
+	binding, err := h.store.GetBinding(requestContext(c), c.Params("slug"), c.Params("id"))
+	if err != nil {
+		return failed(err)
+	}
+	return ok(binding)
+}
+
+func (h *handlers) updateBinding(c *fiber.Ctx) (int, any, error) {
+	var input patchBindingRequest
+	if err := decodeJSON(c, &input); err != nil {
+		return failed(err)
+	}
+	if input.Plugin != nil {
+		return failed(&config.FieldError{Field: "plugin", Message: "a binding's plugin cannot change: create a new binding for the other plugin"})
+	}
+
+	patch := store.BindingPatch{Version: input.Version, Route: input.Route, Config: input.Config}
+	binding, err := h.store.UpdateBinding(requestContext(c), c.Params("slug"), c.Params("id"), patch)
+	if err != nil {
+		return failed(err)
+	}
+	return ok(binding)
+}
+
+func (h *handlers) deleteBinding(c *fiber.Ctx) (int, any, error) {
+	if err := h.store.DeleteBinding(requestContext(c), c.Params("slug"), c.Params("id")); err != nil {
+		return failed(err)
+	}
+	return noContent()
+}

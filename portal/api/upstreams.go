@@ -1,0 +1,59 @@
+package api
+
+import (
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/tenants/config"
+)
+
+func (h *handlers) listUpstreams(c *fiber.Ctx) (int, any, error) {
+	upstreams, err := h.store.ListUpstreams(requestContext(c), c.Params("slug"))
+	if err != nil {
+		return failed(err)
+	}
+	return ok(upstreams)
+}
+
+func (h *handlers) createUpstream(c *fiber.Ctx) (int, any, error) {
+	var input config.Upstream
+	if err := decodeJSON(c, &input); err != nil {
+		return failed(err)
+	}
+
+	slug := c.Params("slug")
+	upstream, err := h.store.CreateUpstream(requestContext(c), slug, input)
+	if err != nil {
+		return failed(err)
+	}
+	return created(c, tenantPath(slug)+"/upstreams/"+url.PathEscape(upstream.Name), upstream)
+}
+
+func (h *handlers) getUpstream(c *fiber.Ctx) (int, any, error) {
+	upstream, err := h.store.GetUpstream(requestContext(c), c.Params("slug"), c.Params("name"))
+	if err != nil {
+		return failed(err)
+	}
+	return ok(upstream)
+}
+
+func (h *handlers) updateUpstream(c *fiber.Ctx) (int, any, error) {
+	var input config.Upstream
+	if err := decodeJSON(c, &input); err != nil {
+		return failed(err)
+	}
+
+	upstream, err := h.store.UpdateUpstream(requestContext(c), c.Params("slug"), c.Params("name"), input)
+	if err != nil {
+		return failed(err)
+	}
+	return ok(upstream)
+}
+
+func (h *handlers) deleteUpstream(c *fiber.Ctx) (int, any, error) {
+	if err := h.store.DeleteUpstream(requestContext(c), c.Params("slug"), c.Params("name")); err != nil {
+		return failed(err)
+	}
+	return noContent()
+}

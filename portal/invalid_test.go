@@ -1,0 +1,183 @@
+package portal_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// state captures everything a rejected request must leave unchanged.
+func (tp *testPortal) state() string {
+	tp.t.Helper()
+
+	var parts []string
+	for _, path := range []string{
+		"/api/v1/tenants",
+		"/api/v1/tenants/acme/upstreams",
+		"/api/v1/tenants/acme/routes",
+		"/api/v1/tenants/acme/bindings",
+		"/api/v1/plugins",
+		"/api/v1/plugins/hello",
+	} {
+		parts = append(parts, string(tp.do("GET", path, nil, http.StatusOK).body))
+	}
+	return strings.Join(parts, "\n")
+}
+
+func TestInvalidInputIsRejectedAndChangesNothing(t *testing.T) {
+	tp := startPortal(t)
+	tp.seed("acme")
+	id := tp.createBinding("acme", map[string]any{"plugin": "hello", "version": "1.0.0", "route": "all", "config": map[string]any{"greeting": "hi"}})
+	binding := "/api/v1/tenants/acme/bindings/" + id
+	oversize := `{"slug":"big","name":"` + strings.Repeat("x", 2<<20) + `"}`
+
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		body        string
+		contentType string
+		wantStatus  int
+		wantField   string
+	}{
+		// Body format, checked the same way by every endpoint with a body.
+		{"invalid JSON", "POST", "/api/v1/tenants", `{"slug":`, "", 400, ""},
+		{"syntax error", "POST", "/api/v1/tenants", `{"slug" "acme"}`, "", 400, ""},
+		{"empty body", "POST", "/api/v1/tenants", ` `, "", 400, ""},
+		{"two objects", "POST", "/api/v1/tenants", `{"slug":"b","name":"B"}{}`, "", 400, ""},
+		{"array body", "POST", "/api/v1/tenants", `[]`, "", 422, "body"},
+		{"unknown field", "POST", "/api/v1/tenants", `{"slug":"b","name":"B","owner":"x"}`, "", 422, "owner"},
+		{"wrong type", "POST", "/api/v1/tenants", `{"slug":"b","name":5}`, "", 422, "name"},
+		{"text content type", "POST", "/api/v1/tenants", `{"slug":"b","name":"B"}`, "text/plain", 415, "Content-Type"},
+		{"form content type", "PUT", "/api/v1/tenants/acme", `name=x`, "application/x-www-form-urlencoded", 415, "Content-Type"},
+		{"oversize body", "POST", "/api/v1/tenants", oversize, "", 413, ""},
+
+		// Tenants.
+		{"tenant bad slug", "POST", "/api/v1/tenants", `{"slug":"Not_A_Slug","name":"X"}`, "", 422, "slug"},
+		{"tenant missing name", "POST", "/api/v1/tenants", `{"slug":"beta"}`, "", 422, "name"},
+		{"tenant duplicate", "POST", "/api/v1/tenants", `{"slug":"acme","name":"Again"}`, "", 409, ""},
+		{"tenant slug change", "PUT", "/api/v1/tenants/acme", `{"slug":"other","name":"X"}`, "", 422, "slug"},
+		{"tenant blank name", "PUT", "/api/v1/tenants/acme", `{"name":"  "}`, "", 422, "name"},
+		{"tenant update unknown", "PUT", "/api/v1/tenants/nobody", `{"name":"X"}`, "", 404, ""},
+		{"tenant get unknown", "GET", "/api/v1/tenants/nobody", ``, "", 404, ""},
+		{"tenant delete unknown", "DELETE", "/api/v1/tenants/nobody", ``, "", 404, ""},
+
+		// Upstreams.
+		{"upstream no targets", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"u2","targets":[]}`, "", 422, "targets"},
+		{"upstream bad url", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"u2","targets":[{"url":"ftp://x"}]}`, "", 422, "targets[0].url"},
+		{"upstream bad weight", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"u2","targets":[{"url":"http://127.0.0.1:1","weight":5000}]}`, "", 422, "targets[0].weight"},
+		{"upstream weight type", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"u2","targets":[{"url":"http://127.0.0.1:1","weight":"1"}]}`, "", 422, "targets.weight"},
+		{"upstream unknown nested field", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"u2","targets":[{"url":"http://127.0.0.1:1","wieght":1}]}`, "", 422, "wieght"},
+		{"upstream bad name", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"no spaces","targets":[{"url":"http://127.0.0.1:1"}]}`, "", 422, "name"},
+		{"upstream duplicate", "POST", "/api/v1/tenants/acme/upstreams", `{"name":"backend","targets":[{"url":"http://127.0.0.1:1"}]}`, "", 409, ""},
+		{"upstream in unknown tenant", "POST", "/api/v1/tenants/nobody/upstreams", `{"name":"u2","targets":[{"url":"http://127.0.0.1:1"}]}`, "", 404, ""},
+		{"upstream rename", "PUT", "/api/v1/tenants/acme/upstreams/backend", `{"name":"renamed","targets":[{"url":"http://127.0.0.1:1"}]}`, "", 422, "name"},
+		{"upstream update bad url", "PUT", "/api/v1/tenants/acme/upstreams/backend", `{"targets":[{"url":"http://u:p@127.0.0.1:1"}]}`, "", 422, "targets[0].url"},
+		{"upstream update unknown", "PUT", "/api/v1/tenants/acme/upstreams/nope", `{"targets":[{"url":"http://127.0.0.1:1"}]}`, "", 404, ""},
+		{"upstream delete in use", "DELETE", "/api/v1/tenants/acme/upstreams/backend", ``, "", 409, ""},
+		{"upstream get unknown", "GET", "/api/v1/tenants/acme/upstreams/nope", ``, "", 404, ""},
+
+		// Routes.
+		{"route missing upstream", "POST", "/api/v1/tenants/acme/routes", `{"name":"r2","paths":["/"],"upstream":"nope"}`, "", 422, "upstream"},
+		{"route no paths", "POST", "/api/v1/tenants/acme/routes", `{"name":"r2","paths":[],"upstream":"backend"}`, "", 422, "paths"},
+		{"route relative path", "POST", "/api/v1/tenants/acme/routes", `{"name":"r2","paths":["api"],"upstream":"backend"}`, "", 422, "paths[0]"},
+		{"route bad method", "POST", "/api/v1/tenants/acme/routes", `{"name":"r2","paths":["/"],"methods":["get"],"upstream":"backend"}`, "", 422, "methods[0]"},
+		{"route paths type", "POST", "/api/v1/tenants/acme/routes", `{"name":"r2","paths":"/","upstream":"backend"}`, "", 422, "paths"},
+		{"route duplicate", "POST", "/api/v1/tenants/acme/routes", `{"name":"all","paths":["/"],"upstream":"backend"}`, "", 409, ""},
+		{"route update missing upstream", "PUT", "/api/v1/tenants/acme/routes/all", `{"paths":["/"],"upstream":"nope"}`, "", 422, "upstream"},
+		{"route rename", "PUT", "/api/v1/tenants/acme/routes/all", `{"name":"x","paths":["/"],"upstream":"backend"}`, "", 422, "name"},
+		{"route delete in use", "DELETE", "/api/v1/tenants/acme/routes/all", ``, "", 409, ""},
+		{"route get unknown", "GET", "/api/v1/tenants/acme/routes/nope", ``, "", 404, ""},
+
+		// Plugins.
+		{"plugin compile error", "POST", "/api/v1/plugins", `{"name":"bad","version":"1.0.0","source":"let x = 1\nsyntax error"}`, "", 422, "source"},
+		{"plugin empty source", "POST", "/api/v1/plugins", `{"name":"bad","version":"1.0.0","source":""}`, "", 422, "source"},
+		{"plugin bad version", "POST", "/api/v1/plugins", `{"name":"bad","version":"v1","source":"x"}`, "", 422, "version"},
+		{"plugin bad name", "POST", "/api/v1/plugins", `{"name":"","version":"1.0.0","source":"x"}`, "", 422, "name"},
+		{"plugin invalid schema", "POST", "/api/v1/plugins", `{"name":"bad","version":"1.0.0","source":"x","config_schema":{"type":"objekt"}}`, "", 422, "config_schema.type"},
+		{"plugin schema type", "POST", "/api/v1/plugins", `{"name":"bad","version":"1.0.0","source":"x","config_schema":7}`, "", 422, "config_schema"},
+		{"plugin duplicate version", "POST", "/api/v1/plugins", `{"name":"hello","version":"1.0.0","source":"other"}`, "", 409, ""},
+		{"plugin version in use", "DELETE", "/api/v1/plugins/hello/versions/1.0.0", ``, "", 409, ""},
+		{"plugin version unknown", "DELETE", "/api/v1/plugins/hello/versions/9.9.9", ``, "", 404, ""},
+		{"plugin get unknown", "GET", "/api/v1/plugins/nope", ``, "", 404, ""},
+
+		// Bindings.
+		{"binding unknown plugin", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"nope","version":"1.0.0"}`, "", 422, "plugin"},
+		{"binding unpublished version", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"2.0.0","config":{"greeting":"x"}}`, "", 422, "version"},
+		{"binding bad version", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"latest"}`, "", 422, "version"},
+		{"binding missing route", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"1.0.0","route":"nope","config":{"greeting":"x"}}`, "", 422, "route"},
+		{"binding config wrong type", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"1.0.0","config":{"greeting":5}}`, "", 422, "config.greeting"},
+		{"binding config missing field", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"1.0.0","config":{}}`, "", 422, "config.greeting"},
+		{"binding config extra field", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"1.0.0","config":{"greeting":"x","extra":1}}`, "", 422, "config.extra"},
+		{"binding config not object", "POST", "/api/v1/tenants/acme/bindings", `{"plugin":"hello","version":"1.0.0","config":["x"]}`, "", 422, "config"},
+		{"binding id in body", "POST", "/api/v1/tenants/acme/bindings", `{"id":"mine","plugin":"hello","version":"1.0.0","config":{"greeting":"x"}}`, "", 422, "id"},
+		{"binding patch plugin", "PATCH", binding, `{"plugin":"other"}`, "", 422, "plugin"},
+		{"binding patch empty", "PATCH", binding, `{}`, "", 422, "body"},
+		{"binding patch bad config", "PATCH", binding, `{"config":{"greeting":false}}`, "", 422, "config.greeting"},
+		{"binding patch missing route", "PATCH", binding, `{"route":"nope"}`, "", 422, "route"},
+		{"binding patch unpublished version", "PATCH", binding, `{"version":"3.0.0"}`, "", 422, "version"},
+		{"binding patch unknown id", "PATCH", "/api/v1/tenants/acme/bindings/bnd_0000000000000000", `{"version":"1.1.0"}`, "", 404, ""},
+		{"binding get unknown", "GET", "/api/v1/tenants/acme/bindings/nope", ``, "", 404, ""},
+		{"binding delete unknown", "DELETE", "/api/v1/tenants/acme/bindings/nope", ``, "", 404, ""},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			revisionBefore := tp.revision("acme")
+			stateBefore := tp.state()
+			changesBefore := len(tp.changes.snapshot())
+
+			var body any
+			if tt.body != "" {
+				body = tt.body
+			}
+			resp := tp.send(request{method: tt.method, path: tt.path, body: body, contentType: tt.contentType})
+
+			checkProblem(t, resp, tt.wantStatus, tt.wantField)
+			if got := tp.revision("acme"); got != revisionBefore {
+				t.Errorf("revision = %d, want unchanged %d", got, revisionBefore)
+			}
+			if got := tp.state(); got != stateBefore {
+				t.Errorf("resources changed:\nbefore %s\nafter  %s", stateBefore, got)
+			}
+			if got := len(tp.changes.snapshot()); got != changesBefore {
+				t.Errorf("ChangeFunc calls = %d, want unchanged %d", got, changesBefore)
+			}
+		})
+	}
+}
+
+func TestCompileErrorCarriesLine(t *testing.T) {
+	tp := startPortal(t)
+
+	resp := tp.send(request{method: "POST", path: "/api/v1/plugins", body: map[string]any{
+		"name": "bad", "version": "1.0.0", "source": "let a = 1\nlet b = 2\n    syntax error\n",
+	}})
+
+	got := checkProblem(t, resp, http.StatusUnprocessableEntity, "source")
+	if len(got.Errors) != 1 {
+		t.Fatalf("errors = %+v, want one", got.Errors)
+	}
+	if got.Errors[0].Line != 3 || got.Errors[0].Column != 5 {
+		t.Errorf("position = line %d column %d, want line 3 column 5", got.Errors[0].Line, got.Errors[0].Column)
+	}
+	if !strings.Contains(got.Errors[0].Message, "unexpected token") || !strings.Contains(got.Detail, "line 3") {
+		t.Errorf("problem = %+v, want the compiler's message and line", got)
+	}
+}
+
+func TestSchemaErrorsNameEachField(t *testing.T) {
+	tp := startPortal(t)
+	tp.seed("acme")
+
+	resp := tp.send(request{method: "POST", path: "/api/v1/tenants/acme/bindings", body: `{"plugin":"hello","version":"1.0.0","config":{"greeting":1,"extra":true}}`})
+
+	got := checkProblem(t, resp, http.StatusUnprocessableEntity, "config.greeting")
+	var fields []string
+	for _, item := range got.Errors {
+		fields = append(fields, item.Field)
+	}
+	if strings.Join(fields, ",") != "config.extra,config.greeting" {
+		t.Errorf("fields = %q, want config.extra and config.greeting", fields)
+	}
+}

@@ -1,0 +1,108 @@
+// Package portal is the Portcullis control plane: operators manage tenants,
+// upstreams, routes, plugins and plugin bindings through a REST API, and
+// edges read each tenant's config as a sealed bundle from the store.
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/api"
+	"portcullis.dev/portal/store"
+	"portcullis.dev/portal/ui"
+	"portcullis.dev/tenants/bundle"
+)
+
+// Compiler checks plugin source at publish time, as store.Compiler
+// describes.
+type Compiler = store.Compiler
+
+// CompileError reports the position of a compile error in plugin source.
+type CompileError = store.CompileError
+
+// Config configures a Portal.
+type Config struct {
+	// DataSource is the path of the SQLite database file. The file and its
+	// WAL files are created when missing.
+	DataSource string
+	// AdminToken is the operator's bearer token for /api/v1, at least
+	// api.MinTokenLength bytes.
+	AdminToken string
+	// Compiler checks plugin source when a version is published. Required.
+	Compiler Compiler
+	// Logger receives request and error logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Portal is a running portal: its store and its HTTP server.
+type Portal struct {
+	store  *store.Store
+	app    *fiber.App
+	logger *slog.Logger
+}
+
+// New opens the store and builds the HTTP server without serving it.
+func New(cfg Config) (*Portal, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("create portal: %w", err)
+	}
+
+	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
+	}
+	ui.Register(app)
+
+	return &Portal{store: st, app: app, logger: logger}, nil
+}
+
+// Serve serves HTTP on ln until Shutdown. It returns nil after Shutdown.
+func (p *Portal) Serve(ln net.Listener) error {
+	p.logger.Info("portal serving", "address", ln.Addr().String())
+
+	if err := p.app.Listener(ln); err != nil {
+		p.logger.Error("portal stopped serving", "address", ln.Addr().String(), "error", err)
+		return fmt.Errorf("serve portal on %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections, waits for requests in flight until
+// ctx ends, and closes the store.
+func (p *Portal) Shutdown(ctx context.Context) error {
+	serverErr := p.app.ShutdownWithContext(ctx)
+	if serverErr != nil {
+		serverErr = fmt.Errorf("shut down portal server: %w", serverErr)
+	}
+
+	storeErr := p.store.Close()
+	if storeErr != nil {
+		storeErr = fmt.Errorf("close portal store: %w", storeErr)
+	}
+
+	p.logger.Info("portal stopped")
+	return errors.Join(serverErr, storeErr)
+}
+
+// Store returns the portal's store, which implements bundle.Source.
+func (p *Portal) Store() *store.Store {
+	return p.store
+}
+
+// OnChange registers fn to run after each committed change of a tenant's
+// config. Several callbacks may be registered, and store.Store.OnChange
+// describes when and how they run.
+func (p *Portal) OnChange(fn bundle.ChangeFunc) {
+	p.store.OnChange(fn)
+}

@@ -1,0 +1,305 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"portcullis.dev/tenants/bundle"
+	"portcullis.dev/tenants/config"
+)
+
+// BindingPatch lists the binding fields that UpdateBinding changes. A nil
+// field stays as it is. Route set to "" applies the binding to every route.
+type BindingPatch struct {
+	Version *string
+	Route   *string
+	// Config replaces the whole config. JSON null means {}.
+	Config json.RawMessage
+}
+
+// bindingView is a binding joined with its plugin version and route.
+type bindingView struct {
+	ID              uint
+	PublicID        string
+	PluginVersionID uint
+	Plugin          string
+	Version         string
+	Route           *string
+	Config          string
+}
+
+func (v *bindingView) binding() config.Binding {
+	binding := config.Binding{
+		ID:      v.PublicID,
+		Plugin:  v.Plugin,
+		Version: v.Version,
+		Config:  json.RawMessage(v.Config),
+	}
+	if v.Route != nil {
+		binding.Route = *v.Route
+	}
+	return binding
+}
+
+// queryBindings selects the tenant's bindings in creation order. The joined
+// tables also have a tenant_id column, so the scope names its table here.
+func queryBindings(tx *gorm.DB, tenant *tenantRow) *gorm.DB {
+	return tx.Table("bindings").
+		Select("bindings.id, bindings.public_id, bindings.plugin_version_id, plugin_versions.name AS plugin, plugin_versions.version AS version, routes.name AS route, bindings.config").
+		Joins("JOIN plugin_versions ON plugin_versions.id = bindings.plugin_version_id").
+		Joins("LEFT JOIN routes ON routes.id = bindings.route_id").
+		Where("bindings.tenant_id = ?", tenant.ID).
+		Order("bindings.id")
+}
+
+func listBindingViews(tx *gorm.DB, tenant *tenantRow) ([]bindingView, error) {
+	var views []bindingView
+	if err := queryBindings(tx, tenant).Scan(&views).Error; err != nil {
+		return nil, fmt.Errorf("list bindings of tenant %q: %w", tenant.Slug, err)
+	}
+	return views, nil
+}
+
+func findBindingView(tx *gorm.DB, tenant *tenantRow, id string) (*bindingView, error) {
+	var views []bindingView
+	err := queryBindings(tx, tenant).Where("bindings.public_id = ?", id).Limit(1).Scan(&views).Error
+	if err != nil {
+		return nil, fmt.Errorf("read binding %q of tenant %q: %w", id, tenant.Slug, err)
+	}
+	if len(views) == 0 {
+		return nil, &NotFoundError{Resource: "binding", Name: id}
+	}
+	return &views[0], nil
+}
+
+// normalizeConfig returns the compact form of a binding config, with an
+// empty or null config as {}.
+func normalizeConfig(raw json.RawMessage) (json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return json.RawMessage(`{}`), nil
+	}
+
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, trimmed); err != nil {
+		return nil, fieldError("config", "config is not valid JSON: %v", err)
+	}
+	return compact.Bytes(), nil
+}
+
+func newBindingID() string {
+	var random [8]byte
+	if _, err := rand.Read(random[:]); err != nil {
+		panic(fmt.Sprintf("read random binding id: %v", err))
+	}
+	return "bnd_" + hex.EncodeToString(random[:])
+}
+
+// resolveBinding checks a binding's references inside the tenant: the plugin
+// version must be published, the route must exist unless it is empty, and
+// the config must match the version's schema. Failures are field errors.
+func resolveBinding(tx *gorm.DB, tenant *tenantRow, binding *config.Binding) (*pluginVersionRow, *uint, error) {
+	version, err := resolvePluginVersion(tx, binding.Plugin, binding.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	var routeID *uint
+	if binding.Route != "" {
+		route, err := findRoute(tx, tenant, binding.Route)
+		if isNotFound(err) {
+			return nil, nil, fieldError("route", "route %q not found in tenant %q: name an existing route, or leave route empty to bind every route", binding.Route, tenant.Slug)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		routeID = &route.ID
+	}
+
+	schema, err := compileSchema(version.ConfigSchema)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile stored config schema of %q: %w", bundle.Key(version.Name, version.Version), err)
+	}
+	if err := validateConfig(schema, binding.Config); err != nil {
+		return nil, nil, err
+	}
+	return version, routeID, nil
+}
+
+// resolvePluginVersion finds a published version, or returns a field error
+// that lists the versions the plugin has.
+func resolvePluginVersion(tx *gorm.DB, name, version string) (*pluginVersionRow, error) {
+	row, err := findPluginVersion(tx, name, version)
+	if !isNotFound(err) {
+		return row, err
+	}
+
+	var versions []string
+	if err := tx.Model(&pluginVersionRow{}).Where("name = ?", name).Order("id").Pluck("version", &versions).Error; err != nil {
+		return nil, fmt.Errorf("list versions of plugin %q: %w", name, err)
+	}
+	if len(versions) == 0 {
+		return nil, fieldError("plugin", "plugin %q is not published: publish it first or name a published plugin", name)
+	}
+	return nil, fieldError("version", "version %q of plugin %q is not published: use one of %s", version, name, strings.Join(versions, ", "))
+}
+
+// CreateBinding binds a published plugin version to one route of the
+// tenant, or to all its routes when input.Route is empty. It generates the
+// binding's id and ignores input.ID.
+func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Binding) (config.Binding, error) {
+	normalized, err := normalizeConfig(input.Config)
+	if err != nil {
+		return config.Binding{}, err
+	}
+	input.Config = normalized
+	input.ID = newBindingID()
+	if err := input.Validate(); err != nil {
+		return config.Binding{}, err
+	}
+
+	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+		version, routeID, err := resolveBinding(tx, tenant, &input)
+		if err != nil {
+			return change{}, err
+		}
+
+		row := bindingRow{
+			PublicID:        input.ID,
+			TenantID:        tenant.ID,
+			PluginVersionID: version.ID,
+			RouteID:         routeID,
+			Config:          string(input.Config),
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return change{}, fmt.Errorf("create binding of plugin %q in tenant %q: %w", input.Plugin, slug, err)
+		}
+		return change{kind: KindCreate, resource: "binding/" + input.ID}, nil
+	})
+	if err != nil {
+		return config.Binding{}, err
+	}
+	return input, nil
+}
+
+// ListBindings returns the tenant's bindings in creation order.
+func (s *Store) ListBindings(ctx context.Context, slug string) ([]config.Binding, error) {
+	bindings := []config.Binding{}
+
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		tenant, err := findTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+		views, err := listBindingViews(tx, tenant)
+		if err != nil {
+			return err
+		}
+		for i := range views {
+			bindings = append(bindings, views[i].binding())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bindings, nil
+}
+
+// GetBinding returns one binding of the tenant. An id of another tenant's
+// binding is not found.
+func (s *Store) GetBinding(ctx context.Context, slug, id string) (config.Binding, error) {
+	var binding config.Binding
+
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		tenant, err := findTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+		view, err := findBindingView(tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		binding = view.binding()
+		return nil
+	})
+	return binding, err
+}
+
+// UpdateBinding changes a binding's version, route or config with the same
+// checks as CreateBinding. The config is checked against the schema of the
+// resulting version even when only the version changes.
+func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch BindingPatch) (config.Binding, error) {
+	if patch.Version == nil && patch.Route == nil && patch.Config == nil {
+		return config.Binding{}, fieldError("body", "the patch changes nothing: send at least one of version, route and config")
+	}
+	if patch.Config != nil {
+		normalized, err := normalizeConfig(patch.Config)
+		if err != nil {
+			return config.Binding{}, err
+		}
+		patch.Config = normalized
+	}
+
+	var updated config.Binding
+	_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+		view, err := findBindingView(tx, tenant, id)
+		if err != nil {
+			return change{}, err
+		}
+
+		updated = applyPatch(view.binding(), patch)
+		if err := updated.Validate(); err != nil {
+			return change{}, err
+		}
+		version, routeID, err := resolveBinding(tx, tenant, &updated)
+		if err != nil {
+			return change{}, err
+		}
+
+		columns := map[string]any{"plugin_version_id": version.ID, "route_id": routeID, "config": string(updated.Config)}
+		if err := tx.Model(&bindingRow{ID: view.ID}).Updates(columns).Error; err != nil {
+			return change{}, fmt.Errorf("update binding %q of tenant %q: %w", id, slug, err)
+		}
+		return change{kind: KindUpdate, resource: "binding/" + id}, nil
+	})
+	if err != nil {
+		return config.Binding{}, err
+	}
+	return updated, nil
+}
+
+func applyPatch(binding config.Binding, patch BindingPatch) config.Binding {
+	if patch.Version != nil {
+		binding.Version = *patch.Version
+	}
+	if patch.Route != nil {
+		binding.Route = *patch.Route
+	}
+	if patch.Config != nil {
+		binding.Config = patch.Config
+	}
+	return binding
+}
+
+// DeleteBinding deletes one binding of the tenant.
+func (s *Store) DeleteBinding(ctx context.Context, slug, id string) error {
+	_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+		result := scoped(tx, tenant).Where("public_id = ?", id).Delete(&bindingRow{})
+		if result.Error != nil {
+			return change{}, fmt.Errorf("delete binding %q of tenant %q: %w", id, slug, result.Error)
+		}
+		if result.RowsAffected == 0 {
+			return change{}, &NotFoundError{Resource: "binding", Name: id}
+		}
+		return change{kind: KindDelete, resource: "binding/" + id}, nil
+	})
+	return err
+}

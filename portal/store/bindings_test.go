@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"portcullis.dev/tenants/config"
+)
+
+func TestBindingIsScopedToTenant(t *testing.T) {
+	s := openTestStore(t)
+	seedTenant(t, s, "alpha")
+	seedTenant(t, s, "beta")
+	ctx := context.Background()
+	created, err := s.CreateBinding(ctx, "alpha", config.Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(`{"greeting":"hi"}`)})
+	if err != nil {
+		t.Fatalf("CreateBinding() error = %v", err)
+	}
+	version := "1.1.0"
+	betaBefore := revisionOf(t, s, "beta")
+
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"get", func() error { _, err := s.GetBinding(ctx, "beta", created.ID); return err }},
+		{"update", func() error {
+			_, err := s.UpdateBinding(ctx, "beta", created.ID, BindingPatch{Version: &version})
+			return err
+		}},
+		{"delete", func() error { return s.DeleteBinding(ctx, "beta", created.ID) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.call(); !errors.Is(err, ErrNotFound) {
+				t.Errorf("error = %v, want ErrNotFound", err)
+			}
+		})
+	}
+
+	if got := revisionOf(t, s, "beta"); got != betaBefore {
+		t.Errorf("revision of beta = %d, want unchanged %d", got, betaBefore)
+	}
+	if _, err := s.GetBinding(ctx, "alpha", created.ID); err != nil {
+		t.Errorf("GetBinding(alpha) error = %v, want the binding unchanged", err)
+	}
+	list, err := s.ListBindings(ctx, "beta")
+	if err != nil || len(list) != 0 {
+		t.Errorf("ListBindings(beta) = %v, %v, want an empty list", list, err)
+	}
+}
+
+func TestUpdateBindingChecksNewVersionSchema(t *testing.T) {
+	s := openTestStore(t)
+	seedTenant(t, s, "acme")
+	ctx := context.Background()
+	_, err := s.PublishPlugin(ctx, NewPluginVersion{
+		Name: "hello", Version: "2.0.0", Source: "v2",
+		ConfigSchema: json.RawMessage(`{"type":"object","required":["header"]}`),
+	})
+	if err != nil {
+		t.Fatalf("PublishPlugin(2.0.0) error = %v", err)
+	}
+	created, err := s.CreateBinding(ctx, "acme", config.Binding{Plugin: "hello", Version: "1.0.0", Route: "all", Config: json.RawMessage(`{"greeting":"hi"}`)})
+	if err != nil {
+		t.Fatalf("CreateBinding() error = %v", err)
+	}
+	version2 := "2.0.0"
+
+	_, err = s.UpdateBinding(ctx, "acme", created.ID, BindingPatch{Version: &version2})
+
+	var fieldErr *config.FieldError
+	if !errors.As(err, &fieldErr) || fieldErr.Field != "config.header" {
+		t.Fatalf("UpdateBinding(version only) error = %v, want a field error on config.header", err)
+	}
+
+	updated, err := s.UpdateBinding(ctx, "acme", created.ID, BindingPatch{Version: &version2, Config: json.RawMessage(`{"header":"X"}`)})
+	if err != nil {
+		t.Fatalf("UpdateBinding(version and config) error = %v", err)
+	}
+	if updated.Version != "2.0.0" || string(updated.Config) != `{"header":"X"}` || updated.Route != "all" {
+		t.Errorf("UpdateBinding() = %+v, want version 2.0.0, the new config and route all", updated)
+	}
+}
+
+func TestUpdateBindingRejectsEmptyPatch(t *testing.T) {
+	s := openTestStore(t)
+	seedTenant(t, s, "acme")
+	created, err := s.CreateBinding(context.Background(), "acme", config.Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(`{"greeting":"hi"}`)})
+	if err != nil {
+		t.Fatalf("CreateBinding() error = %v", err)
+	}
+
+	_, err = s.UpdateBinding(context.Background(), "acme", created.ID, BindingPatch{})
+
+	var fieldErr *config.FieldError
+	if !errors.As(err, &fieldErr) {
+		t.Fatalf("UpdateBinding(empty) error = %v, want a *config.FieldError", err)
+	}
+}
+
+func TestConfigSchemaErrorPaths(t *testing.T) {
+	s := openTestStore(t)
+	seedTenant(t, s, "acme")
+	ctx := context.Background()
+
+	tests := []struct {
+		name       string
+		config     string
+		wantFields []string
+	}{
+		{"wrong type", `{"greeting":5}`, []string{"config.greeting"}},
+		{"missing required", `{}`, []string{"config.greeting"}},
+		{"array item", `{"greeting":"hi","tags":["a",7]}`, []string{"config.tags[1]"}},
+		{"unknown property", `{"greeting":"hi","odd key":1}`, []string{`config["odd key"]`}},
+		{"two errors", `{"greeting":1,"tags":"x"}`, []string{"config.greeting", "config.tags"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.CreateBinding(ctx, "acme", config.Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(tt.config)})
+			if err == nil {
+				t.Fatal("CreateBinding() error = nil, want field errors")
+			}
+
+			var fields []string
+			for _, item := range unwrapAll(err) {
+				var fieldErr *config.FieldError
+				if errors.As(item, &fieldErr) {
+					fields = append(fields, fieldErr.Field)
+				}
+			}
+			if strings.Join(fields, " ") != strings.Join(tt.wantFields, " ") {
+				t.Errorf("fields = %q, want %q (error %v)", fields, tt.wantFields, err)
+			}
+		})
+	}
+}
+
+func unwrapAll(err error) []error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return joined.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestDeleteInUseNamesDependents(t *testing.T) {
+	s := openTestStore(t)
+	seedTenant(t, s, "acme")
+	ctx := context.Background()
+	created, err := s.CreateBinding(ctx, "acme", config.Binding{Plugin: "hello", Version: "1.0.0", Route: "all", Config: json.RawMessage(`{"greeting":"hi"}`)})
+	if err != nil {
+		t.Fatalf("CreateBinding() error = %v", err)
+	}
+	before := revisionOf(t, s, "acme")
+
+	tests := []struct {
+		name          string
+		deleteIt      func() error
+		wantDependent string
+	}{
+		{"upstream used by route", func() error { return s.DeleteUpstream(ctx, "acme", "backend") }, `route "all"`},
+		{"route used by binding", func() error { return s.DeleteRoute(ctx, "acme", "all") }, `binding "` + created.ID + `"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.deleteIt()
+
+			var conflict *ConflictError
+			if !errors.As(err, &conflict) {
+				t.Fatalf("error = %v, want a *ConflictError", err)
+			}
+			if len(conflict.Dependents) != 1 || conflict.Dependents[0] != tt.wantDependent {
+				t.Errorf("Dependents = %q, want [%s]", conflict.Dependents, tt.wantDependent)
+			}
+			if got := revisionOf(t, s, "acme"); got != before {
+				t.Errorf("revision = %d, want unchanged %d", got, before)
+			}
+		})
+	}
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"portcullis.dev/tenants/bundle"
+	"portcullis.dev/tenants/config"
+)
+
+// ErrNotFound matches every NotFoundError through errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict matches every ConflictError through errors.Is.
+var ErrConflict = errors.New("conflict")
+
+// NotFoundError reports a resource that does not exist, or that exists under
+// another tenant. A missing tenant also matches bundle.ErrTenantNotFound.
+type NotFoundError struct {
+	// Resource is the kind, such as "tenant", "route" or "plugin version".
+	Resource string
+	// Name identifies the resource, such as a slug, a name or a binding id.
+	Name string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s %q not found", e.Resource, e.Name)
+}
+
+// Is matches ErrNotFound, and bundle.ErrTenantNotFound for a tenant.
+func (e *NotFoundError) Is(target error) bool {
+	if target == ErrNotFound {
+		return true
+	}
+	return target == bundle.ErrTenantNotFound && e.Resource == "tenant"
+}
+
+// ConflictError reports a write that clashes with existing data: a name that
+// is taken, an immutable plugin version, or a resource that others use.
+type ConflictError struct {
+	Message string
+	// Dependents lists the resources that block a delete, such as
+	// "route \"all\"". It is empty for other conflicts.
+	Dependents []string
+}
+
+func (e *ConflictError) Error() string {
+	if len(e.Dependents) == 0 {
+		return e.Message
+	}
+	return e.Message + ": " + strings.Join(e.Dependents, ", ")
+}
+
+// Is matches ErrConflict.
+func (e *ConflictError) Is(target error) bool {
+	return target == ErrConflict
+}
+
+// Compiler checks the source of a plugin version at publish time. It returns
+// nil when the source compiles. A *CompileError result gives the position of
+// the fault. Any other error also rejects the version, with its message.
+type Compiler func(name, version, source string) error
+
+// CompileError reports a syntax or compile error in plugin source. Line and
+// Column count from 1, and zero means unknown.
+type CompileError struct {
+	Line    int
+	Column  int
+	Message string
+}
+
+func (e *CompileError) Error() string {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	default:
+		return e.Message
+	}
+}
+
+// fieldError builds the *config.FieldError that the store returns for an
+// invalid reference, so callers handle it like any other invalid field.
+func fieldError(field, format string, args ...any) error {
+	return &config.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound)
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The rows below are the database schema. Tenant resources carry TenantID,
+// and every query of them filters on it.
+
+type tenantRow struct {
+	ID        uint   `gorm:"primaryKey"`
+	Slug      string `gorm:"size:63;not null;uniqueIndex"`
+	Name      string `gorm:"size:200;not null"`
+	Revision  int64  `gorm:"not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (tenantRow) TableName() string { return "tenants" }
+
+type upstreamRow struct {
+	ID       uint       `gorm:"primaryKey"`
+	TenantID uint       `gorm:"not null;uniqueIndex:idx_upstreams_tenant_name,priority:1"`
+	Tenant   *tenantRow `gorm:"constraint:OnDelete:CASCADE"`
+	Name     string     `gorm:"size:63;not null;uniqueIndex:idx_upstreams_tenant_name,priority:2"`
+	// Targets is the JSON array of config.Target.
+	Targets   string `gorm:"not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (upstreamRow) TableName() string { return "upstreams" }
+
+type routeRow struct {
+	ID       uint       `gorm:"primaryKey"`
+	TenantID uint       `gorm:"not null;uniqueIndex:idx_routes_tenant_name,priority:1"`
+	Tenant   *tenantRow `gorm:"constraint:OnDelete:CASCADE"`
+	Name     string     `gorm:"size:63;not null;uniqueIndex:idx_routes_tenant_name,priority:2"`
+	// Paths and Methods are JSON arrays of strings.
+	Paths      string       `gorm:"not null"`
+	Methods    string       `gorm:"not null"`
+	UpstreamID uint         `gorm:"not null;index"`
+	Upstream   *upstreamRow `gorm:"constraint:OnDelete:RESTRICT"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (routeRow) TableName() string { return "routes" }
+
+type pluginVersionRow struct {
+	ID      uint   `gorm:"primaryKey"`
+	Name    string `gorm:"size:63;not null;uniqueIndex:idx_plugin_versions_name_version,priority:1"`
+	Version string `gorm:"size:128;not null;uniqueIndex:idx_plugin_versions_name_version,priority:2"`
+	Source  string `gorm:"not null"`
+	// SHA256 is the hex SHA-256 of Source.
+	SHA256 string `gorm:"column:sha256;size:64;not null"`
+	// ConfigSchema is the JSON Schema that binding configs must match.
+	ConfigSchema string `gorm:"not null"`
+	CreatedAt    time.Time
+}
+
+func (pluginVersionRow) TableName() string { return "plugin_versions" }
+
+type bindingRow struct {
+	ID              uint              `gorm:"primaryKey"`
+	PublicID        string            `gorm:"size:32;not null;uniqueIndex"`
+	TenantID        uint              `gorm:"not null;index"`
+	Tenant          *tenantRow        `gorm:"constraint:OnDelete:CASCADE"`
+	PluginVersionID uint              `gorm:"not null;index"`
+	PluginVersion   *pluginVersionRow `gorm:"constraint:OnDelete:RESTRICT"`
+	// RouteID is nil when the binding applies to every route of the tenant.
+	RouteID *uint     `gorm:"index"`
+	Route   *routeRow `gorm:"constraint:OnDelete:RESTRICT"`
+	// Config is the binding's config as a compact JSON object.
+	Config    string `gorm:"not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (bindingRow) TableName() string { return "bindings" }
+
+// changeEventRow records one committed change of a tenant's config. It keys
+// on the slug, not the tenant id, so the log outlives a deleted tenant and a
+// tenant created again with the same slug continues its revisions.
+type changeEventRow struct {
+	ID       uint   `gorm:"primaryKey"`
+	Tenant   string `gorm:"size:63;not null;uniqueIndex:idx_change_events_tenant_revision,priority:1"`
+	Revision int64  `gorm:"not null;uniqueIndex:idx_change_events_tenant_revision,priority:2"`
+	Kind     string `gorm:"size:16;not null"`
+	Resource string `gorm:"size:200;not null"`
+	Time     time.Time
+}
+
+func (changeEventRow) TableName() string { return "change_events" }
+
+// migrate creates or updates the tables.
+//
+// NOTE: AutoMigrate only adds tables, columns and indexes. It never drops or
+// rewrites a column, and it cannot add a foreign key to an existing SQLite
+// table, so schema changes beyond that need versioned migrations.
+func migrate(ctx context.Context, db *gorm.DB) error {
+	err := db.WithContext(ctx).AutoMigrate(
+		&tenantRow{},
+		&upstreamRow{},
+		&routeRow{},
+		&pluginVersionRow{},
+		&bindingRow{},
+		&changeEventRow{},
+	)
+	if err != nil {
+		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// DefaultConfigSchema is the config schema of a plugin version published
+// without one: any JSON object.
+const DefaultConfigSchema = `{"type":"object"}`
+
+// MaxSchemaLength is the maximum size of a config schema in bytes.
+const MaxSchemaLength = 64 << 10
+
+// maxSchemaErrors caps the field errors reported for one config.
+const maxSchemaErrors = 10
+
+// schemaURL is the base URL of a config schema during compilation. It names
+// no real resource: the compiler has no loader, so a schema can refer only
+// to itself and to the JSON Schema meta-schemas bundled with the library.
+const schemaURL = "mem://portcullis/config_schema.json"
+
+var schemaPrinter = message.NewPrinter(language.English)
+
+// normalizeSchema returns the compact form of a config schema, or the
+// default schema for an empty or null one.
+func normalizeSchema(raw json.RawMessage) (string, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return DefaultConfigSchema, nil
+	}
+	if len(trimmed) > MaxSchemaLength {
+		return "", fieldError("config_schema", "config_schema is %d bytes, above the limit of %d", len(trimmed), MaxSchemaLength)
+	}
+
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, trimmed); err != nil {
+		return "", fieldError("config_schema", "config_schema is not valid JSON: %v", err)
+	}
+	return compact.String(), nil
+}
+
+// compileSchema compiles a config schema. Schemas without "$schema" follow
+// JSON Schema draft 2020-12.
+func compileSchema(text string) (*jsonschema.Schema, error) {
+	document, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+	if err != nil {
+		return nil, fieldError("config_schema", "config_schema is not valid JSON: %v", err)
+	}
+
+	compiler := jsonschema.NewCompiler()
+	compiler.DefaultDraft(jsonschema.Draft2020)
+	if err := compiler.AddResource(schemaURL, document); err != nil {
+		return nil, fmt.Errorf("add config schema resource: %w", err)
+	}
+
+	schema, err := compiler.Compile(schemaURL)
+	if err != nil {
+		return nil, describeSchemaError(err, document)
+	}
+	return schema, nil
+}
+
+// describeSchemaError turns a compile error into field errors on
+// "config_schema". A schema that breaks the meta-schema gets one error for
+// each failing keyword, such as "config_schema.properties.port.minimum".
+func describeSchemaError(err error, document any) error {
+	var invalid *jsonschema.SchemaValidationError
+	var failed *jsonschema.ValidationError
+	if errors.As(err, &invalid) && errors.As(invalid.Err, &failed) {
+		return schemaFieldErrors(failed, document, metaSchemaCheck)
+	}
+
+	var load *jsonschema.LoadURLError
+	if errors.As(err, &load) {
+		return fieldError("config_schema", "reference %q cannot be loaded: refer only to definitions inside the schema, such as \"#/$defs/name\"", load.URL)
+	}
+
+	message := strings.ReplaceAll(err.Error(), schemaURL, "config_schema")
+	return fieldError("config_schema", "config_schema is not a valid JSON Schema: %s", message)
+}
+
+// validateConfig checks a binding config against a compiled schema. It
+// returns nil or the errors.Join of one *config.FieldError for each failing
+// value, with fields such as "config.headers[0]".
+func validateConfig(schema *jsonschema.Schema, raw json.RawMessage) error {
+	instance, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return fieldError("config", "config is not valid JSON: %v", err)
+	}
+
+	err = schema.Validate(instance)
+	if err == nil {
+		return nil
+	}
+	var failed *jsonschema.ValidationError
+	if !errors.As(err, &failed) {
+		return fmt.Errorf("validate config: %w", err)
+	}
+	return schemaFieldErrors(failed, instance, configCheck)
+}
+
+// schemaCheck names the document under validation and the schema it must
+// match, for the messages of schemaFieldErrors.
+type schemaCheck struct {
+	root    string
+	against string
+}
+
+var (
+	configCheck     = schemaCheck{root: "config", against: "the plugin's config_schema"}
+	metaSchemaCheck = schemaCheck{root: "config_schema", against: "the JSON Schema meta-schema"}
+)
+
+// schemaFieldErrors returns the errors.Join of one *config.FieldError for
+// each failing value, sorted and capped at maxSchemaErrors.
+func schemaFieldErrors(failed *jsonschema.ValidationError, instance any, check schemaCheck) error {
+	var fieldErrors []error
+	collectSchemaErrors(failed, instance, check, &fieldErrors)
+
+	sort.SliceStable(fieldErrors, func(i, j int) bool { return fieldErrors[i].Error() < fieldErrors[j].Error() })
+	if len(fieldErrors) > maxSchemaErrors {
+		fieldErrors = fieldErrors[:maxSchemaErrors]
+	}
+	return errors.Join(fieldErrors...)
+}
+
+// collectSchemaErrors appends one field error for each leaf of the
+// validation error tree, since the leaves name the failing keywords.
+func collectSchemaErrors(failed *jsonschema.ValidationError, instance any, check schemaCheck, out *[]error) {
+	if len(failed.Causes) > 0 {
+		for _, cause := range failed.Causes {
+			collectSchemaErrors(cause, instance, check, out)
+		}
+		return
+	}
+
+	field := fieldPath(check.root, instance, failed.InstanceLocation)
+
+	switch problem := failed.ErrorKind.(type) {
+	case *kind.Required:
+		for _, name := range problem.Missing {
+			*out = append(*out, fieldError(joinField(field, name), "missing: %s requires this property", check.against))
+		}
+	case *kind.AdditionalProperties:
+		for _, name := range problem.Properties {
+			*out = append(*out, fieldError(joinField(field, name), "unknown property: %s does not allow it", check.against))
+		}
+	default:
+		*out = append(*out, fieldError(field, "does not match %s: %s", check.against, problem.LocalizedString(schemaPrinter)))
+	}
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// fieldPath turns a JSON Pointer's tokens into a field below root, such as
+// "config.headers[0].name". It walks the instance to tell array indexes from
+// object keys that look like numbers.
+func fieldPath(root string, instance any, tokens []string) string {
+	field := root
+	current := instance
+
+	for _, token := range tokens {
+		switch value := current.(type) {
+		case []any:
+			index, _ := strconv.Atoi(token)
+			field += fmt.Sprintf("[%d]", index)
+			if index >= 0 && index < len(value) {
+				current = value[index]
+			}
+		case map[string]any:
+			field = joinField(field, token)
+			current = value[token]
+		default:
+			field = joinField(field, token)
+			current = nil
+		}
+	}
+	return field
+}
+
+// joinField appends an object key, quoting keys that are not identifiers.
+func joinField(field, key string) string {
+	if identifier.MatchString(key) {
+		return field + "." + key
+	}
+	return field + "[" + strconv.Quote(key) + "]"
+}
