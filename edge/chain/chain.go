@@ -1,0 +1,120 @@
+package chain
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+)
+
+// Step is one bound plugin in a chain, with the ids that logs and errors
+// name.
+type Step struct {
+	Binding  string
+	Plugin   string
+	Version  string
+	Instance *pluginhost.Instance
+}
+
+// Chain is the ordered list of plugin instances that apply to one route. It
+// is immutable and safe for concurrent use.
+type Chain struct {
+	steps  []Step
+	phases map[pluginhost.Phase][]Step
+}
+
+// RequestPhases are the phases that run before the request goes upstream,
+// in run order.
+var RequestPhases = []pluginhost.Phase{pluginhost.PhaseRewrite, pluginhost.PhaseAccess}
+
+// New returns a chain that runs steps in the given order.
+func New(steps []Step) *Chain {
+	c := &Chain{steps: steps, phases: map[pluginhost.Phase][]Step{}}
+	for _, phase := range pluginhost.Phases {
+		for _, step := range steps {
+			if step.Instance.Plugin().Has(phase) {
+				c.phases[phase] = append(c.phases[phase], step)
+			}
+		}
+	}
+	return c
+}
+
+// Steps returns the chain's steps in run order. Callers must not modify the
+// returned slice.
+func (c *Chain) Steps() []Step {
+	return c.steps
+}
+
+// Has reports whether any step of the chain runs in phase.
+func (c *Chain) Has(phase pluginhost.Phase) bool {
+	return len(c.phases[phase]) > 0
+}
+
+// RunRequest runs the request phases in order. It stops after the first step
+// that sets ex.Exit, and returns an *Error when a step fails or sets an
+// invalid exit.
+func (c *Chain) RunRequest(ctx context.Context, ex *pluginhost.Exchange) error {
+	for _, phase := range RequestPhases {
+		if err := c.Run(ctx, phase, ex); err != nil || ex.Exit != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run runs the steps of one phase in order. It stops after the first step
+// that sets ex.Exit, and returns an *Error when a step fails or sets an
+// invalid exit.
+func (c *Chain) Run(ctx context.Context, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
+	for _, step := range c.phases[phase] {
+		if err := step.Instance.Run(ctx, phase, ex); err != nil {
+			return &Error{Step: step, Phase: phase, Err: err}
+		}
+
+		if err := checkExchange(phase, ex); err != nil {
+			return &Error{Step: step, Phase: phase, Err: err}
+		}
+		if ex.Exit != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// checkExchange rejects what a step may not set: an exit or, in
+// header_filter, a response status that is not final (RFC 9110 section 15,
+// 1xx statuses are interim), and a request path that does not start with
+// "/".
+func checkExchange(phase pluginhost.Phase, ex *pluginhost.Exchange) error {
+	if ex.Exit != nil && !isFinal(ex.Exit.Status) {
+		return fmt.Errorf("exit status %d is invalid: use 200 to 599", ex.Exit.Status)
+	}
+	if phase == pluginhost.PhaseHeaderFilter && !isFinal(ex.Response.Status) {
+		return fmt.Errorf("response status %d is invalid: use 200 to 599", ex.Response.Status)
+	}
+	if !strings.HasPrefix(ex.Request.Path, "/") {
+		return fmt.Errorf("request path %q is invalid: it must start with \"/\"", ex.Request.Path)
+	}
+	return nil
+}
+
+func isFinal(status int) bool {
+	return status >= 200 && status <= 599
+}
+
+// Error is a failure of one plugin step. The edge fails closed on it.
+type Error struct {
+	Step  Step
+	Phase pluginhost.Phase
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("plugin %q version %q (binding %q) failed in phase %q: %v", e.Step.Plugin, e.Step.Version, e.Step.Binding, e.Phase, e.Err)
+}
+
+func (e *Error) Unwrap() error {
+	return e.Err
+}

@@ -1,0 +1,177 @@
+// Package edge is Portcullis's multi-tenant API gateway. It serves each
+// tenant at "<slug>.<base domain>" over HTTP/1.1, HTTP/2 (TLS and h2c) and
+// HTTP/3 through one handler: it matches the tenant's routes, runs the
+// tenant's plugins and proxies to the route's upstream.
+package edge
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"portcullis.dev/edge/cache"
+	"portcullis.dev/edge/chain"
+	"portcullis.dev/edge/metrics"
+	"portcullis.dev/edge/proxy"
+	"portcullis.dev/edge/runtime"
+	"portcullis.dev/tenants/bundle"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultBaseDomain      = "localhost"
+	DefaultCacheBytes      = cache.DefaultMaxCost
+	DefaultUpstreamTimeout = proxy.DefaultResponseHeaderTimeout
+)
+
+// Config configures an Edge.
+type Config struct {
+	// Source returns tenant bundles. It is required.
+	Source bundle.Source
+	// BaseDomain is the domain that tenants are served under: tenant
+	// "acme" is served at Host "acme.<BaseDomain>", on any port. Empty
+	// means DefaultBaseDomain.
+	BaseDomain string
+	// HTTPAddr is the TCP address for plain HTTP/1.1 and h2c, such as
+	// ":8080". Empty disables it.
+	HTTPAddr string
+	// HTTPSAddr is the address for TLS on TCP (HTTP/1.1 and HTTP/2 by ALPN)
+	// and HTTP/3 on UDP at the same port, such as ":8443". With port 0
+	// both get one free port. Empty disables both.
+	HTTPSAddr string
+	// AdminAddr is the TCP address for /healthz, /readyz and /metrics,
+	// such as "127.0.0.1:9180". Empty disables it.
+	AdminAddr string
+	// TLSConfig holds the certificates for HTTPS and HTTP/3. It is
+	// required when HTTPSAddr is set.
+	TLSConfig *tls.Config
+	// CacheBytes is the L1 budget for compiled tenant runtimes, charged
+	// with an estimate of each runtime's size in bytes (its bundle's JSON
+	// size). A runtime larger than the whole budget is never cached, so
+	// each request for its tenant loads it again. Zero means
+	// DefaultCacheBytes (64 MiB).
+	CacheBytes int64
+	// UpstreamTimeout bounds the wait for an upstream's response header;
+	// past it the client gets a 504. Zero means DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
+	// Logger receives the edge's logs. Nil is silent.
+	Logger *slog.Logger
+}
+
+// Addrs are the bound listener addresses as "host:port". A disabled
+// listener has an empty address.
+type Addrs struct {
+	HTTP  string
+	HTTPS string
+	HTTP3 string
+	Admin string
+}
+
+// Edge is a running gateway. Create it with New, then call Start and, at
+// the end, Shutdown.
+type Edge struct {
+	cfg        Config
+	baseDomain string
+	log        *slog.Logger
+	metrics    *metrics.Metrics
+	compiler   *chain.Compiler
+	store      *cache.Store
+	transport  *http.Transport
+	proxy      *httputil.ReverseProxy
+
+	// altSvc is the Alt-Svc value sent on TCP responses, empty while
+	// HTTP/3 is off.
+	altSvc atomic.Pointer[string]
+	ready  atomic.Bool
+
+	mu      sync.Mutex
+	state   lifecycle
+	addrs   Addrs
+	servers servers
+}
+
+type lifecycle int
+
+const (
+	created lifecycle = iota
+	started
+	stopped
+)
+
+// ownedHeaders are response headers that the edge sets on every response
+// and removes from upstream responses.
+var ownedHeaders = []string{"Alt-Svc", "X-Request-Id"}
+
+// New checks cfg and returns an Edge that is not yet listening.
+func New(cfg Config) (*Edge, error) {
+	if cfg.Source == nil {
+		return nil, errors.New("edge config: Source is required")
+	}
+	if cfg.HTTPSAddr != "" && cfg.TLSConfig == nil {
+		return nil, errors.New("edge config: TLSConfig is required when HTTPSAddr is set")
+	}
+
+	baseDomain := strings.Trim(strings.ToLower(cfg.BaseDomain), ".")
+	if baseDomain == "" {
+		baseDomain = DefaultBaseDomain
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	e := &Edge{
+		cfg:        cfg,
+		baseDomain: baseDomain,
+		log:        logger,
+		metrics:    metrics.New(),
+		compiler:   chain.NewCompiler(0),
+		transport:  proxy.NewTransport(proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}),
+	}
+	e.proxy = proxy.New(e.transport, ownedHeaders, logger)
+
+	store, err := cache.New(cache.Options{
+		Source:  cfg.Source,
+		Build:   e.build,
+		MaxCost: cfg.CacheBytes,
+		Logger:  logger,
+		Metrics: e.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.store = store
+	return e, nil
+}
+
+// build compiles a bundle with the edge's shared plugin compiler.
+func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
+	return runtime.Build(b, e.compiler)
+}
+
+// Handler returns the handler that serves tenant traffic on every listener.
+// It can also be mounted on a server of the caller's own.
+func (e *Edge) Handler() http.Handler {
+	return http.HandlerFunc(e.serveHTTP)
+}
+
+// Invalidate records that a tenant changed to revision. If the tenant is
+// loaded, the edge fetches and compiles the new bundle in the background
+// and swaps it in, while requests keep being served. It matches
+// bundle.ChangeFunc and returns at once.
+func (e *Edge) Invalidate(tenant string, revision int64) {
+	e.store.Invalidate(strings.ToLower(tenant), revision)
+}
+
+// Addrs returns the bound addresses. They are empty before Start.
+func (e *Edge) Addrs() Addrs {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.addrs
+}

@@ -1,0 +1,86 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+
+	"portcullis.dev/edge/chain"
+	"portcullis.dev/edge/problem"
+	"portcullis.dev/tenants/bundle"
+)
+
+// Errors that end a request before the proxy runs.
+var (
+	errUnknownHost       = errors.New("host does not name a tenant")
+	errNoRoute           = errors.New("no route matches")
+	errTenantUnavailable = errors.New("tenant config is unavailable")
+)
+
+// classify maps every request failure to the status sent and the detail of
+// its problem document. The detail never includes upstream addresses or
+// plugin error text, which the log carries instead.
+func classify(ctx context.Context, err error) (int, string) {
+	var pluginErr *chain.Error
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return problem.StatusClientClosedRequest, "The client closed the request before the response."
+	case errors.As(err, &pluginErr):
+		return http.StatusInternalServerError, "Plugin " + pluginErr.Step.Plugin + " version " + pluginErr.Step.Version + " failed, so the request was stopped."
+	case errors.Is(err, errUnknownHost):
+		return http.StatusNotFound, "No tenant is served at this host."
+	case errors.Is(err, bundle.ErrTenantNotFound):
+		return http.StatusNotFound, "No tenant is served at this host."
+	case errors.Is(err, errNoRoute):
+		return http.StatusNotFound, "No route of this tenant matches the method and path."
+	case errors.Is(err, errTenantUnavailable):
+		return http.StatusServiceUnavailable, "The tenant's config could not be loaded. Retry later."
+	case isTimeout(err):
+		return http.StatusGatewayTimeout, "The upstream did not respond in time."
+	default:
+		return http.StatusBadGateway, "The upstream could not be reached."
+	}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
+}
+
+// fail logs a failed request and writes its problem document. Nothing is
+// written to a client that went away.
+func (e *Edge) fail(w http.ResponseWriter, r *http.Request, state *requestState, err error) {
+	status, detail := classify(r.Context(), err)
+	state.status = status
+	e.logFailure(state, status, err)
+
+	if status == problem.StatusClientClosedRequest {
+		return
+	}
+	problem.Write(w, problem.New(status, detail, state.id))
+}
+
+func (e *Edge) logFailure(state *requestState, status int, err error) {
+	attrs := []any{"request_id", state.id, "tenant", state.slug, "route", state.route, "revision", revision(state.runtime), "status", status, "error", err}
+	if state.call != nil && state.call.Target != nil {
+		attrs = append(attrs, "upstream", state.call.Target.Host)
+	}
+
+	var pluginErr *chain.Error
+	switch {
+	case errors.As(err, &pluginErr):
+		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
+		e.metrics.PluginError(state.runtime.Tenant, pluginErr.Step.Plugin, pluginErr.Step.Version)
+		e.log.Error("plugin failed; request stopped", attrs...)
+	case status == problem.StatusClientClosedRequest:
+		e.log.Info("client closed the request", attrs...)
+	case status >= 500:
+		e.log.Warn("request failed", attrs...)
+	default:
+		e.log.Debug("request rejected", attrs...)
+	}
+}

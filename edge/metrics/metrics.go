@@ -1,0 +1,159 @@
+// Package metrics defines the edge's Prometheus metrics.
+//
+// Label values stay bounded: the tenant label carries the slug only for
+// tenants whose runtime the edge has loaded, and NoTenant for every other
+// request (unknown hosts included). Series of a tenant are deleted when its
+// runtime leaves the L1 cache, so their number follows the cache size.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// NoTenant is the tenant label of requests that no loaded tenant served.
+// Slugs cannot contain "_", so it never names a real tenant.
+const NoTenant = "_none"
+
+// Metrics holds the edge's collectors in a registry of its own. A nil
+// *Metrics is valid and records nothing.
+type Metrics struct {
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	pluginErrors *prometheus.CounterVec
+	tenantLoads  *prometheus.CounterVec
+	l1Hits       prometheus.Counter
+	l1Misses     prometheus.Counter
+}
+
+// New returns Metrics registered with a new registry, together with the Go
+// runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_edge_requests_total",
+			Help: "Requests served, by tenant, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).",
+		}, []string{"tenant", "code", "protocol"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portcullis_edge_request_duration_seconds",
+			Help:    "Time from the request's arrival to the end of its response body, by protocol.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"protocol"}),
+		pluginErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_edge_plugin_errors_total",
+			Help: "Plugin runs that failed and turned the request into a 500, by tenant, plugin and version.",
+		}, []string{"tenant", "plugin", "version"}),
+		tenantLoads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_edge_tenant_loads_total",
+			Help: "Fetches and compiles of tenant bundles, by kind (load on a miss, refresh after a change) and result (ok, not_found, error).",
+		}, []string{"kind", "result"}),
+		l1Hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_edge_l1_hits_total",
+			Help: "Requests whose tenant runtime was in the L1 cache.",
+		}),
+		l1Misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portcullis_edge_l1_misses_total",
+			Help: "Requests whose tenant runtime was not in the L1 cache.",
+		}),
+	}
+
+	m.registry.MustRegister(
+		m.requests, m.duration, m.pluginErrors, m.tenantLoads, m.l1Hits, m.l1Misses,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Handler returns the handler for the Prometheus text exposition of m.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Registry returns the registry that holds m's collectors.
+func (m *Metrics) Registry() *prometheus.Registry {
+	return m.registry
+}
+
+// ObserveRequest counts one finished request. Pass NoTenant when no loaded
+// tenant served it.
+func (m *Metrics) ObserveRequest(tenant string, r *http.Request, status int, elapsed time.Duration) {
+	if m == nil {
+		return
+	}
+
+	protocol := Protocol(r)
+	m.requests.WithLabelValues(tenant, StatusClass(status), protocol).Inc()
+	m.duration.WithLabelValues(protocol).Observe(elapsed.Seconds())
+}
+
+// PluginError counts one failed plugin run.
+func (m *Metrics) PluginError(tenant, plugin, version string) {
+	if m == nil {
+		return
+	}
+	m.pluginErrors.WithLabelValues(tenant, plugin, version).Inc()
+}
+
+// TenantLoad counts one fetch and compile of a bundle. kind is "load" or
+// "refresh", result is "ok", "not_found" or "error".
+func (m *Metrics) TenantLoad(kind, result string) {
+	if m == nil {
+		return
+	}
+	m.tenantLoads.WithLabelValues(kind, result).Inc()
+}
+
+// L1Hit counts a request whose runtime was cached.
+func (m *Metrics) L1Hit() {
+	if m != nil {
+		m.l1Hits.Inc()
+	}
+}
+
+// L1Miss counts a request whose runtime was not cached.
+func (m *Metrics) L1Miss() {
+	if m != nil {
+		m.l1Misses.Inc()
+	}
+}
+
+// ForgetTenant deletes every series labelled with tenant.
+func (m *Metrics) ForgetTenant(tenant string) {
+	if m == nil {
+		return
+	}
+
+	labels := prometheus.Labels{"tenant": tenant}
+	m.requests.DeletePartialMatch(labels)
+	m.pluginErrors.DeletePartialMatch(labels)
+}
+
+// StatusClass returns "2xx" for 200 to 299 and so on. The 499 of a client
+// that went away counts as "4xx".
+func StatusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+// Protocol returns the label of the request's protocol: "h3", "h2" (with
+// h2c) or "http/1.1" (with HTTP/1.0).
+func Protocol(r *http.Request) string {
+	switch r.ProtoMajor {
+	case 3:
+		return "h3"
+	case 2:
+		return "h2"
+	default:
+		return "http/1.1"
+	}
+}
