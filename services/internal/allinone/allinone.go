@@ -116,8 +116,15 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 	return nil
 }
 
+// compilePlugin checks plugin source for the portal, passing the line and
+// column of a compile error on so the API can name them.
 func compilePlugin(name, version, source string) error {
 	_, err := pluginhost.Compile(name, version, source)
+
+	var compileErr *pluginhost.CompileError
+	if errors.As(err, &compileErr) {
+		return &portal.CompileError{Line: compileErr.Line, Column: compileErr.Column, Message: compileErr.Message}
+	}
 	return err
 }
 

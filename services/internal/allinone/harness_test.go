@@ -37,9 +37,12 @@ type harness struct {
 
 func startHarness(t *testing.T) *harness {
 	t.Helper()
-	dataDir := t.TempDir()
+	return startHarnessWith(t, testConfig(t.TempDir()))
+}
 
-	server, err := Start(context.Background(), Config{
+// testConfig returns an all-in-one config on free loopback ports.
+func testConfig(dataDir string) Config {
+	return Config{
 		Role:       "all",
 		PortalAddr: "127.0.0.1:0",
 		HTTPAddr:   "127.0.0.1:0",
@@ -48,7 +51,15 @@ func startHarness(t *testing.T) *harness {
 		DataDir:    dataDir,
 		BaseDomain: "localhost",
 		AdminToken: testToken,
-	})
+		DemoAddr:   "127.0.0.1:0",
+	}
+}
+
+func startHarnessWith(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	dataDir := cfg.DataDir
+
+	server, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start all-in-one server: %v", err)
 	}

@@ -59,13 +59,15 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	}
 
 	flips := 0
+	ticker := time.NewTicker(swapInterval)
+	defer ticker.Stop()
 	for ctx.Err() == nil {
 		version := []string{"2.0.0", "1.0.0"}[flips%2]
 		h.mustAPI(http.MethodPatch, bindingPath, map[string]any{"version": version}, nil)
 		flips++
 		select {
 		case <-ctx.Done():
-		case <-time.After(swapInterval):
+		case <-ticker.C:
 		}
 	}
 	wg.Wait()

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+func TestServeFlagsDefaults(t *testing.T) {
+	cfg, level, err := parseServeFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	checks := []struct{ name, got, want string }{
+		{"role", cfg.Role, "all"},
+		{"portal address", cfg.PortalAddr, "127.0.0.1:9080"},
+		{"HTTP address", cfg.HTTPAddr, ":8080"},
+		{"HTTPS address", cfg.HTTPSAddr, ":8443"},
+		{"admin address", cfg.AdminAddr, "127.0.0.1:9180"},
+		{"data folder", cfg.DataDir, "./data"},
+		{"base domain", cfg.BaseDomain, "localhost"},
+		{"log level", level, "info"},
+	}
+	for _, check := range checks {
+		if check.got != check.want {
+			t.Errorf("%s: got %q, want %q", check.name, check.got, check.want)
+		}
+	}
+}
+
+func TestServeFlagsEnvironmentAndOverride(t *testing.T) {
+	t.Setenv("PORTCULLIS_HTTP_ADDR", "127.0.0.1:18080")
+	t.Setenv("PORTCULLIS_DATA_DIR", "/tmp/from-env")
+	t.Setenv("PORTCULLIS_DEMO", "true")
+	t.Setenv("PORTCULLIS_ADMIN_TOKEN", "token-from-the-environment")
+
+	cfg, _, err := parseServeFlags([]string{"--data-dir", "/tmp/from-flag"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if cfg.HTTPAddr != "127.0.0.1:18080" {
+		t.Errorf("HTTP address: got %q, want the environment value", cfg.HTTPAddr)
+	}
+	if cfg.DataDir != "/tmp/from-flag" {
+		t.Errorf("data folder: got %q, want the flag to win over the environment", cfg.DataDir)
+	}
+	if !cfg.Demo {
+		t.Errorf("demo: got false, want PORTCULLIS_DEMO=true to turn it on")
+	}
+	if cfg.AdminToken != "token-from-the-environment" {
+		t.Errorf("admin token not taken from PORTCULLIS_ADMIN_TOKEN")
+	}
+}
+
+func TestServeFlagsRejectArguments(t *testing.T) {
+	if _, _, err := parseServeFlags([]string{"extra"}, io.Discard); err == nil {
+		t.Errorf("got nil error for a stray argument, want one naming it")
+	}
+	if _, _, err := parseServeFlags([]string{"--no-such-flag"}, io.Discard); err == nil {
+		t.Errorf("got nil error for an unknown flag")
+	}
+}
