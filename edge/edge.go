@@ -15,11 +15,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"portcullis.dev/edge/cache"
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/metrics"
 	"portcullis.dev/edge/proxy"
 	"portcullis.dev/edge/runtime"
+	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/tenants/bundle"
 )
 
@@ -62,6 +65,9 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// Logger receives the edge's logs. Nil is silent.
 	Logger *slog.Logger
+	// PluginServices serves the plugins' host API. Nil means in-memory
+	// services without Redis.
+	PluginServices *hostsvc.Services
 }
 
 // Addrs are the bound listener addresses as "host:port". A disabled
@@ -81,6 +87,9 @@ type Edge struct {
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	compiler   *chain.Compiler
+	supervisor *chain.Supervisor
+	services   *hostsvc.Services
+	logHooks   chan struct{}
 	store      *cache.Store
 	transport  *http.Transport
 	proxy      *httputil.ReverseProxy
@@ -106,7 +115,7 @@ const (
 
 // ownedHeaders are response headers that the edge sets on every response
 // and removes from upstream responses.
-var ownedHeaders = []string{"Alt-Svc", "X-Request-Id"}
+var ownedHeaders = []string{"Alt-Svc", "X-Request-Id", pluginsHeader}
 
 // New checks cfg and returns an Edge that is not yet listening.
 func New(cfg Config) (*Edge, error) {
@@ -132,9 +141,15 @@ func New(cfg Config) (*Edge, error) {
 		log:        logger,
 		metrics:    metrics.New(),
 		compiler:   chain.NewCompiler(0),
+		supervisor: chain.NewSupervisor(logger),
+		services:   cfg.PluginServices,
+		logHooks:   make(chan struct{}, maxLogHooks),
 		transport:  proxy.NewTransport(proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}),
 	}
 	e.proxy = proxy.New(e.transport, ownedHeaders, logger)
+	if e.services == nil {
+		e.services = hostsvc.New(logger, nil)
+	}
 
 	store, err := cache.New(cache.Options{
 		Source:  cfg.Source,
@@ -152,7 +167,7 @@ func New(cfg Config) (*Edge, error) {
 
 // build compiles a bundle with the edge's shared plugin compiler.
 func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
-	return runtime.Build(b, e.compiler)
+	return runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor})
 }
 
 // Handler returns the handler that serves tenant traffic on every listener.
@@ -174,4 +189,10 @@ func (e *Edge) Addrs() Addrs {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.addrs
+}
+
+// MetricsRegistry returns the registry that the admin listener serves at
+// /metrics, so that other parts of the process can add their collectors.
+func (e *Edge) MetricsRegistry() *prometheus.Registry {
+	return e.metrics.Registry()
 }

@@ -24,6 +24,9 @@ type requestState struct {
 	runtime *runtime.Runtime
 	route   string
 	call    *proxy.Call
+	// routeRuntime and exchange are kept for the log phase.
+	routeRuntime *runtime.Route
+	exchange     *pluginhost.Exchange
 	// status is the status written, or 499 for a client that went away.
 	status int
 }
@@ -74,7 +77,12 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 		r = withPath(r, requestPath)
 	}
 
-	plugins := chain.NewExchange(r)
+	if rt.DebugHeaders && route.Chain.Names() != "" {
+		w.Header().Set(pluginsHeader, route.Chain.Names())
+	}
+
+	plugins := e.newExchange(r, state, route)
+	state.routeRuntime, state.exchange = route, plugins
 	if err := route.Chain.RunRequest(r.Context(), plugins); err != nil {
 		return err
 	}
@@ -155,6 +163,7 @@ func (e *Edge) finish(r *http.Request, state *requestState) {
 	}
 	elapsed := time.Since(state.start)
 	e.metrics.ObserveRequest(tenant, r, status, elapsed)
+	e.runLogPhase(state.routeRuntime, state.exchange, status)
 	e.log.Debug("request served", "request_id", state.id, "tenant", state.slug, "route", state.route, "revision", revision(state.runtime),
 		"method", r.Method, "status", status, "protocol", metrics.Protocol(r), "duration", elapsed)
 }

@@ -2,4 +2,14 @@ module portcullis.dev/plugins-marketplace
 
 go 1.26.0
 
-require github.com/risor-io/risor v1.8.1
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/redis/go-redis/v9 v9.23.0
+	github.com/risor-io/risor v1.8.1
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)

@@ -14,6 +14,7 @@ import (
 
 	"portcullis.dev/portal/api"
 	"portcullis.dev/portal/store"
+	portalsync "portcullis.dev/portal/sync"
 	"portcullis.dev/portal/ui"
 	"portcullis.dev/tenants/bundle"
 )
@@ -27,8 +28,10 @@ type CompileError = store.CompileError
 
 // Config configures a Portal.
 type Config struct {
-	// DataSource is the path of the SQLite database file. The file and its
-	// WAL files are created when missing.
+	// DataSource is a PostgreSQL URL ("postgres://..."), "sqlite://PATH" or
+	// the path of a SQLite database file. A SQLite file and its WAL files
+	// are created when missing. Either way, missing schema migrations are
+	// applied at start.
 	DataSource string
 	// AdminToken is the operator's bearer token for /api/v1, at least
 	// api.MinTokenLength bytes.
@@ -44,6 +47,9 @@ type Portal struct {
 	store  *store.Store
 	app    *fiber.App
 	logger *slog.Logger
+	feed   *portalsync.Broadcaster
+	// stopFeed ends the goroutines that wake feed readers.
+	stopFeed context.CancelFunc
 }
 
 // New opens the store and builds the HTTP server without serving it.
@@ -58,13 +64,30 @@ func New(cfg Config) (*Portal, error) {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}
 
-	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger})
+	feed := portalsync.NewBroadcaster()
+	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
 	}
 	ui.Register(app)
 
-	return &Portal{store: st, app: app, logger: logger}, nil
+	p := &Portal{store: st, app: app, logger: logger, feed: feed}
+	p.watchFeed(cfg.DataSource)
+	return p, nil
+}
+
+// watchFeed wakes the feed readers after each change: at once for writes
+// through this portal, by LISTEN/NOTIFY for writes through other replicas
+// on PostgreSQL, and by a poll of the feed head as a fallback.
+func (p *Portal) watchFeed(dataSource string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stopFeed = cancel
+
+	p.store.OnChange(func(string, int64) { p.feed.Notify() })
+	go portalsync.Poll(ctx, p.feed, p.store.FeedHead, p.logger)
+	if store.IsPostgres(dataSource) {
+		go portalsync.Listen(ctx, p.feed, dataSource, store.FeedChannel, p.logger)
+	}
 }
 
 // Serve serves HTTP on ln until Shutdown. It returns nil after Shutdown.
@@ -81,6 +104,11 @@ func (p *Portal) Serve(ln net.Listener) error {
 // Shutdown stops accepting connections, waits for requests in flight until
 // ctx ends, and closes the store.
 func (p *Portal) Shutdown(ctx context.Context) error {
+	// Closing the feed ends change streams and long polls, which would
+	// otherwise hold the shutdown up.
+	p.stopFeed()
+	p.feed.Close()
+
 	serverErr := p.app.ShutdownWithContext(ctx)
 	if serverErr != nil {
 		serverErr = fmt.Errorf("shut down portal server: %w", serverErr)

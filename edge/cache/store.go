@@ -65,6 +65,10 @@ type Store struct {
 	// l1, so that an Invalidate during the load finds it.
 	mu      sync.Mutex
 	loading map[string]*holder
+
+	// evictions counts holders that left l1 because of the budget or
+	// their TTL, not those removed with Del.
+	evictions atomic.Int64
 }
 
 // holder is the L1 entry of one tenant. Requests read current without
@@ -108,13 +112,17 @@ func New(opts Options) (*Store, error) {
 		MaxCost:            opts.MaxCost,
 		BufferItems:        64,
 		IgnoreInternalCost: true,
-		OnEvict:            s.forget,
-		OnReject:           s.forget,
+		// Metrics feed Stats: ristretto counts keys and cost as it
+		// applies sets and evictions.
+		Metrics:  true,
+		OnEvict:  s.evicted,
+		OnReject: s.forget,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create L1 cache: %w", err)
 	}
 	s.l1 = l1
+	opts.Metrics.WatchL1(s.Stats)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -183,6 +191,12 @@ func (s *Store) lookup(tenant string) *holder {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.loading[tenant]
+}
+
+// evicted counts an eviction and forgets the tenant's metric series.
+func (s *Store) evicted(item *ristretto.Item[*holder]) {
+	s.evictions.Add(1)
+	s.forget(item)
 }
 
 // forget drops the metric series of a tenant whose holder left the cache.

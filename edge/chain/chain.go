@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 )
@@ -15,6 +16,11 @@ type Step struct {
 	Plugin   string
 	Version  string
 	Instance *pluginhost.Instance
+
+	// Guard applies the binding's deadline, failure policy and tenant
+	// budget. Nil runs the hook under the request's context only and fails
+	// closed.
+	Guard *Guard
 }
 
 // Chain is the ordered list of plugin instances that apply to one route. It
@@ -22,15 +28,21 @@ type Step struct {
 type Chain struct {
 	steps  []Step
 	phases map[pluginhost.Phase][]Step
+	names  string
 }
 
 // RequestPhases are the phases that run before the request goes upstream,
 // in run order.
-var RequestPhases = []pluginhost.Phase{pluginhost.PhaseRewrite, pluginhost.PhaseAccess}
+var RequestPhases = []pluginhost.Phase{pluginhost.PhaseRewrite, pluginhost.PhaseAccess, pluginhost.PhaseBeforeProxy}
 
 // New returns a chain that runs steps in the given order.
 func New(steps []Step) *Chain {
 	c := &Chain{steps: steps, phases: map[pluginhost.Phase][]Step{}}
+	names := make([]string, 0, len(steps))
+	for _, step := range steps {
+		names = append(names, step.Plugin+"@"+step.Version)
+	}
+	c.names = strings.Join(names, ",")
 	for _, phase := range pluginhost.Phases {
 		for _, step := range steps {
 			if step.Instance.Plugin().Has(phase) {
@@ -45,6 +57,12 @@ func New(steps []Step) *Chain {
 // returned slice.
 func (c *Chain) Steps() []Step {
 	return c.steps
+}
+
+// Names returns the chain's plugin versions in run order, as
+// "name@version" joined with commas.
+func (c *Chain) Names() string {
+	return c.names
 }
 
 // Has reports whether any step of the chain runs in phase.
@@ -69,18 +87,50 @@ func (c *Chain) RunRequest(ctx context.Context, ex *pluginhost.Exchange) error {
 // invalid exit.
 func (c *Chain) Run(ctx context.Context, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
 	for _, step := range c.phases[phase] {
-		if err := step.Instance.Run(ctx, phase, ex); err != nil {
+		exitBefore := ex.Exit
+		err := runStep(ctx, step, phase, ex)
+		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
+			// Fail open: the plugin is skipped, and so is an exit it set.
+			ex.Exit = exitBefore
+			continue
+		}
+		if err != nil {
 			return &Error{Step: step, Phase: phase, Err: err}
 		}
-
-		if err := checkExchange(phase, ex); err != nil {
-			return &Error{Step: step, Phase: phase, Err: err}
+		if step.Guard != nil {
+			step.Guard.report(step, string(phase), ex.RequestID, nil)
 		}
 		if ex.Exit != nil {
 			return nil
 		}
 	}
 	return nil
+}
+
+// runStep calls one hook, under the step's guard when it has one, and
+// checks what the hook left in ex.
+func runStep(ctx context.Context, step Step, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
+	if step.Guard != nil {
+		if step.Guard.health.quarantined(time.Now()) {
+			return errQuarantined
+		}
+
+		// The wait for a tenant slot is bounded by the request, not by the
+		// hook's deadline, so a busy tenant queues instead of failing.
+		if err := step.Guard.acquire(ctx); err != nil {
+			return err
+		}
+		defer step.Guard.release()
+
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, step.Guard.timeout)
+		defer cancel()
+	}
+
+	if err := step.Instance.Run(ctx, phase, ex); err != nil {
+		return err
+	}
+	return checkExchange(phase, ex)
 }
 
 // checkExchange rejects what a step may not set: an exit or, in

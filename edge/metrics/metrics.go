@@ -157,3 +157,46 @@ func Protocol(r *http.Request) string {
 		return "http/1.1"
 	}
 }
+
+// L1Stats describe the L1 cache of tenant runtimes at one moment.
+type L1Stats struct {
+	// Entries is the number of tenants held, those remembered as not
+	// found included.
+	Entries int64
+	// Cost is the sum of the entries' costs in bytes.
+	Cost int64
+	// MaxCost is the budget in bytes.
+	MaxCost int64
+	// Evictions counts entries that left because of the budget or a TTL.
+	Evictions int64
+}
+
+// WatchL1 exports the L1 entry count, cost, budget and evictions, reading
+// stats at each scrape. Call it once per Metrics.
+func (m *Metrics) WatchL1(stats func() L1Stats) {
+	if m == nil {
+		return
+	}
+
+	gauge := func(name, help string, value func(L1Stats) int64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			return float64(value(stats()))
+		})
+	}
+	evictions := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portcullis_edge_l1_evictions_total",
+		Help: "Tenant runtimes that left the L1 cache because of its budget or, for unknown tenants, their TTL.",
+	}, func() float64 {
+		return float64(stats().Evictions)
+	})
+
+	m.registry.MustRegister(
+		gauge("portcullis_edge_l1_entries", "Tenants held in the L1 cache, unknown tenants remembered as not found included.",
+			func(s L1Stats) int64 { return s.Entries }),
+		gauge("portcullis_edge_l1_cost_bytes", "Sum of the L1 entries' costs: the bundle JSON size of each runtime.",
+			func(s L1Stats) int64 { return s.Cost }),
+		gauge("portcullis_edge_l1_max_cost_bytes", "L1 budget in bytes (--cache-bytes).",
+			func(s L1Stats) int64 { return s.MaxCost }),
+		evictions,
+	)
+}

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
+	"time"
 
 	"portcullis.dev/edge/balancer"
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/router"
+	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
 )
@@ -26,6 +29,8 @@ type Runtime struct {
 	// of the bundle's JSON encoding, which leaves out compiled plugins
 	// because runtimes share them.
 	Size int64
+	// DebugHeaders makes responses name the plugin versions that ran.
+	DebugHeaders bool
 
 	routes []*Route
 	table  *router.Table[*Route]
@@ -56,6 +61,21 @@ func (rt *Runtime) Routes() []*Route {
 // invalid or refers to something the bundle lacks. A bundle with an empty
 // Hash is not checked.
 func Build(b *bundle.Bundle, compiler *chain.Compiler) (*Runtime, error) {
+	return BuildWith(b, Options{Compiler: compiler})
+}
+
+// Options are what BuildWith needs besides the bundle.
+type Options struct {
+	// Compiler compiles plugin versions. It is required.
+	Compiler *chain.Compiler
+	// Supervisor gives each step its deadline, failure policy and tenant
+	// budget. Nil builds steps without guards.
+	Supervisor *chain.Supervisor
+}
+
+// BuildWith is Build with a supervisor for the plugin steps.
+func BuildWith(b *bundle.Bundle, opts Options) (*Runtime, error) {
+	compiler := opts.Compiler
 	encoded, err := json.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("encode bundle of tenant %q revision %d: %w", b.Tenant, b.Revision, err)
@@ -71,7 +91,7 @@ func Build(b *bundle.Bundle, compiler *chain.Compiler) (*Runtime, error) {
 		return nil, err
 	}
 
-	steps, err := bindPlugins(b, compiler)
+	steps, err := bindPlugins(b, compiler, opts.Supervisor)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +111,10 @@ func Build(b *bundle.Bundle, compiler *chain.Compiler) (*Runtime, error) {
 		Revision: b.Revision,
 		Hash:     b.Hash,
 		Size:     int64(len(encoded)),
-		routes:   routes,
-		table:    router.New(entries),
+
+		DebugHeaders: b.DebugHeaders,
+		routes:       routes,
+		table:        router.New(entries),
 	}, nil
 }
 
@@ -132,11 +154,14 @@ func parseTarget(raw string) (*url.URL, error) {
 	return parsed, nil
 }
 
-// bindPlugins compiles the plugin of every binding and binds its config. The
-// result is in bundle order.
-func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler) ([]boundStep, error) {
+// bindPlugins compiles the plugin of every enabled binding and binds its
+// config. The result is in bundle order.
+func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler, supervisor *chain.Supervisor) ([]boundStep, error) {
 	steps := make([]boundStep, 0, len(b.Bindings))
 	for _, binding := range b.Bindings {
+		if !binding.IsEnabled() {
+			continue
+		}
 		code, ok := b.Plugins[bundle.Key(binding.Plugin, binding.Version)]
 		if !ok {
 			return nil, fmt.Errorf("binding %q: plugin %q version %q is missing from the bundle", binding.ID, binding.Plugin, binding.Version)
@@ -150,13 +175,22 @@ func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler) ([]boundStep, error
 			return nil, fmt.Errorf("binding %q: %w", binding.ID, err)
 		}
 
-		instance, err := plugin.Bind(binding.Config)
+		options := pluginhost.BindOptions{Tenant: b.Tenant, Binding: binding.ID, AllowHosts: binding.AllowHosts}
+		instance, err := plugin.BindWith(binding.Config, options)
 		if err != nil {
 			return nil, fmt.Errorf("binding %q: bind config of plugin %q version %q: %w", binding.ID, binding.Plugin, binding.Version, err)
 		}
 
 		step := chain.Step{Binding: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Instance: instance}
-		steps = append(steps, boundStep{route: binding.Route, step: step})
+		if supervisor != nil {
+			timeout := time.Duration(binding.Timeout()) * time.Millisecond
+			step.Guard = supervisor.Guard(b.Tenant, step, timeout, binding.OnError == config.OnErrorOpen)
+		}
+		priority := code.Priority
+		if binding.Priority != nil {
+			priority = *binding.Priority
+		}
+		steps = append(steps, boundStep{route: binding.Route, priority: priority, step: step})
 	}
 	return steps, nil
 }
@@ -164,8 +198,43 @@ func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler) ([]boundStep, error
 // boundStep is a chain step and the route it is bound to, empty for all
 // routes.
 type boundStep struct {
-	route string
-	step  chain.Step
+	route    string
+	priority int
+	step     chain.Step
+}
+
+// routeSteps returns the steps that apply to route, in run order.
+//
+// Precedence: a route-scope binding of a plugin replaces the tenant-scope
+// bindings of the same plugin on that route. The steps then run by
+// priority, highest first, and in bundle (creation) order at equal
+// priority.
+func routeSteps(steps []boundStep, route string) []chain.Step {
+	routeScoped := map[string]bool{}
+	for _, bound := range steps {
+		if bound.route == route {
+			routeScoped[bound.step.Plugin] = true
+		}
+	}
+
+	var selected []boundStep
+	for _, bound := range steps {
+		switch {
+		case bound.route == route:
+			selected = append(selected, bound)
+		case bound.route == "" && !routeScoped[bound.step.Plugin]:
+			selected = append(selected, bound)
+		}
+	}
+	sort.SliceStable(selected, func(i, j int) bool {
+		return selected[i].priority > selected[j].priority
+	})
+
+	out := make([]chain.Step, len(selected))
+	for i, bound := range selected {
+		out[i] = bound.step
+	}
+	return out
 }
 
 func buildRoutes(b *bundle.Bundle, balancers map[string]*balancer.Balancer, steps []boundStep) ([]*Route, error) {
@@ -185,13 +254,8 @@ func buildRoutes(b *bundle.Bundle, balancers map[string]*balancer.Balancer, step
 			return nil, fmt.Errorf("route %q: upstream %q is not defined", route.Name, route.Upstream)
 		}
 
-		var routeSteps []chain.Step
-		for _, bound := range steps {
-			if bound.route == "" || bound.route == route.Name {
-				routeSteps = append(routeSteps, bound.step)
-			}
-		}
-		routes = append(routes, &Route{Name: route.Name, Upstream: route.Upstream, Balancer: upstream, Chain: chain.New(routeSteps)})
+		ordered := routeSteps(steps, route.Name)
+		routes = append(routes, &Route{Name: route.Name, Upstream: route.Upstream, Balancer: upstream, Chain: chain.New(ordered)})
 	}
 
 	var unknown []error

@@ -138,3 +138,57 @@ func TestBuildChecksHash(t *testing.T) {
 		t.Error("Build accepted a bundle changed after sealing")
 	}
 }
+
+func TestRouteStepsOrder(t *testing.T) {
+	tests := []struct {
+		name     string
+		bindings []config.Binding
+		want     string
+	}{
+		{
+			name: "priority overrides creation order",
+			bindings: []config.Binding{
+				{ID: "low", Plugin: "log", Version: "2.0.0", Priority: new(1)},
+				{ID: "high", Plugin: "auth", Version: "1.0.0", Priority: new(10)},
+			},
+			want: "high,low",
+		},
+		{
+			name: "route binding replaces tenant binding of same plugin",
+			bindings: []config.Binding{
+				{ID: "tenant", Plugin: "auth", Version: "1.0.0"},
+				{ID: "route", Plugin: "auth", Version: "1.0.0", Route: "web"},
+				{ID: "other", Plugin: "log", Version: "2.0.0"},
+			},
+			want: "route,other",
+		},
+		{
+			name: "disabled binding left out",
+			bindings: []config.Binding{
+				{ID: "off", Plugin: "auth", Version: "1.0.0", Enabled: new(false)},
+				{ID: "on", Plugin: "log", Version: "2.0.0"},
+			},
+			want: "on",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := validBundle()
+			b.Bindings = tt.bindings
+
+			rt, err := Build(b, chain.NewCompiler(0))
+			if err != nil {
+				t.Fatalf("Build: %v", err)
+			}
+			route, _ := rt.Match("GET", "/")
+
+			var got []string
+			for _, step := range route.Chain.Steps() {
+				got = append(got, step.Binding)
+			}
+			if strings.Join(got, ",") != tt.want {
+				t.Errorf("steps = %s, want %s", strings.Join(got, ","), tt.want)
+			}
+		})
+	}
+}

@@ -43,13 +43,20 @@ func Compile(name, version, source string) (*Plugin, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
+	if err := checkNoGlobalWrites(code); err != nil {
+		return nil, fmt.Errorf("compile plugin %q version %q: %w", name, version, err)
+	}
 	p := &Plugin{name: name, version: version, code: code}
 
 	pvm, err := newPreparedVM(context.Background(), p)
 	if err != nil {
 		return nil, fmt.Errorf("compile plugin %q version %q: %w", name, version, err)
 	}
+	globalsErr := checkImmutableGlobals(pvm.machine)
 	pvm.retire()
+	if globalsErr != nil {
+		return nil, fmt.Errorf("compile plugin %q version %q: %w", name, version, globalsErr)
+	}
 
 	for i, hook := range pvm.hooks {
 		p.hasHook[i] = hook != nil

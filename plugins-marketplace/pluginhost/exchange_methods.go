@@ -115,8 +115,8 @@ func setPath(host *hostObjects, args []object.Object) object.Object {
 		return err
 	}
 
-	if host.phase != PhaseRewrite {
-		return object.Errorf("eval error: ctx.req.set_path is available in the rewrite phase only, not in %q", host.phase)
+	if host.phase != PhaseRewrite && host.phase != PhaseBeforeProxy {
+		return object.Errorf("eval error: ctx.req.set_path is available in the rewrite and before_proxy phases only, not in %q", host.phase)
 	}
 	if !validPath(path) {
 		return object.Errorf("value error: ctx.req.set_path: invalid path %q: it must start with / and contain no spaces, control characters, ? or #", path)

@@ -18,6 +18,15 @@ type hostObjects struct {
 	exchange *Exchange
 	phase    Phase
 
+	// callCtx is the hook caller's context, which host functions that wait,
+	// such as ctx.http, pass on. caller names the binding for the host.
+	callCtx context.Context
+	caller  Caller
+
+	// vars is ctx.vars, created from Exchange.Vars on first use and copied
+	// back when the hook returns.
+	vars *object.Map
+
 	// exited records that the hook called ctx.exit.
 	exited bool
 
@@ -27,8 +36,8 @@ type hostObjects struct {
 	methods [methodCount]hostMethod
 }
 
-func newHostObjects(ex *Exchange, phase Phase) *hostObjects {
-	host := &hostObjects{exchange: ex, phase: phase}
+func newHostObjects(ctx context.Context, ex *Exchange, phase Phase, caller Caller) *hostObjects {
+	host := &hostObjects{exchange: ex, phase: phase, callCtx: ctx, caller: caller}
 	host.ctx.hostObject = hostObject{host: host, name: "ctx"}
 	host.req.hostObject = hostObject{host: host, name: "ctx.req"}
 	host.resp.hostObject = hostObject{host: host, name: "ctx.resp"}
@@ -110,8 +119,12 @@ func (c *contextObject) GetAttr(name string) (object.Object, bool) {
 		return object.NewString(string(c.host.phase)), true
 	case "exit":
 		return &c.host.methods[methodExit], true
+	case "request_id":
+		return c.host.attribute(func(ex *Exchange) object.Object { return object.NewString(ex.RequestID) })
+	case "vars":
+		return c.host.varsMap()
 	}
-	return nil, false
+	return c.host.serviceNamespace(name)
 }
 
 // requestObject is ctx.req.
@@ -146,7 +159,7 @@ func (r *requestObject) GetAttr(name string) (object.Object, bool) {
 	case "set_path":
 		return &r.host.methods[methodRequestSetPath], true
 	}
-	return nil, false
+	return r.host.requestExtra(name)
 }
 
 // responseObject is ctx.resp.
@@ -173,7 +186,7 @@ func (r *responseObject) GetAttr(name string) (object.Object, bool) {
 	case "del_header":
 		return &r.host.methods[methodResponseDelHeader], true
 	}
-	return nil, false
+	return r.host.responseExtra(name)
 }
 
 // hostMethod is a method of ctx, ctx.req or ctx.resp, bound to its call.

@@ -16,7 +16,19 @@ type Instance struct {
 	// config is never handed to a script. Each call gets a deep copy.
 	config *object.Map
 
+	// caller names the binding in host calls. RequestID is set per call.
+	caller Caller
+
 	pool vmPool
+}
+
+// BindOptions are the binding's ids and permissions that host calls carry.
+type BindOptions struct {
+	Tenant  string
+	Binding string
+	// AllowHosts lists the hosts that ctx.http may reach, as "host" or
+	// "host:port". Empty allows none.
+	AllowHosts []string
 }
 
 // Plugin returns the plugin that this instance binds.
@@ -44,14 +56,22 @@ func (i *Instance) Run(ctx context.Context, phase Phase, ex *Exchange) error {
 		return i.runError(phase, err)
 	}
 
-	pvm, err := i.pool.get(ctx)
+	// Preparing a VM runs the top-level code, which Compile proved to end
+	// within mainRunTimeout. It does not count against the hook's
+	// deadline, so a pool that must grow under load does not fail hooks.
+	pvm, err := i.pool.get(context.WithoutCancel(ctx))
 	if err != nil {
 		return i.runError(phase, fmt.Errorf("prepare VM: %w", err))
 	}
 
-	host := newHostObjects(ex, phase)
+	caller := i.caller
+	caller.RequestID = ex.RequestID
+	host := newHostObjects(ctx, ex, phase, caller)
 	args := []object.Object{&host.ctx, copyConfig(i.config)}
 	reusable, err := pvm.call(ctx, idx, args)
+	if varsErr := host.storeVars(); varsErr != nil && err == nil {
+		err = fmt.Errorf("ctx.vars: %w", varsErr)
+	}
 	host.detach()
 	i.pool.put(pvm, reusable)
 

@@ -14,17 +14,28 @@ const (
 	// reach the upstream.
 	PhaseAccess Phase = "access"
 
+	// PhaseBeforeProxy runs on the upstream request right before it is
+	// sent. Its hooks may still change headers and the path.
+	PhaseBeforeProxy Phase = "before_proxy"
+
 	// PhaseHeaderFilter runs once the upstream response status and headers
-	// are known.
+	// are known, or on the response of a hook that called ctx.exit.
 	PhaseHeaderFilter Phase = "header_filter"
+
+	// PhaseBodyFilter runs on each chunk of the upstream response body.
+	PhaseBodyFilter Phase = "body_filter"
+
+	// PhaseLog runs after the response went to the client, off the
+	// client's critical path.
+	PhaseLog Phase = "log"
 )
 
 // Phases lists every phase in the order they run.
-var Phases = []Phase{PhaseRewrite, PhaseAccess, PhaseHeaderFilter}
+var Phases = []Phase{PhaseRewrite, PhaseAccess, PhaseBeforeProxy, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog}
 
 // phaseOrder is a private copy of Phases, so that a caller who changes the
 // exported slice cannot change which hooks a plugin has.
-var phaseOrder = [...]Phase{PhaseRewrite, PhaseAccess, PhaseHeaderFilter}
+var phaseOrder = [...]Phase{PhaseRewrite, PhaseAccess, PhaseBeforeProxy, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog}
 
 const phaseCount = len(phaseOrder)
 

@@ -37,12 +37,26 @@ func (p *Plugin) Has(ph Phase) bool {
 // Bind prepares a binding of this plugin with config, a JSON object that
 // hooks receive as conf. Empty config and JSON null mean {}.
 func (p *Plugin) Bind(config json.RawMessage) (*Instance, error) {
+	return p.BindWith(config, BindOptions{})
+}
+
+// BindWith is Bind with the binding's ids and permissions. Each call
+// returns an Instance with its own VMs, so no two bindings, and so no two
+// tenants, share script state.
+func (p *Plugin) BindWith(config json.RawMessage, options BindOptions) (*Instance, error) {
 	conf, err := decodeConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("bind plugin %q version %q: %w", p.name, p.version, err)
 	}
 
-	instance := &Instance{plugin: p, config: conf}
+	caller := Caller{
+		Tenant:     options.Tenant,
+		Binding:    options.Binding,
+		Plugin:     p.name,
+		Version:    p.version,
+		AllowHosts: append([]string(nil), options.AllowHosts...),
+	}
+	instance := &Instance{plugin: p, config: conf, caller: caller}
 	instance.pool.plugin = p
 	return instance, nil
 }

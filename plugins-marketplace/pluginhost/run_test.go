@@ -156,7 +156,7 @@ func TestRunErrors(t *testing.T) {
 		wantIs  error
 	}{
 		{"raised error", context.Background(), PhaseAccess, newExchange(), `plugin "test" version "1.0.0": access hook: key k1 is revoked`, nil},
-		{"unknown phase", context.Background(), "log", newExchange(), `unknown phase "log"`, nil},
+		{"unknown phase", context.Background(), "teardown", newExchange(), `unknown phase "teardown"`, nil},
 		{"nil exchange", context.Background(), PhaseAccess, nil, "exchange is nil", nil},
 		{"cancelled context", cancelled, PhaseAccess, newExchange(), "context canceled", context.Canceled},
 	}

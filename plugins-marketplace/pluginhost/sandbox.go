@@ -30,15 +30,22 @@ var allowedBuiltins = []string{
 	"try", "type",
 }
 
-// sandboxGlobals returns the global names visible to every plugin. The
-// builtins have no state, so all VMs share them.
+// sandboxGlobals returns the global names visible to every plugin: the
+// allow-listed builtins, each wrapped in a funcObject so that no attribute
+// leads to a Risor module, and the stateless namespaces of stdlib.go. None
+// of them has state, so all VMs share them.
 var sandboxGlobals = sync.OnceValue(func() map[string]any {
 	available := builtins.Builtins()
 	globals := make(map[string]any, len(allowedBuiltins))
 	for _, name := range allowedBuiltins {
-		globals[name] = available[name]
+		globals[name] = wrapBuiltin(name, available[name])
 	}
-	globals["list"] = object.NewBuiltin("list", listWithoutCount)
+	globals["list"] = newFunc("list", func(ctx context.Context, args []object.Object) object.Object {
+		return listWithoutCount(ctx, args...)
+	})
+	for name, value := range stdlibNamespaces() {
+		globals[name] = value
+	}
 	return globals
 })
 

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/risor-io/risor/object"
 )
 
 // TestSandboxUndefinedNames checks that Risor's default modules and the
@@ -21,7 +19,6 @@ func TestSandboxUndefinedNames(t *testing.T) {
 		{"exec module", `exec.command("id")`},
 		{"http module", `http.get("http://127.0.0.1:1")`},
 		{"fmt module", `fmt.println("x")`},
-		{"json module", `json.marshal({})`},
 		{"print builtin", `print("x")`},
 		{"fetch builtin", `fetch("http://127.0.0.1:1")`},
 		{"open builtin", `open("/etc/passwd")`},
@@ -56,7 +53,8 @@ func TestSandboxBlockedAtRun(t *testing.T) {
 	}{
 		{"import statement", "import os", "imports are disabled"},
 		{"from import", "from os import getenv", "imports are disabled"},
-		{"builtin spawn attribute", "len.spawn([1])", "did not contain a spawn function"},
+		{"builtin spawn attribute", "len.spawn([1])", `attribute "spawn" not found`},
+		{"json namespace is not Risor's module", "json.marshal({})", `attribute "marshal" not found`},
 		{"function spawn attribute", "func f() {}\n  f.spawn()", "did not contain a spawn function"},
 		{"go statement", "go func() {}()", "did not contain a spawn function"},
 		{"list with count", "list(1000000000)", "list(n) is not available to plugins"},
@@ -80,7 +78,10 @@ func TestSandboxBlockedAtRun(t *testing.T) {
 func TestSandboxBuiltinsHaveNoModule(t *testing.T) {
 	var checks []string
 	for _, name := range allowedBuiltins {
-		checks = append(checks, "  if "+name+".__module__ != nil { error(\""+name+" has a module\") }")
+		checks = append(checks, "  if getattr("+name+", \"__module__\", nil) != nil { error(\""+name+" has a module\") }")
+	}
+	for name := range stdlibNamespaces() {
+		checks = append(checks, "  if getattr("+name+", \"__module__\", nil) != nil { error(\""+name+" has a module\") }")
 	}
 	source := "func access(ctx, conf) {\n" + strings.Join(checks, "\n") + "\n}"
 	instance := mustBind(t, source, "")
@@ -89,7 +90,8 @@ func TestSandboxBuiltinsHaveNoModule(t *testing.T) {
 }
 
 // TestSandboxGlobals checks that the globals are exactly the allow-list and
-// that each one is a plain builtin.
+// the stdlib namespaces, and that each one is a host wrapper without
+// __module__.
 func TestSandboxGlobals(t *testing.T) {
 	globals := sandboxGlobals()
 
@@ -97,18 +99,22 @@ func TestSandboxGlobals(t *testing.T) {
 	for name, value := range globals {
 		names = append(names, name)
 
-		builtin, ok := value.(*object.Builtin)
-		if !ok {
-			t.Errorf("global %q is a %T, want *object.Builtin", name, value)
-			continue
-		}
-		if module, _ := builtin.GetAttr("__module__"); module != object.Nil {
-			t.Errorf("global %q has __module__ %s, want nil", name, module.Inspect())
+		switch value := value.(type) {
+		case *funcObject:
+			if module, found := value.GetAttr("__module__"); found {
+				t.Errorf("global %q has __module__ %s, want none", name, module.Inspect())
+			}
+		case *namespace:
+			if module, found := value.GetAttr("__module__"); found {
+				t.Errorf("global %q has __module__ %s, want none", name, module.Inspect())
+			}
+		default:
+			t.Errorf("global %q is a %T, want *funcObject or *namespace", name, value)
 		}
 	}
 
 	slices.Sort(names)
-	want := slices.Sorted(slices.Values(allowedBuiltins))
+	want := slices.Sorted(slices.Values(append(slices.Clone(allowedBuiltins), "base64", "crypto", "json", "time")))
 	if !slices.Equal(names, want) {
 		t.Errorf("globals = %q, want %q", names, want)
 	}

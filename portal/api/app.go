@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"portcullis.dev/portal/store"
+	portalsync "portcullis.dev/portal/sync"
 )
 
 // MinTokenLength is the minimum length of the operator token in bytes.
@@ -34,11 +35,17 @@ type Options struct {
 	AdminToken string
 	// Logger receives one line per request. Nil discards them.
 	Logger *slog.Logger
+	// Feed wakes the change feed readers of the edge sync API. Nil means a
+	// broadcaster of its own that nothing wakes, so long polls and streams
+	// see new changes only when their wait ends.
+	Feed *portalsync.Broadcaster
 }
 
 // handlers holds what the endpoints share.
 type handlers struct {
-	store *store.Store
+	store  *store.Store
+	feed   *portalsync.Broadcaster
+	logger *slog.Logger
 }
 
 // NewApp returns a Fiber app with the request middleware, GET /healthz and
@@ -71,12 +78,18 @@ func NewApp(opts Options) (*fiber.App, error) {
 
 	app.Use(assignRequestID, logRequests(logger), recover.New())
 
-	h := &handlers{store: opts.Store}
+	feed := opts.Feed
+	if feed == nil {
+		feed = portalsync.NewBroadcaster()
+	}
+	h := &handlers{store: opts.Store, feed: feed, logger: logger}
 	app.Get("/healthz", handle(h.health))
+	h.registerEdgeSync(app)
 
 	v1 := app.Group("/api/v1", requireToken(opts.AdminToken))
 	h.registerTenants(v1)
 	h.registerPlugins(v1)
+	h.registerEdges(v1)
 	return app, nil
 }
 

@@ -18,6 +18,12 @@ type createBindingRequest struct {
 	// Route is optional. Empty means every route of the tenant.
 	Route  string          `json:"route"`
 	Config json.RawMessage `json:"config"`
+
+	Priority   *int     `json:"priority"`
+	TimeoutMS  int      `json:"timeout_ms"`
+	OnError    string   `json:"on_error"`
+	Enabled    *bool    `json:"enabled"`
+	AllowHosts []string `json:"allow_hosts"`
 }
 
 // patchBindingRequest is the body of PATCH .../bindings/{id}. An absent
@@ -28,6 +34,12 @@ type patchBindingRequest struct {
 	Version *string         `json:"version"`
 	Route   *string         `json:"route"`
 	Config  json.RawMessage `json:"config"`
+
+	Priority   *int      `json:"priority"`
+	TimeoutMS  *int      `json:"timeout_ms"`
+	OnError    *string   `json:"on_error"`
+	Enabled    *bool     `json:"enabled"`
+	AllowHosts *[]string `json:"allow_hosts"`
 }
 
 func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
@@ -50,6 +62,12 @@ func (h *handlers) createBinding(c *fiber.Ctx) (int, any, error) {
 		Version: input.Version,
 		Route:   input.Route,
 		Config:  input.Config,
+
+		Priority:   input.Priority,
+		TimeoutMS:  input.TimeoutMS,
+		OnError:    input.OnError,
+		Enabled:    input.Enabled,
+		AllowHosts: input.AllowHosts,
 	})
 	if err != nil {
 		return failed(err)
@@ -74,7 +92,16 @@ func (h *handlers) updateBinding(c *fiber.Ctx) (int, any, error) {
 		return failed(&config.FieldError{Field: "plugin", Message: "a binding's plugin cannot change: create a new binding for the other plugin"})
 	}
 
-	patch := store.BindingPatch{Version: input.Version, Route: input.Route, Config: input.Config}
+	patch := store.BindingPatch{
+		Version:    input.Version,
+		Route:      input.Route,
+		Config:     input.Config,
+		Priority:   input.Priority,
+		TimeoutMS:  input.TimeoutMS,
+		OnError:    input.OnError,
+		Enabled:    input.Enabled,
+		AllowHosts: input.AllowHosts,
+	}
 	binding, err := h.store.UpdateBinding(requestContext(c), c.Params("slug"), c.Params("id"), patch)
 	if err != nil {
 		return failed(err)

@@ -16,6 +16,8 @@ type publishRequest struct {
 	Source  string `json:"source"`
 	// ConfigSchema is optional. Absent or null means {"type":"object"}.
 	ConfigSchema json.RawMessage `json:"config_schema"`
+	// Priority is optional, the default priority of the version's bindings.
+	Priority int `json:"priority"`
 }
 
 func pluginVersionPath(name, version string) string {
@@ -41,6 +43,7 @@ func (h *handlers) publishPlugin(c *fiber.Ctx) (int, any, error) {
 		Version:      input.Version,
 		Source:       input.Source,
 		ConfigSchema: input.ConfigSchema,
+		Priority:     input.Priority,
 	})
 	if err != nil {
 		return failed(err)

@@ -22,6 +22,13 @@ type BindingPatch struct {
 	Route   *string
 	// Config replaces the whole config. JSON null means {}.
 	Config json.RawMessage
+	// Run fields. ClearPriority sets Priority back to the plugin's own.
+	Priority      *int
+	ClearPriority bool
+	TimeoutMS     *int
+	OnError       *string
+	Enabled       *bool
+	AllowHosts    *[]string
 }
 
 // bindingView is a binding joined with its plugin version and route.
@@ -33,6 +40,11 @@ type bindingView struct {
 	Version         string
 	Route           *string
 	Config          string
+	Priority        *int
+	TimeoutMS       int
+	OnError         string
+	Enabled         *bool
+	AllowHosts      string
 }
 
 func (v *bindingView) binding() config.Binding {
@@ -45,14 +57,39 @@ func (v *bindingView) binding() config.Binding {
 	if v.Route != nil {
 		binding.Route = *v.Route
 	}
+	binding.Priority = v.Priority
+	binding.TimeoutMS = v.TimeoutMS
+	binding.OnError = v.OnError
+	if v.Enabled != nil && !*v.Enabled {
+		binding.Enabled = new(false)
+	}
+	if v.AllowHosts != "" {
+		_ = json.Unmarshal([]byte(v.AllowHosts), &binding.AllowHosts)
+	}
 	return binding
+}
+
+// runColumns returns the run-time columns of a binding for a write.
+func runColumns(binding *config.Binding) map[string]any {
+	hosts := binding.AllowHosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	encoded, _ := json.Marshal(hosts)
+	return map[string]any{
+		"priority":    binding.Priority,
+		"timeout_ms":  binding.TimeoutMS,
+		"on_error":    binding.OnError,
+		"enabled":     binding.IsEnabled(),
+		"allow_hosts": string(encoded),
+	}
 }
 
 // queryBindings selects the tenant's bindings in creation order. The joined
 // tables also have a tenant_id column, so the scope names its table here.
 func queryBindings(tx *gorm.DB, tenant *tenantRow) *gorm.DB {
 	return tx.Table("bindings").
-		Select("bindings.id, bindings.public_id, bindings.plugin_version_id, plugin_versions.name AS plugin, plugin_versions.version AS version, routes.name AS route, bindings.config").
+		Select("bindings.id, bindings.public_id, bindings.plugin_version_id, plugin_versions.name AS plugin, plugin_versions.version AS version, routes.name AS route, bindings.config, bindings.priority, bindings.timeout_ms, bindings.on_error, bindings.enabled, bindings.allow_hosts").
 		Joins("JOIN plugin_versions ON plugin_versions.id = bindings.plugin_version_id").
 		Joins("LEFT JOIN routes ON routes.id = bindings.route_id").
 		Where("bindings.tenant_id = ?", tenant.ID).
@@ -181,6 +218,9 @@ func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Bin
 		if err := tx.Create(&row).Error; err != nil {
 			return change{}, fmt.Errorf("create binding of plugin %q in tenant %q: %w", input.Plugin, slug, err)
 		}
+		if err := tx.Model(&bindingRow{ID: row.ID}).Updates(runColumns(&input)).Error; err != nil {
+			return change{}, fmt.Errorf("create binding of plugin %q in tenant %q: %w", input.Plugin, slug, err)
+		}
 		return change{kind: KindCreate, resource: "binding/" + input.ID}, nil
 	})
 	if err != nil {
@@ -237,8 +277,8 @@ func (s *Store) GetBinding(ctx context.Context, slug, id string) (config.Binding
 // checks as CreateBinding. The config is checked against the schema of the
 // resulting version even when only the version changes.
 func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch BindingPatch) (config.Binding, error) {
-	if patch.Version == nil && patch.Route == nil && patch.Config == nil {
-		return config.Binding{}, fieldError("body", "the patch changes nothing: send at least one of version, route and config")
+	if patch.isEmpty() {
+		return config.Binding{}, fieldError("body", "the patch changes nothing: send at least one of version, route, config, priority, timeout_ms, on_error, enabled and allow_hosts")
 	}
 	if patch.Config != nil {
 		normalized, err := normalizeConfig(patch.Config)
@@ -264,7 +304,10 @@ func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch Bindin
 			return change{}, err
 		}
 
-		columns := map[string]any{"plugin_version_id": version.ID, "route_id": routeID, "config": string(updated.Config)}
+		columns := runColumns(&updated)
+		columns["plugin_version_id"] = version.ID
+		columns["route_id"] = routeID
+		columns["config"] = string(updated.Config)
 		if err := tx.Model(&bindingRow{ID: view.ID}).Updates(columns).Error; err != nil {
 			return change{}, fmt.Errorf("update binding %q of tenant %q: %w", id, slug, err)
 		}
@@ -286,7 +329,27 @@ func applyPatch(binding config.Binding, patch BindingPatch) config.Binding {
 	if patch.Config != nil {
 		binding.Config = patch.Config
 	}
+	if patch.Priority != nil || patch.ClearPriority {
+		binding.Priority = patch.Priority
+	}
+	if patch.TimeoutMS != nil {
+		binding.TimeoutMS = *patch.TimeoutMS
+	}
+	if patch.OnError != nil {
+		binding.OnError = *patch.OnError
+	}
+	if patch.Enabled != nil {
+		binding.Enabled = patch.Enabled
+	}
+	if patch.AllowHosts != nil {
+		binding.AllowHosts = *patch.AllowHosts
+	}
 	return binding
+}
+
+func (p *BindingPatch) isEmpty() bool {
+	return p.Version == nil && p.Route == nil && p.Config == nil && p.Priority == nil && !p.ClearPriority &&
+		p.TimeoutMS == nil && p.OnError == nil && p.Enabled == nil && p.AllowHosts == nil
 }
 
 // DeleteBinding deletes one binding of the tenant.

@@ -76,6 +76,8 @@ func buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
 		Routes:    routes,
 		Bindings:  bindings,
 		Plugins:   plugins,
+
+		DebugHeaders: tenant.DebugHeaders,
 	}
 	if err := built.Seal(); err != nil {
 		return nil, err
@@ -92,16 +94,17 @@ func pluginCode(tx *gorm.DB, versionIDs []uint) (map[string]bundle.PluginCode, e
 	}
 
 	var rows []pluginVersionRow
-	if err := tx.Select("name", "version", "source").Where("id IN ?", versionIDs).Find(&rows).Error; err != nil {
+	if err := tx.Select("name", "version", "source", "priority").Where("id IN ?", versionIDs).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read plugin sources: %w", err)
 	}
 
 	for _, row := range rows {
 		plugins[bundle.Key(row.Name, row.Version)] = bundle.PluginCode{
-			Name:    row.Name,
-			Version: row.Version,
-			Source:  row.Source,
-			SHA256:  bundle.SourceHash(row.Source),
+			Name:     row.Name,
+			Version:  row.Version,
+			Source:   row.Source,
+			SHA256:   bundle.SourceHash(row.Source),
+			Priority: row.Priority,
 		}
 	}
 	return plugins, nil

@@ -1,23 +1,22 @@
 package store
 
 import (
-	"context"
-	"fmt"
 	"time"
-
-	"gorm.io/gorm"
 )
 
-// The rows below are the database schema. Tenant resources carry TenantID,
-// and every query of them filters on it.
+// The rows below map the database schema, which the SQL files under
+// migrations/ define. Tenant resources carry TenantID, and every query of
+// them filters on it.
 
 type tenantRow struct {
-	ID        uint   `gorm:"primaryKey"`
-	Slug      string `gorm:"size:63;not null;uniqueIndex"`
-	Name      string `gorm:"size:200;not null"`
-	Revision  int64  `gorm:"not null"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       uint   `gorm:"primaryKey"`
+	Slug     string `gorm:"size:63;not null;uniqueIndex"`
+	Name     string `gorm:"size:200;not null"`
+	Revision int64  `gorm:"not null"`
+	// DebugHeaders is config.Tenant.DebugHeaders.
+	DebugHeaders bool `gorm:"not null;default:false"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 func (tenantRow) TableName() string { return "tenants" }
@@ -60,7 +59,9 @@ type pluginVersionRow struct {
 	SHA256 string `gorm:"column:sha256;size:64;not null"`
 	// ConfigSchema is the JSON Schema that binding configs must match.
 	ConfigSchema string `gorm:"not null"`
-	CreatedAt    time.Time
+	// Priority is the default priority of the version's bindings.
+	Priority  int `gorm:"not null;default:0"`
+	CreatedAt time.Time
 }
 
 func (pluginVersionRow) TableName() string { return "plugin_versions" }
@@ -76,9 +77,19 @@ type bindingRow struct {
 	RouteID *uint     `gorm:"index"`
 	Route   *routeRow `gorm:"constraint:OnDelete:RESTRICT"`
 	// Config is the binding's config as a compact JSON object.
-	Config    string `gorm:"not null"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Config string `gorm:"not null"`
+	// Priority overrides the plugin version's priority when not nil.
+	Priority *int
+	// TimeoutMS is the hook deadline, 0 for the default.
+	TimeoutMS int `gorm:"column:timeout_ms;not null;default:0"`
+	// OnError is "", "open" or "closed".
+	OnError string `gorm:"size:8;not null;default:''"`
+	// Enabled is a pointer so that gorm writes false instead of the default.
+	Enabled *bool `gorm:"not null;default:true"`
+	// AllowHosts is the JSON array of config.Binding.AllowHosts.
+	AllowHosts string `gorm:"not null;default:'[]'"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 func (bindingRow) TableName() string { return "bindings" }
@@ -96,23 +107,3 @@ type changeEventRow struct {
 }
 
 func (changeEventRow) TableName() string { return "change_events" }
-
-// migrate creates or updates the tables.
-//
-// NOTE: AutoMigrate only adds tables, columns and indexes. It never drops or
-// rewrites a column, and it cannot add a foreign key to an existing SQLite
-// table, so schema changes beyond that need versioned migrations.
-func migrate(ctx context.Context, db *gorm.DB) error {
-	err := db.WithContext(ctx).AutoMigrate(
-		&tenantRow{},
-		&upstreamRow{},
-		&routeRow{},
-		&pluginVersionRow{},
-		&bindingRow{},
-		&changeEventRow{},
-	)
-	if err != nil {
-		return fmt.Errorf("migrate database schema: %w", err)
-	}
-	return nil
-}

@@ -28,6 +28,8 @@ type NewPluginVersion struct {
 	// ConfigSchema is a JSON Schema for binding configs. Empty or null means
 	// DefaultConfigSchema.
 	ConfigSchema json.RawMessage
+	// Priority is the default priority of the version's bindings.
+	Priority int
 }
 
 // PluginVersion is one published version with its source.
@@ -37,6 +39,7 @@ type PluginVersion struct {
 	Source       string          `json:"source"`
 	SHA256       string          `json:"sha256"`
 	ConfigSchema json.RawMessage `json:"config_schema"`
+	Priority     int             `json:"priority"`
 	PublishedAt  time.Time       `json:"published_at"`
 }
 
@@ -85,6 +88,9 @@ func validatePluginVersion(input *NewPluginVersion) error {
 	if input.Source == "" {
 		return fieldError("source", "source is missing: send the plugin's Risor source code")
 	}
+	if input.Priority < -config.MaxPriority || input.Priority > config.MaxPriority {
+		return fieldError("priority", "priority %d is out of range: use %d to %d", input.Priority, -config.MaxPriority, config.MaxPriority)
+	}
 	if len(input.Source) > MaxSourceLength {
 		return fieldError("source", "source is %d bytes, above the limit of %d", len(input.Source), MaxSourceLength)
 	}
@@ -117,6 +123,7 @@ func (s *Store) PublishPlugin(ctx context.Context, input NewPluginVersion) (Plug
 		Source:       input.Source,
 		SHA256:       bundle.SourceHash(input.Source),
 		ConfigSchema: schemaText,
+		Priority:     input.Priority,
 	}
 	err = s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := findPluginVersion(tx, input.Name, input.Version)
@@ -159,6 +166,7 @@ func pluginVersionFromRow(row *pluginVersionRow) PluginVersion {
 		Source:       row.Source,
 		SHA256:       row.SHA256,
 		ConfigSchema: json.RawMessage(row.ConfigSchema),
+		Priority:     row.Priority,
 		PublishedAt:  row.CreatedAt,
 	}
 }

@@ -1,7 +1,8 @@
-// Package store keeps the portal's data in SQLite through gorm: tenants and
-// their upstreams, routes and plugin bindings, the published plugin versions,
-// and the change log that drives tenant revisions. It also builds the sealed
-// bundles that edges serve.
+// Package store keeps the portal's data in SQLite or PostgreSQL through
+// gorm: tenants and their upstreams, routes and plugin bindings, the
+// published plugin versions, the change log that drives tenant revisions and
+// the change feed, and the edge nodes that follow that feed. It also builds
+// the sealed bundles that edges serve.
 package store
 
 import (
@@ -11,22 +12,12 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
+	"portcullis.dev/portal/store/migrations"
 	"portcullis.dev/tenants/bundle"
 )
-
-// busyTimeoutMillis is how long a connection waits for a lock that another
-// process holds before SQLite returns SQLITE_BUSY.
-const busyTimeoutMillis = 5000
-
-// maxReaders caps the reader pool. In WAL mode a reader does not block the
-// writer, so reads need no lock of their own.
-const maxReaders = 8
 
 // Options configures a Store.
 type Options struct {
@@ -40,13 +31,18 @@ type Options struct {
 // Store is the portal's database. It is safe for concurrent use and
 // implements bundle.Source.
 //
-// Writes go through a pool of one connection whose transactions start with
-// BEGIN IMMEDIATE, so writers queue in Go instead of failing with
+// On SQLite, writes go through a pool of one connection whose transactions
+// start with BEGIN IMMEDIATE, so writers queue in Go instead of failing with
 // SQLITE_BUSY. Reads use a separate pool and see a consistent snapshot per
 // transaction because the database runs in WAL mode.
+//
+// On PostgreSQL, one pool serves both. A write locks the tenant's row
+// (SELECT ... FOR UPDATE) before it reads the revision, and reads run in
+// REPEATABLE READ transactions, so each sees one snapshot.
 type Store struct {
 	writer   *gorm.DB
 	reader   *gorm.DB
+	dialect  migrations.Dialect
 	compiler Compiler
 	logger   *slog.Logger
 
@@ -59,13 +55,13 @@ type Store struct {
 
 var _ bundle.Source = (*Store)(nil)
 
-// Open opens or creates the SQLite database at path and migrates its schema.
-func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+// Open opens the database that dataSource names, applies the schema
+// migrations it lacks, and returns a Store on it. dataSource is a
+// PostgreSQL URL ("postgres://..." or "postgresql://..."), "sqlite://PATH",
+// or a plain SQLite file path.
+func Open(ctx context.Context, dataSource string, opts Options) (*Store, error) {
 	if opts.Compiler == nil {
 		return nil, errors.New("open store: compiler is missing: pass the function that checks plugin source")
-	}
-	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open store: data source %q is not a usable file path: name a file such as \"portal.db\" without '?' or '#'", path)
 	}
 
 	logger := opts.Logger
@@ -73,58 +69,28 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	writer, err := openPool(path, "immediate", 1)
-	if err != nil {
-		return nil, err
+	var (
+		pools pools
+		err   error
+	)
+	if IsPostgres(dataSource) {
+		pools, err = openPostgres(ctx, dataSource, logger)
+	} else {
+		pools, err = openSQLite(ctx, strings.TrimPrefix(dataSource, sqliteScheme), logger)
 	}
-	if err := migrate(ctx, writer); err != nil {
-		closePool(writer)
-		return nil, err
-	}
-
-	reader, err := openPool(path, "deferred", maxReaders)
 	if err != nil {
-		closePool(writer)
 		return nil, err
 	}
 
 	store := &Store{
-		writer:   writer,
-		reader:   reader,
+		writer:   pools.writer,
+		reader:   pools.reader,
+		dialect:  pools.dialect,
 		compiler: opts.Compiler,
 		logger:   logger,
 		bundles:  make(map[string]*bundle.Bundle),
 	}
 	return store, nil
-}
-
-// openPool opens one gorm connection pool on the file with the pragmas that
-// every connection needs.
-func openPool(path, txlock string, maxConns int) (*gorm.DB, error) {
-	dsn := fmt.Sprintf("%s?_txlock=%s&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
-		path, txlock, busyTimeoutMillis)
-
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:         logger.Discard,
-		NowFunc:        func() time.Time { return time.Now().UTC() },
-		TranslateError: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
-	}
-
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
-	}
-	sqlDB.SetMaxOpenConns(maxConns)
-	sqlDB.SetMaxIdleConns(maxConns)
-
-	if err := sqlDB.Ping(); err != nil {
-		closePool(db)
-		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
-	}
-	return db, nil
 }
 
 func closePool(db *gorm.DB) error {
@@ -135,8 +101,11 @@ func closePool(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
-// Close closes both connection pools.
+// Close closes the connection pools.
 func (s *Store) Close() error {
+	if s.reader == s.writer {
+		return closePool(s.writer)
+	}
 	return errors.Join(closePool(s.writer), closePool(s.reader))
 }
 

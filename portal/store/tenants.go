@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,20 +14,24 @@ import (
 
 // Tenant is a tenant with its current revision.
 type Tenant struct {
-	Slug      string    `json:"slug"`
-	Name      string    `json:"name"`
-	Revision  int64     `json:"revision"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Slug     string `json:"slug"`
+	Name     string `json:"name"`
+	Revision int64  `json:"revision"`
+	// DebugHeaders is config.Tenant.DebugHeaders.
+	DebugHeaders bool      `json:"debug_headers"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 func tenantFromRow(row *tenantRow) Tenant {
 	return Tenant{
-		Slug:      row.Slug,
-		Name:      row.Name,
-		Revision:  row.Revision,
-		CreatedAt: row.CreatedAt,
-		UpdatedAt: row.UpdatedAt,
+		Slug:     row.Slug,
+		Name:     row.Name,
+		Revision: row.Revision,
+
+		DebugHeaders: row.DebugHeaders,
+		CreatedAt:    row.CreatedAt,
+		UpdatedAt:    row.UpdatedAt,
 	}
 }
 
@@ -50,7 +55,7 @@ func (s *Store) CreateTenant(ctx context.Context, input config.Tenant) (Tenant, 
 	if err := input.Validate(); err != nil {
 		return Tenant{}, err
 	}
-	row := tenantRow{Slug: input.Slug, Name: strings.TrimSpace(input.Name)}
+	row := tenantRow{Slug: input.Slug, Name: strings.TrimSpace(input.Name), DebugHeaders: input.DebugHeaders}
 
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := findTenant(tx, row.Slug)
@@ -68,6 +73,10 @@ func (s *Store) CreateTenant(ctx context.Context, input config.Tenant) (Tenant, 
 		row.Revision = last + 1
 
 		if err := tx.Create(&row).Error; err != nil {
+			// A concurrent create of the slug on PostgreSQL gets here.
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return &ConflictError{Message: fmt.Sprintf("tenant %q already exists: choose another slug or update it with PUT", row.Slug)}
+			}
 			return fmt.Errorf("create tenant %q: %w", row.Slug, err)
 		}
 		return appendChangeEvent(tx, row.Slug, row.Revision, change{kind: KindCreate, resource: "tenant/" + row.Slug})
@@ -119,11 +128,13 @@ func (s *Store) UpdateTenant(ctx context.Context, slug string, input config.Tena
 	// updated points at the row that raiseRevision refreshes in place.
 	var updated *tenantRow
 	_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
-		err := tx.Model(&tenantRow{}).Where("id = ?", tenant.ID).Update("name", strings.TrimSpace(input.Name)).Error
+		columns := map[string]any{"name": strings.TrimSpace(input.Name), "debug_headers": input.DebugHeaders}
+		err := tx.Model(&tenantRow{}).Where("id = ?", tenant.ID).Updates(columns).Error
 		if err != nil {
 			return change{}, fmt.Errorf("update tenant %q: %w", slug, err)
 		}
 		tenant.Name = strings.TrimSpace(input.Name)
+		tenant.DebugHeaders = input.DebugHeaders
 		updated = tenant
 		return change{kind: KindUpdate, resource: "tenant/" + slug}, nil
 	})
@@ -140,7 +151,7 @@ func (s *Store) DeleteTenant(ctx context.Context, slug string) error {
 	var revision int64
 
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tenant, err := findTenant(tx, slug)
+		tenant, err := lockTenant(tx, slug)
 		if err != nil {
 			return err
 		}

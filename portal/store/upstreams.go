@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
 	"gorm.io/gorm"
 
+	"portcullis.dev/portal/store/migrations"
 	"portcullis.dev/tenants/config"
 )
 
@@ -17,7 +19,11 @@ func scoped(tx *gorm.DB, tenant *tenantRow) *gorm.DB {
 }
 
 // read runs fn in one read transaction, so all its queries see one snapshot.
+// PostgreSQL needs REPEATABLE READ for that; SQLite's WAL gives it anyway.
 func (s *Store) read(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect == migrations.Postgres {
+		return s.reader.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
 	return s.reader.WithContext(ctx).Transaction(fn)
 }
 

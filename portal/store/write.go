@@ -6,7 +6,16 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
+
+// FeedChannel is the PostgreSQL NOTIFY channel that carries the id of each
+// new change event, so that every portal replica wakes its feed readers.
+const FeedChannel = "portcullis_changes"
+
+// feedLockKey is the pg_advisory_xact_lock key that orders change events.
+// It is an arbitrary constant that no other part of Portcullis uses.
+const feedLockKey int64 = 0x706f7274_66656564
 
 // Change kinds recorded in the change log.
 const (
@@ -42,7 +51,7 @@ func (s *Store) writeTenant(ctx context.Context, slug string, apply func(tx *gor
 	var revision int64
 
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tenant, err := findTenant(tx, slug)
+		tenant, err := lockTenant(tx, slug)
 		if err != nil {
 			return err
 		}
@@ -89,7 +98,18 @@ func raiseRevision(tx *gorm.DB, tenant *tenantRow, done change) (int64, error) {
 	return revision, nil
 }
 
+// appendChangeEvent inserts the change event. On PostgreSQL it first takes
+// the feed's transaction-level advisory lock, so events commit in the order
+// of their ids and a feed reader never sees an id before a smaller one, and
+// it queues a NOTIFY that PostgreSQL sends at commit.
 func appendChangeEvent(tx *gorm.DB, slug string, revision int64, done change) error {
+	postgres := isPostgres(tx)
+	if postgres {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", feedLockKey).Error; err != nil {
+			return fmt.Errorf("lock change feed for tenant %q: %w", slug, err)
+		}
+	}
+
 	event := changeEventRow{
 		Tenant:   slug,
 		Revision: revision,
@@ -100,7 +120,25 @@ func appendChangeEvent(tx *gorm.DB, slug string, revision int64, done change) er
 	if err := tx.Create(&event).Error; err != nil {
 		return fmt.Errorf("append change event %d of tenant %q: %w", revision, slug, err)
 	}
+
+	if postgres {
+		if err := tx.Exec("SELECT pg_notify(?, ?)", FeedChannel, fmt.Sprint(event.ID)).Error; err != nil {
+			return fmt.Errorf("notify change event %d of tenant %q: %w", revision, slug, err)
+		}
+	}
 	return nil
+}
+
+// lockTenant loads the tenant with the slug for a write. On PostgreSQL it
+// locks the row (SELECT ... FOR UPDATE) until the transaction ends, so
+// concurrent writers of one tenant take turns and never reuse a revision.
+// SQLite ignores the clause because its writers are already serialized.
+func lockTenant(tx *gorm.DB, slug string) (*tenantRow, error) {
+	return findTenant(tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}), slug)
+}
+
+func isPostgres(tx *gorm.DB) bool {
+	return tx.Dialector.Name() == "postgres"
 }
 
 // lastRevision returns the highest revision ever logged for the slug, or 0.

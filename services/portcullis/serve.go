@@ -9,19 +9,27 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"portcullis.dev/services/internal/allinone"
+	"portcullis.dev/services/internal/edgenode"
 )
 
 // shutdownGrace is how long in-flight requests get to finish after SIGINT
 // or SIGTERM.
 const shutdownGrace = 15 * time.Second
 
+// process is a running role: the all-in-one server or an edge node.
+type process interface {
+	Wait(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
 func runServe(args []string) int {
-	cfg, logLevel, err := parseServeFlags(args, os.Stderr)
+	cfg, edgeCfg, logLevel, err := parseServeFlags(args, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -30,17 +38,15 @@ func runServe(args []string) int {
 		return 2
 	}
 	cfg.Logger = newLogger(logLevel)
+	edgeCfg.Logger = cfg.Logger
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	server, err := allinone.Start(ctx, cfg)
+	server, err := start(ctx, cfg, edgeCfg)
 	if err != nil {
 		cfg.Logger.Error("start failed", "error", err)
 		return 1
-	}
-	if cfg.Demo {
-		fmt.Print(server.DemoInstructions())
 	}
 
 	err = server.Wait(ctx)
@@ -61,13 +67,51 @@ func runServe(args []string) int {
 	return 0
 }
 
-func parseServeFlags(args []string, output io.Writer) (allinone.Config, string, error) {
+func start(ctx context.Context, cfg allinone.Config, edgeCfg edgenode.Config) (process, error) {
+	if cfg.Role == "edge" {
+		node, err := edgenode.Start(edgeCfg)
+		if err != nil {
+			return nil, err
+		}
+		return edgeProcess{node}, nil
+	}
+
+	server, err := allinone.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		fmt.Print(server.DemoInstructions())
+	}
+	return server, nil
+}
+
+// edgeProcess adapts an edge node to process: it runs until ctx ends.
+type edgeProcess struct {
+	*edgenode.Node
+}
+
+func (edgeProcess) Wait(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode.Config, string, error) {
 	var cfg allinone.Config
+	var edgeCfg edgenode.Config
 	var logLevel string
 
 	flags := flag.NewFlagSet("portcullis serve", flag.ContinueOnError)
 	flags.SetOutput(output)
-	flags.StringVar(&cfg.Role, "role", env("ROLE", "all"), "roles to run: all, or portal (env PORTCULLIS_ROLE)")
+	flags.StringVar(&cfg.Role, "role", env("ROLE", "all"), "roles to run: all, portal, or edge (env PORTCULLIS_ROLE)")
+	flags.StringVar(&cfg.DB, "db", env("DB", ""), "portal database: postgres://USER@HOST:PORT/DB or sqlite://PATH; default sqlite in the data dir (env PORTCULLIS_DB)")
+	flags.StringVar(&edgeCfg.PortalURL, "portal-url", env("PORTAL_URL", ""), "edge role: base URL of the portal, such as http://127.0.0.1:9080 (env PORTCULLIS_PORTAL_URL)")
+	flags.StringVar(&edgeCfg.EdgeToken, "edge-token", env("EDGE_TOKEN", ""), "edge role: enrollment token from POST /api/v1/edge-tokens; prefer the environment variable (env PORTCULLIS_EDGE_TOKEN)")
+	flags.StringVar(&edgeCfg.Region, "region", env("REGION", "default"), "edge role: region name reported to the portal (env PORTCULLIS_REGION)")
+	flags.StringVar(&edgeCfg.NodeID, "node-id", env("NODE_ID", defaultNodeID()), "edge role: unique node name, default the host name (env PORTCULLIS_NODE_ID)")
+	flags.StringVar(&edgeCfg.RedisURL, "redis", env("REDIS", ""), "edge role: Redis L2 shared by the region, such as redis://127.0.0.1:6379/11; empty runs without L2 (env PORTCULLIS_REDIS)")
+	flags.Int64Var(&edgeCfg.CacheBytes, "cache-bytes", envInt("CACHE_BYTES", 0), "edge role: L1 budget in bytes of bundle JSON; 0 means 64 MiB (env PORTCULLIS_CACHE_BYTES)")
+	flags.StringVar(&edgeCfg.FeedMode, "feed-mode", env("FEED_MODE", "stream"), "edge role: stream (Server-Sent Events) or poll (long polls) (env PORTCULLIS_FEED_MODE)")
 	flags.StringVar(&cfg.PortalAddr, "portal-addr", env("PORTAL_ADDR", "127.0.0.1:9080"), "portal REST API and web UI address (env PORTCULLIS_PORTAL_ADDR)")
 	flags.StringVar(&cfg.HTTPAddr, "http-addr", env("HTTP_ADDR", ":8080"), "edge plain HTTP/1.1 and h2c address; empty disables (env PORTCULLIS_HTTP_ADDR)")
 	flags.StringVar(&cfg.HTTPSAddr, "https-addr", env("HTTPS_ADDR", ":8443"), "edge TLS address on TCP (HTTP/1.1, HTTP/2) and UDP (HTTP/3); empty disables (env PORTCULLIS_HTTPS_ADDR)")
@@ -79,13 +123,35 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, string, 
 	flags.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env PORTCULLIS_LOG_LEVEL)")
 
 	if err := flags.Parse(args); err != nil {
-		return cfg, "", err
+		return cfg, edgeCfg, "", err
 	}
 	if flags.NArg() > 0 {
-		return cfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
+		return cfg, edgeCfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
-	return cfg, logLevel, nil
+
+	edgeCfg.DataDir = cfg.DataDir
+	edgeCfg.BaseDomain = cfg.BaseDomain
+	edgeCfg.HTTPAddr = cfg.HTTPAddr
+	edgeCfg.HTTPSAddr = cfg.HTTPSAddr
+	edgeCfg.AdminAddr = cfg.AdminAddr
+	return cfg, edgeCfg, logLevel, nil
+}
+
+func envInt(name string, fallback int64) int64 {
+	value, err := strconv.ParseInt(os.Getenv("PORTCULLIS_"+name), 10, 64)
+	if err != nil {
+		return fallback
+	}
+	return value
+}
+
+func defaultNodeID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "edge"
+	}
+	return host
 }
 
 func env(name, fallback string) string {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestServeFlagsDefaults(t *testing.T) {
-	cfg, level, err := parseServeFlags(nil, io.Discard)
+	cfg, _, level, err := parseServeFlags(nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestServeFlagsEnvironmentAndOverride(t *testing.T) {
 	t.Setenv("PORTCULLIS_DEMO", "true")
 	t.Setenv("PORTCULLIS_ADMIN_TOKEN", "token-from-the-environment")
 
-	cfg, _, err := parseServeFlags([]string{"--data-dir", "/tmp/from-flag"}, io.Discard)
+	cfg, _, _, err := parseServeFlags([]string{"--data-dir", "/tmp/from-flag"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +54,10 @@ func TestServeFlagsEnvironmentAndOverride(t *testing.T) {
 }
 
 func TestServeFlagsRejectArguments(t *testing.T) {
-	if _, _, err := parseServeFlags([]string{"extra"}, io.Discard); err == nil {
+	if _, _, _, err := parseServeFlags([]string{"extra"}, io.Discard); err == nil {
 		t.Errorf("got nil error for a stray argument, want one naming it")
 	}
-	if _, _, err := parseServeFlags([]string{"--no-such-flag"}, io.Discard); err == nil {
+	if _, _, _, err := parseServeFlags([]string{"--no-such-flag"}, io.Discard); err == nil {
 		t.Errorf("got nil error for an unknown flag")
 	}
 }

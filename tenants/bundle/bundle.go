@@ -26,6 +26,8 @@ type Bundle struct {
 	// Plugins holds the source of every plugin version that a binding uses,
 	// keyed by Key(name, version).
 	Plugins map[string]PluginCode `json:"plugins"`
+	// DebugHeaders is the tenant's config.Tenant.DebugHeaders.
+	DebugHeaders bool `json:"debug_headers,omitempty"`
 	// Hash is the hex SHA-256 of the bundle's JSON encoding with Hash empty.
 	Hash string `json:"hash"`
 }
@@ -37,6 +39,9 @@ type PluginCode struct {
 	Source  string `json:"source"`
 	// SHA256 is the hex SHA-256 of Source.
 	SHA256 string `json:"sha256"`
+	// Priority is the version's default priority, which a binding's own
+	// priority overrides.
+	Priority int `json:"priority,omitempty"`
 }
 
 // Key returns the map key of a plugin version in Bundle.Plugins.

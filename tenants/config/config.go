@@ -12,6 +12,9 @@ import (
 type Tenant struct {
 	Slug string `json:"slug"`
 	Name string `json:"name"`
+	// DebugHeaders makes the edge add X-Portcullis-Plugins, the plugin
+	// versions that handled the request, to each response.
+	DebugHeaders bool `json:"debug_headers,omitempty"`
 }
 
 // Upstream is a named group of backend targets that routes send traffic to.
@@ -38,10 +41,49 @@ type Route struct {
 
 // Binding attaches one published plugin version to a tenant's traffic. An
 // empty Route applies the plugin to every route of the tenant.
+//
+// The run-time fields are optional, and their zero values keep the
+// defaults: the plugin's own priority, DefaultTimeoutMS, OnErrorClosed and
+// enabled.
 type Binding struct {
 	ID      string          `json:"id"`
 	Plugin  string          `json:"plugin"`
 	Version string          `json:"version"`
 	Route   string          `json:"route"`
 	Config  json.RawMessage `json:"config"`
+
+	// Priority orders the plugins of one phase: higher runs first. Nil
+	// means the priority that the plugin version was published with.
+	Priority *int `json:"priority,omitempty"`
+	// TimeoutMS bounds each hook call, 1 to MaxTimeoutMS. Zero means
+	// DefaultTimeoutMS.
+	TimeoutMS int `json:"timeout_ms,omitempty"`
+	// OnError is OnErrorOpen or OnErrorClosed. Empty means OnErrorClosed.
+	OnError string `json:"on_error,omitempty"`
+	// Enabled false keeps the binding without running it. Nil means true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// AllowHosts lists the hosts, as "host" or "host:port", that the
+	// plugin may reach with ctx.http. Empty allows none.
+	AllowHosts []string `json:"allow_hosts,omitempty"`
+}
+
+// Values of Binding.OnError.
+const (
+	// OnErrorOpen skips a failing plugin and serves the request on.
+	OnErrorOpen = "open"
+	// OnErrorClosed ends the request with a 500 problem document.
+	OnErrorClosed = "closed"
+)
+
+// IsEnabled reports whether the binding runs.
+func (b *Binding) IsEnabled() bool {
+	return b.Enabled == nil || *b.Enabled
+}
+
+// Timeout returns the binding's hook deadline in milliseconds.
+func (b *Binding) Timeout() int {
+	if b.TimeoutMS == 0 {
+		return DefaultTimeoutMS
+	}
+	return b.TimeoutMS
 }

@@ -38,7 +38,17 @@ const (
 	MaxNameLength   = 63
 	MaxTenantName   = 200
 	MaxConfigLength = 64 << 10
+
+	// DefaultTimeoutMS and MaxTimeoutMS bound one hook call of a binding.
+	DefaultTimeoutMS = 50
+	MaxTimeoutMS     = 1000
+	// MaxPriority bounds Binding.Priority in both directions.
+	MaxPriority = 100000
+	// MaxAllowHosts bounds Binding.AllowHosts.
+	MaxAllowHosts = 16
 )
+
+var allowHostPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?(:[0-9]{1,5})?$`)
 
 // ValidateSlug checks that slug is a lowercase DNS label.
 func ValidateSlug(field, slug string) error {
@@ -156,6 +166,28 @@ func (b *Binding) Validate() error {
 	}
 	if len(b.Config) > 0 && !isJSONObjectOrNull(b.Config) {
 		return invalid("config", "config must be a JSON object such as {\"header\": \"X-Hello\"}")
+	}
+	return b.validateRunFields()
+}
+
+// validateRunFields checks priority, timeout_ms, on_error and allow_hosts.
+func (b *Binding) validateRunFields() error {
+	if b.Priority != nil && (*b.Priority < -MaxPriority || *b.Priority > MaxPriority) {
+		return invalid("priority", "priority %d is out of range: use %d to %d", *b.Priority, -MaxPriority, MaxPriority)
+	}
+	if b.TimeoutMS < 0 || b.TimeoutMS > MaxTimeoutMS {
+		return invalid("timeout_ms", "timeout_ms %d is out of range: use 1 to %d, or 0 for the default of %d", b.TimeoutMS, MaxTimeoutMS, DefaultTimeoutMS)
+	}
+	if b.OnError != "" && b.OnError != OnErrorOpen && b.OnError != OnErrorClosed {
+		return invalid("on_error", "on_error %q is invalid: use %q to skip a failing plugin or %q to end the request with 500", b.OnError, OnErrorOpen, OnErrorClosed)
+	}
+	if len(b.AllowHosts) > MaxAllowHosts {
+		return invalid("allow_hosts", "allow_hosts has %d entries, above the limit of %d", len(b.AllowHosts), MaxAllowHosts)
+	}
+	for i, host := range b.AllowHosts {
+		if !allowHostPattern.MatchString(host) {
+			return invalid(fmt.Sprintf("allow_hosts[%d]", i), "%q is not a host: use a name or address with an optional port, such as \"api.example.com\" or \"127.0.0.1:8080\", without a scheme", host)
+		}
 	}
 	return nil
 }

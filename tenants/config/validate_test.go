@@ -24,6 +24,11 @@ func TestValidateRejectsBadFields(t *testing.T) {
 		{"route without upstream", (&Route{Name: "all", Paths: []string{"/"}}).Validate, "upstream"},
 		{"binding bad version", (&Binding{Plugin: "hello", Version: "1.0"}).Validate, "version"},
 		{"binding config array", (&Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(`[1]`)}).Validate, "config"},
+		{"binding timeout above max", (&Binding{Plugin: "hello", Version: "1.0.0", TimeoutMS: MaxTimeoutMS + 1}).Validate, "timeout_ms"},
+		{"binding negative timeout", (&Binding{Plugin: "hello", Version: "1.0.0", TimeoutMS: -1}).Validate, "timeout_ms"},
+		{"binding unknown on_error", (&Binding{Plugin: "hello", Version: "1.0.0", OnError: "ignore"}).Validate, "on_error"},
+		{"binding priority out of range", (&Binding{Plugin: "hello", Version: "1.0.0", Priority: new(MaxPriority + 1)}).Validate, "priority"},
+		{"binding allow_hosts with scheme", (&Binding{Plugin: "hello", Version: "1.0.0", AllowHosts: []string{"http://a.example"}}).Validate, "allow_hosts[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -50,6 +55,7 @@ func TestValidateAcceptsGoodResources(t *testing.T) {
 		{"route", (&Route{Name: "all", Paths: []string{"/", "/api/"}, Methods: []string{"GET", "POST"}, Upstream: "backend"}).Validate},
 		{"tenant-wide binding", (&Binding{Plugin: "hello", Version: "1.0.0-rc.1", Config: json.RawMessage(`{"a":1}`)}).Validate},
 		{"binding with null config", (&Binding{Plugin: "hello", Version: "2.0.0", Route: "all", Config: json.RawMessage(`null`)}).Validate},
+		{"binding with run fields", (&Binding{Plugin: "hello", Version: "2.0.0", Priority: new(-5), TimeoutMS: MaxTimeoutMS, OnError: OnErrorOpen, Enabled: new(false), AllowHosts: []string{"127.0.0.1:8080", "api.example.com"}}).Validate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

@@ -28,6 +28,9 @@ type Config struct {
 	HTTPSAddr  string
 	AdminAddr  string
 	DataDir    string
+	// DB is the portal's database: a postgres:// URL or sqlite://PATH.
+	// Empty means the SQLite file in DataDir.
+	DB         string
 	BaseDomain string
 	// AdminToken is the operator token; empty reads or generates
 	// DataDir/admin-token.
@@ -57,7 +60,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Role != "all" && cfg.Role != "portal" {
-		return nil, fmt.Errorf("role %q is not supported: use all or portal (a separate edge role needs the multi-region config sync)", cfg.Role)
+		return nil, fmt.Errorf("role %q is not supported here: use all or portal (the edge role runs through package edgenode)", cfg.Role)
 	}
 
 	dir, err := datadir.Open(cfg.DataDir)
@@ -93,8 +96,12 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 		s.cfg.Logger.Info("generated operator token", "path", dir.File(datadir.AdminTokenFile))
 	}
 
+	dataSource := s.cfg.DB
+	if dataSource == "" {
+		dataSource = dir.DatabaseFile()
+	}
 	s.portal, err = portal.New(portal.Config{
-		DataSource: dir.DatabaseFile(),
+		DataSource: dataSource,
 		AdminToken: token,
 		Compiler:   compilePlugin,
 		Logger:     s.cfg.Logger.With("role", "portal"),

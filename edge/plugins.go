@@ -1,0 +1,118 @@
+package edge
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"portcullis.dev/edge/chain"
+	"portcullis.dev/edge/runtime"
+	"portcullis.dev/plugins-marketplace/pluginhost"
+)
+
+// pluginsHeader names the plugin versions that handled a response, sent
+// when the tenant turned debug headers on.
+const pluginsHeader = "X-Portcullis-Plugins"
+
+// maxLogHooks bounds the log-phase runs in flight. A request whose log
+// phase finds no free slot skips it, so a slow log hook never queues
+// without bound.
+const maxLogHooks = 256
+
+// logPhaseTimeout bounds one request's whole log phase.
+const logPhaseTimeout = time.Second
+
+// newExchange returns the exchange that a request's plugins share, with the
+// request view and the tenant's host services.
+func (e *Edge) newExchange(r *http.Request, state *requestState, route *runtime.Route) *pluginhost.Exchange {
+	ex := chain.NewExchange(r)
+	ex.RequestID = state.id
+	ex.Request.Tenant = state.runtime.Tenant
+	ex.Request.Route = route.Name
+	ex.Request.Scheme = "http"
+	if r.TLS != nil {
+		ex.Request.Scheme = "https"
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		ex.Request.ClientAddr = host
+	}
+
+	body := &bodyBuffer{r: r}
+	body.read = body.readBody
+	ex.Host = e.services.Tenant(state.runtime.Tenant).Request(body.read)
+	return ex
+}
+
+// bodyBuffer reads the request body once for ctx.req.body and puts what it
+// read back in front of the rest, so the upstream still gets all of it.
+type bodyBuffer struct {
+	r    *http.Request
+	read func(limit int) ([]byte, error)
+	data []byte
+	done bool
+}
+
+func (b *bodyBuffer) readBody(limit int) ([]byte, error) {
+	if !b.done {
+		b.done = true
+		if b.r.Body == nil || b.r.Body == http.NoBody {
+			return nil, nil
+		}
+		data, _, err := pluginhost.ReadLimited(b.r.Body, pluginhost.MaxRequestBody)
+		if err != nil {
+			return nil, err
+		}
+		b.data = data
+		b.r.Body = &prefixedBody{prefix: data, rest: b.r.Body}
+	}
+	return b.data[:min(limit, len(b.data))], nil
+}
+
+// prefixedBody is a request body whose first bytes were read already.
+type prefixedBody struct {
+	prefix []byte
+	rest   interface {
+		Read([]byte) (int, error)
+		Close() error
+	}
+}
+
+func (p *prefixedBody) Read(buf []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(buf, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.rest.Read(buf)
+}
+
+func (p *prefixedBody) Close() error {
+	return p.rest.Close()
+}
+
+// runLogPhase runs the log hooks after the response went out, in their own
+// goroutine, when a slot is free. The exchange is no longer used by the
+// request then.
+func (e *Edge) runLogPhase(route *runtime.Route, ex *pluginhost.Exchange, status int) {
+	if route == nil || ex == nil || !route.Chain.Has(pluginhost.PhaseLog) {
+		return
+	}
+	select {
+	case e.logHooks <- struct{}{}:
+	default:
+		e.log.Warn("log phase skipped: too many in flight", "request_id", ex.RequestID, "tenant", ex.Request.Tenant, "limit", maxLogHooks)
+		return
+	}
+
+	ex.Exit = nil
+	if ex.Response.Status == 0 {
+		ex.Response.Status = status
+	}
+	go func() {
+		defer func() { <-e.logHooks }()
+		ctx, cancel := context.WithTimeout(context.Background(), logPhaseTimeout)
+		defer cancel()
+		_ = route.Chain.Run(ctx, pluginhost.PhaseLog, ex)
+	}()
+}

@@ -1,0 +1,297 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"portcullis.dev/edge/lkg"
+)
+
+// Defaults of AgentOptions fields left zero.
+const (
+	DefaultHeartbeat = 2 * time.Second
+	// DefaultPollWait is the long-poll wait in ModePoll.
+	DefaultPollWait = 25 * time.Second
+	// savePositionEvery bounds how often the feed position is written to
+	// disk; a restart replays at most this much of the feed.
+	savePositionEvery = 250 * time.Millisecond
+	// maxRetryWait caps the wait between reconnects to the portal.
+	maxRetryWait = 2 * time.Second
+)
+
+// Feed modes.
+const (
+	// ModeStream follows the Server-Sent Events stream, falling back to
+	// long polls when the stream cannot open.
+	ModeStream = "stream"
+	// ModePoll follows the feed by long polls only.
+	ModePoll = "poll"
+)
+
+// AgentOptions configure an Agent. Client, Source and Invalidate are
+// required.
+type AgentOptions struct {
+	Client *Client
+	Source *Source
+	// Disk keeps the feed position across restarts. Nil starts each run at
+	// the feed head.
+	Disk *lkg.Dir
+	// Invalidate tells L1 that a tenant changed, such as edge.Invalidate.
+	Invalidate func(tenant string, revision int64)
+	// Held returns the revision of each tenant that L1 holds, such as
+	// edge.HeldRevisions. Heartbeats report it, so the portal never counts
+	// a tenant that L1 evicted as served. Nil reports every tenant the
+	// Source returned a bundle of.
+	Held      func() map[string]int64
+	NodeID    string
+	Region    string
+	Mode      string
+	Heartbeat time.Duration
+	PollWait  time.Duration
+	Metrics   *Metrics
+	Logger    *slog.Logger
+}
+
+// Agent follows the change feed from the last position it applied and
+// sends heartbeats. Each event is applied once, in feed order: the Source
+// learns the revision, then L1 is invalidated.
+type Agent struct {
+	opts      AgentOptions
+	position  atomic.Int64
+	started   atomic.Bool
+	connected atomic.Bool
+	saved     int64
+}
+
+// NewAgent returns an Agent. It starts following at the position saved on
+// disk, or at the feed head when none is saved.
+func NewAgent(opts AgentOptions) (*Agent, error) {
+	if opts.Client == nil || opts.Source == nil || opts.Invalidate == nil {
+		return nil, errors.New("sync agent needs a Client, a Source and an Invalidate function")
+	}
+	if opts.Mode == "" {
+		opts.Mode = ModeStream
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	if opts.PollWait <= 0 {
+		opts.PollWait = DefaultPollWait
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+
+	a := &Agent{opts: opts}
+	if opts.Disk != nil {
+		position, found, err := opts.Disk.LoadPosition()
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			a.position.Store(position)
+			a.started.Store(true)
+			a.saved = position
+		}
+	}
+	return a, nil
+}
+
+// Position returns the last feed position applied.
+func (a *Agent) Position() int64 {
+	return a.position.Load()
+}
+
+// Connected reports whether the agent currently follows the feed.
+func (a *Agent) Connected() bool {
+	return a.connected.Load()
+}
+
+// Run follows the feed and sends heartbeats until ctx ends. It returns
+// after the last position is written to disk.
+func (a *Agent) Run(ctx context.Context) {
+	var saved gosync.WaitGroup
+	defer saved.Wait()
+	saved.Go(func() { a.savePositions(ctx) })
+	go a.heartbeats(ctx)
+
+	failures := 0
+	for ctx.Err() == nil {
+		err := a.followOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+
+		a.setConnected(false)
+		failures++
+		if failures == 1 || failures%30 == 0 {
+			a.opts.Logger.Warn("change feed disconnected; reconnecting", "edge", a.opts.NodeID, "region", a.opts.Region, "position", a.Position(), "error", err)
+		}
+
+		wait := min(time.Duration(failures)*100*time.Millisecond, maxRetryWait)
+		if err == nil {
+			// The portal ended a healthy stream at its lifetime.
+			failures, wait = 0, 0
+		}
+		sleep(ctx, wait)
+	}
+}
+
+// followOnce reads the feed until it ends or fails.
+func (a *Agent) followOnce(ctx context.Context) error {
+	if !a.started.Load() {
+		head, err := a.opts.Client.Heartbeat(ctx, a.report())
+		if err != nil {
+			return err
+		}
+		a.position.Store(head)
+		a.started.Store(true)
+		a.opts.Logger.Info("edge registered; following the change feed from its head", "edge", a.opts.NodeID, "region", a.opts.Region, "position", head)
+	}
+
+	if a.opts.Mode == ModePoll {
+		return a.pollOnce(ctx)
+	}
+	opened := false
+	err := a.opts.Client.Stream(ctx, a.Position(), func() {
+		opened = true
+		a.setConnected(true)
+	}, a.apply)
+	if err != nil && !opened && !errors.Is(err, ErrUnavailable) {
+		// The portal answered but refused the stream, as a proxy that
+		// does not pass Server-Sent Events might: long-poll instead.
+		return a.pollOnce(ctx)
+	}
+	return err
+}
+
+func (a *Agent) pollOnce(ctx context.Context) error {
+	events, err := a.opts.Client.Poll(ctx, a.Position(), a.opts.PollWait)
+	if err != nil {
+		return err
+	}
+	a.setConnected(true)
+
+	for _, event := range events {
+		if err := a.apply(event); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply applies one event. An event at or below the current position was
+// applied already and is skipped, so a replay after a reconnect never
+// applies a change twice.
+func (a *Agent) apply(event Event) error {
+	if event.Position <= a.Position() {
+		return nil
+	}
+
+	a.opts.Source.Learn(event.Tenant, event.Revision)
+	a.opts.Invalidate(event.Tenant, event.Revision)
+	a.position.Store(event.Position)
+	a.opts.Metrics.applied(event)
+	a.opts.Logger.Debug("change event applied", "tenant", event.Tenant, "revision", event.Revision, "position", event.Position)
+	return nil
+}
+
+// setConnected records the feed state. On a reconnect it invalidates every
+// tenant whose served revision fell behind while the portal was away, since
+// refreshes that failed meanwhile gave up.
+func (a *Agent) setConnected(connected bool) {
+	was := a.connected.Swap(connected)
+	a.opts.Source.SetPortalDown(!connected)
+	a.opts.Metrics.setConnected(connected)
+
+	if connected && !was {
+		for tenant, revision := range a.opts.Source.Stale() {
+			a.opts.Invalidate(tenant, revision)
+		}
+	}
+}
+
+func (a *Agent) heartbeats(ctx context.Context) {
+	ticker := time.NewTicker(a.opts.Heartbeat)
+	defer ticker.Stop()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+
+		head, err := a.opts.Client.Heartbeat(ctx, a.report())
+		if err == nil {
+			a.opts.Metrics.setHead(head)
+		}
+	}
+}
+
+func (a *Agent) report() Report {
+	revisions := a.opts.Source.Served
+	if a.opts.Held != nil {
+		revisions = a.opts.Held
+	}
+
+	report := Report{
+		NodeID:    a.opts.NodeID,
+		Region:    a.opts.Region,
+		Position:  a.Position(),
+		Revisions: revisions(),
+		Healthy:   true,
+	}
+	if !a.Connected() {
+		report.Detail = "change feed disconnected"
+	}
+	return report
+}
+
+// savePositions writes the position to disk when it moved, at most every
+// savePositionEvery, and once more when ctx ends.
+func (a *Agent) savePositions(ctx context.Context) {
+	if a.opts.Disk == nil {
+		return
+	}
+
+	ticker := time.NewTicker(savePositionEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			a.savePosition()
+			return
+		case <-ticker.C:
+			a.savePosition()
+		}
+	}
+}
+
+func (a *Agent) savePosition() {
+	position := a.Position()
+	if position == a.saved || !a.started.Load() {
+		return
+	}
+	if err := a.opts.Disk.SavePosition(position); err != nil {
+		a.opts.Logger.Warn("saving the feed position failed", "edge", a.opts.NodeID, "position", position, "error", err)
+		return
+	}
+	a.saved = position
+}
+
+func sleep(ctx context.Context, wait time.Duration) {
+	if wait <= 0 {
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}

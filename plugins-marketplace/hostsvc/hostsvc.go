@@ -1,0 +1,290 @@
+// Package hostsvc implements pluginhost.Host for the edge: a per-tenant
+// key-value store and local rate limiter in memory, a Redis rate limiter,
+// outbound HTTP restricted to a binding's allowed hosts, and rate-limited
+// plugin logs.
+package hostsvc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+)
+
+// Per-tenant bounds of the in-memory state.
+const (
+	MaxKeys        = 10000
+	MaxKeyLength   = 256
+	MaxValueLength = 8 << 10
+	// logInterval is the minimum gap between two log lines of one plugin
+	// of one tenant. Lines in between are dropped and counted.
+	logInterval = 100 * time.Millisecond
+)
+
+// Services are the host services of one edge. It hands each tenant its own
+// state, so no tenant can read another's keys or counters.
+type Services struct {
+	log   *slog.Logger
+	redis *redis.Client
+
+	mu      sync.Mutex
+	tenants map[string]*Tenant
+}
+
+// New returns the services of an edge. redisClient may be nil, and then
+// ctx.limit.redis raises an error.
+func New(logger *slog.Logger, redisClient *redis.Client) *Services {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Services{log: logger, redis: redisClient, tenants: map[string]*Tenant{}}
+}
+
+// Tenant returns the state of one tenant, creating it on first use.
+func (s *Services) Tenant(slug string) *Tenant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	t, ok := s.tenants[slug]
+	if !ok {
+		t = &Tenant{slug: slug, services: s, entries: map[string]entry{}, logged: map[string]*logState{}}
+		s.tenants[slug] = t
+	}
+	return t
+}
+
+// Tenant is one tenant's key-value store, counters and log limits.
+type Tenant struct {
+	slug     string
+	services *Services
+
+	mu      sync.Mutex
+	entries map[string]entry
+	logged  map[string]*logState
+}
+
+type entry struct {
+	value   any
+	expires time.Time
+}
+
+type logState struct {
+	last    time.Time
+	dropped int
+}
+
+func (t *Tenant) get(key string, now time.Time) (entry, bool) {
+	e, ok := t.entries[key]
+	if ok && !e.expires.IsZero() && !now.Before(e.expires) {
+		delete(t.entries, key)
+		return entry{}, false
+	}
+	return e, ok
+}
+
+// put stores e, first dropping expired entries when the tenant is full.
+func (t *Tenant) put(key string, e entry, now time.Time) error {
+	if _, exists := t.entries[key]; !exists && len(t.entries) >= MaxKeys {
+		for k, old := range t.entries {
+			if !old.expires.IsZero() && !now.Before(old.expires) {
+				delete(t.entries, k)
+			}
+		}
+		if len(t.entries) >= MaxKeys {
+			return fmt.Errorf("the tenant's store is full at %d keys: delete keys or set a ttl", MaxKeys)
+		}
+	}
+	t.entries[key] = e
+	return nil
+}
+
+func checkKey(key string) error {
+	if key == "" || len(key) > MaxKeyLength {
+		return fmt.Errorf("key must be 1 to %d bytes, got %d", MaxKeyLength, len(key))
+	}
+	return nil
+}
+
+func expiry(now time.Time, ttl time.Duration) time.Time {
+	if ttl <= 0 {
+		return time.Time{}
+	}
+	return now.Add(ttl)
+}
+
+// Request returns the pluginhost.Host of one request of the tenant. body
+// reads the request body, and may be nil when it has none.
+func (t *Tenant) Request(body func(limit int) ([]byte, error)) pluginhost.Host {
+	return &requestHost{tenant: t, body: body}
+}
+
+// requestHost serves the host API for one request.
+type requestHost struct {
+	tenant *Tenant
+	body   func(limit int) ([]byte, error)
+}
+
+func (h *requestHost) KVGet(key string) (any, bool) {
+	t := h.tenant
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	e, ok := t.get(key, time.Now())
+	return e.value, ok
+}
+
+func (h *requestHost) KVSet(key string, value any, ttl time.Duration) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	encoded, err := json.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("encode value of key %q: %w", key, err)
+	}
+	if len(encoded) > MaxValueLength {
+		return fmt.Errorf("value of key %q is %d bytes as JSON, above the limit of %d", key, len(encoded), MaxValueLength)
+	}
+
+	t := h.tenant
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	return t.put(key, entry{value: value, expires: expiry(now, ttl)}, now)
+}
+
+func (h *requestHost) KVDelete(key string) {
+	t := h.tenant
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.entries, key)
+}
+
+func (h *requestHost) KVIncr(key string, by int64, ttl time.Duration) (int64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+
+	t := h.tenant
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	now := time.Now()
+	e, ok := t.get(key, now)
+	current := int64(0)
+	if ok {
+		number, isInt := e.value.(int64)
+		if !isInt {
+			return 0, fmt.Errorf("key %q holds a %T, not an int", key, e.value)
+		}
+		current = number
+	} else {
+		e.expires = expiry(now, ttl)
+	}
+	e.value = current + by
+	return current + by, t.put(key, e, now)
+}
+
+func (h *requestHost) Limit(ctx context.Context, backend, key string, limit int64, window time.Duration) (pluginhost.LimitResult, error) {
+	if err := checkKey(key); err != nil {
+		return pluginhost.LimitResult{}, err
+	}
+	switch backend {
+	case "local":
+		return h.localLimit(key, limit, window), nil
+	case "redis":
+		return h.redisLimit(ctx, key, limit, window)
+	}
+	return pluginhost.LimitResult{}, fmt.Errorf("rate-limit backend %q is unknown: use local or redis", backend)
+}
+
+// localLimit counts in a fixed window that starts with the key's first
+// request, in the tenant's store under a reserved prefix.
+func (h *requestHost) localLimit(key string, limit int64, window time.Duration) pluginhost.LimitResult {
+	t := h.tenant
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	now := time.Now()
+	full := "\x00limit:" + key
+	e, ok := t.get(full, now)
+	count := int64(1)
+	if ok {
+		count = e.value.(int64) + 1
+	} else {
+		e.expires = now.Add(window)
+	}
+	e.value = count
+	if err := t.put(full, e, now); err != nil {
+		// A full store cannot track the key, so the request is allowed.
+		return pluginhost.LimitResult{Allowed: true, Limit: limit, Remaining: 0, Reset: window}
+	}
+	return result(count, limit, e.expires.Sub(now))
+}
+
+func result(count, limit int64, reset time.Duration) pluginhost.LimitResult {
+	return pluginhost.LimitResult{Allowed: count <= limit, Limit: limit, Remaining: max(limit-count, 0), Reset: reset}
+}
+
+// redisWindow increments a key and starts its expiry on the first hit. It
+// returns the count and the milliseconds left.
+var redisWindow = redis.NewScript(`
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then
+  redis.call("PEXPIRE", KEYS[1], ARGV[1])
+end
+return {count, redis.call("PTTL", KEYS[1])}
+`)
+
+func (h *requestHost) redisLimit(ctx context.Context, key string, limit int64, window time.Duration) (pluginhost.LimitResult, error) {
+	client := h.tenant.services.redis
+	if client == nil {
+		return pluginhost.LimitResult{}, errors.New("no Redis is configured for this edge")
+	}
+
+	full := "portcullis:limit:" + h.tenant.slug + ":" + key
+	values, err := redisWindow.Run(ctx, client, []string{full}, window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return pluginhost.LimitResult{}, fmt.Errorf("count key %q in Redis: %w", key, err)
+	}
+	return result(values[0], limit, time.Duration(max(values[1], 0))*time.Millisecond), nil
+}
+
+func (h *requestHost) Log(caller pluginhost.Caller, level slog.Level, message string, fields map[string]any) {
+	t := h.tenant
+	t.mu.Lock()
+	state, ok := t.logged[caller.Plugin]
+	if !ok {
+		state = &logState{}
+		t.logged[caller.Plugin] = state
+	}
+	now := time.Now()
+	if now.Sub(state.last) < logInterval {
+		state.dropped++
+		t.mu.Unlock()
+		return
+	}
+	dropped := state.dropped
+	state.last, state.dropped = now, 0
+	t.mu.Unlock()
+
+	attrs := []any{"tenant", t.slug, "plugin", caller.Plugin, "version", caller.Version, "binding", caller.Binding,
+		"request_id", caller.RequestID, "dropped", dropped}
+	for _, key := range sortedKeys(fields) {
+		attrs = append(attrs, slog.Any("field."+key, fields[key]))
+	}
+	t.services.log.Log(context.Background(), level, "plugin: "+message, attrs...)
+}
+
+func (h *requestHost) ReadBody(limit int) ([]byte, error) {
+	if h.body == nil {
+		return nil, nil
+	}
+	return h.body(limit)
+}

@@ -1,0 +1,76 @@
+// Package migrations holds the portal's versioned schema migrations, one SQL
+// folder per database, and runs them with goose at start-up.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// Dialect names a supported database.
+type Dialect string
+
+// Supported dialects. Each has its own folder of migrations with the same
+// version numbers.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// versionTable is the table in which goose records the applied versions.
+const versionTable = "schema_migrations"
+
+//go:embed sqlite/*.sql postgres/*.sql
+var files embed.FS
+
+// Up applies every migration of the dialect that the database lacks, in
+// version order, each in its own transaction. On PostgreSQL a session
+// advisory lock makes portal replicas that start together take turns.
+func Up(ctx context.Context, db *sql.DB, dialect Dialect, logger *slog.Logger) error {
+	provider, err := newProvider(db, dialect)
+	if err != nil {
+		return err
+	}
+
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("apply %s migrations: %w", dialect, err)
+	}
+
+	for _, result := range results {
+		logger.Info("applied schema migration", "version", result.Source.Version, "file", result.Source.Path, "duration_ms", result.Duration.Milliseconds())
+	}
+	return nil
+}
+
+func newProvider(db *sql.DB, dialect Dialect) (*goose.Provider, error) {
+	sub, err := fs.Sub(files, string(dialect))
+	if err != nil {
+		return nil, fmt.Errorf("read %s migrations: %w", dialect, err)
+	}
+
+	options := []goose.ProviderOption{goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true)}
+	gooseDialect := goose.DialectSQLite3
+
+	if dialect == Postgres {
+		gooseDialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("create migration lock: %w", err)
+		}
+		options = append(options, goose.WithSessionLocker(locker))
+	}
+
+	provider, err := goose.NewProvider(gooseDialect, db, sub, options...)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s migrations: %w", dialect, err)
+	}
+	return provider, nil
+}

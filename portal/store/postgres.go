@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+
+	"portcullis.dev/portal/store/migrations"
+)
+
+// PostgreSQL pool limits: at most maxPostgresConns connections, each closed
+// after postgresConnLifetime so that a failover or DNS change takes effect.
+const (
+	maxPostgresConns     = 16
+	postgresConnLifetime = 30 * time.Minute
+)
+
+// openPostgres opens one pool on the PostgreSQL database at dataSource and
+// migrates its schema. Messages name the host and database, never the
+// password.
+func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (pools, error) {
+	name := RedactURL(dataSource)
+
+	db, err := gorm.Open(postgres.Open(dataSource), gormConfig())
+	if err != nil {
+		return pools{}, fmt.Errorf("open postgres database %q: %w", name, err)
+	}
+
+	sqlDB, err := db.DB()
+	if err != nil {
+		return pools{}, fmt.Errorf("open postgres database %q: %w", name, err)
+	}
+	sqlDB.SetMaxOpenConns(maxPostgresConns)
+	sqlDB.SetMaxIdleConns(maxPostgresConns)
+	sqlDB.SetConnMaxLifetime(postgresConnLifetime)
+
+	if err := sqlDB.PingContext(ctx); err != nil {
+		closePool(db)
+		return pools{}, fmt.Errorf("open postgres database %q: %w", name, err)
+	}
+
+	if err := migrations.Up(ctx, sqlDB, migrations.Postgres, log); err != nil {
+		closePool(db)
+		return pools{}, err
+	}
+	return pools{writer: db, reader: db, dialect: migrations.Postgres}, nil
+}
+
+// RedactURL returns the URL with its password replaced by "xxxxx", for logs
+// and messages. A value that does not parse returns "(unparsable URL)".
+func RedactURL(raw string) string {
+	parsed, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return parsed.Redacted()
+}

@@ -1,0 +1,185 @@
+// Package edgenode runs the edge role on its own: an edge that follows a
+// portal's change feed over the network, with an optional Redis L2 and
+// last-known-good bundles under its data folder.
+package edgenode
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+
+	"portcullis.dev/edge"
+	"portcullis.dev/edge/l2"
+	"portcullis.dev/edge/lkg"
+	"portcullis.dev/edge/sync"
+	"portcullis.dev/services/internal/datadir"
+)
+
+// Config configures an edge node.
+type Config struct {
+	PortalURL string
+	// EdgeToken is the enrollment token from POST /api/v1/edge-tokens.
+	EdgeToken string
+	Region    string
+	NodeID    string
+	// RedisURL is the L2, such as "redis://127.0.0.1:6379/11". Empty runs
+	// without an L2.
+	RedisURL   string
+	DataDir    string
+	BaseDomain string
+	HTTPAddr   string
+	HTTPSAddr  string
+	AdminAddr  string
+	// CacheBytes is the L1 budget; zero means edge.DefaultCacheBytes.
+	CacheBytes int64
+	// FeedMode is sync.ModeStream (the default) or sync.ModePoll.
+	FeedMode string
+	Logger   *slog.Logger
+}
+
+// Node is a running edge node.
+type Node struct {
+	edge   *edge.Edge
+	agent  *sync.Agent
+	l2     *l2.Cache
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// Start opens the data folder, starts the listeners and the sync agent, and
+// returns. The edge serves from disk at once when the portal is down.
+func Start(cfg Config) (*Node, error) {
+	if err := check(cfg); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger.With("role", "edge", "edge", cfg.NodeID, "region", cfg.Region)
+
+	dir, err := datadir.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	disk, err := lkg.Open(filepath.Join(cfg.DataDir, "edge"))
+	if err != nil {
+		return nil, err
+	}
+	client, err := sync.NewClient(cfg.PortalURL, cfg.EdgeToken)
+	if err != nil {
+		return nil, err
+	}
+
+	node := &Node{done: make(chan struct{})}
+	if cfg.RedisURL != "" {
+		node.l2, err = l2.Open(l2.Options{URL: cfg.RedisURL, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if err := node.startEdge(cfg, dir, disk, client, logger); err != nil {
+		node.closeL2()
+		return nil, err
+	}
+	return node, nil
+}
+
+func check(cfg Config) error {
+	var errs []error
+	if cfg.PortalURL == "" {
+		errs = append(errs, errors.New("--portal-url is required for the edge role"))
+	}
+	if cfg.EdgeToken == "" {
+		errs = append(errs, errors.New("--edge-token (or PORTCULLIS_EDGE_TOKEN) is required for the edge role"))
+	}
+	if !namePattern.MatchString(cfg.Region) {
+		errs = append(errs, fmt.Errorf("--region %q must be 1 to 63 letters, digits, '.', '_' or '-'", cfg.Region))
+	}
+	if !namePattern.MatchString(cfg.NodeID) {
+		errs = append(errs, fmt.Errorf("--node-id %q must be 1 to 63 letters, digits, '.', '_' or '-'", cfg.NodeID))
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sync.Client, logger *slog.Logger) error {
+	cert, err := dir.DevCertificate(cfg.BaseDomain)
+	if err != nil {
+		return err
+	}
+
+	// The Source needs the metrics, which live in the edge's registry, so
+	// the edge gets the Source through a forwarding value.
+	forward := &forwardSource{}
+	n.edge, err = edge.New(edge.Config{
+		Source:     forward,
+		BaseDomain: cfg.BaseDomain,
+		HTTPAddr:   cfg.HTTPAddr,
+		HTTPSAddr:  cfg.HTTPSAddr,
+		AdminAddr:  cfg.AdminAddr,
+		TLSConfig:  &tls.Config{Certificates: []tls.Certificate{cert}},
+		CacheBytes: cfg.CacheBytes,
+		Logger:     logger,
+	})
+	if err != nil {
+		return fmt.Errorf("configure edge: %w", err)
+	}
+
+	metrics := sync.NewMetrics(n.edge.MetricsRegistry())
+	source := sync.NewSource(sync.SourceOptions{Client: client, L2: n.l2, Disk: disk, Metrics: metrics, Logger: logger})
+	forward.source = source
+
+	n.agent, err = sync.NewAgent(sync.AgentOptions{
+		Client:     client,
+		Source:     source,
+		Disk:       disk,
+		Invalidate: n.edge.Invalidate,
+		Held:       n.edge.HeldRevisions,
+		NodeID:     cfg.NodeID,
+		Region:     cfg.Region,
+		Mode:       cfg.FeedMode,
+		Metrics:    metrics,
+		Logger:     logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	if err := n.edge.Start(); err != nil {
+		return fmt.Errorf("start edge: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go func() {
+		defer close(n.done)
+		n.agent.Run(ctx)
+	}()
+	logger.Info("edge node started", "portal", cfg.PortalURL, "redis", cfg.RedisURL != "")
+	return nil
+}
+
+// Edge returns the node's edge.
+func (n *Node) Edge() *edge.Edge {
+	return n.edge
+}
+
+// Shutdown stops the sync agent, then drains the edge.
+func (n *Node) Shutdown(ctx context.Context) error {
+	if n.cancel != nil {
+		n.cancel()
+		<-n.done
+	}
+	err := n.edge.Shutdown(ctx)
+	n.closeL2()
+	return err
+}
+
+func (n *Node) closeL2() {
+	if n.l2 != nil {
+		_ = n.l2.Close()
+	}
+}
