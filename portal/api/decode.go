@@ -40,6 +40,10 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	if _, err := decoder.Token(); !errors.Is(err, io.EOF) {
 		return newProblem(http.StatusBadRequest, "invalid-json", "Invalid JSON", "the request body has data after the JSON object: send exactly one object")
 	}
+
+	if issue := checkFieldNames(body, reflect.TypeOf(dst)); issue != nil {
+		return invalidFields([]FieldIssue{*issue})
+	}
 	return nil
 }
 

@@ -59,6 +59,10 @@ func compileSchema(text string) (*jsonschema.Schema, error) {
 		return nil, fieldError("config_schema", "config_schema is not valid JSON: %v", err)
 	}
 
+	if err := checkObjectType(document); err != nil {
+		return nil, err
+	}
+
 	compiler := jsonschema.NewCompiler()
 	compiler.DefaultDraft(jsonschema.Draft2020)
 	if err := compiler.AddResource(schemaURL, document); err != nil {
@@ -70,6 +74,31 @@ func compileSchema(text string) (*jsonschema.Schema, error) {
 		return nil, describeSchemaError(err, document)
 	}
 	return schema, nil
+}
+
+// checkObjectType rejects a schema whose top-level "type" excludes objects,
+// because a binding's config is always a JSON object and no binding could
+// ever satisfy such a schema.
+func checkObjectType(document any) error {
+	object, ok := document.(map[string]any)
+	if !ok {
+		return nil
+	}
+	switch declared := object["type"].(type) {
+	case nil:
+		return nil
+	case string:
+		if declared == "object" {
+			return nil
+		}
+	case []any:
+		for _, item := range declared {
+			if item == "object" {
+				return nil
+			}
+		}
+	}
+	return fieldError("config_schema.type", "config_schema.type is %v: use \"object\", because a binding's config is a JSON object", object["type"])
 }
 
 // describeSchemaError turns a compile error into field errors on

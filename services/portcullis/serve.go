@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -118,7 +119,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&cfg.AdminAddr, "admin-addr", env("ADMIN_ADDR", "127.0.0.1:9180"), "edge health, readiness and metrics address (env PORTCULLIS_ADMIN_ADDR)")
 	flags.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "folder for the SQLite database, operator token and development certificate (env PORTCULLIS_DATA_DIR)")
 	flags.StringVar(&cfg.BaseDomain, "base-domain", env("BASE_DOMAIN", "localhost"), "tenant acme is served at Host acme.<base domain> (env PORTCULLIS_BASE_DOMAIN)")
-	flags.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "create the demo tenant, its upstream and a plugin, and print URLs to try (env PORTCULLIS_DEMO)")
+	demoDefault, demoErr := envBool("DEMO")
+	flags.BoolVar(&cfg.Demo, "demo", demoDefault, "create the demo tenant, its upstream and a plugin, and print URLs to try (env PORTCULLIS_DEMO)")
 	flags.StringVar(&cfg.DemoAddr, "demo-addr", env("DEMO_ADDR", "127.0.0.1:9081"), "address of the demo upstream that --demo starts (env PORTCULLIS_DEMO_ADDR)")
 	flags.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env PORTCULLIS_LOG_LEVEL)")
 
@@ -127,6 +129,9 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	if flags.NArg() > 0 {
 		return cfg, edgeCfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
+	}
+	if err := errors.Join(demoErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain)); err != nil {
+		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
 
@@ -161,19 +166,38 @@ func env(name, fallback string) string {
 	return fallback
 }
 
-func envBool(name string) bool {
-	switch strings.ToLower(os.Getenv("PORTCULLIS_" + name)) {
+// envBool reads a boolean variable. An unset or empty variable is false.
+func envBool(name string) (bool, error) {
+	value := os.Getenv("PORTCULLIS_" + name)
+	switch strings.ToLower(value) {
+	case "", "0", "false", "no", "off":
+		return false, nil
 	case "1", "true", "yes", "on":
-		return true
+		return true, nil
 	}
-	return false
+	return false, fmt.Errorf("PORTCULLIS_%s is %q: use true or false", name, value)
+}
+
+func checkLogLevel(level string) error {
+	var parsed slog.Level
+	if err := parsed.UnmarshalText([]byte(level)); err != nil {
+		return fmt.Errorf("log level %q is invalid: use debug, info, warn or error", level)
+	}
+	return nil
+}
+
+var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// checkBaseDomain checks that tenants can be served below domain.
+func checkBaseDomain(domain string) error {
+	if len(domain) > 200 || !domainPattern.MatchString(domain) {
+		return fmt.Errorf("base domain %q is invalid: use a lowercase DNS name such as localhost or api.example.com", domain)
+	}
+	return nil
 }
 
 func newLogger(level string) *slog.Logger {
 	var parsed slog.Level
-	if err := parsed.UnmarshalText([]byte(level)); err != nil {
-		fmt.Fprintf(os.Stderr, "portcullis serve: log level %q is not one of debug, info, warn, error; using info\n", level)
-		parsed = slog.LevelInfo
-	}
+	_ = parsed.UnmarshalText([]byte(level))
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parsed}))
 }

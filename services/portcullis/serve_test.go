@@ -61,3 +61,26 @@ func TestServeFlagsRejectArguments(t *testing.T) {
 		t.Errorf("got nil error for an unknown flag")
 	}
 }
+
+func TestServeFlagsRejectBadSettings(t *testing.T) {
+	tests := []struct {
+		desc string
+		env  map[string]string
+		args []string
+	}{
+		{"demo variable not a boolean", map[string]string{"PORTCULLIS_DEMO": "maybe"}, nil},
+		{"unknown log level", nil, []string{"--log-level", "verbose"}},
+		{"base domain with a space", nil, []string{"--base-domain", "Bad Domain"}},
+		{"base domain upper case", nil, []string{"--base-domain", "Example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			for name, value := range tt.env {
+				t.Setenv(name, value)
+			}
+			if _, _, _, err := parseServeFlags(tt.args, io.Discard); err == nil {
+				t.Errorf("got nil error, want one naming the bad setting")
+			}
+		})
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FieldError reports one invalid field of a resource: the JSON path of the
@@ -79,9 +82,22 @@ func (t *Tenant) Validate() error {
 	if err := ValidateSlug("slug", t.Slug); err != nil {
 		return err
 	}
-	name := strings.TrimSpace(t.Name)
-	if name == "" || len(name) > MaxTenantName {
-		return invalid("name", "name must be 1 to %d characters", MaxTenantName)
+	return validateDisplayName("name", t.Name)
+}
+
+// validateDisplayName checks a human-readable name: present, valid UTF-8,
+// free of control characters, and at most MaxTenantName characters.
+func validateDisplayName(field, name string) error {
+	trimmed := strings.TrimSpace(name)
+	switch {
+	case trimmed == "":
+		return invalid(field, "%s is missing or blank: give 1 to %d characters", field, MaxTenantName)
+	case !utf8.ValidString(name):
+		return invalid(field, "%s is not valid UTF-8: send it as UTF-8 text", field)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return invalid(field, "%s contains a control character: remove it", field)
+	case utf8.RuneCountInString(trimmed) > MaxTenantName:
+		return invalid(field, "%s is %d characters long: use at most %d", field, utf8.RuneCountInString(trimmed), MaxTenantName)
 	}
 	return nil
 }
@@ -110,6 +126,12 @@ func (t *Target) validate(field string) error {
 	if parsed.RawQuery != "" || parsed.Fragment != "" || parsed.User != nil {
 		return invalid(field+".url", "%q must not carry a query, fragment or user info", t.URL)
 	}
+	if port := parsed.Port(); port != "" {
+		number, err := strconv.Atoi(port)
+		if err != nil || number < 1 || number > 65535 {
+			return invalid(field+".url", "%q has port %q: use a port from 1 to 65535", t.URL, port)
+		}
+	}
 	if t.Weight < 0 || t.Weight > 1000 {
 		return invalid(field+".weight", "weight %d is out of range: use 0 to 1000 (0 means 1)", t.Weight)
 	}
@@ -131,18 +153,64 @@ func (r *Route) Validate() error {
 	if len(r.Paths) == 0 || len(r.Paths) > MaxPaths {
 		return invalid("paths", "a route needs 1 to %d paths, got %d", MaxPaths, len(r.Paths))
 	}
-	for i, path := range r.Paths {
-		if !strings.HasPrefix(path, "/") || len(path) > MaxPathLength || strings.ContainsAny(path, "?# \t\r\n") {
-			return invalid(fmt.Sprintf("paths[%d]", i), "%q is not a valid path prefix: start with \"/\", use at most %d characters and no query, fragment or spaces", path, MaxPathLength)
-		}
+	if err := validatePaths(r.Paths); err != nil {
+		return err
 	}
-	for i, method := range r.Methods {
-		if !knownMethods[method] {
-			return invalid(fmt.Sprintf("methods[%d]", i), "%q is not an HTTP method: use upper-case names such as \"GET\" or \"POST\"", method)
-		}
+	if err := validateMethods(r.Methods); err != nil {
+		return err
 	}
 	if err := ValidateName("upstream", r.Upstream); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validatePaths checks route path prefixes. The edge matches the decoded,
+// cleaned request path, so a prefix with percent-encoding, dot segments or
+// empty segments could never match and is rejected.
+func validatePaths(paths []string) error {
+	seen := make(map[string]bool, len(paths))
+	for i, path := range paths {
+		field := fmt.Sprintf("paths[%d]", i)
+		if !strings.HasPrefix(path, "/") || len(path) > MaxPathLength || strings.ContainsAny(path, "?# \t\r\n") {
+			return invalid(field, "%q is not a valid path prefix: start with \"/\", use at most %d characters and no query, fragment or spaces", path, MaxPathLength)
+		}
+		if strings.Contains(path, "%") {
+			return invalid(field, "%q contains percent-encoding: write the path decoded, as requests are matched after decoding", path)
+		}
+		if hasDotOrEmptySegment(path) {
+			return invalid(field, "%q contains \".\", \"..\" or empty segments: write the cleaned path, as requests are matched after cleaning", path)
+		}
+		if seen[path] {
+			return invalid(field, "%q is listed twice: list each path once", path)
+		}
+		seen[path] = true
+	}
+	return nil
+}
+
+func hasDotOrEmptySegment(path string) bool {
+	segments := strings.Split(path[1:], "/")
+	for i, segment := range segments {
+		last := i == len(segments)-1
+		if segment == "." || segment == ".." || (segment == "" && !last) {
+			return true
+		}
+	}
+	return false
+}
+
+func validateMethods(methods []string) error {
+	seen := make(map[string]bool, len(methods))
+	for i, method := range methods {
+		field := fmt.Sprintf("methods[%d]", i)
+		if !knownMethods[method] {
+			return invalid(field, "%q is not an HTTP method: use upper-case names such as \"GET\" or \"POST\"", method)
+		}
+		if seen[method] {
+			return invalid(field, "%q is listed twice: list each method once", method)
+		}
+		seen[method] = true
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ func (s *Server) DemoInstructions() string {
 	host := demo.Tenant + "." + s.cfg.BaseDomain
 
 	b.WriteString("\nPortcullis is running with the demo tenant. Try:\n\n")
+	if s.edge == nil {
+		b.WriteString("  (no edge runs in this role: start an edge to serve demo traffic)\n")
+	}
 	if s.edge != nil {
 		addrs := s.edge.Addrs()
 		if addrs.HTTP != "" {
