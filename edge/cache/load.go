@@ -44,14 +44,30 @@ func (s *Store) load(tenant string) (*holder, error) {
 	if rt == nil {
 		// NOTE: clients choose the Host, so each made-up slug still costs
 		// one Source call per MissingTTL, and nothing rate-limits them.
-		s.l1.SetWithTTL(tenant, h, missingCost, s.opts.MissingTTL)
+		s.admit(tenant, h, missingCost, s.opts.MissingTTL)
 	} else {
-		s.l1.Set(tenant, h, rt.Size)
+		s.admit(tenant, h, rt.Size, 0)
 		s.opts.Logger.Info("tenant runtime loaded", "tenant", tenant, "revision", rt.Revision)
 	}
-	// Set is buffered, and Wait makes the holder visible to the next Get.
-	s.l1.Wait()
 	return h, nil
+}
+
+// admitAttempts bounds how often admit offers one holder to l1.
+const admitAttempts = 3
+
+// admit stores h in l1 and waits until the next Get sees it. Ristretto
+// buffers sets and drops one when its buffers are contended, so a dropped
+// set is offered again, a bounded number of times. A holder that l1 still
+// rejects, for example one above the whole budget, is simply loaded again
+// on the next miss.
+func (s *Store) admit(tenant string, h *holder, cost int64, ttl time.Duration) {
+	for range admitAttempts {
+		s.l1.SetWithTTL(tenant, h, cost, ttl)
+		s.l1.Wait()
+		if found, ok := s.l1.Get(tenant); ok && found == h {
+			return
+		}
+	}
 }
 
 // loadNewest fetches until the runtime is at least as new as every revision

@@ -18,7 +18,7 @@ func (s *Store) Stats() metrics.L1Stats {
 	}
 }
 
-// Held returns the revision of each tenant runtime that L1 holds. It
+// Held returns the revision of each tenant runtime in L1. It
 // reads the entries without counting hits or touching the admission policy,
 // so calling it often does not change what L1 keeps.
 func (s *Store) Held() map[string]int64 {

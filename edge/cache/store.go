@@ -150,6 +150,11 @@ func (s *Store) Runtime(ctx context.Context, tenant string) (*runtime.Runtime, e
 	s.opts.Metrics.L1Miss()
 
 	result := s.loads.DoChan(tenant, func() (any, error) {
+		// A load that finished between the miss above and this call has
+		// already put the holder in l1, so look again before fetching.
+		if h, ok := s.l1.Get(tenant); ok {
+			return h, nil
+		}
 		return s.load(tenant)
 	})
 	select {

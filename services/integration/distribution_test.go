@@ -18,7 +18,13 @@ type cluster struct {
 	token  string
 }
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t testing.TB) *cluster {
+	t.Helper()
+	return startClusterWith(t)
+}
+
+// startClusterWith starts the cluster with extra flags on every edge.
+func startClusterWith(t testing.TB, extra ...string) *cluster {
 	t.Helper()
 	c := &cluster{portal: startPortal(t)}
 
@@ -31,15 +37,15 @@ func startCluster(t *testing.T) *cluster {
 	regionA := flushRedis(t, 13)
 	regionB := flushRedis(t, 14)
 	c.edges = []*edgeProc{
-		startEdge(t, c.portal, c.token, "a-1", "a", regionA, t.TempDir()),
-		startEdge(t, c.portal, c.token, "a-2", "a", regionA, t.TempDir()),
-		startEdge(t, c.portal, c.token, "b-1", "b", regionB, t.TempDir()),
+		startEdge(t, c.portal, c.token, "a-1", "a", regionA, t.TempDir(), extra...),
+		startEdge(t, c.portal, c.token, "a-2", "a", regionA, t.TempDir(), extra...),
+		startEdge(t, c.portal, c.token, "b-1", "b", regionB, t.TempDir(), extra...),
 	}
 	return c
 }
 
 // seed creates the tenant with an upstream and a route "/base".
-func (c *cluster) seed(t *testing.T, tenant, upstream string) {
+func (c *cluster) seed(t testing.TB, tenant, upstream string) {
 	t.Helper()
 	c.portal.call(t, http.MethodPost, "/tenants", map[string]string{"slug": tenant, "name": tenant}, nil)
 	c.portal.call(t, http.MethodPost, "/tenants/"+tenant+"/upstreams",
@@ -47,7 +53,7 @@ func (c *cluster) seed(t *testing.T, tenant, upstream string) {
 	c.addRoute(t, tenant, "base")
 }
 
-func (c *cluster) addRoute(t *testing.T, tenant, name string) {
+func (c *cluster) addRoute(t testing.TB, tenant, name string) {
 	t.Helper()
 	c.portal.call(t, http.MethodPost, "/tenants/"+tenant+"/routes",
 		map[string]any{"name": name, "paths": []string{"/" + name}, "methods": []string{"GET"}, "upstream": "backend"}, nil)
@@ -55,7 +61,7 @@ func (c *cluster) addRoute(t *testing.T, tenant, name string) {
 
 // waitServed waits until every edge returns 200 for the path and returns
 // the delay of each edge, measured from since.
-func (c *cluster) waitServed(t *testing.T, client *http.Client, tenant, path string, since time.Time, timeout time.Duration) []time.Duration {
+func (c *cluster) waitServed(t testing.TB, client *http.Client, tenant, path string, since time.Time, timeout time.Duration) []time.Duration {
 	t.Helper()
 	delays := make([]time.Duration, len(c.edges))
 	var wg sync.WaitGroup

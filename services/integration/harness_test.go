@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 
 // freeAddr returns a loopback address with a port that was free a moment
 // ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +58,7 @@ func freeAddr(t *testing.T) string {
 
 // proc is one portcullis process.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	args []string
 	env  []string
@@ -67,7 +67,7 @@ type proc struct {
 	logPath string
 }
 
-func startProc(t *testing.T, name string, env []string, args ...string) *proc {
+func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, args: args, env: env, logPath: filepath.Join(t.TempDir(), name+".log")}
 	p.start()
@@ -109,7 +109,7 @@ func (p *proc) kill() {
 }
 
 // waitHTTP polls url until it returns the status or the timeout passes.
-func waitHTTP(t *testing.T, url string, want int, timeout time.Duration) {
+func waitHTTP(t testing.TB, url string, want int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -132,7 +132,7 @@ type portal struct {
 	db   string
 }
 
-func startPortal(t *testing.T) *portal {
+func startPortal(t testing.TB) *portal {
 	t.Helper()
 	p := &portal{addr: freeAddr(t), db: pgtest.NewDatabase(t)}
 	p.proc = startProc(t, "portal", []string{"PORTCULLIS_ADMIN_TOKEN=" + adminToken},
@@ -144,14 +144,14 @@ func startPortal(t *testing.T) *portal {
 func (p *portal) url() string { return "http://" + p.addr }
 
 // restart starts the portal again on the same address and database.
-func (p *portal) restart(t *testing.T) {
+func (p *portal) restart(t testing.TB) {
 	t.Helper()
 	p.start()
 	waitHTTP(t, p.url()+"/healthz", http.StatusOK, 20*time.Second)
 }
 
 // call sends an operator request and decodes the JSON response into out.
-func (p *portal) call(t *testing.T, method, path string, body, out any) {
+func (p *portal) call(t testing.TB, method, path string, body, out any) {
 	t.Helper()
 	var reader io.Reader
 	if body != nil {
@@ -185,7 +185,9 @@ type edgeProc struct {
 	adminAddr string
 }
 
-func startEdge(t *testing.T, p *portal, token, node, region, redisURL, dataDir string) *edgeProc {
+// startEdge starts an edge process. extra are more flags, such as
+// "--cache-bytes", "1048576".
+func startEdge(t testing.TB, p *portal, token, node, region, redisURL, dataDir string, extra ...string) *edgeProc {
 	t.Helper()
 	e := &edgeProc{httpAddr: freeAddr(t), adminAddr: freeAddr(t)}
 	args := []string{"--role", "edge", "--portal-url", p.url(), "--region", region, "--node-id", node,
@@ -193,13 +195,14 @@ func startEdge(t *testing.T, p *portal, token, node, region, redisURL, dataDir s
 	if redisURL != "" {
 		args = append(args, "--redis", redisURL)
 	}
+	args = append(args, extra...)
 	e.proc = startProc(t, node, []string{"PORTCULLIS_EDGE_TOKEN=" + token}, args...)
 	waitHTTP(t, "http://"+e.adminAddr+"/healthz", http.StatusOK, 20*time.Second)
 	return e
 }
 
 // restart starts the edge again with the same flags and data folder.
-func (e *edgeProc) restart(t *testing.T) {
+func (e *edgeProc) restart(t testing.TB) {
 	t.Helper()
 	e.start()
 	waitHTTP(t, "http://"+e.adminAddr+"/healthz", http.StatusOK, 20*time.Second)
@@ -220,9 +223,9 @@ func (e *edgeProc) get(client *http.Client, tenant, path string) int {
 }
 
 // flushRedis empties one database of the machine's Redis.
-func flushRedis(t *testing.T, db int) string {
+func flushRedis(t testing.TB, db int) string {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:6379", 2*time.Second)
+	conn, err := dialRedis("127.0.0.1:6379")
 	if err != nil {
 		t.Fatalf("connect to redis on 127.0.0.1:6379: %v", err)
 	}
@@ -238,7 +241,7 @@ func flushRedis(t *testing.T, db int) string {
 }
 
 // startUpstream starts a real HTTP server that returns 200 to every request.
-func startUpstream(t *testing.T) string {
+func startUpstream(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -254,4 +257,13 @@ func startUpstream(t *testing.T) string {
 		server.Shutdown(ctx)
 	})
 	return "http://" + ln.Addr().String()
+}
+
+func dialRedis(addr string) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	return conn, nil
 }
