@@ -5,6 +5,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"portcullis.dev/edge/cache"
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/metrics"
+	"portcullis.dev/edge/preflight"
 	"portcullis.dev/edge/proxy"
 	"portcullis.dev/edge/runtime"
 	"portcullis.dev/plugins-marketplace/hostsvc"
@@ -88,6 +90,7 @@ type Edge struct {
 	metrics    *metrics.Metrics
 	compiler   *chain.Compiler
 	supervisor *chain.Supervisor
+	preflight  *preflight.Checker
 	services   *hostsvc.Services
 	logHooks   chan struct{}
 	store      *cache.Store
@@ -147,6 +150,7 @@ func New(cfg Config) (*Edge, error) {
 		transport:  proxy.NewTransport(proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}),
 	}
 	e.proxy = proxy.New(e.transport, ownedHeaders, logger)
+	e.preflight = preflight.New(e.compiler, e.metrics.Registry(), logger)
 	if e.services == nil {
 		e.services = hostsvc.New(logger, nil)
 	}
@@ -165,9 +169,22 @@ func New(cfg Config) (*Edge, error) {
 	return e, nil
 }
 
-// build compiles a bundle with the edge's shared plugin compiler.
+// build compiles a bundle with the edge's shared plugin compiler. When the
+// tenant already serves traffic, the new bundle must also pass its plugins'
+// test vectors, or the old runtime keeps serving. A first load skips them,
+// because the portal ran them at publish time and the load is on the
+// request path.
 func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
-	return runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor})
+	rt, err := runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor})
+	if err != nil {
+		return nil, err
+	}
+	if _, serving := e.store.Loaded(strings.ToLower(b.Tenant)); serving {
+		if err := e.preflight.Check(context.Background(), b); err != nil {
+			return nil, err
+		}
+	}
+	return rt, nil
 }
 
 // Handler returns the handler that serves tenant traffic on every listener.

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -87,6 +88,9 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 		return err
 	}
 	if plugins.Exit != nil {
+		if err := route.Chain.RunExitResponse(r.Context(), plugins); err != nil {
+			return err
+		}
 		state.status = plugins.Exit.Status
 		writeExit(w, plugins)
 		return nil
@@ -103,8 +107,24 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 		},
 	}
 	out := chain.ApplyRequest(r, plugins)
-	e.proxy.ServeHTTP(w, out.WithContext(proxy.WithCall(out.Context(), state.call)))
+	e.proxy.ServeHTTP(w, out.WithContext(abortOnCopyError(proxy.WithCall(out.Context(), state.call), r)))
 	return nil
+}
+
+// h3Server is the http.ServerContextKey value of HTTP/3 requests.
+var h3Server = &http.Server{}
+
+// abortOnCopyError makes the reverse proxy abort an HTTP/3 response whose
+// body copy failed, as it does on HTTP/1.1 and HTTP/2. httputil.ReverseProxy
+// panics with http.ErrAbortHandler only when the context carries
+// http.ServerContextKey, which the HTTP/3 server (quic-go) does not set, and
+// otherwise ends the body as if it were complete. quic-go resets the stream
+// on that panic.
+func abortOnCopyError(ctx context.Context, r *http.Request) context.Context {
+	if r.ProtoMajor != 3 || ctx.Value(http.ServerContextKey) != nil {
+		return ctx
+	}
+	return context.WithValue(ctx, http.ServerContextKey, h3Server)
 }
 
 // withPath returns a shallow copy of r with a cleaned path.

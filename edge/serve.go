@@ -164,7 +164,7 @@ func (e *Edge) serve(bound *boundListeners) {
 	}
 
 	if bound.admin != nil {
-		s.admin = &http.Server{Handler: admin.Handler(e.ready.Load, e.metrics.Handler()), ReadHeaderTimeout: readHeaderTimeout}
+		s.admin = &http.Server{Handler: admin.Handler(e.ready.Load, e.metrics.Handler(), e.preflight.Handler()), ReadHeaderTimeout: readHeaderTimeout}
 		go e.serveTCP("admin", s.admin, bound.admin, false)
 	}
 }

@@ -12,7 +12,9 @@ import (
 //   - GET /readyz returns 200 while ready returns true and 503 otherwise,
 //     so load balancers stop sending traffic during shutdown.
 //   - GET /metrics serves metrics, the Prometheus text exposition.
-func Handler(ready func() bool, metrics http.Handler) http.Handler {
+//   - GET /debug/preflight serves preflight: the plugin pre-flight failures
+//     that keep a tenant on an older revision, as JSON.
+func Handler(ready func() bool, metrics, preflight http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok\n")
@@ -25,6 +27,7 @@ func Handler(ready func() bool, metrics http.Handler) http.Handler {
 		writeText(w, http.StatusOK, "ready\n")
 	})
 	mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /debug/preflight", preflight)
 	return mux
 }
 

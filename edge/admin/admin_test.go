@@ -12,7 +12,7 @@ func TestHandler(t *testing.T) {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("metric_total 1\n"))
 	})
-	handler := Handler(ready.Load, metrics)
+	handler := Handler(ready.Load, metrics, http.NotFoundHandler())
 
 	tests := []struct {
 		name   string

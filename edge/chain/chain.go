@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -26,9 +27,35 @@ type Step struct {
 // Chain is the ordered list of plugin instances that apply to one route. It
 // is immutable and safe for concurrent use.
 type Chain struct {
-	steps  []Step
-	phases map[pluginhost.Phase][]Step
+	steps []Step
+
+	// phases contains, for each phase in pluginhost.Phases order, the steps
+	// that have a hook for it, so a phase without hooks costs one lookup.
+	phases [phaseCount][]Step
 	names  string
+}
+
+// phaseCount is the number of phases in pluginhost.Phases.
+const phaseCount = 6
+
+// phaseSlot returns the index of phase in Chain.phases, or -1 for a phase
+// that pluginhost does not define.
+func phaseSlot(phase pluginhost.Phase) int {
+	switch phase {
+	case pluginhost.PhaseRewrite:
+		return 0
+	case pluginhost.PhaseAccess:
+		return 1
+	case pluginhost.PhaseBeforeProxy:
+		return 2
+	case pluginhost.PhaseHeaderFilter:
+		return 3
+	case pluginhost.PhaseBodyFilter:
+		return 4
+	case pluginhost.PhaseLog:
+		return 5
+	}
+	return -1
 }
 
 // RequestPhases are the phases that run before the request goes upstream,
@@ -37,20 +64,30 @@ var RequestPhases = []pluginhost.Phase{pluginhost.PhaseRewrite, pluginhost.Phase
 
 // New returns a chain that runs steps in the given order.
 func New(steps []Step) *Chain {
-	c := &Chain{steps: steps, phases: map[pluginhost.Phase][]Step{}}
+	c := &Chain{steps: steps}
 	names := make([]string, 0, len(steps))
 	for _, step := range steps {
 		names = append(names, step.Plugin+"@"+step.Version)
 	}
 	c.names = strings.Join(names, ",")
 	for _, phase := range pluginhost.Phases {
+		slot := phaseSlot(phase)
 		for _, step := range steps {
 			if step.Instance.Plugin().Has(phase) {
-				c.phases[phase] = append(c.phases[phase], step)
+				c.phases[slot] = append(c.phases[slot], step)
 			}
 		}
 	}
 	return c
+}
+
+// stepsOf returns the steps with a hook for phase, in run order.
+func (c *Chain) stepsOf(phase pluginhost.Phase) []Step {
+	slot := phaseSlot(phase)
+	if slot < 0 {
+		return nil
+	}
+	return c.phases[slot]
 }
 
 // Steps returns the chain's steps in run order. Callers must not modify the
@@ -67,7 +104,7 @@ func (c *Chain) Names() string {
 
 // Has reports whether any step of the chain runs in phase.
 func (c *Chain) Has(phase pluginhost.Phase) bool {
-	return len(c.phases[phase]) > 0
+	return len(c.stepsOf(phase)) > 0
 }
 
 // RunRequest runs the request phases in order. It stops after the first step
@@ -86,12 +123,37 @@ func (c *Chain) RunRequest(ctx context.Context, ex *pluginhost.Exchange) error {
 // that sets ex.Exit, and returns an *Error when a step fails or sets an
 // invalid exit.
 func (c *Chain) Run(ctx context.Context, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
-	for _, step := range c.phases[phase] {
+	return c.run(ctx, phase, c.stepsOf(phase), ex, nil)
+}
+
+// run runs steps of one phase as Run describes. ran, when not nil, is
+// called after each step that succeeded (ok) or was skipped by its fail-open
+// policy (not ok).
+func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, ex *pluginhost.Exchange, ran func(step Step, ok bool)) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	if len(steps) > 1 {
+		// The steps run one after another, so they can share one
+		// registration with the request's context. A single step is
+		// cheaper with its own.
+		var stopWatch func() bool
+		ctx, stopWatch = pluginhost.WatchHooks(ctx)
+		defer stopWatch()
+	}
+
+	var slot tenantSlot
+	defer slot.release()
+
+	for _, step := range steps {
 		exitBefore := ex.Exit
-		err := runStep(ctx, step, phase, ex)
+		err := runStep(ctx, &slot, step, phase, ex)
 		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
 			// Fail open: the plugin is skipped, and so is an exit it set.
 			ex.Exit = exitBefore
+			if ran != nil {
+				ran(step, false)
+			}
 			continue
 		}
 		if err != nil {
@@ -99,6 +161,9 @@ func (c *Chain) Run(ctx context.Context, phase pluginhost.Phase, ex *pluginhost.
 		}
 		if step.Guard != nil {
 			step.Guard.report(step, string(phase), ex.RequestID, nil)
+		}
+		if ran != nil {
+			ran(step, true)
 		}
 		if ex.Exit != nil {
 			return nil
@@ -108,26 +173,25 @@ func (c *Chain) Run(ctx context.Context, phase pluginhost.Phase, ex *pluginhost.
 }
 
 // runStep calls one hook, under the step's guard when it has one, and
-// checks what the hook left in ex.
-func runStep(ctx context.Context, step Step, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
-	if step.Guard != nil {
-		if step.Guard.health.quarantined(time.Now()) {
-			return errQuarantined
-		}
-
-		// The wait for a tenant slot is bounded by the request, not by the
-		// hook's deadline, so a busy tenant queues instead of failing.
-		if err := step.Guard.acquire(ctx); err != nil {
+// checks what the hook left in ex. slot keeps the tenant's hook slot from
+// one guarded step to the next of the same phase.
+func runStep(ctx context.Context, slot *tenantSlot, step Step, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
+	if step.Guard == nil {
+		if err := step.Instance.Run(ctx, phase, ex); err != nil {
 			return err
 		}
-		defer step.Guard.release()
-
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, step.Guard.timeout)
-		defer cancel()
+		return checkExchange(phase, ex)
 	}
 
-	if err := step.Instance.Run(ctx, phase, ex); err != nil {
+	if step.Guard.health.quarantined(time.Now()) {
+		return errQuarantined
+	}
+	// The wait for a tenant slot is bounded by the request, not by the
+	// hook's deadline, so a busy tenant queues instead of failing.
+	if err := slot.acquire(ctx, step.Guard); err != nil {
+		return err
+	}
+	if err := step.Instance.RunWithTimeout(ctx, step.Guard.timeout, phase, ex); err != nil {
 		return err
 	}
 	return checkExchange(phase, ex)
@@ -138,6 +202,9 @@ func runStep(ctx context.Context, step Step, phase pluginhost.Phase, ex *pluginh
 // 1xx statuses are interim), and a request path that does not start with
 // "/".
 func checkExchange(phase pluginhost.Phase, ex *pluginhost.Exchange) error {
+	if ex.Exit != nil && phase == pluginhost.PhaseBodyFilter {
+		return errors.New("ctx.exit is not allowed in body_filter: change the body with ctx.resp.set_chunk")
+	}
 	if ex.Exit != nil && !isFinal(ex.Exit.Status) {
 		return fmt.Errorf("exit status %d is invalid: use 200 to 599", ex.Exit.Status)
 	}

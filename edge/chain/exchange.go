@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -54,18 +55,23 @@ func ApplyRequest(r *http.Request, ex *pluginhost.Exchange) *http.Request {
 
 // RunResponse runs the header_filter phase on resp and applies the result:
 // the header, a changed status, and an exit that replaces status and body.
-// It returns an *Error when a step fails or sets an invalid status. A 101
-// response hands the connection to another protocol (RFC 9110 section
-// 15.2.2), so header_filter does not run on it.
+// When the chain has body_filter hooks, it then wraps resp.Body so that the
+// body passes through them (see filterBody). It returns an *Error when a
+// step fails or sets an invalid status. A 101 response hands the connection
+// to another protocol (RFC 9110 section 15.2.2), so no hook runs on it.
 func (c *Chain) RunResponse(r *http.Request, ex *pluginhost.Exchange, resp *http.Response) error {
-	if !c.Has(pluginhost.PhaseHeaderFilter) || resp.StatusCode == http.StatusSwitchingProtocols {
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return nil
+	}
+	if !c.Has(pluginhost.PhaseHeaderFilter) && !c.Has(pluginhost.PhaseBodyFilter) {
 		return nil
 	}
 
 	upstreamType := resp.Header.Get("Content-Type")
 	ex.Exit = nil
 	ex.Response = pluginhost.Response{Status: resp.StatusCode, Header: resp.Header}
-	if err := c.Run(r.Context(), pluginhost.PhaseHeaderFilter, ex); err != nil {
+	buffering, err := c.runHeaderFilter(r.Context(), ex)
+	if err != nil {
 		return err
 	}
 
@@ -82,6 +88,46 @@ func (c *Chain) RunResponse(r *http.Request, ex *pluginhost.Exchange, resp *http
 		resp.StatusCode = ex.Response.Status
 		resp.Status = ""
 	}
+	return c.filterBody(r.Context(), ex, resp, buffering)
+}
+
+// runHeaderFilter runs the header_filter phase and returns the steps that
+// called ctx.resp.buffer_body() and succeeded.
+func (c *Chain) runHeaderFilter(ctx context.Context, ex *pluginhost.Exchange) ([]Step, error) {
+	var buffering []Step
+	ran := func(step Step, ok bool) {
+		if ok && ex.Response.BufferBody {
+			buffering = append(buffering, step)
+		}
+		ex.Response.BufferBody = false
+	}
+
+	phase := pluginhost.PhaseHeaderFilter
+	err := c.run(ctx, phase, c.stepsOf(phase), ex, ran)
+	return buffering, err
+}
+
+// RunExitResponse runs the header_filter phase on the response of an exit
+// that a request phase (rewrite, access or before_proxy) set, so plugins
+// can add headers such as CORS to a 401. The hooks see ctx.resp.status as
+// the exit's status and the headers set so far. A hook that calls ctx.exit
+// replaces the exit. body_filter does not run on an exit's body. It returns
+// an *Error when a step fails.
+func (c *Chain) RunExitResponse(ctx context.Context, ex *pluginhost.Exchange) error {
+	exit := ex.Exit
+	ex.Response.Status = exit.Status
+	if !c.Has(pluginhost.PhaseHeaderFilter) {
+		return nil
+	}
+
+	ex.Exit = nil
+	if _, err := c.runHeaderFilter(ctx, ex); err != nil {
+		return err
+	}
+	if ex.Exit == nil {
+		ex.Exit = exit
+	}
+	ex.Response.Status = ex.Exit.Status
 	return nil
 }
 

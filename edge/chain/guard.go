@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,29 +86,38 @@ type Guard struct {
 	log      *slog.Logger
 }
 
-// health is the failure state of one binding version.
+// health is the failure state of one binding version. The fast path of a
+// healthy binding reads two atomics and takes no lock: failing is set while
+// failures or quarantines is non-zero, and quarantinedUntil mirrors the
+// field of the same name in Unix nanoseconds, zero when never quarantined.
+// Both are written only with mu held.
 type health struct {
-	mu               sync.Mutex
-	failures         int
-	quarantines      int
-	quarantinedUntil time.Time
-	lastLogged       time.Time
-	suppressed       int
+	failing          atomic.Bool
+	quarantinedUntil atomic.Int64
+
+	mu          sync.Mutex
+	failures    int
+	quarantines int
+	lastLogged  time.Time
+	suppressed  int
 }
 
 // quarantined reports whether calls are skipped until a later time.
 func (h *health) quarantined(now time.Time) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return now.Before(h.quarantinedUntil)
+	until := h.quarantinedUntil.Load()
+	return until != 0 && now.UnixNano() < until
 }
 
 // succeeded ends a run of failures.
 func (h *health) succeeded() {
+	if !h.failing.Load() {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.failures = 0
 	h.quarantines = 0
+	h.failing.Store(false)
 }
 
 // failed counts a failure and returns the quarantine it started, or zero.
@@ -115,6 +125,7 @@ func (h *health) failed(now time.Time) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
+	h.failing.Store(true)
 	h.failures++
 	if h.failures < QuarantineAfter {
 		return 0
@@ -122,7 +133,7 @@ func (h *health) failed(now time.Time) time.Duration {
 	h.failures = 0
 	length := min(FirstQuarantine<<min(h.quarantines, 16), MaxQuarantine)
 	h.quarantines++
-	h.quarantinedUntil = now.Add(length)
+	h.quarantinedUntil.Store(now.Add(length).UnixNano())
 	return length
 }
 
@@ -145,23 +156,44 @@ func (h *health) shouldLog(now time.Time) (bool, int) {
 // errQuarantined is the error of a call skipped by quarantine.
 var errQuarantined = fmt.Errorf("binding is quarantined after %d failures in a row", QuarantineAfter)
 
-// acquire takes one of the tenant's hook slots, waiting until ctx ends.
-func (g *Guard) acquire(ctx context.Context) error {
+// tenantSlot is the tenant hook slot that one phase run holds. Consecutive
+// steps with the same budget, which is every step of a chain because a
+// chain serves one tenant, share one slot, so a phase of n hooks costs one
+// channel send and receive instead of n. The zero value holds no slot.
+type tenantSlot struct {
+	budget chan struct{}
+}
+
+// acquire holds one of g's tenant slots, waiting until ctx ends. It keeps
+// the slot it holds when that slot is of the same budget.
+func (s *tenantSlot) acquire(ctx context.Context, g *Guard) error {
+	if s.budget == g.budget {
+		return nil
+	}
+	s.release()
+
 	select {
 	case g.budget <- struct{}{}:
+		s.budget = g.budget
 		return nil
 	default:
 	}
 	select {
 	case g.budget <- struct{}{}:
+		s.budget = g.budget
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for a hook slot of tenant %q: %w", g.tenant, ctx.Err())
 	}
 }
 
-func (g *Guard) release() {
-	<-g.budget
+// release gives the slot back, if one is held.
+func (s *tenantSlot) release() {
+	if s.budget == nil {
+		return
+	}
+	<-s.budget
+	s.budget = nil
 }
 
 // report records the outcome of a call, logs a failure at most once per

@@ -288,3 +288,14 @@ func (h *requestHost) ReadBody(limit int) ([]byte, error) {
 	}
 	return h.body(limit)
 }
+
+// NewRedisClient returns a client for ctx.limit.redis from a redis:// URL,
+// such as "redis://127.0.0.1:6379/11". It does not contact Redis, so an
+// edge starts while Redis is down and the calls fail until it is back.
+func NewRedisClient(redisURL string) (*redis.Client, error) {
+	options, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse Redis URL for plugin services: %w", err)
+	}
+	return redis.NewClient(options), nil
+}

@@ -60,6 +60,7 @@ func Compile(name, version, source string) (*Plugin, error) {
 
 	for i, hook := range pvm.hooks {
 		p.hasHook[i] = hook != nil
+		p.readsConf[i] = hook != nil && hookReadsConf(code, hook)
 	}
 	if p.hasHook == [phaseCount]bool{} {
 		return nil, fmt.Errorf("compile plugin %q version %q: the source defines none of the phase functions %q", name, version, phaseOrder)

@@ -96,7 +96,7 @@ func TestDeadlineAlternation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- runAlternatingCalls(instance, deadlines, g, callsEach)
+			results <- runAlternatingCalls(instance, deadlines, g, callsEach, false)
 		}()
 	}
 	wg.Wait()
@@ -121,18 +121,58 @@ type deadlineResult struct {
 	err                 error
 }
 
-func runAlternatingCalls(instance *Instance, deadlines []time.Duration, goroutine, calls int) deadlineResult {
+// TestTimeoutAlternation is TestDeadlineAlternation with the deadline set
+// by RunWithTimeout, whose timer each VM reuses across calls.
+func TestTimeoutAlternation(t *testing.T) {
+	instance := mustBind(t, countingSource, `{"prefix": "p-"}`)
+	timeouts := []time.Duration{time.Microsecond, 10 * time.Microsecond, 50 * time.Microsecond,
+		200 * time.Microsecond, time.Millisecond}
+
+	const goroutines, callsEach = 4, 2500
+	var total deadlineResult
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			result := runAlternatingCalls(instance, timeouts, g, callsEach, true)
+			mu.Lock()
+			defer mu.Unlock()
+			if result.err != nil {
+				t.Error(result.err)
+			}
+			total.timedOut += result.timedOut
+			total.completed += result.completed
+		}()
+	}
+	wg.Wait()
+
+	t.Logf("calls with a timeout: %d timed out, %d completed", total.timedOut, total.completed)
+	if total.timedOut == 0 {
+		t.Errorf("no call timed out, want some, or the test did not exercise the timer")
+	}
+}
+
+// runAlternatingCalls alternates calls with a deadline, taken in turn from
+// deadlines, and calls without one. byTimeout passes the deadline to
+// RunWithTimeout instead of a context.
+func runAlternatingCalls(instance *Instance, deadlines []time.Duration, goroutine, calls int, byTimeout bool) deadlineResult {
 	var result deadlineResult
 	for call := range calls {
 		ex, want := countingExchange(50+call%50, "p-")
 		withDeadline := call%2 == 0
+		deadline := deadlines[(call/2)%len(deadlines)]
 
 		var err error
-		if withDeadline {
-			ctx, cancel := context.WithTimeout(context.Background(), deadlines[(call/2)%len(deadlines)])
+		switch {
+		case withDeadline && byTimeout:
+			err = instance.RunWithTimeout(context.Background(), deadline, PhaseAccess, ex)
+		case withDeadline:
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			err = instance.Run(ctx, PhaseAccess, ex)
 			cancel()
-		} else {
+		default:
 			err = instance.Run(context.Background(), PhaseAccess, ex)
 		}
 
@@ -178,6 +218,13 @@ func access(ctx, conf) {
 		{"endless loop inside try", "try", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 20*time.Millisecond)
 		}, context.DeadlineExceeded},
+		{"endless loop with timeout", "loop", nil, context.DeadlineExceeded},
+		{"endless loop cancelled under WatchHooks", "loop", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			watched, stop := WatchHooks(ctx)
+			time.AfterFunc(20*time.Millisecond, cancel)
+			return watched, func() { stop(); cancel() }
+		}, context.Canceled},
 		{"endless loop cancelled", "loop", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(20*time.Millisecond, cancel)
@@ -189,11 +236,15 @@ func access(ctx, conf) {
 			instance := mustBind(t, source, "")
 			ex := newExchange()
 			ex.Request.Header.Set("X-Mode", tt.mode)
-			ctx, cancel := tt.stop()
+			ctx, cancel, timeout := context.Background(), context.CancelFunc(func() {}), 20*time.Millisecond
+			if tt.stop != nil {
+				ctx, cancel = tt.stop()
+				timeout = 0
+			}
 			defer cancel()
 
 			start := time.Now()
-			err := instance.Run(ctx, PhaseAccess, ex)
+			err := instance.RunWithTimeout(ctx, timeout, PhaseAccess, ex)
 			elapsed := time.Since(start)
 
 			if !errors.Is(err, tt.wantErr) {
@@ -306,6 +357,42 @@ func TestLateDeadlineSpared(t *testing.T) {
 		}
 		<-ctx.Done()
 		cancel()
+
+		ex, want := countingExchange(2000, "")
+		if err := instance.Run(context.Background(), PhaseAccess, ex); err != nil {
+			t.Fatalf("round %d: next call: Run() error = %v", round, err)
+		}
+		if got := ex.Request.Header.Get("X-Out"); got != want {
+			t.Fatalf("round %d: next call: X-Out = %q, want %q", round, got, want)
+		}
+	}
+}
+
+// TestWatchHooksLateCancel checks that cancelling a WatchHooks context after
+// its calls returned stops none of the later calls on the same VMs, and that
+// overlapping calls under one watch all complete.
+func TestWatchHooksLateCancel(t *testing.T) {
+	instance := mustBind(t, countingSource, `{"prefix": ""}`)
+
+	for round := range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		watched, stop := WatchHooks(ctx)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ex, want := countingExchange(200, "")
+				if err := instance.Run(watched, PhaseAccess, ex); err != nil {
+					t.Errorf("round %d: call under watch: Run() error = %v", round, err)
+				} else if got := ex.Request.Header.Get("X-Out"); got != want {
+					t.Errorf("round %d: call under watch: X-Out = %q, want %q", round, got, want)
+				}
+			}()
+		}
+		wg.Wait()
+		cancel()
+		stop()
 
 		ex, want := countingExchange(2000, "")
 		if err := instance.Run(context.Background(), PhaseAccess, ex); err != nil {

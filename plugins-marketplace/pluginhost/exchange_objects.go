@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/risor-io/risor/object"
 	"github.com/risor-io/risor/op"
@@ -12,16 +13,30 @@ import (
 // ctx.req, ctx.resp and their methods, in one allocation. Each attribute is
 // read from the Exchange when a script reads it, so nothing is converted up
 // front.
+//
+// Each preparedVM owns one hostObjects and reuses it for all its calls:
+// wire links the objects once, begin and detach frame each call. That is
+// safe because a VM runs one call at a time, and no script value outlives
+// the call that made it. Top-level variables hold only functions and
+// constants (checkImmutableGlobals), and functions cannot assign them.
+// Default arguments are constants. ctx.vars, ctx.kv and ctx.log store
+// plain Go copies, which cannot hold ctx.
 type hostObjects struct {
 	// exchange is nil once the hook call returned. A script that kept ctx
 	// in a global then gets an error instead of another request's data.
 	exchange *Exchange
 	phase    Phase
 
-	// callCtx is the hook caller's context, which host functions that wait,
-	// such as ctx.http, pass on. caller names the binding for the host.
-	callCtx context.Context
-	caller  Caller
+	// callCtx is the hook caller's context, and timeout the binding's limit
+	// for the call that began at start. Host functions that wait, such as ctx.http, pass on
+	// serviceContext, which combines both. caller names the binding for the
+	// host.
+	callCtx        context.Context
+	timeout        time.Duration
+	start          time.Time
+	caller         Caller
+	serviceCtx     context.Context
+	cancelServices context.CancelFunc
 
 	// vars is ctx.vars, created from Exchange.Vars on first use and copied
 	// back when the hook returns.
@@ -34,22 +49,67 @@ type hostObjects struct {
 	req     requestObject
 	resp    responseObject
 	methods [methodCount]hostMethod
+
+	// args are the hook's arguments, ctx and conf, kept here to save an
+	// allocation per call.
+	args [2]object.Object
 }
 
-func newHostObjects(ctx context.Context, ex *Exchange, phase Phase, caller Caller) *hostObjects {
-	host := &hostObjects{exchange: ex, phase: phase, callCtx: ctx, caller: caller}
+// wire links ctx, ctx.req, ctx.resp and the methods to host. It runs once,
+// when the VM is created.
+func (host *hostObjects) wire() {
 	host.ctx.hostObject = hostObject{host: host, name: "ctx"}
 	host.req.hostObject = hostObject{host: host, name: "ctx.req"}
 	host.resp.hostObject = hostObject{host: host, name: "ctx.resp"}
 	for kind := range host.methods {
 		host.methods[kind] = hostMethod{host: host, kind: methodKind(kind)}
 	}
-	return host
 }
 
-// detach ends the hook call: from now on the objects no longer reach ex.
+// begin attaches host to the call of a hook for phase on ex, and returns
+// the hook's arguments: ctx and conf.
+func (host *hostObjects) begin(ctx context.Context, timeout time.Duration, ex *Exchange, phase Phase, caller Caller, conf object.Object) []object.Object {
+	host.exchange, host.phase = ex, phase
+	host.callCtx, host.timeout = ctx, timeout
+	host.start = time.Time{}
+	if timeout > 0 {
+		host.start = time.Now()
+	}
+	host.caller = caller
+	host.caller.RequestID = ex.RequestID
+	host.serviceCtx, host.cancelServices = nil, nil
+	host.vars = nil
+	host.exited = false
+
+	host.args = [2]object.Object{&host.ctx, conf}
+	return host.args[:]
+}
+
+// detach ends the hook call: from now on the objects no longer reach ex or
+// the caller's context, and a host call still waiting on serviceContext is
+// cancelled.
 func (host *hostObjects) detach() {
 	host.exchange = nil
+	if host.cancelServices != nil {
+		host.cancelServices()
+	}
+	host.callCtx, host.serviceCtx, host.cancelServices = nil, nil, nil
+	host.vars = nil
+	host.args = [2]object.Object{}
+}
+
+// serviceContext returns the context for host calls that wait: the caller's
+// context, limited to the binding's timeout from the hook's start when there
+// is one. It is created on first use, so hooks that call no such function
+// pay nothing.
+func (host *hostObjects) serviceContext() context.Context {
+	if host.timeout <= 0 {
+		return host.callCtx
+	}
+	if host.serviceCtx == nil {
+		host.serviceCtx, host.cancelServices = context.WithDeadline(host.callCtx, host.start.Add(host.timeout))
+	}
+	return host.serviceCtx
 }
 
 // attribute returns a data attribute read from the exchange, or an error

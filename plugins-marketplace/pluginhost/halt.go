@@ -24,6 +24,14 @@ import (
 // the flag, and the VM is never used again. The deadline is armed inside
 // Done, which start calls right after it clears the flag, so the flag cannot
 // be cleared after the watcher set it.
+//
+// The caller's context is followed with context.AfterFunc, or, for calls
+// under WatchHooks, through one registration shared by a series of calls.
+//
+// A binding's timeout needs no context of its own: each VM keeps one timer
+// that every timed call resets, and whose function fires the haltSignal
+// like the caller's context does. A VM whose timer expired, even after its
+// call returned, is retired, so that late halt never reaches another call.
 
 // errHalted is the fallback reason for a halted VM whose caller's context
 // has not ended. Only retiring a VM while it runs could cause that, and the
@@ -35,6 +43,10 @@ type haltSignal struct {
 	ch    chan struct{}
 	once  sync.Once
 	fired atomic.Bool
+
+	// expired records that the binding's timeout, not the caller's
+	// context, ended the call.
+	expired atomic.Bool
 }
 
 func newHaltSignal() *haltSignal {
@@ -49,9 +61,21 @@ func (s *haltSignal) fire() {
 	})
 }
 
+// expire is fire for a call whose binding timeout passed.
+func (s *haltSignal) expire() {
+	s.expired.Store(true)
+	s.fire()
+}
+
 // callContext is the context.Context passed to one vm.Run or vm.Call. Values
-// and the deadline come from the caller's context. Cancellation reaches the VM
-// only through the VM's haltSignal.
+// come from the caller's context, and the deadline is the earlier of the
+// caller's and the binding's timeout. Cancellation reaches the VM only
+// through the VM's haltSignal.
+//
+// A preparedVM reuses one callContext for all its hook calls, which reset
+// it first. That is safe because a VM runs one call at a time, only the
+// VM's goroutine reads the callContext, and no script value outlives the
+// call: top-level variables hold only functions and constants.
 type callContext struct {
 	parent context.Context
 	halt   *haltSignal
@@ -60,16 +84,35 @@ type callContext struct {
 	// watcher, and nil for vm.Call, which must not start another one.
 	done <-chan struct{}
 
-	armOnce sync.Once
-	stop    func() bool
+	// timeout is the binding's limit for this call, zero for none, and
+	// deadline is when it ends. timer is kept across the calls of one VM
+	// and is armed with timeout for each call that has one.
+	timeout  time.Duration
+	deadline time.Time
+	timer    *time.Timer
+
+	// armed records that Done armed this call. watch follows the caller's
+	// context when the caller set one up with WatchHooks, and stopParent
+	// otherwise.
+	armed      atomic.Bool
+	watch      *hookWatch
+	stopParent func() bool
 }
 
 func newRunContext(parent context.Context, halt *haltSignal) *callContext {
 	return &callContext{parent: parent, halt: halt, done: halt.ch}
 }
 
-func newCallContext(parent context.Context, halt *haltSignal) *callContext {
-	return &callContext{parent: parent, halt: halt}
+// newCallContext returns the callContext that a VM with halt reuses for
+// its hook calls.
+func newCallContext(halt *haltSignal) *callContext {
+	return &callContext{halt: halt}
+}
+
+// reset prepares c for a vm.Call under parent, with an extra limit of
+// timeout when it is positive. It keeps the VM's haltSignal and timer.
+func (c *callContext) reset(parent context.Context, timeout time.Duration) {
+	*c = callContext{parent: parent, halt: c.halt, timeout: timeout, timer: c.timer}
 }
 
 // Done arms the deadline on its first call and returns the channel described
@@ -79,26 +122,58 @@ func newCallContext(parent context.Context, halt *haltSignal) *callContext {
 // halted. This bends the context.Context contract on purpose, because the VM
 // returns ctx.Err() when it stops on its halt flag.
 func (c *callContext) Done() <-chan struct{} {
-	c.armOnce.Do(c.arm)
+	if c.armed.CompareAndSwap(false, true) {
+		c.arm()
+	}
 	return c.done
 }
 
+// arm starts the binding's timer and follows the caller's context. Both fire
+// the VM's haltSignal, which retires the VM.
 func (c *callContext) arm() {
+	if c.timeout > 0 {
+		c.deadline = time.Now().Add(c.timeout)
+		c.startTimer()
+	}
 	if c.parent.Done() == nil {
 		return
 	}
-	c.stop = context.AfterFunc(c.parent, c.halt.fire)
+	if watch := watchOf(c.parent); watch != nil && watch.enter(c.halt) {
+		c.watch = watch
+		return
+	}
+	c.stopParent = context.AfterFunc(c.parent, c.halt.fire)
+}
+
+func (c *callContext) startTimer() {
+	if c.timer == nil {
+		c.timer = time.AfterFunc(c.timeout, c.halt.expire)
+		return
+	}
+	c.timer.Reset(c.timeout)
 }
 
 // disarm removes the deadline and reports whether the VM may run again. It
 // must be called once the Run or Call has returned. It returns false as soon
-// as the deadline's function started, which may be before the haltSignal
-// fired, so Err can still return nil then.
+// as a deadline's function started, which may be before the haltSignal
+// fired, so Err can still return nil then. A VM whose timer expired is never
+// reused, so the timer's Reset in a later call cannot race with its function.
 func (c *callContext) disarm() bool {
-	if c.stop != nil && !c.stop() {
-		return false
+	if !c.armed.Load() {
+		return !c.halt.fired.Load()
 	}
-	return !c.halt.fired.Load()
+
+	reusable := true
+	if c.watch != nil {
+		c.watch.leave()
+	}
+	if c.stopParent != nil && !c.stopParent() {
+		reusable = false
+	}
+	if c.timeout > 0 && !c.timer.Stop() {
+		reusable = false
+	}
+	return reusable && !c.halt.fired.Load()
 }
 
 // Err returns nil until the VM was halted, then haltCause.
@@ -110,17 +185,25 @@ func (c *callContext) Err() error {
 }
 
 // haltCause returns why the VM was halted or is about to be: the caller's
-// error, or errHalted when the VM was retired.
+// error, context.DeadlineExceeded when the binding's timeout passed, or
+// errHalted when the VM was retired.
 func (c *callContext) haltCause() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
+	if c.halt.expired.Load() {
+		return context.DeadlineExceeded
+	}
 	return errHalted
 }
 
-// Deadline returns the caller's deadline.
+// Deadline returns the earlier of the caller's deadline and the binding's.
 func (c *callContext) Deadline() (time.Time, bool) {
-	return c.parent.Deadline()
+	deadline, ok := c.parent.Deadline()
+	if c.timeout > 0 && c.armed.Load() && (!ok || c.deadline.Before(deadline)) {
+		return c.deadline, true
+	}
+	return deadline, ok
 }
 
 // Value returns the caller's value for key.

@@ -141,7 +141,7 @@ func limitFunc(backend string) func(*hostObjects, []object.Object) object.Object
 			return errNoHost(name)
 		}
 
-		result, limitErr := host.exchange.Host.Limit(host.callCtx, backend, key, limit, window)
+		result, limitErr := host.exchange.Host.Limit(host.serviceContext(), backend, key, limit, window)
 		if limitErr != nil {
 			return object.Errorf("io error: %s: %v", name, limitErr)
 		}
@@ -188,7 +188,7 @@ func httpRequest(host *hostObjects, args []object.Object) object.Object {
 		return errNoHost("ctx.http.request")
 	}
 
-	resp, fetchErr := host.exchange.Host.Fetch(host.callCtx, host.caller, req)
+	resp, fetchErr := host.exchange.Host.Fetch(host.serviceContext(), host.caller, req)
 	if fetchErr != nil {
 		return object.Errorf("io error: ctx.http.request: %v", fetchErr)
 	}

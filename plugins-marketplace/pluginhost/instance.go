@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/risor-io/risor/object"
 )
@@ -13,7 +14,8 @@ import (
 type Instance struct {
 	plugin *Plugin
 
-	// config is never handed to a script. Each call gets a deep copy.
+	// config is never handed to a script. Each call of a hook that reads
+	// conf gets a deep copy.
 	config *object.Map
 
 	// caller names the binding in host calls. RequestID is set per call.
@@ -42,6 +44,16 @@ func (i *Instance) Plugin() *Plugin {
 // are returned as errors, and ctx.Err() is wrapped with %w. Run is safe for
 // concurrent use, with one Exchange per goroutine.
 func (i *Instance) Run(ctx context.Context, phase Phase, ex *Exchange) error {
+	return i.RunWithTimeout(ctx, 0, phase, ex)
+}
+
+// RunWithTimeout is Run with a deadline of timeout after the hook starts, on
+// top of ctx's own. A hook stopped by it returns an error that wraps
+// context.DeadlineExceeded. A timeout of zero or less sets no deadline.
+//
+// It costs less than a context.WithTimeout per call: each VM keeps one
+// timer and resets it, see callContext.
+func (i *Instance) RunWithTimeout(ctx context.Context, timeout time.Duration, phase Phase, ex *Exchange) error {
 	idx, err := phaseIndex(phase)
 	if err != nil {
 		return i.runError(phase, err)
@@ -56,26 +68,22 @@ func (i *Instance) Run(ctx context.Context, phase Phase, ex *Exchange) error {
 		return i.runError(phase, err)
 	}
 
-	// Preparing a VM runs the top-level code, which Compile proved to end
-	// within mainRunTimeout. It does not count against the hook's
-	// deadline, so a pool that must grow under load does not fail hooks.
-	pvm, err := i.pool.get(context.WithoutCancel(ctx))
+	pvm, err := i.pool.get(ctx)
 	if err != nil {
 		return i.runError(phase, fmt.Errorf("prepare VM: %w", err))
 	}
 
-	caller := i.caller
-	caller.RequestID = ex.RequestID
-	host := newHostObjects(ctx, ex, phase, caller)
-	args := []object.Object{&host.ctx, copyConfig(i.config)}
-	reusable, err := pvm.call(ctx, idx, args)
+	host := pvm.host
+	args := host.begin(ctx, timeout, ex, phase, i.caller, i.configFor(idx))
+	reusable, err := pvm.call(ctx, timeout, idx, args)
 	if varsErr := host.storeVars(); varsErr != nil && err == nil {
 		err = fmt.Errorf("ctx.vars: %w", varsErr)
 	}
+	exited := host.exited
 	host.detach()
 	i.pool.put(pvm, reusable)
 
-	if err != nil && host.exited && ctx.Err() == nil {
+	if err != nil && exited && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		// ctx.exit raised exitSignal to stop the hook. Some Risor builtins,
 		// such as list.each, pass it on as a plain error string, so the
 		// exited flag is what counts.
@@ -85,6 +93,15 @@ func (i *Instance) Run(ctx context.Context, phase Phase, ex *Exchange) error {
 		return i.runError(phase, err)
 	}
 	return nil
+}
+
+// configFor returns the conf argument of the hook at phase index idx: a
+// deep copy of the config, or nil for a hook that cannot reach it.
+func (i *Instance) configFor(idx int) object.Object {
+	if !i.plugin.readsConf[idx] {
+		return object.Nil
+	}
+	return copyConfig(i.config)
 }
 
 func (i *Instance) runError(phase Phase, err error) error {

@@ -14,8 +14,10 @@ type Plugin struct {
 	version string
 	code    *compiler.Code
 
-	// hasHook is indexed like phaseOrder.
-	hasHook [phaseCount]bool
+	// hasHook and readsConf are indexed like phaseOrder. readsConf is false
+	// for a hook that cannot reach its conf argument (hookReadsConf).
+	hasHook   [phaseCount]bool
+	readsConf [phaseCount]bool
 }
 
 // Name returns the plugin's name.

@@ -25,18 +25,30 @@ func newLightExchange() *Exchange {
 }
 
 // BenchmarkRun measures one hook call with a light plugin, including the
-// per-call copy of conf and the pool round trip.
+// per-call copy of conf and the pool round trip, under contexts without and
+// with cancellation, and with a binding timeout. "watched" is a cancelable
+// context under WatchHooks, as the edge's chain runs hooks.
 func BenchmarkRun(b *testing.B) {
 	instance := mustBind(b, lightSource, lightConfig)
 	deadline, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 
+	cancelable, cancelRequest := context.WithCancel(context.Background())
+	defer cancelRequest()
+	watched, stop := WatchHooks(cancelable)
+	defer stop()
+
 	contexts := []struct {
-		name string
-		ctx  context.Context
+		name    string
+		ctx     context.Context
+		timeout time.Duration
 	}{
-		{"background", context.Background()},
-		{"deadline", deadline},
+		{"background", context.Background(), 0},
+		{"deadline", deadline, 0},
+		{"cancelable", cancelable, 0},
+		{"timeout", context.Background(), time.Hour},
+		{"cancelable+timeout", cancelable, time.Hour},
+		{"watched+timeout", watched, time.Hour},
 	}
 	for _, tc := range contexts {
 		b.Run(tc.name, func(b *testing.B) {
@@ -44,8 +56,8 @@ func BenchmarkRun(b *testing.B) {
 			b.ReportAllocs()
 
 			for b.Loop() {
-				if err := instance.Run(tc.ctx, PhaseAccess, ex); err != nil {
-					b.Fatalf("Run() error = %v", err)
+				if err := instance.RunWithTimeout(tc.ctx, tc.timeout, PhaseAccess, ex); err != nil {
+					b.Fatalf("RunWithTimeout() error = %v", err)
 				}
 			}
 		})

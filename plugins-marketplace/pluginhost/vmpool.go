@@ -24,6 +24,15 @@ type preparedVM struct {
 	machine *vm.VirtualMachine
 	halt    *haltSignal
 
+	// callCtx and host are reset for each hook call. See callContext and
+	// hostObjects for why reuse is safe. They are separate allocations that
+	// do not point back to the preparedVM. The Risor VM keeps the last
+	// call's arguments on its stack, and its watcher goroutine keeps the VM
+	// alive. A pointer from there to the preparedVM would stop the cleanup
+	// that retires it.
+	callCtx *callContext
+	host    *hostObjects
+
 	// hooks contains this VM's function for each phase, indexed like
 	// phaseOrder, or nil. Functions are looked up per VM because a function
 	// may close over the globals of the VM that created it.
@@ -36,6 +45,9 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 	defer cancel()
 
 	pvm := &preparedVM{machine: newSandboxVM(p.code), halt: newHaltSignal()}
+	pvm.callCtx = newCallContext(pvm.halt)
+	pvm.host = &hostObjects{}
+	pvm.host.wire()
 
 	// The watcher goroutine keeps the VM alive until its haltSignal fires, so fire
 	// it once the preparedVM is garbage, for example after sync.Pool dropped
@@ -63,13 +75,17 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 	return pvm, nil
 }
 
-// call runs the hook at phase index idx. reusable is false when the VM must
-// not run again: it was halted, or Risor recovered a panic inside it.
-func (pvm *preparedVM) call(ctx context.Context, idx int, args []object.Object) (reusable bool, err error) {
-	callCtx := newCallContext(ctx, pvm.halt)
+// call runs the hook at phase index idx under ctx and, when timeout is
+// positive, at most for timeout. reusable is false when the VM must not run
+// again: it was halted, or Risor recovered a panic inside it.
+func (pvm *preparedVM) call(ctx context.Context, timeout time.Duration, idx int, args []object.Object) (reusable bool, err error) {
+	callCtx := pvm.callCtx
+	callCtx.reset(ctx, timeout)
 	_, err = pvm.machine.Call(callCtx, pvm.hooks[idx], args)
 
 	reusable = callCtx.disarm()
+	// Drop the caller's context, so an idle VM does not keep a request alive.
+	callCtx.parent = context.Background()
 	if err != nil && strings.HasPrefix(err.Error(), "panic: ") {
 		// vm.Call turns a recovered panic into an error with this prefix.
 		// The VM's stacks may be inconsistent after it.
@@ -124,12 +140,15 @@ type vmPool struct {
 	idle   sync.Pool
 }
 
-// get returns an idle VM, or creates one within ctx's deadline.
+// get returns an idle VM, or creates one. Creating a VM runs the top-level
+// code, which Compile proved to end within mainRunTimeout, so it keeps ctx's
+// values but not its deadline: a pool that must grow under load does not
+// fail hooks.
 func (pool *vmPool) get(ctx context.Context) (*preparedVM, error) {
 	if pvm, ok := pool.idle.Get().(*preparedVM); ok {
 		return pvm, nil
 	}
-	return newPreparedVM(ctx, pool.plugin)
+	return newPreparedVM(context.WithoutCancel(ctx), pool.plugin)
 }
 
 // put returns pvm to the pool when reusable, and retires it otherwise.

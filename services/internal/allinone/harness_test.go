@@ -190,14 +190,16 @@ func header_filter(ctx, conf) {
 }
 
 // bind binds a plugin version to every route of a tenant and returns the
-// binding id.
+// binding id. The binding gets the longest hook deadline, because these
+// tests check routing and swaps, and a race-detector build on two busy cores
+// can pause a hook past the default 50 ms.
 func (h *harness) bind(slug, plugin, version string, config map[string]any) string {
 	h.t.Helper()
 	var created struct {
 		ID string `json:"id"`
 	}
 	h.mustAPI(http.MethodPost, "/api/v1/tenants/"+slug+"/bindings", map[string]any{
-		"plugin": plugin, "version": version, "config": config,
+		"plugin": plugin, "version": version, "config": config, "timeout_ms": 1000,
 	}, &created)
 	if created.ID == "" {
 		h.t.Fatal("binding created without an id")

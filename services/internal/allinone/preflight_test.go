@@ -1,0 +1,108 @@
+package allinone
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// guardSource denies every request when its config says so. Its vector
+// forbids that under any binding's config, so the edge's pre-flight must keep
+// such a config out of service.
+const guardSource = `func access(ctx, conf) {
+    if conf["mode"] == "deny-all" {
+        ctx.exit(403, "denied")
+    }
+}
+
+func header_filter(ctx, conf) {
+    ctx.resp.set_header("X-Mode", conf["mode"])
+}
+`
+
+const guardVectors = `[{"name": "never denies everything", "binding_config": true,
+  "request": {"path": "/"}, "expect": {"status": 200}}]`
+
+func TestPreflightKeepsFailingConfigOut(t *testing.T) {
+	h := startHarness(t)
+	h.addTenant("acme", upstream(t, "acme"), "/")
+	h.mustAPI(http.MethodPost, "/api/v1/plugins", map[string]any{
+		"name": "guard", "version": "1.0.0", "source": guardSource,
+		"test_vectors": json.RawMessage(guardVectors),
+	}, nil)
+	bindingPath := "/api/v1/tenants/acme/bindings/" + h.bind("acme", "guard", "1.0.0", map[string]any{"mode": "normal"})
+	pc := h.protocols()[0]
+
+	if mode := modeOf(t, pc); mode != "normal" {
+		t.Fatalf("before the change: X-Mode %q, want normal", mode)
+	}
+
+	h.mustAPI(http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "deny-all"}}, nil)
+	failures := waitForPreflightFailures(t, h, 1)
+	if failures[0].Plugin != "guard" || failures[0].Tenant != "acme" {
+		t.Errorf("failure: got %+v, want tenant acme and plugin guard", failures[0])
+	}
+	if mode := modeOf(t, pc); mode != "normal" {
+		t.Errorf("after a failed pre-flight: X-Mode %q, want the old config to keep serving", mode)
+	}
+
+	h.mustAPI(http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "strict"}}, nil)
+	waitFor(t, "mode strict", func() (bool, error) {
+		return modeOf(t, pc) == "strict", nil
+	})
+	if failures := preflightFailures(t, h); len(failures) != 0 {
+		t.Errorf("failures after a passing change: got %+v, want none", failures)
+	}
+}
+
+// modeOf returns the X-Mode header of one request, failing on any status
+// but 200.
+func modeOf(t *testing.T, pc protocolCase) string {
+	t.Helper()
+	response, body, err := get(context.Background(), pc.client, pc.baseURL("acme.localhost")+"/", nil)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	if response.StatusCode != http.StatusOK {
+		t.Fatalf("status: got %d, want 200; body %s", response.StatusCode, body)
+	}
+	return response.Header.Get("X-Mode")
+}
+
+type preflightFailure struct {
+	Tenant string `json:"tenant"`
+	Plugin string `json:"plugin"`
+	Error  string `json:"error"`
+}
+
+func preflightFailures(t *testing.T, h *harness) []preflightFailure {
+	t.Helper()
+	response, err := http.Get("http://" + h.server.Edge().Addrs().Admin + "/debug/preflight")
+	if err != nil {
+		t.Fatalf("read pre-flight failures: %v", err)
+	}
+	defer response.Body.Close()
+
+	var failures []preflightFailure
+	if err := json.NewDecoder(response.Body).Decode(&failures); err != nil {
+		t.Fatalf("decode pre-flight failures: %v", err)
+	}
+	return failures
+}
+
+func waitForPreflightFailures(t *testing.T, h *harness, want int) []preflightFailure {
+	t.Helper()
+	deadline := time.Now().Add(swapDeadline)
+	for {
+		failures := preflightFailures(t, h)
+		if len(failures) == want {
+			return failures
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pre-flight failures: got %d after %v, want %d", len(failures), swapDeadline, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
