@@ -6,6 +6,7 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/risor-io/risor v1.8.1
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

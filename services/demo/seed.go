@@ -14,7 +14,8 @@ const Tenant = "demo"
 
 // Seed creates or updates the demo tenant through the portal API: an
 // upstream at upstreamURL, a route for every path, and the hello plugin
-// bound to it. Running it again brings the same state back.
+// bound to it. It also publishes every catalogue plugin, unbound. Running
+// it again brings the same state back.
 func Seed(ctx context.Context, client *apiclient.Client, upstreamURL string) error {
 	steps := []struct {
 		name string
@@ -33,6 +34,7 @@ func Seed(ctx context.Context, client *apiclient.Client, upstreamURL string) err
 				map[string]any{"name": "all", "paths": []string{"/"}, "upstream": "echo"})
 		}},
 		{"plugin", func() error { return publishPlugin(ctx, client) }},
+		{"catalogue", func() error { return publishCatalog(ctx, client) }},
 		{"binding", func() error { return bindPlugin(ctx, client) }},
 	}
 

@@ -1,0 +1,57 @@
+package pluginpkg
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Issue is one problem in a plugin package: the file, the field (a path
+// such as "permissions.allow_hosts[0]" or "[2].expect.status") and the line
+// when they are known.
+type Issue struct {
+	File    string
+	Field   string
+	Line    int
+	Message string
+}
+
+// String formats the issue as "file:line: field: message", leaving out the
+// parts that are unknown.
+func (i Issue) String() string {
+	var b strings.Builder
+	b.WriteString(i.File)
+	if i.Line > 0 {
+		fmt.Fprintf(&b, ":%d", i.Line)
+	}
+	if i.Field != "" {
+		fmt.Fprintf(&b, ": %s", i.Field)
+	}
+	fmt.Fprintf(&b, ": %s", i.Message)
+	return b.String()
+}
+
+// ValidationError lists every issue that Load found in a package.
+type ValidationError struct {
+	Issues []Issue
+}
+
+// Error returns the issues, one per line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Issues))
+	for i, issue := range e.Issues {
+		lines[i] = issue.String()
+	}
+	return "invalid plugin package:\n" + strings.Join(lines, "\n")
+}
+
+// issues collects Issues of one file, with the line of each field taken
+// from the file's position map.
+type issues struct {
+	file  string
+	lines map[string]int
+	list  []Issue
+}
+
+func (is *issues) add(field, format string, args ...any) {
+	is.list = append(is.list, Issue{File: is.file, Field: field, Line: is.lines[field], Message: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,194 @@
+// Package pluginpkg loads plugin packages and runs their test vectors.
+//
+// A package is a folder, or a .zip or .tar.gz archive of one, holding:
+//
+//   - manifest.json or manifest.yaml: name, version, phases, priority,
+//     config schema, permissions and description;
+//   - the Risor source, plugin.risor unless the manifest names another file;
+//   - README.md;
+//   - tests.json: the test vectors, a JSON array.
+//
+// Run executes vectors against a compiled plugin through pluginhost, with
+// the upstream simulated and no network.
+package pluginpkg
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+)
+
+// DefaultSourceFile is the Risor source file of a manifest without "source".
+const DefaultSourceFile = "plugin.risor"
+
+// MaxPriority bounds Manifest.Priority in both directions, as the portal
+// bounds a version's priority.
+const MaxPriority = 100000
+
+// Manifest describes a plugin package.
+type Manifest struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Description is one line on what the plugin does.
+	Description string `json:"description"`
+	// Phases lists the phase functions that the source defines.
+	Phases []string `json:"phases"`
+	// Priority is the version's default priority: higher runs first.
+	Priority int `json:"priority"`
+	// Source is the file name of the Risor source. Empty means
+	// DefaultSourceFile.
+	Source string `json:"source,omitempty"`
+	// ConfigSchema is the JSON Schema of binding configs: an object, or a
+	// string naming a JSON file of the package. Absent means
+	// {"type":"object"}.
+	ConfigSchema json.RawMessage `json:"config_schema,omitempty"`
+	// Permissions are what a binding of the plugin needs besides the
+	// sandbox.
+	Permissions Permissions `json:"permissions"`
+}
+
+// Permissions lists what a plugin asks for beyond the sandbox.
+type Permissions struct {
+	// AllowHosts lists the hosts, as "host" or "host:port", that the
+	// plugin reaches with ctx.http. Each binding must allow them.
+	AllowHosts []string `json:"allow_hosts,omitempty"`
+}
+
+var (
+	namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// semverPattern is the SemVer 2.0.0 grammar of semver.org.
+	semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
+		`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
+		`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+	hostPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+)
+
+// parseManifest decodes and checks a manifest, and returns the line of each
+// field. YAML is converted to JSON first, so both forms have the same
+// fields.
+func parseManifest(file string, data []byte) (*Manifest, map[string]int, error) {
+	lines := map[string]int{}
+	if strings.HasSuffix(file, ".yaml") || strings.HasSuffix(file, ".yml") {
+		converted, yamlLines, err := yamlToJSON(file, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		data, lines = converted, yamlLines
+	} else {
+		lines = jsonLines(data)
+	}
+
+	var manifest Manifest
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(&manifest); err != nil {
+		return nil, nil, &ValidationError{Issues: []Issue{decodeIssue(file, data, lines, err)}}
+	}
+
+	found := &issues{file: file, lines: lines}
+	manifest.check(found)
+	if len(found.list) > 0 {
+		return nil, nil, &ValidationError{Issues: found.list}
+	}
+	return &manifest, lines, nil
+}
+
+// decodeIssue reports a decode error, naming an unknown field and its line.
+func decodeIssue(file string, data []byte, lines map[string]int, err error) Issue {
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ := strconv.Unquote(field)
+		return Issue{File: file, Field: name, Line: lines[name], Message: "unknown field: check the spelling against the manifest fields in docs/plugins.md"}
+	}
+	issue := jsonErrorIssue(file, data, err)
+	if issue.Field != "" && lines[issue.Field] > 0 {
+		issue.Line = lines[issue.Field]
+	}
+	return issue
+}
+
+func (m *Manifest) check(found *issues) {
+	if !namePattern.MatchString(m.Name) {
+		found.add("name", "name %q is invalid: use 1 to 63 lowercase letters, digits and inner hyphens", m.Name)
+	}
+	if !semverPattern.MatchString(m.Version) {
+		found.add("version", "version %q is not a semantic version: use MAJOR.MINOR.PATCH such as 1.0.0", m.Version)
+	}
+	if m.Priority < -MaxPriority || m.Priority > MaxPriority {
+		found.add("priority", "priority %d is out of range: use %d to %d", m.Priority, -MaxPriority, MaxPriority)
+	}
+	m.checkPhases(found)
+	m.checkSource(found)
+	m.checkSchema(found)
+
+	for i, host := range m.Permissions.AllowHosts {
+		if !hostPattern.MatchString(host) {
+			found.add(fmt.Sprintf("permissions.allow_hosts[%d]", i), "host %q is invalid: use host or host:port, without a scheme or path", host)
+		}
+	}
+}
+
+func (m *Manifest) checkPhases(found *issues) {
+	if len(m.Phases) == 0 {
+		found.add("phases", "phases is missing: list the phase functions the source defines, such as [\"access\"]")
+	}
+	for i, phase := range m.Phases {
+		field := fmt.Sprintf("phases[%d]", i)
+		if !slices.Contains(pluginhost.Phases, pluginhost.Phase(phase)) {
+			found.add(field, "phase %q is unknown: use one of %q", phase, pluginhost.Phases)
+		}
+		if slices.Index(m.Phases, phase) != i {
+			found.add(field, "phase %q is listed twice", phase)
+		}
+	}
+}
+
+func (m *Manifest) checkSource(found *issues) {
+	if m.Source == "" {
+		return
+	}
+	if m.Source != path.Clean(m.Source) || path.IsAbs(m.Source) || strings.HasPrefix(m.Source, "..") {
+		found.add("source", "source %q is invalid: name a file inside the package, such as %q", m.Source, DefaultSourceFile)
+	}
+}
+
+func (m *Manifest) checkSchema(found *issues) {
+	trimmed := bytes.TrimSpace(m.ConfigSchema)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return
+	}
+	switch trimmed[0] {
+	case '{':
+	case '"':
+		var name string
+		_ = json.Unmarshal(trimmed, &name)
+		if name == "" || name != path.Clean(name) || strings.HasPrefix(name, "..") {
+			found.add("config_schema", "config_schema %q is invalid: name a JSON file inside the package", name)
+		}
+	default:
+		found.add("config_schema", "config_schema must be a JSON Schema object or the name of a JSON file, got %s", trimmed)
+	}
+}
+
+// SourceFile returns the package's Risor source file name.
+func (m *Manifest) SourceFile() string {
+	if m.Source == "" {
+		return DefaultSourceFile
+	}
+	return m.Source
+}
+
+// schemaFile returns the file that config_schema names, or "".
+func (m *Manifest) schemaFile() string {
+	var name string
+	if json.Unmarshal(m.ConfigSchema, &name) != nil {
+		return ""
+	}
+	return name
+}
