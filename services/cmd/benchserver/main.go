@@ -1,0 +1,75 @@
+// Command benchserver starts the benchmark set-up for external load tools
+// such as wrk and h2load. It runs the all-in-one server on free loopback
+// ports and a fixed-response upstream. Tenant "plain" has a route without
+// plugins, and tenant "chain5" the same route with five light plugins. It
+// prints the addresses as shell assignments, then serves until SIGINT or
+// SIGTERM, or until -lifetime passes.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"portcullis.dev/services/internal/benchenv"
+)
+
+// chainLength is the number of light plugins on tenant chain5's route.
+const chainLength = 5
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	lifetime := flag.Duration("lifetime", 10*time.Minute, "stop after this long even without a signal")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *lifetime)
+	defer cancel()
+
+	dataDir, err := os.MkdirTemp("", "portcullis-benchserver-")
+	if err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	defer os.RemoveAll(dataDir)
+
+	env, err := benchenv.Start(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+
+	if err := setUp(ctx, env); err != nil {
+		return err
+	}
+	addrs := env.Server.Edge().Addrs()
+	fmt.Printf("EDGE_HTTP=%s\nEDGE_HTTPS=%s\nEDGE_HTTP3=%s\nUPSTREAM=%s\nCA_CERT=%s\nREADY=1\n",
+		addrs.HTTP, addrs.HTTPS, addrs.HTTP3, env.UpstreamURL, env.CertFile)
+
+	<-ctx.Done()
+	return nil
+}
+
+// setUp publishes the light plugins and creates both tenants.
+func setUp(ctx context.Context, env *benchenv.Env) error {
+	for i := range chainLength {
+		if err := env.PublishLight(ctx, i, "1.0.0"); err != nil {
+			return fmt.Errorf("publish %q: %w", benchenv.LightName(i), err)
+		}
+	}
+	if _, err := env.AddTenant(ctx, "plain", 0); err != nil {
+		return err
+	}
+	_, err := env.AddTenant(ctx, "chain5", chainLength)
+	return err
+}

@@ -1,0 +1,122 @@
+// Command hotswap measures what plugin swaps cost under load. It starts the
+// all-in-one server in-process on free loopback ports with a loopback
+// upstream, binds one light plugin, and runs two phases of equal length at
+// full concurrency: first without changes, then while a second goroutine
+// changes the binding's code version and its config through the portal API,
+// spread over the phase. It prints requests, errors, swaps applied and the
+// throughput ratio of the two phases, and exits non-zero on any error or
+// when the edge does not serve the final version and config.
+//
+// Usage:
+//
+//	hotswap -duration 60s -c 16 -proto h1
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"portcullis.dev/services/internal/benchenv"
+	"portcullis.dev/services/internal/loadgen"
+)
+
+// options are the command's flags.
+type options struct {
+	duration    time.Duration
+	concurrency int
+	protocol    string
+	versions    int
+	configs     int
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "hotswap:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var opts options
+	flag.DurationVar(&opts.duration, "duration", 60*time.Second, "length of each phase (without and with swaps)")
+	flag.IntVar(&opts.concurrency, "c", 16, "concurrent load workers")
+	flag.StringVar(&opts.protocol, "proto", loadgen.HTTP1, "load protocol: h1, h2 or h3")
+	flag.IntVar(&opts.versions, "versions", 100, "code version changes in the swap phase")
+	flag.IntVar(&opts.configs, "configs", 100, "config changes in the swap phase")
+	flag.Parse()
+	if opts.duration <= 0 || opts.duration > 10*time.Minute {
+		return fmt.Errorf("invalid -duration %v: use more than 0 and at most 10m", opts.duration)
+	}
+	if opts.versions < 1 || opts.configs < 0 {
+		return fmt.Errorf("invalid -versions %d or -configs %d: use at least one version change", opts.versions, opts.configs)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	dataDir, err := os.MkdirTemp("", "portcullis-hotswap-")
+	if err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	defer os.RemoveAll(dataDir)
+
+	env, err := benchenv.Start(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+
+	return measure(ctx, env, opts)
+}
+
+// measure sets up the tenant, runs both phases and reports them.
+func measure(ctx context.Context, env *benchenv.Env, opts options) error {
+	fmt.Printf("publishing %d versions of the light plugin\n", opts.versions+1)
+	for version := range opts.versions + 1 {
+		if err := env.PublishLight(ctx, 0, versionName(version)); err != nil {
+			return fmt.Errorf("publish version %q: %w", versionName(version), err)
+		}
+	}
+	ids, err := env.AddTenant(ctx, "swap", 1)
+	if err != nil {
+		return err
+	}
+
+	load := loadgen.Options{
+		URL:         env.TenantURL(opts.protocol, "swap", "/"),
+		Protocol:    opts.protocol,
+		Concurrency: opts.concurrency,
+		Duration:    opts.duration,
+		RootCAs:     env.RootCAs,
+		Check:       checkLightHeader,
+	}
+	fmt.Printf("phase 1: %v of load on %s without swaps\n", opts.duration, load.URL)
+	quiet, err := loadgen.Run(ctx, load)
+	if err != nil {
+		return err
+	}
+	fmt.Println("  ", quiet)
+
+	fmt.Printf("phase 2: %v of load with %d version and %d config changes\n", opts.duration, opts.versions, opts.configs)
+	swapped, swaps, err := runWithSwaps(ctx, env, load, ids[0], opts)
+	if err != nil {
+		return err
+	}
+	fmt.Println("  ", swapped)
+
+	return report(ctx, env, load, quiet, swapped, swaps, opts)
+}
+
+// versionName returns the code version of swap step n.
+func versionName(n int) string {
+	return fmt.Sprintf("1.0.%d", n)
+}
+
+// configTag returns the config tag of swap step n.
+func configTag(n int) string {
+	return fmt.Sprintf("t%d", n)
+}

@@ -1,0 +1,126 @@
+// Package benchenv starts the benchmark set-up: an all-in-one server on free
+// loopback ports, a fixed-response upstream on loopback, and tenants whose
+// route runs a chain of light plugins, configured through the portal API.
+package benchenv
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"portcullis.dev/services/internal/allinone"
+	"portcullis.dev/services/internal/apiclient"
+	"portcullis.dev/services/internal/datadir"
+)
+
+// upstreamBody is the response body of the benchmark upstream.
+const upstreamBody = "ok\n"
+
+// Env is a running benchmark set-up.
+type Env struct {
+	Server   *allinone.Server
+	API      *apiclient.Client
+	RootCAs  *x509.CertPool
+	CertFile string
+	// UpstreamURL is the fixed-response upstream, for direct reference runs.
+	UpstreamURL string
+	upstream    *http.Server
+}
+
+// Start starts the upstream and the all-in-one server with its data in
+// dataDir. Call Close when done.
+func Start(ctx context.Context, dataDir string) (*Env, error) {
+	env := &Env{}
+	if err := env.startUpstream(); err != nil {
+		return nil, err
+	}
+
+	const token = "bench-operator-token-0123456789"
+	server, err := allinone.Start(ctx, allinone.Config{
+		Role:       "all",
+		PortalAddr: "127.0.0.1:0",
+		HTTPAddr:   "127.0.0.1:0",
+		HTTPSAddr:  "127.0.0.1:0",
+		AdminAddr:  "127.0.0.1:0",
+		DataDir:    dataDir,
+		BaseDomain: "localhost",
+		AdminToken: token,
+	})
+	if err != nil {
+		env.Close()
+		return nil, fmt.Errorf("start all-in-one server: %w", err)
+	}
+	env.Server = server
+	env.API = &apiclient.Client{BaseURL: server.PortalURL(), Token: token}
+
+	env.CertFile = filepath.Join(dataDir, datadir.DevCertFile)
+	if env.RootCAs, err = loadRoots(env.CertFile); err != nil {
+		env.Close()
+		return nil, err
+	}
+	return env, nil
+}
+
+func (e *Env) startUpstream() error {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the upstream: %w", err)
+	}
+	e.upstream = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Length", strconv.Itoa(len(upstreamBody)))
+			_, _ = w.Write([]byte(upstreamBody))
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	e.UpstreamURL = "http://" + listener.Addr().String()
+	go func() { _ = e.upstream.Serve(listener) }()
+	return nil
+}
+
+func loadRoots(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read development certificate: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("development certificate %q contains no PEM certificate", file)
+	}
+	return roots, nil
+}
+
+// Close stops the server and the upstream.
+func (e *Env) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if e.Server != nil {
+		_ = e.Server.Shutdown(ctx)
+	}
+	if e.upstream != nil {
+		_ = e.upstream.Shutdown(ctx)
+	}
+}
+
+// TenantURL returns the edge URL of tenant for protocol "h1" (plain HTTP)
+// or "h2" and "h3" (TLS port), with path.
+func (e *Env) TenantURL(protocol, tenant, path string) string {
+	addrs := e.Server.Edge().Addrs()
+	if protocol == "h1" {
+		_, port, _ := net.SplitHostPort(addrs.HTTP)
+		return "http://" + tenant + ".localhost:" + port + path
+	}
+	address := addrs.HTTPS
+	if protocol == "h3" {
+		address = addrs.HTTP3
+	}
+	_, port, _ := net.SplitHostPort(address)
+	return "https://" + tenant + ".localhost:" + port + path
+}

@@ -1,0 +1,80 @@
+package benchenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// LightSource returns the source of light plugin number index at version:
+// rewrite sets one request header from the config's "tag", and
+// header_filter sets one response header to "<version>/<tag>", so a client
+// can tell which code version and config served it.
+func LightSource(index int, version string) string {
+	return fmt.Sprintf(`func rewrite(ctx, conf) {
+    ctx.req.set_header("X-Light-%[1]d", conf["tag"])
+}
+
+func header_filter(ctx, conf) {
+    ctx.resp.set_header("X-Light-%[1]d", %[2]q + "/" + conf["tag"])
+}
+`, index, version)
+}
+
+// LightName returns the plugin name of light plugin number index.
+func LightName(index int) string {
+	return fmt.Sprintf("light-%d", index)
+}
+
+// ResponseHeader returns the response header that light plugin number index
+// sets.
+func ResponseHeader(index int) string {
+	return fmt.Sprintf("X-Light-%d", index)
+}
+
+// PublishLight publishes light plugin number index at version.
+func (e *Env) PublishLight(ctx context.Context, index int, version string) error {
+	return e.API.Do(ctx, http.MethodPost, "/api/v1/plugins", map[string]any{
+		"name": LightName(index), "version": version, "source": LightSource(index, version),
+	}, nil)
+}
+
+// AddTenant creates tenant with an upstream at the benchmark upstream and
+// one route "main" for every path, binds light plugins 0 to plugins-1 at
+// version 1.0.0 with config tag "t0" to that route, and returns the binding
+// ids. The plugins must be published already.
+func (e *Env) AddTenant(ctx context.Context, tenant string, plugins int) ([]string, error) {
+	base := "/api/v1/tenants/" + tenant
+	steps := []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/v1/tenants", map[string]any{"slug": tenant, "name": tenant}},
+		{base + "/upstreams", map[string]any{
+			"name": "backend", "targets": []map[string]any{{"url": e.UpstreamURL, "weight": 1}},
+		}},
+		{base + "/routes", map[string]any{
+			"name": "main", "paths": []string{"/"}, "methods": []string{"GET"}, "upstream": "backend",
+		}},
+	}
+	for _, step := range steps {
+		if err := e.API.Do(ctx, http.MethodPost, step.path, step.body, nil); err != nil {
+			return nil, fmt.Errorf("set up tenant %q: %w", tenant, err)
+		}
+	}
+
+	ids := make([]string, 0, plugins)
+	for i := range plugins {
+		var created struct {
+			ID string `json:"id"`
+		}
+		err := e.API.Do(ctx, http.MethodPost, base+"/bindings", map[string]any{
+			"plugin": LightName(i), "version": "1.0.0", "route": "main", "config": map[string]any{"tag": "t0"},
+		}, &created)
+		if err != nil {
+			return nil, fmt.Errorf("bind %q to tenant %q: %w", LightName(i), tenant, err)
+		}
+		ids = append(ids, created.ID)
+	}
+	return ids, nil
+}
