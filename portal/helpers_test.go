@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"portcullis.dev/portal"
+	"portcullis.dev/portal/api"
 )
 
 const testToken = "test-operator-token-0123456789"
@@ -177,6 +179,10 @@ func (tp *testPortal) send(r request) response {
 		req.Header.Set(name, value)
 	}
 
+	if req.ContentLength > api.MaxBodyBytes {
+		return tp.sendOversize(req)
+	}
+
 	resp, err := tp.client.Do(req)
 	if err != nil {
 		tp.t.Fatalf("%s %s: %v", r.method, r.path, err)
@@ -187,6 +193,39 @@ func (tp *testPortal) send(r request) response {
 	if err != nil {
 		tp.t.Fatalf("read response of %s %s: %v", r.method, r.path, err)
 	}
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// sendOversize sends only the head of a request whose body is above the
+// limit and reads the response. The server answers 413 from Content-Length
+// alone and closes the connection, so a client that went on writing the
+// body could see a reset instead of the answer.
+func (tp *testPortal) sendOversize(req *http.Request) response {
+	tp.t.Helper()
+
+	conn, err := net.Dial("tcp", req.URL.Host)
+	if err != nil {
+		tp.t.Fatalf("dial %s: %v", req.URL.Host, err)
+	}
+	defer conn.Close()
+
+	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.Method, req.URL.RequestURI(), req.URL.Host, req.ContentLength)
+	if _, err := io.WriteString(conn, head); err != nil {
+		tp.t.Fatalf("write request head: %v", err)
+	}
+	if err := req.Header.Write(conn); err != nil {
+		tp.t.Fatalf("write request headers: %v", err)
+	}
+	if _, err := io.WriteString(conn, "\r\n"); err != nil {
+		tp.t.Fatalf("end request headers: %v", err)
+	}
+
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		tp.t.Fatalf("read response of %s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 

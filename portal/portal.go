@@ -26,6 +26,12 @@ type Compiler = store.Compiler
 // CompileError reports the position of a compile error in plugin source.
 type CompileError = store.CompileError
 
+// Tester runs test vectors at publish time, as store.Tester.
+type Tester = store.Tester
+
+// VectorError reports a failing test vector, as store.VectorError.
+type VectorError = store.VectorError
+
 // Config configures a Portal.
 type Config struct {
 	// DataSource is a PostgreSQL URL ("postgres://..."), "sqlite://PATH" or
@@ -38,6 +44,9 @@ type Config struct {
 	AdminToken string
 	// Compiler checks plugin source when a version is published. Required.
 	Compiler Compiler
+	// Tester runs a plugin version's test vectors at publish time. Nil
+	// stores them without running them.
+	Tester Tester
 	// Logger receives request and error logs. Nil discards them.
 	Logger *slog.Logger
 }
@@ -59,17 +68,18 @@ func New(cfg Config) (*Portal, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Logger: logger})
+	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}
 
 	feed := portalsync.NewBroadcaster()
-	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed})
+	limits := api.NewLoginLimits()
+	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed, Limits: limits})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
 	}
-	ui.Register(app)
+	ui.Register(app, ui.Options{Store: st, AdminToken: cfg.AdminToken, Limits: limits, Logger: logger})
 
 	p := &Portal{store: st, app: app, logger: logger, feed: feed}
 	p.watchFeed(cfg.DataSource)

@@ -31,7 +31,8 @@ const (
 // Options configures the API.
 type Options struct {
 	Store *store.Store
-	// AdminToken is the operator's bearer token for /api/v1.
+	// AdminToken is the operator's bearer token for /api/v1. Users send
+	// their own tokens instead, see access.go.
 	AdminToken string
 	// Logger receives one line per request. Nil discards them.
 	Logger *slog.Logger
@@ -39,6 +40,9 @@ type Options struct {
 	// broadcaster of its own that nothing wakes, so long polls and streams
 	// see new changes only when their wait ends.
 	Feed *portalsync.Broadcaster
+	// Limits are the login limits. Nil means limits of the API's own;
+	// pass the same value to the web UI to share them.
+	Limits *LoginLimits
 }
 
 // handlers holds what the endpoints share.
@@ -46,6 +50,7 @@ type handlers struct {
 	store  *store.Store
 	feed   *portalsync.Broadcaster
 	logger *slog.Logger
+	limits *LoginLimits
 }
 
 // NewApp returns a Fiber app with the request middleware, GET /healthz and
@@ -82,14 +87,22 @@ func NewApp(opts Options) (*fiber.App, error) {
 	if feed == nil {
 		feed = portalsync.NewBroadcaster()
 	}
-	h := &handlers{store: opts.Store, feed: feed, logger: logger}
+	limits := opts.Limits
+	if limits == nil {
+		limits = NewLoginLimits()
+	}
+	h := &handlers{store: opts.Store, feed: feed, logger: logger, limits: limits}
 	app.Get("/healthz", handle(h.health))
 	h.registerEdgeSync(app)
+	h.registerAccounts(app)
 
-	v1 := app.Group("/api/v1", requireToken(opts.AdminToken))
+	v1 := app.Group("/api/v1", h.authenticate(opts.AdminToken), h.authorize, h.recordChange)
 	h.registerTenants(v1)
 	h.registerPlugins(v1)
 	h.registerEdges(v1)
+	h.registerTokens(v1)
+	h.registerMembers(v1)
+	h.registerAudit(v1)
 	return app, nil
 }
 

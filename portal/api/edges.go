@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -35,8 +36,8 @@ func (h *handlers) createEdgeToken(c *fiber.Ctx) (int, any, error) {
 	return http.StatusCreated, map[string]string{"token": token}, nil
 }
 
-// edgeView is an edge node in GET /api/v1/edges.
-type edgeView struct {
+// EdgeView is an edge node in GET /api/v1/edges.
+type EdgeView struct {
 	store.EdgeNode
 	// Lag is the number of feed positions the edge has not applied yet.
 	Lag int64 `json:"lag"`
@@ -45,36 +46,46 @@ type edgeView struct {
 }
 
 func (h *handlers) listEdges(c *fiber.Ctx) (int, any, error) {
-	nodes, head, err := h.edgesAndHead(c)
+	views, head, err := ListEdgeViews(requestContext(c), h.store)
 	if err != nil {
 		return failed(err)
 	}
+	return ok(map[string]any{"head": head, "edges": views})
+}
 
-	views := make([]edgeView, 0, len(nodes))
+// ListEdgeViews returns every edge node with its lag, and the feed head:
+// the data of GET /api/v1/edges, which the web UI shows too.
+func ListEdgeViews(ctx context.Context, st *store.Store) ([]EdgeView, int64, error) {
+	nodes, head, err := edgesAndHead(ctx, st)
+	if err != nil {
+		return nil, 0, err
+	}
+
+	views := make([]EdgeView, 0, len(nodes))
 	for _, node := range nodes {
-		views = append(views, edgeView{
+		views = append(views, EdgeView{
 			EdgeNode:     node,
 			Lag:          max(head-node.Position, 0),
 			SinceContact: time.Since(node.LastSeenAt).Seconds(),
 		})
 	}
-	return ok(map[string]any{"head": head, "edges": views})
+	return views, head, nil
 }
 
-func (h *handlers) edgesAndHead(c *fiber.Ctx) ([]store.EdgeNode, int64, error) {
-	nodes, err := h.store.ListEdges(requestContext(c))
+func edgesAndHead(ctx context.Context, st *store.Store) ([]store.EdgeNode, int64, error) {
+	nodes, err := st.ListEdges(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	head, err := h.store.FeedHead(requestContext(c))
+	head, err := st.FeedHead(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	return nodes, head, nil
 }
 
-// edgePropagation is one edge in GET /api/v1/tenants/{slug}/propagation.
-type edgePropagation struct {
+// EdgePropagation is one edge in GET /api/v1/tenants/{slug}/propagation.
+type EdgePropagation struct {
 	NodeID string `json:"node_id"`
 	Region string `json:"region"`
 	// Revision is the revision the edge holds, 0 when it holds none.
@@ -82,44 +93,64 @@ type edgePropagation struct {
 	State    string `json:"state"`
 }
 
-// regionPropagation counts the edges of one region.
-type regionPropagation struct {
+// RegionPropagation counts the edges of one region.
+type RegionPropagation struct {
 	Edges   int `json:"edges"`
 	Serving int `json:"serving"`
 	Ready   int `json:"ready"`
 	Behind  int `json:"behind"`
 }
 
-func (h *handlers) propagation(c *fiber.Ctx) (int, any, error) {
-	latest, err := h.store.LatestChange(requestContext(c), c.Params("slug"))
-	if err != nil {
-		return failed(err)
-	}
-	nodes, _, err := h.edgesAndHead(c)
-	if err != nil {
-		return failed(err)
-	}
-
-	edges := make([]edgePropagation, 0, len(nodes))
-	regions := map[string]*regionPropagation{}
-	for _, node := range nodes {
-		entry := propagationOf(node, latest)
-		edges = append(edges, entry)
-		countRegion(regions, entry)
-	}
-
-	return ok(map[string]any{
-		"tenant":   latest.Tenant,
-		"revision": latest.Revision,
-		"position": latest.Position,
-		"time":     latest.Time,
-		"edges":    edges,
-		"regions":  regions,
-	})
+// Propagation is the body of GET /api/v1/tenants/{slug}/propagation: how
+// far the tenant's latest change has reached the edges.
+type Propagation struct {
+	Tenant   string            `json:"tenant"`
+	Revision int64             `json:"revision"`
+	Position int64             `json:"position"`
+	Time     time.Time         `json:"time"`
+	Edges    []EdgePropagation `json:"edges"`
+	// Regions maps each region to the counts of its edges.
+	Regions map[string]*RegionPropagation `json:"regions"`
 }
 
-func propagationOf(node store.EdgeNode, latest store.FeedEvent) edgePropagation {
-	entry := edgePropagation{NodeID: node.NodeID, Region: node.Region, Revision: node.Revisions[latest.Tenant]}
+func (h *handlers) propagation(c *fiber.Ctx) (int, any, error) {
+	result, err := TenantPropagation(requestContext(c), h.store, c.Params("slug"))
+	if err != nil {
+		return failed(err)
+	}
+	return ok(result)
+}
+
+// TenantPropagation returns the state of every edge for the tenant's latest
+// change, or a store.NotFoundError when the slug has no change events.
+func TenantPropagation(ctx context.Context, st *store.Store, slug string) (Propagation, error) {
+	latest, err := st.LatestChange(ctx, slug)
+	if err != nil {
+		return Propagation{}, err
+	}
+	nodes, _, err := edgesAndHead(ctx, st)
+	if err != nil {
+		return Propagation{}, err
+	}
+
+	result := Propagation{
+		Tenant:   latest.Tenant,
+		Revision: latest.Revision,
+		Position: latest.Position,
+		Time:     latest.Time,
+		Edges:    make([]EdgePropagation, 0, len(nodes)),
+		Regions:  map[string]*RegionPropagation{},
+	}
+	for _, node := range nodes {
+		entry := propagationOf(node, latest)
+		result.Edges = append(result.Edges, entry)
+		countRegion(result.Regions, entry)
+	}
+	return result, nil
+}
+
+func propagationOf(node store.EdgeNode, latest store.FeedEvent) EdgePropagation {
+	entry := EdgePropagation{NodeID: node.NodeID, Region: node.Region, Revision: node.Revisions[latest.Tenant]}
 
 	switch {
 	case entry.Revision >= latest.Revision:
@@ -132,10 +163,10 @@ func propagationOf(node store.EdgeNode, latest store.FeedEvent) edgePropagation 
 	return entry
 }
 
-func countRegion(regions map[string]*regionPropagation, entry edgePropagation) {
+func countRegion(regions map[string]*RegionPropagation, entry EdgePropagation) {
 	region := regions[entry.Region]
 	if region == nil {
-		region = &regionPropagation{}
+		region = &RegionPropagation{}
 		regions[entry.Region] = region
 	}
 

@@ -18,6 +18,11 @@ type publishRequest struct {
 	ConfigSchema json.RawMessage `json:"config_schema"`
 	// Priority is optional, the default priority of the version's bindings.
 	Priority int `json:"priority"`
+	// Readme is optional, the version's README in Markdown.
+	Readme string `json:"readme"`
+	// TestVectors is optional, a JSON array of test vectors that must pass
+	// before the version is stored.
+	TestVectors json.RawMessage `json:"test_vectors"`
 }
 
 func pluginVersionPath(name, version string) string {
@@ -44,6 +49,8 @@ func (h *handlers) publishPlugin(c *fiber.Ctx) (int, any, error) {
 		Source:       input.Source,
 		ConfigSchema: input.ConfigSchema,
 		Priority:     input.Priority,
+		Readme:       input.Readme,
+		TestVectors:  input.TestVectors,
 	})
 	if err != nil {
 		return failed(err)

@@ -71,12 +71,20 @@ func problemFor(err error) *Problem {
 		return newProblem(http.StatusUnprocessableEntity, "compile-error", "Plugin source does not compile", compileErr.Error(), issue)
 	}
 
+	var vectorErr *store.VectorError
+	if errors.As(err, &vectorErr) {
+		issue := FieldIssue{Field: "test_vectors", Message: vectorErr.Error()}
+		return newProblem(http.StatusUnprocessableEntity, "test-vector-failed", "A test vector failed", vectorErr.Error(), issue)
+	}
+
 	if issues := fieldIssues(err); len(issues) > 0 {
 		return invalidFields(issues)
 	}
 
 	var conflict *store.ConflictError
 	switch {
+	case errors.Is(err, store.ErrForbidden):
+		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
 	case errors.As(err, &conflict):

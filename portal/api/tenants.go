@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
 
@@ -13,7 +14,15 @@ func tenantPath(slug string) string {
 }
 
 func (h *handlers) listTenants(c *fiber.Ctx) (int, any, error) {
-	tenants, err := h.store.ListTenants(requestContext(c))
+	var (
+		tenants []store.Tenant
+		err     error
+	)
+	if who := principalOf(c); who.operator {
+		tenants, err = h.store.ListTenants(requestContext(c))
+	} else {
+		tenants, err = h.store.ListTenantsOf(requestContext(c), who.user.ID)
+	}
 	if err != nil {
 		return failed(err)
 	}
@@ -26,7 +35,15 @@ func (h *handlers) createTenant(c *fiber.Ctx) (int, any, error) {
 		return failed(err)
 	}
 
-	tenant, err := h.store.CreateTenant(requestContext(c), input)
+	var (
+		tenant store.Tenant
+		err    error
+	)
+	if who := principalOf(c); who.operator {
+		tenant, err = h.store.CreateTenant(requestContext(c), input)
+	} else {
+		tenant, err = h.store.CreateTenantOwned(requestContext(c), input, who.user.ID)
+	}
 	if err != nil {
 		return failed(err)
 	}

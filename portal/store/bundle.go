@@ -94,7 +94,7 @@ func pluginCode(tx *gorm.DB, versionIDs []uint) (map[string]bundle.PluginCode, e
 	}
 
 	var rows []pluginVersionRow
-	if err := tx.Select("name", "version", "source", "priority").Where("id IN ?", versionIDs).Find(&rows).Error; err != nil {
+	if err := tx.Select("name", "version", "source", "priority", "test_vectors").Where("id IN ?", versionIDs).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read plugin sources: %w", err)
 	}
 
@@ -105,6 +105,8 @@ func pluginCode(tx *gorm.DB, versionIDs []uint) (map[string]bundle.PluginCode, e
 			Source:   row.Source,
 			SHA256:   bundle.SourceHash(row.Source),
 			Priority: row.Priority,
+
+			TestVectors: testVectorsOf(&row),
 		}
 	}
 	return plugins, nil

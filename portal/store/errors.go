@@ -90,3 +90,21 @@ func fieldError(field, format string, args ...any) error {
 func isNotFound(err error) bool {
 	return errors.Is(err, ErrNotFound)
 }
+
+// ErrForbidden matches every ForbiddenError through errors.Is.
+var ErrForbidden = errors.New("forbidden")
+
+// ForbiddenError reports a change that the caller's role does not allow,
+// such as an admin removing an owner.
+type ForbiddenError struct {
+	Message string
+}
+
+func (e *ForbiddenError) Error() string {
+	return e.Message
+}
+
+// Is matches ErrForbidden.
+func (e *ForbiddenError) Is(target error) bool {
+	return target == ErrForbidden
+}

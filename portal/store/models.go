@@ -60,8 +60,12 @@ type pluginVersionRow struct {
 	// ConfigSchema is the JSON Schema that binding configs must match.
 	ConfigSchema string `gorm:"not null"`
 	// Priority is the default priority of the version's bindings.
-	Priority  int `gorm:"not null;default:0"`
-	CreatedAt time.Time
+	Priority int `gorm:"not null;default:0"`
+	// Readme is the version's README in Markdown.
+	Readme string `gorm:"not null;default:''"`
+	// TestVectors is the JSON array of the version's test vectors.
+	TestVectors string `gorm:"not null;default:'[]'"`
+	CreatedAt   time.Time
 }
 
 func (pluginVersionRow) TableName() string { return "plugin_versions" }

@@ -30,6 +30,11 @@ type NewPluginVersion struct {
 	ConfigSchema json.RawMessage
 	// Priority is the default priority of the version's bindings.
 	Priority int
+	// Readme is the version's README in Markdown. Optional.
+	Readme string
+	// TestVectors is a JSON array of test vectors. Empty or null means
+	// none. Publishing runs them through Options.Tester.
+	TestVectors json.RawMessage
 }
 
 // PluginVersion is one published version with its source.
@@ -40,6 +45,8 @@ type PluginVersion struct {
 	SHA256       string          `json:"sha256"`
 	ConfigSchema json.RawMessage `json:"config_schema"`
 	Priority     int             `json:"priority"`
+	Readme       string          `json:"readme"`
+	TestVectors  json.RawMessage `json:"test_vectors"`
 	PublishedAt  time.Time       `json:"published_at"`
 }
 
@@ -94,7 +101,10 @@ func validatePluginVersion(input *NewPluginVersion) error {
 	if len(input.Source) > MaxSourceLength {
 		return fieldError("source", "source is %d bytes, above the limit of %d", len(input.Source), MaxSourceLength)
 	}
-	return nil
+	if len(input.Readme) > MaxReadmeLength {
+		return fieldError("readme", "readme is %d bytes, above the limit of %d", len(input.Readme), MaxReadmeLength)
+	}
+	return checkTestVectors(input)
 }
 
 // PublishPlugin stores a new immutable plugin version after its source
@@ -116,6 +126,9 @@ func (s *Store) PublishPlugin(ctx context.Context, input NewPluginVersion) (Plug
 	if err := s.compileSource(input); err != nil {
 		return PluginVersion{}, err
 	}
+	if err := s.testVectors(ctx, input); err != nil {
+		return PluginVersion{}, err
+	}
 
 	row := pluginVersionRow{
 		Name:         input.Name,
@@ -124,6 +137,8 @@ func (s *Store) PublishPlugin(ctx context.Context, input NewPluginVersion) (Plug
 		SHA256:       bundle.SourceHash(input.Source),
 		ConfigSchema: schemaText,
 		Priority:     input.Priority,
+		Readme:       input.Readme,
+		TestVectors:  string(input.TestVectors),
 	}
 	err = s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := findPluginVersion(tx, input.Name, input.Version)
@@ -167,6 +182,8 @@ func pluginVersionFromRow(row *pluginVersionRow) PluginVersion {
 		SHA256:       row.SHA256,
 		ConfigSchema: json.RawMessage(row.ConfigSchema),
 		Priority:     row.Priority,
+		Readme:       row.Readme,
+		TestVectors:  testVectorsOf(row),
 		PublishedAt:  row.CreatedAt,
 	}
 }

@@ -23,6 +23,9 @@ import (
 type Options struct {
 	// Compiler checks plugin source when a version is published. Required.
 	Compiler Compiler
+	// Tester runs a version's test vectors when it is published. Nil
+	// stores the vectors without running them.
+	Tester Tester
 	// Logger receives errors that the store handles itself, such as a
 	// panicking ChangeFunc. Nil discards them.
 	Logger *slog.Logger
@@ -44,6 +47,7 @@ type Store struct {
 	reader   *gorm.DB
 	dialect  migrations.Dialect
 	compiler Compiler
+	tester   Tester
 	logger   *slog.Logger
 
 	listenersMu sync.RWMutex
@@ -87,6 +91,7 @@ func Open(ctx context.Context, dataSource string, opts Options) (*Store, error) 
 		reader:   pools.reader,
 		dialect:  pools.dialect,
 		compiler: opts.Compiler,
+		tester:   opts.Tester,
 		logger:   logger,
 		bundles:  make(map[string]*bundle.Bundle),
 	}

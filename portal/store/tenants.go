@@ -52,6 +52,12 @@ func findTenant(tx *gorm.DB, slug string) (*tenantRow, error) {
 // revision logged for the slug, so a slug that was deleted and created again
 // never goes back to an old revision.
 func (s *Store) CreateTenant(ctx context.Context, input config.Tenant) (Tenant, error) {
+	return s.createTenant(ctx, input, nil)
+}
+
+// createTenant creates a tenant and, when afterCreate is not nil, runs it in
+// the same transaction after the insert.
+func (s *Store) createTenant(ctx context.Context, input config.Tenant, afterCreate func(tx *gorm.DB, tenant *tenantRow) error) (Tenant, error) {
 	if err := input.Validate(); err != nil {
 		return Tenant{}, err
 	}
@@ -78,6 +84,11 @@ func (s *Store) CreateTenant(ctx context.Context, input config.Tenant) (Tenant, 
 				return &ConflictError{Message: fmt.Sprintf("tenant %q already exists: choose another slug or update it with PUT", row.Slug)}
 			}
 			return fmt.Errorf("create tenant %q: %w", row.Slug, err)
+		}
+		if afterCreate != nil {
+			if err := afterCreate(tx, &row); err != nil {
+				return err
+			}
 		}
 		return appendChangeEvent(tx, row.Slug, row.Revision, change{kind: KindCreate, resource: "tenant/" + row.Slug})
 	})

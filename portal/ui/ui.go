@@ -1,5 +1,6 @@
-// Package ui serves the portal's web page: a short introduction to
-// Portcullis in English and Simplified Chinese.
+// Package ui serves the portal's web pages in English and Simplified
+// Chinese: a short introduction to Portcullis, the sign-in forms, and the
+// propagation of each tenant's config to the edges.
 package ui
 
 import (
@@ -7,17 +8,27 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/api"
+	"portcullis.dev/portal/store"
 )
 
-//go:embed templates/index.html
+//go:embed templates/*.html
 var templates embed.FS
 
-var indexTemplate = template.Must(template.ParseFS(templates, "templates/index.html"))
+var (
+	indexTemplate = template.Must(template.ParseFS(templates, "templates/index.html"))
+	// webTemplates are the sign-in and propagation pages with their shared
+	// layout.
+	webTemplates = template.Must(template.New("web").Funcs(template.FuncMap{"pageHead": pageHead}).
+			ParseFS(templates, "templates/layout.html", "templates/login.html", "templates/propagation.html"))
+)
 
 // Languages of the page, as BCP 47 tags.
 const (
@@ -25,9 +36,44 @@ const (
 	SimplifiedChinese = "zh-CN"
 )
 
-// Register adds GET / to the app.
-func Register(app *fiber.App) {
+// Options configures the signed-in pages.
+type Options struct {
+	Store *store.Store
+	// AdminToken is the operator token, which the operator's sign-in form
+	// takes.
+	AdminToken string
+	// Limits are the login limits, shared with the API.
+	Limits *api.LoginLimits
+	// Logger receives sign-ins and sign-outs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// server holds what the signed-in pages share.
+type server struct {
+	store      *store.Store
+	isOperator func(sent string) bool
+	limits     *api.LoginLimits
+	logger     *slog.Logger
+}
+
+// Register adds GET /, the sign-in pages GET and POST /login, POST /logout,
+// and GET /ui/propagation to the app.
+func Register(app *fiber.App, opts Options) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	limits := opts.Limits
+	if limits == nil {
+		limits = api.NewLoginLimits()
+	}
+	s := &server{store: opts.Store, isOperator: operatorCheck(opts.AdminToken), limits: limits, logger: logger}
+
 	app.Get("/", servePage)
+	app.Get("/login", s.loginPage)
+	app.Post("/login", s.login)
+	app.Post("/logout", s.logout)
+	app.Get("/ui/propagation", s.propagationPage)
 }
 
 func servePage(c *fiber.Ctx) error {
@@ -98,4 +144,15 @@ func parseAcceptLanguage(header string) []string {
 		tags = append(tags, r.tag)
 	}
 	return tags
+}
+
+// headView is the data of the shared page head and language switch.
+type headView struct {
+	T      webContent
+	Title  string
+	Switch string
+}
+
+func pageHead(text webContent, title, switchURL string) headView {
+	return headView{T: text, Title: title, Switch: switchURL}
 }

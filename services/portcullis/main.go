@@ -11,6 +11,7 @@ const usage = `Usage: portcullis <command> [flags]
 
 Commands:
   serve     run the portal and the edge (see "portcullis serve -h")
+  plugin    test a plugin package: "portcullis plugin test DIR"
   version   print the version
 
 `
@@ -27,6 +28,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		os.Exit(runServe(os.Args[2:]))
+	case "plugin":
+		os.Exit(runPlugin(os.Args[2:], os.Stdout, os.Stderr))
 	case "version", "--version", "-v":
 		fmt.Println("portcullis", version)
 	case "help", "-h", "--help":

@@ -110,7 +110,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&edgeCfg.EdgeToken, "edge-token", env("EDGE_TOKEN", ""), "edge role: enrollment token from POST /api/v1/edge-tokens; prefer the environment variable (env PORTCULLIS_EDGE_TOKEN)")
 	flags.StringVar(&edgeCfg.Region, "region", env("REGION", "default"), "edge role: region name reported to the portal (env PORTCULLIS_REGION)")
 	flags.StringVar(&edgeCfg.NodeID, "node-id", env("NODE_ID", defaultNodeID()), "edge role: unique node name, default the host name (env PORTCULLIS_NODE_ID)")
-	flags.StringVar(&edgeCfg.RedisURL, "redis", env("REDIS", ""), "edge role: Redis L2 shared by the region, such as redis://127.0.0.1:6379/11; empty runs without L2 (env PORTCULLIS_REDIS)")
+	flags.StringVar(&edgeCfg.RedisURL, "redis", env("REDIS", ""), "Redis URL, such as redis://127.0.0.1:6379/11: the edge role's L2 shared by the region, and in every role with an edge the store of the plugins' ctx.limit.redis; empty runs without them (env PORTCULLIS_REDIS)")
 	flags.Int64Var(&edgeCfg.CacheBytes, "cache-bytes", envInt("CACHE_BYTES", 0), "edge role: L1 budget in bytes of bundle JSON; 0 means 64 MiB (env PORTCULLIS_CACHE_BYTES)")
 	flags.StringVar(&edgeCfg.FeedMode, "feed-mode", env("FEED_MODE", "stream"), "edge role: stream (Server-Sent Events) or poll (long polls) (env PORTCULLIS_FEED_MODE)")
 	flags.StringVar(&cfg.PortalAddr, "portal-addr", env("PORTAL_ADDR", "127.0.0.1:9080"), "portal REST API and web UI address (env PORTCULLIS_PORTAL_ADDR)")
@@ -135,6 +135,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
 
+	cfg.RedisURL = edgeCfg.RedisURL
 	edgeCfg.DataDir = cfg.DataDir
 	edgeCfg.BaseDomain = cfg.BaseDomain
 	edgeCfg.HTTPAddr = cfg.HTTPAddr

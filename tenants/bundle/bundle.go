@@ -42,6 +42,10 @@ type PluginCode struct {
 	// Priority is the version's default priority, which a binding's own
 	// priority overrides.
 	Priority int `json:"priority,omitempty"`
+	// TestVectors is the version's JSON array of test vectors, which an
+	// edge runs before it swaps in a runtime with a version or config it
+	// has not run yet. Empty means none.
+	TestVectors json.RawMessage `json:"test_vectors,omitempty"`
 }
 
 // Key returns the map key of a plugin version in Bundle.Plugins.

@@ -5,6 +5,7 @@ package allinone
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +13,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"portcullis.dev/edge"
+	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/portal"
 	"portcullis.dev/services/internal/datadir"
 )
@@ -38,6 +43,9 @@ type Config struct {
 	// Demo seeds the demo tenant and serves its upstream at DemoAddr.
 	Demo     bool
 	DemoAddr string
+	// RedisURL is the Redis that plugins' ctx.limit.redis counts in, such
+	// as "redis://127.0.0.1:6379/11". Empty makes ctx.limit.redis raise.
+	RedisURL string
 	Logger   *slog.Logger
 }
 
@@ -50,6 +58,7 @@ type Server struct {
 	edge       *edge.Edge
 	demo       *http.Server
 	demoURL    string
+	redis      *redis.Client
 	failed     chan error
 }
 
@@ -104,6 +113,7 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 		DataSource: dataSource,
 		AdminToken: token,
 		Compiler:   compilePlugin,
+		Tester:     testPlugin,
 		Logger:     s.cfg.Logger.With("role", "portal"),
 	})
 	if err != nil {
@@ -135,20 +145,37 @@ func compilePlugin(name, version, source string) error {
 	return err
 }
 
+// testPlugin runs a version's test vectors for the portal at publish time,
+// offline and without Redis, so vectors that require Redis are skipped.
+func testPlugin(ctx context.Context, name, version, source string, vectors json.RawMessage) error {
+	err := pluginpkg.TestSource(ctx, name, version, source, vectors, pluginpkg.RunOptions{})
+
+	var vectorErr *pluginpkg.VectorError
+	if errors.As(err, &vectorErr) {
+		return &portal.VectorError{Vector: vectorErr.Vector, Differences: vectorErr.Differences}
+	}
+	return err
+}
+
 func (s *Server) startEdge(dir *datadir.Dir) error {
 	cert, err := dir.DevCertificate(s.cfg.BaseDomain)
 	if err != nil {
 		return err
 	}
 
+	services, err := s.pluginServices()
+	if err != nil {
+		return err
+	}
 	s.edge, err = edge.New(edge.Config{
-		Source:     s.portal.Store(),
-		BaseDomain: s.cfg.BaseDomain,
-		HTTPAddr:   s.cfg.HTTPAddr,
-		HTTPSAddr:  s.cfg.HTTPSAddr,
-		AdminAddr:  s.cfg.AdminAddr,
-		TLSConfig:  &tls.Config{Certificates: []tls.Certificate{cert}},
-		Logger:     s.cfg.Logger.With("role", "edge"),
+		PluginServices: services,
+		Source:         s.portal.Store(),
+		BaseDomain:     s.cfg.BaseDomain,
+		HTTPAddr:       s.cfg.HTTPAddr,
+		HTTPSAddr:      s.cfg.HTTPSAddr,
+		AdminAddr:      s.cfg.AdminAddr,
+		TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}},
+		Logger:         s.cfg.Logger.With("role", "edge"),
 	})
 	if err != nil {
 		return fmt.Errorf("configure edge: %w", err)
@@ -159,6 +186,22 @@ func (s *Server) startEdge(dir *datadir.Dir) error {
 		return fmt.Errorf("start edge: %w", err)
 	}
 	return nil
+}
+
+// pluginServices returns the plugins' host services, with a Redis client
+// when the config names one.
+func (s *Server) pluginServices() (*hostsvc.Services, error) {
+	logger := s.cfg.Logger.With("role", "edge")
+	if s.cfg.RedisURL == "" {
+		return hostsvc.New(logger, nil), nil
+	}
+
+	client, err := hostsvc.NewRedisClient(s.cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	s.redis = client
+	return hostsvc.New(logger, client), nil
 }
 
 // PortalURL returns the base URL of the portal.
@@ -198,6 +241,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.portal != nil {
 		errs = append(errs, s.portal.Shutdown(ctx))
+	}
+	if s.redis != nil {
+		errs = append(errs, s.redis.Close())
 	}
 	return errors.Join(errs...)
 }

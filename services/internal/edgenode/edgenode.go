@@ -12,10 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/redis/go-redis/v9"
+
 	"portcullis.dev/edge"
 	"portcullis.dev/edge/l2"
 	"portcullis.dev/edge/lkg"
 	"portcullis.dev/edge/sync"
+	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/services/internal/datadir"
 )
 
@@ -43,9 +46,11 @@ type Config struct {
 
 // Node is a running edge node.
 type Node struct {
-	edge   *edge.Edge
-	agent  *sync.Agent
-	l2     *l2.Cache
+	edge  *edge.Edge
+	agent *sync.Agent
+	l2    *l2.Cache
+	// redis serves the plugins' ctx.limit.redis, on the same Redis as l2.
+	redis  *redis.Client
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -77,6 +82,10 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.RedisURL != "" {
 		node.l2, err = l2.Open(l2.Options{URL: cfg.RedisURL, Logger: logger})
 		if err != nil {
+			return nil, err
+		}
+		if node.redis, err = hostsvc.NewRedisClient(cfg.RedisURL); err != nil {
+			node.closeL2()
 			return nil, err
 		}
 	}
@@ -114,15 +123,20 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 	// The Source needs the metrics, which live in the edge's registry, so
 	// the edge gets the Source through a forwarding value.
 	forward := &forwardSource{}
+	services := hostsvc.New(logger, nil)
+	if n.redis != nil {
+		services = hostsvc.New(logger, n.redis)
+	}
 	n.edge, err = edge.New(edge.Config{
-		Source:     forward,
-		BaseDomain: cfg.BaseDomain,
-		HTTPAddr:   cfg.HTTPAddr,
-		HTTPSAddr:  cfg.HTTPSAddr,
-		AdminAddr:  cfg.AdminAddr,
-		TLSConfig:  &tls.Config{Certificates: []tls.Certificate{cert}},
-		CacheBytes: cfg.CacheBytes,
-		Logger:     logger,
+		PluginServices: services,
+		Source:         forward,
+		BaseDomain:     cfg.BaseDomain,
+		HTTPAddr:       cfg.HTTPAddr,
+		HTTPSAddr:      cfg.HTTPSAddr,
+		AdminAddr:      cfg.AdminAddr,
+		TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}},
+		CacheBytes:     cfg.CacheBytes,
+		Logger:         logger,
 	})
 	if err != nil {
 		return fmt.Errorf("configure edge: %w", err)
@@ -181,5 +195,8 @@ func (n *Node) Shutdown(ctx context.Context) error {
 func (n *Node) closeL2() {
 	if n.l2 != nil {
 		_ = n.l2.Close()
+	}
+	if n.redis != nil {
+		_ = n.redis.Close()
 	}
 }

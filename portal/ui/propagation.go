@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/api"
+	"portcullis.dev/portal/store"
+)
+
+// timeLayout shows times in UTC on the pages.
+const timeLayout = "2006-01-02 15:04:05 UTC"
+
+// propagationView is the data of the propagation page.
+type propagationView struct {
+	T      webContent
+	Switch string
+	CSRF   string
+	// Who is "operator" or the user's email.
+	Who      string
+	Operator bool
+	Head     int64
+	Edges    []edgeRow
+	Tenants  []tenantBlock
+}
+
+// edgeRow is one line of the operator's edge table.
+type edgeRow struct {
+	NodeID      string
+	Region      string
+	LastContact string
+	Lag         int64
+	Healthy     string
+}
+
+// tenantBlock is the propagation of one tenant's latest change.
+type tenantBlock struct {
+	Slug string
+	// Found is false when the tenant has no change events yet.
+	Found    bool
+	Revision int64
+	Time     string
+	Regions  []regionRow
+	Edges    []tenantEdgeRow
+}
+
+type regionRow struct {
+	Region  string
+	Serving int
+	Ready   int
+	Behind  int
+}
+
+type tenantEdgeRow struct {
+	NodeID   string
+	Region   string
+	Revision int64
+	State    string
+}
+
+func (s *server) propagationPage(c *fiber.Ctx) error {
+	text := webText[language(c)]
+
+	current, found, err := s.currentSession(c)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return c.Redirect("/login?lang="+url.QueryEscape(text.Lang), http.StatusSeeOther)
+	}
+
+	view, err := s.buildPropagation(c.UserContext(), current, text)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, "propagation.html", text.Lang, view)
+}
+
+func (s *server) buildPropagation(ctx context.Context, current session, text webContent) (propagationView, error) {
+	view := propagationView{
+		T:        text,
+		Switch:   switchURL("/ui/propagation", text),
+		CSRF:     csrfToken(current.secret),
+		Who:      current.user.Email,
+		Operator: current.operator,
+	}
+	if current.operator {
+		view.Who = text.Operator
+		if err := s.addEdges(ctx, &view, text); err != nil {
+			return propagationView{}, err
+		}
+	}
+
+	slugs, err := s.visibleTenants(ctx, current)
+	if err != nil {
+		return propagationView{}, err
+	}
+	for _, slug := range slugs {
+		block, err := s.tenantBlock(ctx, slug, text)
+		if err != nil {
+			return propagationView{}, err
+		}
+		view.Tenants = append(view.Tenants, block)
+	}
+	return view, nil
+}
+
+// addEdges fills the edge table, which only the operator sees, like
+// GET /api/v1/edges.
+func (s *server) addEdges(ctx context.Context, view *propagationView, text webContent) error {
+	edges, head, err := api.ListEdgeViews(ctx, s.store)
+	if err != nil {
+		return err
+	}
+
+	view.Head = head
+	for _, edge := range edges {
+		healthy := text.No
+		if edge.Healthy {
+			healthy = text.Yes
+		}
+		view.Edges = append(view.Edges, edgeRow{
+			NodeID:      edge.NodeID,
+			Region:      edge.Region,
+			LastContact: fmt.Sprintf(text.SecondsAgo, int64(edge.SinceContact)),
+			Lag:         edge.Lag,
+			Healthy:     healthy,
+		})
+	}
+	return nil
+}
+
+// visibleTenants returns the slugs the session may see: every tenant for
+// the operator, and a user's own tenants otherwise.
+func (s *server) visibleTenants(ctx context.Context, current session) ([]string, error) {
+	list := s.store.ListTenants
+	if !current.operator {
+		userID := current.user.ID
+		list = func(ctx context.Context) ([]store.Tenant, error) { return s.store.ListTenantsOf(ctx, userID) }
+	}
+
+	tenants, err := list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slugs := make([]string, 0, len(tenants))
+	for _, tenant := range tenants {
+		slugs = append(slugs, tenant.Slug)
+	}
+	return slugs, nil
+}
+
+func (s *server) tenantBlock(ctx context.Context, slug string, text webContent) (tenantBlock, error) {
+	result, err := api.TenantPropagation(ctx, s.store, slug)
+	if isNotFound(err) {
+		return tenantBlock{Slug: slug}, nil
+	}
+	if err != nil {
+		return tenantBlock{}, err
+	}
+
+	block := tenantBlock{Slug: slug, Found: true, Revision: result.Revision, Time: result.Time.UTC().Format(timeLayout)}
+	for _, edge := range result.Edges {
+		block.Edges = append(block.Edges, tenantEdgeRow{NodeID: edge.NodeID, Region: edge.Region, Revision: edge.Revision, State: text.States[edge.State]})
+	}
+	for region, counts := range result.Regions {
+		block.Regions = append(block.Regions, regionRow{Region: region, Serving: counts.Serving, Ready: counts.Ready, Behind: counts.Behind})
+	}
+	sort.Slice(block.Regions, func(i, j int) bool { return block.Regions[i].Region < block.Regions[j].Region })
+	return block, nil
+}
