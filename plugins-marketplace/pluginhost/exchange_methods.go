@@ -2,6 +2,8 @@ package pluginhost
 
 import (
 	"net/http"
+	pathpkg "path"
+	"strings"
 
 	"github.com/risor-io/risor/arg"
 	"github.com/risor-io/risor/object"
@@ -105,7 +107,10 @@ func delHeader(method string, header http.Header, args []object.Object) object.O
 	return object.Nil
 }
 
-// setPath implements ctx.req.set_path(path), allowed in rewrite hooks only.
+// setPath implements ctx.req.set_path(path), allowed in rewrite and
+// before_proxy hooks. It resolves dot segments and repeated slashes the
+// way the edge cleans a client's path, so a plugin cannot send "/a/../../x"
+// to an upstream that trusts the edge to have cleaned it.
 func setPath(host *hostObjects, args []object.Object) object.Object {
 	if err := arg.Require("ctx.req.set_path", 1, args); err != nil {
 		return err
@@ -122,8 +127,18 @@ func setPath(host *hostObjects, args []object.Object) object.Object {
 		return object.Errorf("value error: ctx.req.set_path: invalid path %q: it must start with / and contain no spaces, control characters, ? or #", path)
 	}
 
-	host.exchange.Request.Path = path
+	host.exchange.Request.Path = cleanPath(path)
 	return object.Nil
+}
+
+// cleanPath resolves dot segments and repeated slashes, keeping a trailing
+// slash.
+func cleanPath(requestPath string) string {
+	cleaned := pathpkg.Clean(requestPath)
+	if strings.HasSuffix(requestPath, "/") && cleaned != "/" {
+		cleaned += "/"
+	}
+	return cleaned
 }
 
 // exitSignal is the error that ctx.exit raises to stop the hook. IsFatal

@@ -93,6 +93,13 @@ func TestContextWrites(t *testing.T) {
 			want:  "/v2/items",
 		},
 		{
+			name:  "request set_path resolves dot segments",
+			phase: PhaseRewrite,
+			body:  `ctx.req.set_path("/rewritten/../../x//y/")`,
+			field: func(ex *Exchange) string { return ex.Request.Path },
+			want:  "/x/y/",
+		},
+		{
 			name:  "response set_header on nil header",
 			phase: PhaseAccess,
 			body:  `ctx.resp.set_header("X-Frame-Options", "DENY")`,
