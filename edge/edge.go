@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,16 @@ const (
 	DefaultBaseDomain      = "localhost"
 	DefaultCacheBytes      = cache.DefaultMaxCost
 	DefaultUpstreamTimeout = proxy.DefaultResponseHeaderTimeout
+
+	// DefaultReadHeaderTimeout bounds the time a client takes to send a
+	// request header, so slow clients cannot hold connections open.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout bounds the wait for the next request on an idle
+	// keep-alive connection.
+	DefaultIdleTimeout = 120 * time.Second
+	// DefaultMaxHeaderBytes bounds the size of a request header: its
+	// request line and field lines.
+	DefaultMaxHeaderBytes = 64 << 10
 )
 
 // Config configures an Edge.
@@ -65,6 +76,22 @@ type Config struct {
 	// UpstreamTimeout bounds the wait for an upstream's response header;
 	// past it the client gets a 504. Zero means DefaultUpstreamTimeout.
 	UpstreamTimeout time.Duration
+	// TrustedProxies are the client addresses whose Forwarded and
+	// X-Forwarded-* headers the edge keeps and extends, such as a load
+	// balancer in front of it. From any other client the edge replaces
+	// them. Empty trusts no client.
+	TrustedProxies []netip.Prefix
+	// ReadHeaderTimeout bounds the time from the start of a connection or
+	// request to the end of its header on HTTP/1.1 and HTTP/2. Past it the
+	// connection is closed. Zero means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a keep-alive
+	// connection, on every protocol. Zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request header in bytes. On HTTP/1.1 a larger
+	// header gets 431 and the connection is closed. net/http allows 4096
+	// bytes above it for its read buffer. Zero means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 	// Logger receives the edge's logs. Nil is silent.
 	Logger *slog.Logger
 	// PluginServices serves the plugins' host API. Nil means in-memory
@@ -129,6 +156,7 @@ func New(cfg Config) (*Edge, error) {
 		return nil, errors.New("edge config: TLSConfig is required when HTTPSAddr is set")
 	}
 
+	applyLimitDefaults(&cfg)
 	baseDomain := strings.Trim(strings.ToLower(cfg.BaseDomain), ".")
 	if baseDomain == "" {
 		baseDomain = DefaultBaseDomain
@@ -149,7 +177,7 @@ func New(cfg Config) (*Edge, error) {
 		logHooks:   make(chan struct{}, maxLogHooks),
 		transport:  proxy.NewTransport(proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}),
 	}
-	e.proxy = proxy.New(e.transport, ownedHeaders, logger)
+	e.proxy = proxy.New(e.transport, ownedHeaders, cfg.TrustedProxies, logger)
 	e.preflight = preflight.New(e.compiler, e.metrics.Registry(), logger)
 	if e.services == nil {
 		e.services = hostsvc.New(logger, nil)
@@ -212,4 +240,18 @@ func (e *Edge) Addrs() Addrs {
 // /metrics, so that other parts of the process can add their collectors.
 func (e *Edge) MetricsRegistry() *prometheus.Registry {
 	return e.metrics.Registry()
+}
+
+// applyLimitDefaults replaces the zero protocol limits of cfg with their
+// defaults.
+func applyLimitDefaults(cfg *Config) {
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 }

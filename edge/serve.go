@@ -10,20 +10,12 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
 	"portcullis.dev/edge/admin"
 	"portcullis.dev/edge/listen"
-)
-
-// Server timeouts. Write timeouts are left off, because proxied bodies may
-// stream for as long as the upstream sends.
-const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
 )
 
 // altSvcMaxAge is the ma parameter of Alt-Svc in seconds (RFC 7838 section
@@ -135,7 +127,8 @@ func (e *Edge) serve(bound *boundListeners) {
 		protocols.SetHTTP1(true)
 		protocols.SetUnencryptedHTTP2(true)
 		s.http = e.newServer(handler, protocols, &s.httpConns)
-		go e.serveTCP("http", s.http, bound.http, false)
+		guarded := listen.Framing(bound.http, e.cfg.MaxHeaderBytes, e.logRejectedFraming)
+		go e.serveTCP("http", s.http, guarded, false)
 	}
 
 	if bound.https != nil {
@@ -151,9 +144,10 @@ func (e *Edge) serve(bound *boundListeners) {
 		go e.serveTCP("https", s.https, bound.https, true)
 
 		s.h3 = &http3.Server{
-			Handler:     handler,
-			IdleTimeout: idleTimeout,
-			Logger:      e.log,
+			Handler:        handler,
+			IdleTimeout:    e.cfg.IdleTimeout,
+			MaxHeaderBytes: e.cfg.MaxHeaderBytes,
+			Logger:         e.log,
 			ConnContext: func(ctx context.Context, conn *quic.Conn) context.Context {
 				s.h3Conns.Track(conn.Context())
 				return ctx
@@ -164,17 +158,20 @@ func (e *Edge) serve(bound *boundListeners) {
 	}
 
 	if bound.admin != nil {
-		s.admin = &http.Server{Handler: admin.Handler(e.ready.Load, e.metrics.Handler(), e.preflight.Handler()), ReadHeaderTimeout: readHeaderTimeout}
+		s.admin = &http.Server{Handler: admin.Handler(e.ready.Load, e.metrics.Handler(), e.preflight.Handler()), ReadHeaderTimeout: DefaultReadHeaderTimeout}
 		go e.serveTCP("admin", s.admin, bound.admin, false)
 	}
 }
 
+// newServer returns a server for tenant traffic. Write timeouts are left
+// off, because proxied bodies may stream for as long as the upstream sends.
 func (e *Edge) newServer(handler http.Handler, protocols *http.Protocols, conns *listen.Counter) *http.Server {
 	return &http.Server{
 		Handler:           handler,
 		Protocols:         protocols,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: e.cfg.ReadHeaderTimeout,
+		IdleTimeout:       e.cfg.IdleTimeout,
+		MaxHeaderBytes:    e.cfg.MaxHeaderBytes,
 		ConnState:         conns.ConnState,
 		ErrorLog:          newServerLog(e.log),
 	}
@@ -286,4 +283,11 @@ func (e *Edge) openConnections() int64 {
 // failures and recovered handler panics, to logger at Warn level.
 func newServerLog(logger *slog.Logger) *log.Logger {
 	return slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+}
+
+// logRejectedFraming logs a request that the framing check of the plain
+// HTTP listener rejected with 400. It logs at Debug level, because any
+// client can send such requests in bulk.
+func (e *Edge) logRejectedFraming(remote string, err error) {
+	e.log.Debug("request rejected before parsing", "remote_addr", remote, "error", err)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -96,10 +97,12 @@ func callFrom(ctx context.Context) *Call {
 
 // New returns a reverse proxy for requests whose context carries a Call.
 // Response headers named in owned are removed from upstream responses,
-// before and after OnResponse, because the edge sets them itself. Errors
-// that the proxy logs on its own, such as a body copy that failed midway,
-// go to logger at Warn level.
-func New(transport http.RoundTripper, owned []string, logger *slog.Logger) *httputil.ReverseProxy {
+// before and after OnResponse, because the edge sets them itself. The
+// client's Forwarded and X-Forwarded-* headers are kept and extended only
+// when the client address is in trusted (see forward). Errors that the
+// proxy logs on its own, such as a body copy that failed midway, go to
+// logger at Warn level.
+func New(transport http.RoundTripper, owned []string, trusted []netip.Prefix, logger *slog.Logger) *httputil.ReverseProxy {
 	removeOwned := func(header http.Header) {
 		for _, name := range owned {
 			header.Del(name)
@@ -108,7 +111,9 @@ func New(transport http.RoundTripper, owned []string, logger *slog.Logger) *http
 
 	return &httputil.ReverseProxy{
 		Transport: transport,
-		Rewrite:   rewrite,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			rewrite(pr, trusted)
+		},
 		// Flush each write at once, so streamed bodies (server-sent
 		// events, long polls) reach the client without delay. Bodies are
 		// copied in 32 KiB reads, which bounds the number of flushes.
@@ -123,7 +128,11 @@ func New(transport http.RoundTripper, owned []string, logger *slog.Logger) *http
 				}
 			}
 
+			// NOTE: net/http's transport deletes an upstream's
+			// "Connection: close, X-Name" field before this runs, so
+			// headers named next to "close" reach the client.
 			removeOwned(resp.Header)
+			addVia(resp.Header, resp.ProtoMajor, resp.ProtoMinor)
 			call.Status = resp.StatusCode
 			return nil
 		},
@@ -133,16 +142,18 @@ func New(transport http.RoundTripper, owned []string, logger *slog.Logger) *http
 	}
 }
 
-// rewrite sends the request to the next target of the call's balancer. The
-// proxy has already removed hop-by-hop headers (RFC 9110 section 7.6.1) and
-// the client's own Forwarded and X-Forwarded-* headers, so SetXForwarded
-// sets them from this connection alone.
-func rewrite(pr *httputil.ProxyRequest) {
+// rewrite sends the request to the next target of the call's balancer.
+// ReverseProxy has already removed the hop-by-hop headers (RFC 9110 section
+// 7.6.1) except "TE: trailers", and the client's Forwarded and
+// X-Forwarded-* headers, from pr.Out.
+func rewrite(pr *httputil.ProxyRequest, trusted []netip.Prefix) {
 	call := callFrom(pr.In.Context())
 	call.Target = call.Balancer.Next()
-
 	pr.SetURL(call.Target)
-	pr.SetXForwarded()
+
+	forward(pr, trusted)
+	removeProxyHeaders(pr.Out.Header)
+	addVia(pr.Out.Header, pr.In.ProtoMajor, pr.In.ProtoMinor)
 	if call.RequestID != "" {
 		pr.Out.Header.Set("X-Request-Id", call.RequestID)
 	}

@@ -50,7 +50,7 @@ func newBalancer(t *testing.T, targets ...*url.URL) *balancer.Balancer {
 // serve sends one request for path through a proxy to b.
 func serve(t *testing.T, b *balancer.Balancer, path string, onResponse func(*http.Response) error) (*httptest.ResponseRecorder, *Call, error) {
 	t.Helper()
-	proxy := New(NewTransport(TransportOptions{}), []string{"X-Owned"}, slog.New(slog.DiscardHandler))
+	proxy := New(NewTransport(TransportOptions{}), []string{"X-Owned"}, nil, slog.New(slog.DiscardHandler))
 
 	var proxyErr error
 	call := &Call{
