@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/api"
+	"portcullis.dev/portal/secrets"
 	"portcullis.dev/portal/store"
 	portalsync "portcullis.dev/portal/sync"
 	"portcullis.dev/portal/ui"
@@ -49,6 +50,9 @@ type Config struct {
 	Tester Tester
 	// Logger receives request and error logs. Nil discards them.
 	Logger *slog.Logger
+	// SecretKey is the AES-256 key, 32 bytes, that encrypts consumer
+	// credential secrets at rest. Empty rejects credentials with a secret.
+	SecretKey []byte
 }
 
 // Portal is a running portal: its store and its HTTP server.
@@ -68,7 +72,11 @@ func New(cfg Config) (*Portal, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, Logger: logger})
+	box, err := secretBox(cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("create portal: %w", err)
+	}
+	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, Logger: logger, Secrets: box})
 	if err != nil {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}
@@ -84,6 +92,14 @@ func New(cfg Config) (*Portal, error) {
 	p := &Portal{store: st, app: app, logger: logger, feed: feed}
 	p.watchFeed(cfg.DataSource)
 	return p, nil
+}
+
+// secretBox returns the box for the key, or nil for no key.
+func secretBox(key []byte) (*secrets.Box, error) {
+	if len(key) == 0 {
+		return nil, nil
+	}
+	return secrets.NewBox(key)
 }
 
 // watchFeed wakes the feed readers after each change: at once for writes

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/accounts"
+	"portcullis.dev/portal/secrets"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/portal/store/pgtest"
 )
@@ -25,18 +27,33 @@ const walkOperatorToken = "walk-operator-token-0123456789"
 type walkServer struct {
 	t      *testing.T
 	app    *fiber.App
+	store  *store.Store
 	base   string
 	client *http.Client
 }
 
 func startWalkServer(t *testing.T, dataSource string) *walkServer {
 	t.Helper()
+	return startLoggedServer(t, dataSource, nil)
+}
 
-	st, err := store.Open(context.Background(), dataSource, store.Options{Compiler: func(string, string, string) error { return nil }})
+// startLoggedServer starts the API with a secret key and the logger.
+func startLoggedServer(t *testing.T, dataSource string, logger *slog.Logger) *walkServer {
+	t.Helper()
+
+	key, err := secrets.NewKey()
+	if err != nil {
+		t.Fatalf("secrets.NewKey() error = %v", err)
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		t.Fatalf("secrets.NewBox() error = %v", err)
+	}
+	st, err := store.Open(context.Background(), dataSource, store.Options{Compiler: func(string, string, string) error { return nil }, Secrets: box, Logger: logger})
 	if err != nil {
 		t.Fatalf("store.Open() error = %v", err)
 	}
-	app, err := NewApp(Options{Store: st, AdminToken: walkOperatorToken})
+	app, err := NewApp(Options{Store: st, AdminToken: walkOperatorToken, Logger: logger})
 	if err != nil {
 		t.Fatalf("NewApp() error = %v", err)
 	}
@@ -58,7 +75,7 @@ func startWalkServer(t *testing.T, dataSource string) *walkServer {
 		}
 	})
 
-	return &walkServer{t: t, app: app, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 10 * time.Second}}
+	return &walkServer{t: t, app: app, store: st, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // call sends a request with the token and returns the status and body.
@@ -142,6 +159,9 @@ func (w *walkServer) seedWalkTenant(slug, email string) tenantFixture {
 	w.must(token, "POST", "/api/v1/tenants", map[string]string{"slug": slug, "name": slug}, http.StatusCreated)
 	w.must(token, "POST", base+"/upstreams", map[string]any{"name": slug + "-up", "targets": []map[string]any{{"url": "http://127.0.0.1:9", "weight": 1}}}, http.StatusCreated)
 	w.must(token, "POST", base+"/routes", map[string]any{"name": slug + "-route", "paths": []string{"/"}, "upstream": slug + "-up"}, http.StatusCreated)
+	// The consumer shares the upstream's name, so that pathFor reaches it.
+	w.must(token, "POST", base+"/consumers", map[string]any{"name": slug + "-up"}, http.StatusCreated)
+	w.must(token, "POST", base+"/consumers/"+slug+"-up/credentials", map[string]any{"type": "key-auth"}, http.StatusCreated)
 
 	var binding struct {
 		ID string `json:"id"`
@@ -201,6 +221,10 @@ func validBody(t *testing.T, method, pattern string, own tenantFixture) any {
 		"PATCH /api/v1/tenants/:slug/bindings/:id":  map[string]any{"config": map[string]any{}},
 		"POST /api/v1/tenants/:slug/members":        map[string]any{"email": "nobody@example.com", "role": "viewer"},
 		"PATCH /api/v1/tenants/:slug/members/:user": map[string]any{"role": "viewer"},
+		"POST /api/v1/tenants/:slug/consumers":      map[string]any{"name": "new-consumer"},
+		"PUT /api/v1/tenants/:slug/consumers/:name": map[string]any{"description": "changed"},
+
+		"POST /api/v1/tenants/:slug/consumers/:name/credentials": map[string]any{"type": "key-auth"},
 	}
 	body, found := bodies[method+" "+pattern]
 	if !found {
@@ -289,7 +313,7 @@ func checkUntouched(t *testing.T, w *walkServer, b tenantFixture) {
 	t.Helper()
 
 	base := "/api/v1/tenants/" + b.slug
-	for _, path := range []string{base, base + "/upstreams/" + b.slug + "-up", base + "/routes/" + b.slug + "-route", base + "/bindings/" + b.binding, base + "/members/" + b.owner} {
+	for _, path := range []string{base, base + "/upstreams/" + b.slug + "-up", base + "/routes/" + b.slug + "-route", base + "/bindings/" + b.binding, base + "/members/" + b.owner, base + "/consumers/" + b.slug + "-up"} {
 		if status, body := w.call(walkOperatorToken, "GET", path, nil); status != http.StatusOK {
 			t.Errorf("GET %s after the walk: status = %d, want 200; body %s", path, status, body)
 		}

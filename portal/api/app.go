@@ -98,6 +98,7 @@ func NewApp(opts Options) (*fiber.App, error) {
 
 	v1 := app.Group("/api/v1", h.authenticate(opts.AdminToken), h.authorize, h.recordChange)
 	h.registerTenants(v1)
+	h.registerConsumers(v1)
 	h.registerPlugins(v1)
 	h.registerEdges(v1)
 	h.registerTokens(v1)

@@ -203,6 +203,8 @@ func (h *handlers) loadTenantResource(ctx context.Context, slug, kind, name stri
 		return h.store.GetBinding(ctx, slug, name)
 	case "members":
 		return h.store.GetMember(ctx, slug, name)
+	case "consumers":
+		return h.store.GetConsumer(ctx, slug, name)
 	}
 	return nil, nil
 }

@@ -83,6 +83,8 @@ func problemFor(err error) *Problem {
 
 	var conflict *store.ConflictError
 	switch {
+	case errors.Is(err, store.ErrNoSecretKey):
+		return newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", err.Error())
 	case errors.Is(err, store.ErrForbidden):
 		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", err.Error())
 	case errors.Is(err, store.ErrNotFound):

@@ -68,6 +68,10 @@ func buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	consumers, err := listBundleConsumers(tx, tenant)
+	if err != nil {
+		return nil, err
+	}
 
 	built := &bundle.Bundle{
 		Tenant:    tenant.Slug,
@@ -76,6 +80,7 @@ func buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
 		Routes:    routes,
 		Bindings:  bindings,
 		Plugins:   plugins,
+		Consumers: consumers,
 
 		DebugHeaders: tenant.DebugHeaders,
 	}

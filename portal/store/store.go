@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"portcullis.dev/portal/secrets"
 	"portcullis.dev/portal/store/migrations"
 	"portcullis.dev/tenants/bundle"
 )
@@ -29,6 +30,9 @@ type Options struct {
 	// Logger receives errors that the store handles itself, such as a
 	// panicking ChangeFunc. Nil discards them.
 	Logger *slog.Logger
+	// Secrets encrypts credential secrets at rest. Nil rejects every
+	// credential that has a secret to store.
+	Secrets *secrets.Box
 }
 
 // Store is the portal's database. It is safe for concurrent use and
@@ -49,6 +53,7 @@ type Store struct {
 	compiler Compiler
 	tester   Tester
 	logger   *slog.Logger
+	secrets  *secrets.Box
 
 	listenersMu sync.RWMutex
 	listeners   []bundle.ChangeFunc
@@ -93,6 +98,7 @@ func Open(ctx context.Context, dataSource string, opts Options) (*Store, error) 
 		compiler: opts.Compiler,
 		tester:   opts.Tester,
 		logger:   logger,
+		secrets:  opts.Secrets,
 		bundles:  make(map[string]*bundle.Bundle),
 	}
 	return store, nil

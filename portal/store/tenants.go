@@ -190,6 +190,8 @@ func deleteTenantRows(tx *gorm.DB, tenant *tenantRow) error {
 		table string
 		model any
 	}{
+		{"consumer credentials", &credentialRow{}},
+		{"consumers", &consumerRow{}},
 		{"bindings", &bindingRow{}},
 		{"routes", &routeRow{}},
 		{"upstreams", &upstreamRow{}},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"regexp"
@@ -122,6 +123,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	demoDefault, demoErr := envBool("DEMO")
 	flags.BoolVar(&cfg.Demo, "demo", demoDefault, "create the demo tenant, its upstream and a plugin, and print URLs to try (env PORTCULLIS_DEMO)")
 	flags.StringVar(&cfg.DemoAddr, "demo-addr", env("DEMO_ADDR", "127.0.0.1:9081"), "address of the demo upstream that --demo starts (env PORTCULLIS_DEMO_ADDR)")
+	trustedProxies := env("TRUSTED_PROXIES", "")
+	flags.StringVar(&trustedProxies, "trusted-proxies", trustedProxies, "comma-separated CIDRs, such as 10.0.0.0/8, whose Forwarded and X-Forwarded-* headers the edge keeps; empty trusts no client (env PORTCULLIS_TRUSTED_PROXIES)")
 	flags.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env PORTCULLIS_LOG_LEVEL)")
 
 	if err := flags.Parse(args); err != nil {
@@ -130,14 +133,17 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	if flags.NArg() > 0 {
 		return cfg, edgeCfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
 	}
-	if err := errors.Join(demoErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain)); err != nil {
+	prefixes, prefixErr := parsePrefixes(trustedProxies)
+	if err := errors.Join(demoErr, prefixErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
+	cfg.SecretKey = os.Getenv("PORTCULLIS_SECRET_KEY")
 
 	cfg.RedisURL = edgeCfg.RedisURL
 	edgeCfg.DataDir = cfg.DataDir
 	edgeCfg.BaseDomain = cfg.BaseDomain
+	cfg.TrustedProxies, edgeCfg.TrustedProxies = prefixes, prefixes
 	edgeCfg.HTTPAddr = cfg.HTTPAddr
 	edgeCfg.HTTPSAddr = cfg.HTTPSAddr
 	edgeCfg.AdminAddr = cfg.AdminAddr
@@ -201,4 +207,21 @@ func newLogger(level string) *slog.Logger {
 	var parsed slog.Level
 	_ = parsed.UnmarshalText([]byte(level))
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parsed}))
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs. Empty is no list.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for _, field := range strings.Split(list, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(field)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is not a CIDR such as 10.0.0.0/8: %w", field, err)
+		}
+		prefixes = append(prefixes, prefix)
+	}
+	return prefixes, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"testing"
 )
@@ -82,5 +83,22 @@ func TestServeFlagsRejectBadSettings(t *testing.T) {
 				t.Errorf("got nil error, want one naming the bad setting")
 			}
 		})
+	}
+}
+
+func TestServeFlagsTrustedProxies(t *testing.T) {
+	cfg, edgeCfg, _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8, 2001:db8::/32"}, io.Discard)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	want := "[10.0.0.0/8 2001:db8::/32]"
+	if got := fmt.Sprint(cfg.TrustedProxies); got != want {
+		t.Errorf("all-in-one TrustedProxies = %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(edgeCfg.TrustedProxies); got != want {
+		t.Errorf("edge TrustedProxies = %s, want %s", got, want)
+	}
+	if _, _, _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.1"}, io.Discard); err == nil {
+		t.Error("parse of a bare address succeeded, want a CIDR error")
 	}
 }

@@ -26,6 +26,13 @@ type Bundle struct {
 	// Plugins holds the source of every plugin version that a binding uses,
 	// keyed by Key(name, version).
 	Plugins map[string]PluginCode `json:"plugins"`
+	// Consumers lists the tenant's API clients with their credentials'
+	// ids, types and hints, but no secrets. It is empty, and left out of
+	// the hash input, for a tenant without consumers.
+	//
+	// NOTE: the edge does not use consumers yet. Matching key-auth
+	// requests to consumers needs a key lookup that this slice omits.
+	Consumers []Consumer `json:"consumers,omitempty"`
 	// DebugHeaders is the tenant's config.Tenant.DebugHeaders.
 	DebugHeaders bool `json:"debug_headers,omitempty"`
 	// Hash is the hex SHA-256 of the bundle's JSON encoding with Hash empty.
@@ -46,6 +53,21 @@ type PluginCode struct {
 	// edge runs before it swaps in a runtime with a version or config it
 	// has not run yet. Empty means none.
 	TestVectors json.RawMessage `json:"test_vectors,omitempty"`
+}
+
+// Consumer is an API client of the tenant, without secrets.
+type Consumer struct {
+	Name        string          `json:"name"`
+	Credentials []CredentialRef `json:"credentials"`
+}
+
+// CredentialRef names one credential of a consumer: its id, its type
+// ("key-auth", "basic-auth", "jwt" or "hmac") and a hint that is not secret,
+// such as the last 4 characters of an API key.
+type CredentialRef struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Hint string `json:"hint"`
 }
 
 // Key returns the map key of a plugin version in Bundle.Plugins.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,9 +38,14 @@ type Config struct {
 	// Empty means the SQLite file in DataDir.
 	DB         string
 	BaseDomain string
+	// TrustedProxies is edge.Config.TrustedProxies.
+	TrustedProxies []netip.Prefix
 	// AdminToken is the operator token; empty reads or generates
 	// DataDir/admin-token.
 	AdminToken string
+	// SecretKey is the base64 key that encrypts credential secrets; empty
+	// reads or generates DataDir/secret-key.
+	SecretKey string
 	// Demo seeds the demo tenant and serves its upstream at DemoAddr.
 	Demo     bool
 	DemoAddr string
@@ -105,6 +111,14 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 		s.cfg.Logger.Info("generated operator token", "path", dir.File(datadir.AdminTokenFile))
 	}
 
+	secretKey, generated, err := dir.SecretKey(s.cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	if generated {
+		s.cfg.Logger.Info("generated secret key", "path", dir.File(datadir.SecretKeyFile))
+	}
+
 	dataSource := s.cfg.DB
 	if dataSource == "" {
 		dataSource = dir.DatabaseFile()
@@ -112,6 +126,7 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 	s.portal, err = portal.New(portal.Config{
 		DataSource: dataSource,
 		AdminToken: token,
+		SecretKey:  secretKey,
 		Compiler:   compilePlugin,
 		Tester:     testPlugin,
 		Logger:     s.cfg.Logger.With("role", "portal"),
@@ -171,6 +186,7 @@ func (s *Server) startEdge(dir *datadir.Dir) error {
 		PluginServices: services,
 		Source:         s.portal.Store(),
 		BaseDomain:     s.cfg.BaseDomain,
+		TrustedProxies: s.cfg.TrustedProxies,
 		HTTPAddr:       s.cfg.HTTPAddr,
 		HTTPSAddr:      s.cfg.HTTPSAddr,
 		AdminAddr:      s.cfg.AdminAddr,

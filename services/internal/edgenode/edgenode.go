@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 
@@ -34,9 +35,11 @@ type Config struct {
 	RedisURL   string
 	DataDir    string
 	BaseDomain string
-	HTTPAddr   string
-	HTTPSAddr  string
-	AdminAddr  string
+	// TrustedProxies is edge.Config.TrustedProxies.
+	TrustedProxies []netip.Prefix
+	HTTPAddr       string
+	HTTPSAddr      string
+	AdminAddr      string
 	// CacheBytes is the L1 budget; zero means edge.DefaultCacheBytes.
 	CacheBytes int64
 	// FeedMode is sync.ModeStream (the default) or sync.ModePoll.
@@ -131,6 +134,7 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 		PluginServices: services,
 		Source:         forward,
 		BaseDomain:     cfg.BaseDomain,
+		TrustedProxies: cfg.TrustedProxies,
 		HTTPAddr:       cfg.HTTPAddr,
 		HTTPSAddr:      cfg.HTTPSAddr,
 		AdminAddr:      cfg.AdminAddr,
