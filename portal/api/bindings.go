@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/accounts"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
@@ -47,7 +48,20 @@ func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
+	for i := range bindings {
+		redactForReader(c, &bindings[i])
+	}
 	return ok(bindings)
+}
+
+// redactForReader hides the secret fields of a binding's config, such as
+// the keys of key-auth, from a caller who may read the tenant but not edit
+// it. Editors see the config whole, because they must be able to change it.
+func redactForReader(c *fiber.Ctx, binding *config.Binding) {
+	if roleOf(c).Allows(accounts.RoleDeveloper) || len(binding.Config) == 0 {
+		return
+	}
+	binding.Config = redactJSON(binding.Config)
 }
 
 func (h *handlers) createBinding(c *fiber.Ctx) (int, any, error) {
@@ -80,6 +94,7 @@ func (h *handlers) getBinding(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
+	redactForReader(c, &binding)
 	return ok(binding)
 }
 
