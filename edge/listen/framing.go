@@ -28,7 +28,7 @@ const maxLineBytes = 4096
 //   - Transfer-Encoding in an HTTP/1.0 request,
 //   - obsolete line folding (a field line that starts with a space or tab).
 //
-// A rejected request becomes one that net/http answers with 400 and a
+// A rejected request becomes one that net/http rejects with 400 and a
 // closed connection. Headers larger than maxHeaderBytes plus 4096 bytes
 // pass unchecked, because net/http rejects them with 431. onReject, if not
 // nil, receives the client address and the reason.

@@ -36,7 +36,7 @@ type Event struct {
 	Time     time.Time `json:"time"`
 }
 
-// Report is what the edge sends with each heartbeat.
+// Report is the body the edge sends with each heartbeat.
 type Report struct {
 	NodeID    string           `json:"node_id"`
 	Region    string           `json:"region"`
@@ -46,7 +46,7 @@ type Report struct {
 	Detail    string           `json:"detail"`
 }
 
-// ErrUnavailable wraps failures that mean the portal cannot answer now:
+// ErrUnavailable wraps failures that mean the portal cannot respond now:
 // network errors, timeouts and 5xx responses.
 var ErrUnavailable = errors.New("portal unavailable")
 
@@ -128,7 +128,7 @@ func (c *Client) Heartbeat(ctx context.Context, report Report) (int64, error) {
 		Head int64 `json:"head"`
 	}
 	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
-		return 0, fmt.Errorf("decode heartbeat answer: %w", err)
+		return 0, fmt.Errorf("decode heartbeat response: %w", err)
 	}
 	return answer.Head, nil
 }
@@ -158,7 +158,7 @@ func (c *Client) Poll(ctx context.Context, after int64, wait time.Duration) ([]E
 }
 
 // Stream opens the Server-Sent Events stream of changes after the position
-// and calls opened once the portal answered, then apply for each event in
+// and calls opened once the portal responded, then apply for each event in
 // order, until the portal ends the stream, ctx ends or apply fails.
 func (c *Client) Stream(ctx context.Context, after int64, opened func(), apply func(Event) error) error {
 	response, err := c.do(ctx, c.stream, http.MethodGet, fmt.Sprintf("/changes/stream?after=%d", after), nil)
