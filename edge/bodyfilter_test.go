@@ -31,7 +31,7 @@ const (
   ctx.resp.set_chunk(ctx.resp.chunk.replace_all("data: ", "data: seen-"))
 }
 `
-	// wholeSource asks for the whole body and replaces it with a summary.
+	// wholeSource requests the whole body and replaces it with a summary.
 	wholeSource = `func header_filter(ctx, conf) {
   ctx.resp.buffer_body()
 }
@@ -152,7 +152,7 @@ func TestBodyFilterStreamsChunks(t *testing.T) {
 				t.Fatalf("status = %d, want 200 (body %q)", got.StatusCode, got.body)
 			}
 			// Tag A and upper (priority 10) run in creation order, then
-			// tag B (priority 5), so upper sees A's tag and B's comes last.
+			// tag B (priority 5), so upper reads A's tag and B's comes last.
 			if want := "ALPHA BETAA!B"; string(got.body) != want {
 				t.Errorf("body = %q, want %q", got.body, want)
 			}

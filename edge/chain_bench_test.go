@@ -57,7 +57,7 @@ func chainBundle(tb testing.TB, tenant, target string, plugins int) *bundle.Bund
 	return b
 }
 
-// fixedUpstream starts a loopback upstream that answers every request with
+// fixedUpstream starts a loopback upstream that responds to every request with
 // a short fixed body, so the benchmark measures the edge and not the echo.
 func fixedUpstream(tb testing.TB) *httptest.Server {
 	tb.Helper()

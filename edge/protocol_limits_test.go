@@ -206,7 +206,7 @@ func TestSlowHeaderClosed(t *testing.T) {
 }
 
 // rawUpstream starts an HTTP/1.1 upstream on a bare listener that records
-// each request's header as received and answers with response, which is
+// each request's header as received and responds with response, which is
 // written unchanged.
 func rawUpstream(t *testing.T, response string) (string, <-chan http.Header) {
 	t.Helper()
@@ -369,7 +369,7 @@ func TestViaVersions(t *testing.T) {
 			if via := got.seen(t).Header.Get("Via"); via != tt.want {
 				t.Errorf("upstream Via = %q, want %q", via, tt.want)
 			}
-			// The test upstream answers over HTTP/1.1.
+			// The test upstream responds over HTTP/1.1.
 			if via := got.Header.Get("Via"); via != "1.1 portcullis" {
 				t.Errorf("response Via = %q, want %q", via, "1.1 portcullis")
 			}

@@ -197,9 +197,9 @@ func (tp *testPortal) send(r request) response {
 }
 
 // sendOversize sends only the head of a request whose body is above the
-// limit and reads the response. The server answers 413 from Content-Length
+// limit and reads the response. The server responds 413 from Content-Length
 // alone and closes the connection, so a client that went on writing the
-// body could see a reset instead of the answer.
+// body could get a reset instead of the response.
 func (tp *testPortal) sendOversize(req *http.Request) response {
 	tp.t.Helper()
 

@@ -55,7 +55,7 @@ func (s *Store) load(tenant string) (*holder, error) {
 // admitAttempts bounds how often admit offers one holder to l1.
 const admitAttempts = 3
 
-// admit stores h in l1 and waits until the next Get sees it. Ristretto
+// admit stores h in l1 and waits until the next Get returns it. Ristretto
 // buffers sets and drops one when its buffers are contended, so a dropped
 // set is offered again, a bounded number of times. A holder that l1 still
 // rejects, for example one above the whole budget, is simply loaded again

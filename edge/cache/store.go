@@ -198,7 +198,7 @@ func (s *Store) lookup(tenant string) *holder {
 	return s.loading[tenant]
 }
 
-// evicted counts an eviction and forgets the tenant's metric series.
+// evicted counts an eviction and deletes the tenant's metric series.
 func (s *Store) evicted(item *ristretto.Item[*holder]) {
 	s.evictions.Add(1)
 	s.forget(item)

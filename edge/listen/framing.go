@@ -260,7 +260,7 @@ func (c *framingConn) reject(err error) {
 	c.state = rejected
 }
 
-// cut drops the rest of the stream, so net/http sees a body that never
+// cut drops the rest of the stream, so net/http reads a body that never
 // ends and fails at its read timeout or when the client closes. It is used
 // on chunk framing that net/http rejects too.
 func (c *framingConn) cut() {

@@ -40,7 +40,7 @@ type AgentOptions struct {
 	// Disk keeps the feed position across restarts. Nil starts each run at
 	// the feed head.
 	Disk *lkg.Dir
-	// Invalidate tells L1 that a tenant changed, such as edge.Invalidate.
+	// Invalidate notifies L1 that a tenant changed, such as edge.Invalidate.
 	Invalidate func(tenant string, revision int64)
 	// Held returns the revision of each tenant that L1 holds, such as
 	// edge.HeldRevisions. Heartbeats report it, so the portal never counts
@@ -162,7 +162,7 @@ func (a *Agent) followOnce(ctx context.Context) error {
 		a.setConnected(true)
 	}, a.apply)
 	if err != nil && !opened && !errors.Is(err, ErrUnavailable) {
-		// The portal answered but refused the stream, as a proxy that
+		// The portal responded but rejected the stream, as a proxy that
 		// does not pass Server-Sent Events might: long-poll instead.
 		return a.pollOnce(ctx)
 	}

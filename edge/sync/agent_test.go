@@ -115,7 +115,7 @@ func TestAgentAppliesEachEventOnce(t *testing.T) {
 	}
 }
 
-// TestAgentResumesFromPosition checks that each reconnect asks for the
+// TestAgentResumesFromPosition checks that each reconnect requests the
 // events after the last position applied, across a portal outage.
 func TestAgentResumesFromPosition(t *testing.T) {
 	portal := startFakePortal(t)

@@ -15,7 +15,7 @@ import (
 const minVectors = 4
 
 // testRedis returns a client on DB 10 of the local Redis, flushed, or nil
-// when no Redis answers, so the Redis vectors are skipped.
+// when no Redis responds, so the Redis vectors are skipped.
 func testRedis(t *testing.T) *redis.Client {
 	t.Helper()
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 10})

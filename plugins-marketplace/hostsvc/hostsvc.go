@@ -181,7 +181,7 @@ func (h *requestHost) KVIncr(key string, by int64, ttl time.Duration) (int64, er
 	if ok {
 		number, isInt := e.value.(int64)
 		if !isInt {
-			return 0, fmt.Errorf("key %q holds a %T, not an int", key, e.value)
+			return 0, fmt.Errorf("key %q contains a %T, not an int: use a counter key", key, e.value)
 		}
 		current = number
 	} else {

@@ -14,7 +14,7 @@ const confParam = 1
 // from the bytecode of Risor v1.8.1. A hook that cannot reach it gets nil
 // instead of a copy of the config, which saves the copy.
 //
-// The answer is false only when the hook's own code never loads, stores or
+// The result is false only when the hook's own code never loads, stores or
 // captures slot confParam, and no function of the plugin captures a
 // variable from a frame above its own (MAKE_CELL with a depth above 0),
 // because that depth counts call frames at run time and could reach the

@@ -49,12 +49,12 @@ type Manifest struct {
 	// string naming a JSON file of the package. Absent means
 	// {"type":"object"}.
 	ConfigSchema json.RawMessage `json:"config_schema,omitempty"`
-	// Permissions are what a binding of the plugin needs besides the
+	// Permissions are the rights a binding of the plugin needs besides the
 	// sandbox.
 	Permissions Permissions `json:"permissions"`
 }
 
-// Permissions lists what a plugin asks for beyond the sandbox.
+// Permissions lists the rights a plugin requests beyond the sandbox.
 type Permissions struct {
 	// AllowHosts lists the hosts, as "host" or "host:port", that the
 	// plugin reaches with ctx.http. Each binding must allow them.

@@ -12,7 +12,7 @@ import (
 	"portcullis.dev/plugins-marketplace/pluginhost"
 )
 
-// response is what one request of a vector produced.
+// response is the outcome of one request of a vector.
 type response struct {
 	status int
 	header http.Header
@@ -112,7 +112,7 @@ func runPhase(ctx context.Context, instance *pluginhost.Instance, phase pluginho
 	return nil
 }
 
-// failedResponse is what the edge sends when a binding fails closed.
+// failedResponse returns the response the edge sends when a binding fails closed.
 func failedResponse(err error) response {
 	return response{status: http.StatusInternalServerError, header: http.Header{}, err: err}
 }

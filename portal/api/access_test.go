@@ -328,7 +328,7 @@ func checkUntouched(t *testing.T, w *walkServer, b tenantFixture) {
 }
 
 // checkViewerReads checks that a viewer reads the tenant but not its audit
-// log, and sees only its own tenants in the list.
+// log, and lists only its own tenants.
 func checkViewerReads(t *testing.T, w *walkServer, a tenantFixture, viewerID, viewerToken string) {
 	t.Helper()
 

@@ -184,7 +184,7 @@ func (h *handlers) login(c *fiber.Ctx) (int, any, error) {
 
 // checkCredentials returns the user whose email and password match. An
 // unknown email costs as much time as a wrong password, and both get the
-// same answer, so a login does not reveal which emails have accounts.
+// same response, so a login does not reveal which emails have accounts.
 func (h *handlers) checkCredentials(c *fiber.Ctx, email, password string) (store.User, error) {
 	wrong := unauthorized("wrong email or password: check both, or sign up with POST /api/v1/signup")
 

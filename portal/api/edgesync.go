@@ -202,7 +202,7 @@ func streamStart(c *fiber.Ctx) (int64, error) {
 func (h *handlers) streamChanges(w *bufio.Writer, after int64) {
 	deadline := time.Now().Add(StreamLifetime)
 
-	// A first comment tells the client the stream is open.
+	// A first comment shows the client that the stream is open.
 	if _, err := w.WriteString(": open\n\n"); err != nil || w.Flush() != nil {
 		return
 	}

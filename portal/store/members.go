@@ -172,7 +172,7 @@ func findMember(tx *gorm.DB, tenant *tenantRow, userID string) (Member, error) {
 }
 
 // AddMember gives the user with the email a role in the tenant. actor is
-// the role of whoever asks (RoleOwner for the operator): only an owner may
+// the role of the caller (RoleOwner for the operator): only an owner may
 // grant the owner role.
 func (s *Store) AddMember(ctx context.Context, slug, email string, role, actor accounts.Role) (Member, error) {
 	if err := checkGrant(role, actor); err != nil {

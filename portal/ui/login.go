@@ -81,7 +81,7 @@ func render(c *fiber.Ctx, status int, name, lang string, data any) error {
 	return c.Status(status).Send(page.Bytes())
 }
 
-// rejectCSRF answers a form POST whose CSRF token is missing or wrong.
+// rejectCSRF responds to a form POST whose CSRF token is missing or wrong.
 func rejectCSRF(c *fiber.Ctx) error {
 	text := webText[language(c)]
 	c.Set(fiber.HeaderContentLanguage, text.Lang)

@@ -110,7 +110,7 @@ func (s *server) buildPropagation(ctx context.Context, current session, text web
 	return view, nil
 }
 
-// addEdges fills the edge table, which only the operator sees, like
+// addEdges fills the edge table, which only the operator can view, like
 // GET /api/v1/edges.
 func (s *server) addEdges(ctx context.Context, view *propagationView, text webContent) error {
 	edges, head, err := api.ListEdgeViews(ctx, s.store)

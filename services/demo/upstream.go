@@ -12,7 +12,7 @@ import (
 // maxEchoBody is the largest request body the upstream reads and echoes.
 const maxEchoBody = 64 << 10
 
-// Echo is what the demo upstream returns for every request.
+// Echo is the response body of the demo upstream for every request.
 type Echo struct {
 	Upstream string            `json:"upstream"`
 	Method   string            `json:"method"`
@@ -23,7 +23,7 @@ type Echo struct {
 	Body     string            `json:"body,omitempty"`
 }
 
-// Upstream returns a handler that answers every request with its own
+// Upstream returns a handler that responds to every request with its own
 // method, path, query, headers and body as JSON.
 func Upstream(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -246,7 +246,7 @@ func (s *Server) Wait(ctx context.Context) error {
 }
 
 // Shutdown stops the edge first, so that it drains in-flight requests while
-// the portal still answers, then the portal and the demo upstream.
+// the portal still serves, then the portal and the demo upstream.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.edge != nil {

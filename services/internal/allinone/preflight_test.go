@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// guardSource denies every request when its config says so. Its vector
+// guardSource denies every request when its config sets mode deny-all. Its vector
 // forbids that under any binding's config, so the edge's pre-flight must keep
 // such a config out of service.
 const guardSource = `func access(ctx, conf) {
