@@ -1,11 +1,12 @@
 // Package proxy forwards requests to upstream targets with
-// httputil.ReverseProxy over one shared, pooled http.Transport.
+// httputil.ReverseProxy. Its transport, Upstreams, picks a target per
+// attempt, retries when that is safe and keeps one connection pool per
+// upstream.
 package proxy
 
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
@@ -14,54 +15,6 @@ import (
 
 	"portcullis.dev/edge/balancer"
 )
-
-// Defaults for TransportOptions fields left zero.
-const (
-	DefaultDialTimeout           = 5 * time.Second
-	DefaultResponseHeaderTimeout = 60 * time.Second
-	DefaultIdleConnsPerHost      = 64
-)
-
-// TransportOptions configure the shared upstream transport.
-type TransportOptions struct {
-	// DialTimeout bounds the TCP connect to a target. Zero means
-	// DefaultDialTimeout.
-	DialTimeout time.Duration
-	// ResponseHeaderTimeout bounds the wait for a target's response header
-	// after the request is sent. Zero means DefaultResponseHeaderTimeout.
-	ResponseHeaderTimeout time.Duration
-	// IdleConnsPerHost is the keep-alive pool size per target. Zero means
-	// DefaultIdleConnsPerHost.
-	IdleConnsPerHost int
-}
-
-// NewTransport returns the transport that all tenants share. It keeps idle
-// connections per target and ignores proxy environment variables, because
-// targets are reached directly.
-func NewTransport(opts TransportOptions) *http.Transport {
-	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = DefaultDialTimeout
-	}
-	if opts.ResponseHeaderTimeout <= 0 {
-		opts.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
-	}
-	if opts.IdleConnsPerHost <= 0 {
-		opts.IdleConnsPerHost = DefaultIdleConnsPerHost
-	}
-
-	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16 * opts.IdleConnsPerHost,
-		MaxIdleConnsPerHost:   opts.IdleConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   opts.DialTimeout,
-		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
-	}
-}
 
 // Call is the per-request state that the proxy reads from the request
 // context. The caller sets the fields before ServeHTTP. The proxy sets
@@ -75,12 +28,29 @@ type Call struct {
 	// OnError writes the response when the upstream could not be reached
 	// or OnResponse failed. It is required.
 	OnError func(http.ResponseWriter, *http.Request, error)
+	// OnSend, when set, runs once on the outgoing request, after the
+	// edge's headers are set and before the transport picks a target. It
+	// may set headers.
+	OnSend func(out *http.Request)
+
+	// Sent is when the request was handed to the transport. Responded is
+	// when the upstream's response header arrived or the last attempt
+	// failed, so the time between them includes retries.
+	Sent, Responded time.Time
 
 	// Target is the upstream target that the balancer picked.
 	Target *url.URL
 	// Status is the status of the response written, zero until the
 	// upstream responded.
 	Status int
+	// WebSocketIdleTimeout closes a WebSocket tunnel after this long
+	// without a frame in either direction. Zero means
+	// DefaultWebSocketIdleTimeout.
+	WebSocketIdleTimeout time.Duration
+
+	// upstreamConn is the plain HTTP/1.1 connection the request went out
+	// on, nil for other connections.
+	upstreamConn *recordingConn
 }
 
 type callKey struct{}
@@ -114,13 +84,19 @@ func New(transport http.RoundTripper, owned []string, trusted []netip.Prefix, lo
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			rewrite(pr, trusted)
 		},
-		// Flush each write at once, so streamed bodies (server-sent
-		// events, long polls) reach the client without delay. Bodies are
-		// copied in 32 KiB reads, which bounds the number of flushes.
-		FlushInterval: -1,
+		// Zero still flushes each write of a body without a length and of
+		// server-sent events (httputil.ReverseProxy.flushInterval), so
+		// streams reach the client without delay. A body of known length
+		// is not flushed early, so a response with no body, such as a
+		// gRPC Trailers-Only response, keeps its headers and end of
+		// stream in one HTTP/2 or HTTP/3 frame. -1 would flush the
+		// headers at once and split them.
+		FlushInterval: 0,
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ModifyResponse: func(resp *http.Response) error {
 			call := callFrom(resp.Request.Context())
+			call.Responded = time.Now()
+			removeClosedConnectionHeaders(resp, call)
 			removeOwned(resp.Header)
 			if call.OnResponse != nil {
 				if err := call.OnResponse(resp); err != nil {
@@ -128,33 +104,46 @@ func New(transport http.RoundTripper, owned []string, trusted []netip.Prefix, lo
 				}
 			}
 
-			// NOTE: net/http's transport deletes an upstream's
-			// "Connection: close, X-Name" field before this runs, so
-			// headers named next to "close" reach the client.
 			removeOwned(resp.Header)
+			if resp.StatusCode == http.StatusSwitchingProtocols {
+				watchIdle(resp, call.WebSocketIdleTimeout)
+			}
 			addVia(resp.Header, resp.ProtoMajor, resp.ProtoMinor)
 			call.Status = resp.StatusCode
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			callFrom(r.Context()).OnError(w, r, err)
+			call := callFrom(r.Context())
+			if call.Responded.IsZero() {
+				call.Responded = time.Now()
+			}
+			call.OnError(w, r, err)
 		},
 	}
 }
 
-// rewrite sends the request to the next target of the call's balancer.
+// rewrite prepares the outgoing request. The transport, an *Upstreams,
+// picks the target for each attempt.
 // ReverseProxy has already removed the hop-by-hop headers (RFC 9110 section
-// 7.6.1) except "TE: trailers", and the client's Forwarded and
-// X-Forwarded-* headers, from pr.Out.
+// 7.6.1) except "TE: trailers" and the Upgrade and Connection of an upgrade,
+// and the client's Forwarded and X-Forwarded-* headers, from pr.Out.
 func rewrite(pr *httputil.ProxyRequest, trusted []netip.Prefix) {
 	call := callFrom(pr.In.Context())
-	call.Target = call.Balancer.Next()
-	pr.SetURL(call.Target)
+	// ReverseProxy re-encodes a query with a ";" or an invalid escape
+	// before Rewrite runs; the edge sends the query byte for byte instead
+	// (docs/paths.md).
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 
 	forward(pr, trusted)
+	limitUpgrade(pr)
 	removeProxyHeaders(pr.Out.Header)
 	addVia(pr.Out.Header, pr.In.ProtoMajor, pr.In.ProtoMinor)
 	if call.RequestID != "" {
 		pr.Out.Header.Set("X-Request-Id", call.RequestID)
 	}
+	pr.Out = traceConnection(pr.Out, call)
+	if call.OnSend != nil {
+		call.OnSend(pr.Out)
+	}
+	call.Sent = time.Now()
 }

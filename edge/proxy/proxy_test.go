@@ -40,17 +40,19 @@ func newBalancer(t *testing.T, targets ...*url.URL) *balancer.Balancer {
 	for _, target := range targets {
 		weighted = append(weighted, balancer.Target{URL: target})
 	}
-	b, err := balancer.New(weighted)
+	b, err := balancer.New(weighted, balancer.Options{})
 	if err != nil {
 		t.Fatalf("balancer.New: %v", err)
 	}
-	return b
+	return b.WithUpstream(balancer.Upstream{Tenant: "acme", Name: "api"})
 }
 
 // serve sends one request for path through a proxy to b.
 func serve(t *testing.T, b *balancer.Balancer, path string, onResponse func(*http.Response) error) (*httptest.ResponseRecorder, *Call, error) {
 	t.Helper()
-	proxy := New(NewTransport(TransportOptions{}), []string{"X-Owned"}, nil, slog.New(slog.DiscardHandler))
+	upstreams := NewUpstreams(UpstreamsOptions{})
+	t.Cleanup(upstreams.Close)
+	proxy := New(upstreams, []string{"X-Owned"}, nil, slog.New(slog.DiscardHandler))
 
 	var proxyErr error
 	call := &Call{

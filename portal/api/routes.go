@@ -2,18 +2,46 @@ package api
 
 import (
 	"net/url"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
 
+// listRoutes returns one page of routes: ?limit= and ?after= as listPage
+// reads them, and ?name= to keep the routes whose name contains it.
 func (h *handlers) listRoutes(c *fiber.Ctx) (int, any, error) {
-	routes, err := h.store.ListRoutes(requestContext(c), c.Params("slug"))
+	page, err := listPage(c)
 	if err != nil {
 		return failed(err)
 	}
+	filter := store.RouteFilter{NameContains: c.Query("name")}
+	if len(filter.NameContains) > config.MaxNameLength {
+		return failed(invalidFields([]FieldIssue{{Field: "name", Message: "name filter is " + strconv.Itoa(len(filter.NameContains)) + " bytes long: use at most " + strconv.Itoa(config.MaxNameLength)}}))
+	}
+
+	routes, more, err := h.store.ListRoutePage(requestContext(c), c.Params("slug"), page, filter)
+	if err != nil {
+		return failed(err)
+	}
+	if more && len(routes) > 0 {
+		setRouteNextLink(c, page, filter, routes[len(routes)-1].Name)
+	}
 	return ok(routes)
+}
+
+// setRouteNextLink adds a Link header with rel="next" (RFC 8288) that
+// keeps the name filter.
+func setRouteNextLink(c *fiber.Ctx, page store.Page, filter store.RouteFilter, last string) {
+	query := url.Values{}
+	query.Set("limit", strconv.Itoa(page.Limit))
+	query.Set("after", last)
+	if filter.NameContains != "" {
+		query.Set("name", filter.NameContains)
+	}
+	c.Set(fiber.HeaderLink, "<"+c.Path()+"?"+query.Encode()+">; rel=\"next\"")
 }
 
 func (h *handlers) createRoute(c *fiber.Ctx) (int, any, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -44,7 +46,50 @@ func routeFromRow(row *routeRow, upstream string) (config.Route, error) {
 	if err := json.Unmarshal([]byte(row.Methods), &route.Methods); err != nil {
 		return config.Route{}, fmt.Errorf("decode methods of route %q: %w", row.Name, err)
 	}
+	if err := readRouteTLS(row, &route); err != nil {
+		return config.Route{}, err
+	}
+	if err := readRouteSettings(row, &route); err != nil {
+		return config.Route{}, err
+	}
 	return route, nil
+}
+
+// routeSettings is the JSON form of the settings column.
+type routeSettings struct {
+	Hosts        []string         `json:"hosts,omitempty"`
+	Headers      []config.Matcher `json:"headers,omitempty"`
+	Query        []config.Matcher `json:"query,omitempty"`
+	Priority     int              `json:"priority,omitempty"`
+	MaxBodyBytes int64            `json:"max_body_bytes,omitempty"`
+	Timeouts     config.Timeouts  `json:"timeouts,omitzero"`
+}
+
+func readRouteSettings(row *routeRow, route *config.Route) error {
+	if row.Settings == "" {
+		return nil
+	}
+
+	var settings routeSettings
+	if err := json.Unmarshal([]byte(row.Settings), &settings); err != nil {
+		return fmt.Errorf("decode settings of route %q: %w", row.Name, err)
+	}
+	route.Hosts, route.Headers, route.Query = settings.Hosts, settings.Headers, settings.Query
+	route.Priority, route.MaxBodyBytes = settings.Priority, settings.MaxBodyBytes
+	route.Timeouts = settings.Timeouts
+	return nil
+}
+
+// encodeRouteSettings returns the settings column of a validated route.
+func encodeRouteSettings(route *config.Route) (string, error) {
+	return encodeJSON(routeSettings{
+		Hosts:        route.Hosts,
+		Headers:      route.Headers,
+		Query:        route.Query,
+		Priority:     route.Priority,
+		MaxBodyBytes: route.MaxBodyBytes,
+		Timeouts:     route.Timeouts,
+	})
 }
 
 // routeColumns validates a route and encodes its list columns.
@@ -81,6 +126,10 @@ func (s *Store) CreateRoute(ctx context.Context, slug string, input config.Route
 	if err != nil {
 		return config.Route{}, err
 	}
+	settings, err := encodeRouteSettings(&input)
+	if err != nil {
+		return config.Route{}, err
+	}
 
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		_, err := findRoute(tx, tenant, input.Name)
@@ -96,7 +145,8 @@ func (s *Store) CreateRoute(ctx context.Context, slug string, input config.Route
 			return change{}, err
 		}
 
-		row := routeRow{TenantID: tenant.ID, Name: input.Name, Paths: paths, Methods: methods, UpstreamID: upstream.ID}
+		row := routeRow{TenantID: tenant.ID, Name: input.Name, Paths: paths, Methods: methods, Settings: settings, UpstreamID: upstream.ID}
+		setRouteTLS(&row, &input)
 		if err := tx.Create(&row).Error; err != nil {
 			return change{}, fmt.Errorf("create route %q of tenant %q: %w", input.Name, slug, err)
 		}
@@ -108,22 +158,64 @@ func (s *Store) CreateRoute(ctx context.Context, slug string, input config.Route
 	return input, nil
 }
 
-// ListRoutes returns the tenant's routes ordered by name.
+// RouteFilter selects routes of a list. The zero value selects all.
+type RouteFilter struct {
+	// NameContains keeps the routes whose name contains it, compared
+	// without case.
+	NameContains string
+}
+
+// ListRoutes returns every route of the tenant ordered by name.
 func (s *Store) ListRoutes(ctx context.Context, slug string) ([]config.Route, error) {
+	routes, _, err := s.ListRoutePage(ctx, slug, Page{}, RouteFilter{})
+	return routes, err
+}
+
+// ListRoutePage returns one page of the tenant's routes ordered by name,
+// and whether more follow.
+func (s *Store) ListRoutePage(ctx context.Context, slug string, page Page, filter RouteFilter) ([]config.Route, bool, error) {
 	routes := []config.Route{}
+	more := false
 
 	err := s.read(ctx, func(tx *gorm.DB) error {
 		tenant, err := findTenant(tx, slug)
 		if err != nil {
 			return err
 		}
-		routes, err = listRoutes(tx, tenant)
-		return err
+		names, err := upstreamNames(tx, tenant)
+		if err != nil {
+			return err
+		}
+
+		query := scoped(tx, tenant)
+		if filter.NameContains != "" {
+			query = query.Where("LOWER(name) LIKE ? ESCAPE '!'", containsPattern(strings.ToLower(filter.NameContains)))
+		}
+		var rows []routeRow
+		if err := page.apply(query, "name").Find(&rows).Error; err != nil {
+			return fmt.Errorf("list routes of tenant %q: %w", slug, err)
+		}
+		rows, more = trimPage(rows, page)
+
+		for i := range rows {
+			route, err := routeFromRow(&rows[i], names[rows[i].UpstreamID])
+			if err != nil {
+				return err
+			}
+			routes = append(routes, route)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return routes, nil
+	return routes, more, nil
+}
+
+// containsPattern returns a LIKE pattern, with "!" as the escape
+// character, that matches text anywhere.
+func containsPattern(text string) string {
+	return "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(text) + "%"
 }
 
 func listRoutes(tx *gorm.DB, tenant *tenantRow) ([]config.Route, error) {
@@ -184,6 +276,10 @@ func (s *Store) UpdateRoute(ctx context.Context, slug, name string, input config
 	if err != nil {
 		return config.Route{}, err
 	}
+	settings, err := encodeRouteSettings(&input)
+	if err != nil {
+		return config.Route{}, err
+	}
 
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		row, err := findRoute(tx, tenant, name)
@@ -195,7 +291,8 @@ func (s *Store) UpdateRoute(ctx context.Context, slug, name string, input config
 			return change{}, err
 		}
 
-		columns := map[string]any{"paths": paths, "methods": methods, "upstream_id": upstream.ID}
+		columns := map[string]any{"paths": paths, "methods": methods, "settings": settings, "upstream_id": upstream.ID}
+		maps.Copy(columns, routeTLSColumns(&input))
 		if err := tx.Model(row).Updates(columns).Error; err != nil {
 			return change{}, fmt.Errorf("update route %q of tenant %q: %w", name, slug, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -27,24 +28,96 @@ func (s *Store) read(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.reader.WithContext(ctx).Transaction(fn)
 }
 
+// upstreamRecord is an upstreams row with the columns that migration 00204
+// added. upstreamRow, which routes refer to, leaves them out.
+type upstreamRecord struct {
+	ID       uint `gorm:"primaryKey"`
+	TenantID uint
+	Name     string
+	// Targets is the JSON array of config.Target.
+	Targets string
+	// Settings is the JSON of upstreamSettings.
+	Settings string
+	// ClientKeySealed is the sealed TLS client key, "" for none.
+	ClientKeySealed string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (upstreamRecord) TableName() string { return "upstreams" }
+
+func (r *upstreamRecord) row() *upstreamRow {
+	return &upstreamRow{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Targets: r.Targets, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+// upstreamSettings are the fields of config.Upstream besides its name and
+// targets, as the settings column stores them. TLS never holds the client
+// key here.
+type upstreamSettings struct {
+	Balance     string              `json:"balance,omitempty"`
+	HashOn      string              `json:"hash_on,omitempty"`
+	HashKey     string              `json:"hash_key,omitempty"`
+	Retries     *int                `json:"retries,omitempty"`
+	Protocol    string              `json:"protocol,omitempty"`
+	TLS         *config.UpstreamTLS `json:"tls,omitempty"`
+	HealthCheck *config.HealthCheck `json:"health_check,omitempty"`
+}
+
 func findUpstream(tx *gorm.DB, tenant *tenantRow, name string) (*upstreamRow, error) {
-	var row upstreamRow
-	result := scoped(tx, tenant).Where("name = ?", name).Limit(1).Find(&row)
+	record, err := findUpstreamRecord(tx, tenant, name)
+	if err != nil {
+		return nil, err
+	}
+	return record.row(), nil
+}
+
+func findUpstreamRecord(tx *gorm.DB, tenant *tenantRow, name string) (*upstreamRecord, error) {
+	var record upstreamRecord
+	result := scoped(tx, tenant).Where("name = ?", name).Limit(1).Find(&record)
 	if result.Error != nil {
 		return nil, fmt.Errorf("read upstream %q of tenant %q: %w", name, tenant.Slug, result.Error)
 	}
 	if result.RowsAffected == 0 {
 		return nil, &NotFoundError{Resource: "upstream", Name: name}
 	}
-	return &row, nil
+	return &record, nil
 }
 
-func upstreamFromRow(row *upstreamRow) (config.Upstream, error) {
-	upstream := config.Upstream{Name: row.Name, Targets: []config.Target{}}
-	if err := json.Unmarshal([]byte(row.Targets), &upstream.Targets); err != nil {
-		return config.Upstream{}, fmt.Errorf("decode targets of upstream %q: %w", row.Name, err)
+// upstreamFromRecord decodes a row into the view that the API returns: the
+// client key is left out, and ClientKeySet reports whether one is stored.
+func upstreamFromRecord(record *upstreamRecord) (config.Upstream, error) {
+	upstream := config.Upstream{Name: record.Name, Targets: []config.Target{}}
+	if err := json.Unmarshal([]byte(record.Targets), &upstream.Targets); err != nil {
+		return config.Upstream{}, fmt.Errorf("decode targets of upstream %q: %w", record.Name, err)
+	}
+
+	var settings upstreamSettings
+	if record.Settings != "" {
+		if err := json.Unmarshal([]byte(record.Settings), &settings); err != nil {
+			return config.Upstream{}, fmt.Errorf("decode settings of upstream %q: %w", record.Name, err)
+		}
+	}
+	upstream.Balance, upstream.HashOn, upstream.HashKey = settings.Balance, settings.HashOn, settings.HashKey
+	upstream.Retries, upstream.Protocol = settings.Retries, settings.Protocol
+	upstream.TLS, upstream.HealthCheck = settings.TLS, settings.HealthCheck
+	if upstream.TLS != nil {
+		upstream.TLS.ClientKeyPEM = ""
+		upstream.TLS.ClientKeySet = record.ClientKeySealed != ""
 	}
 	return upstream, nil
+}
+
+func encodeSettings(upstream *config.Upstream) (string, error) {
+	settings := upstreamSettings{
+		Balance: upstream.Balance, HashOn: upstream.HashOn, HashKey: upstream.HashKey,
+		Retries: upstream.Retries, Protocol: upstream.Protocol, HealthCheck: upstream.HealthCheck,
+	}
+	if upstream.TLS != nil {
+		withoutKey := *upstream.TLS
+		withoutKey.ClientKeyPEM, withoutKey.ClientKeySet = "", false
+		settings.TLS = &withoutKey
+	}
+	return encodeJSON(settings)
 }
 
 func encodeJSON(value any) (string, error) {
@@ -55,8 +128,12 @@ func encodeJSON(value any) (string, error) {
 	return string(encoded), nil
 }
 
-// CreateUpstream adds an upstream to the tenant.
+// CreateUpstream adds an upstream to the tenant. A TLS client key is sealed
+// with the store's secret key and never returned.
 func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Upstream) (config.Upstream, error) {
+	if input.TLS != nil && input.TLS.ClientKeySet && input.TLS.ClientKeyPEM == "" {
+		return config.Upstream{}, fieldError("tls.client_key_pem", "client_key_set is true but a new upstream has no stored key: send the PEM private key in client_key_pem")
+	}
 	if err := input.Validate(); err != nil {
 		return config.Upstream{}, err
 	}
@@ -64,7 +141,12 @@ func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Up
 	if err != nil {
 		return config.Upstream{}, err
 	}
+	settings, err := encodeSettings(&input)
+	if err != nil {
+		return config.Upstream{}, err
+	}
 
+	var created upstreamRecord
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		_, err := findUpstream(tx, tenant, input.Name)
 		if err == nil {
@@ -74,8 +156,12 @@ func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Up
 			return change{}, err
 		}
 
-		row := upstreamRow{TenantID: tenant.ID, Name: input.Name, Targets: targets}
-		if err := tx.Create(&row).Error; err != nil {
+		sealed, err := s.sealClientKey(tenant, &input)
+		if err != nil {
+			return change{}, err
+		}
+		created = upstreamRecord{TenantID: tenant.ID, Name: input.Name, Targets: targets, Settings: settings, ClientKeySealed: sealed}
+		if err := tx.Create(&created).Error; err != nil {
 			return change{}, fmt.Errorf("create upstream %q of tenant %q: %w", input.Name, slug, err)
 		}
 		return change{kind: KindCreate, resource: "upstream/" + input.Name}, nil
@@ -83,7 +169,7 @@ func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Up
 	if err != nil {
 		return config.Upstream{}, err
 	}
-	return input, nil
+	return upstreamFromRecord(&created)
 }
 
 // ListUpstreams returns the tenant's upstreams ordered by name.
@@ -104,15 +190,25 @@ func (s *Store) ListUpstreams(ctx context.Context, slug string) ([]config.Upstre
 	return upstreams, nil
 }
 
-func listUpstreams(tx *gorm.DB, tenant *tenantRow) ([]config.Upstream, error) {
-	var rows []upstreamRow
-	if err := scoped(tx, tenant).Order("name").Find(&rows).Error; err != nil {
+func listUpstreamRecords(tx *gorm.DB, tenant *tenantRow) ([]upstreamRecord, error) {
+	var records []upstreamRecord
+	if err := scoped(tx, tenant).Order("name").Find(&records).Error; err != nil {
 		return nil, fmt.Errorf("list upstreams of tenant %q: %w", tenant.Slug, err)
 	}
+	return records, nil
+}
 
-	upstreams := make([]config.Upstream, 0, len(rows))
-	for i := range rows {
-		upstream, err := upstreamFromRow(&rows[i])
+// listUpstreams returns the API view of the tenant's upstreams, without
+// client keys.
+func listUpstreams(tx *gorm.DB, tenant *tenantRow) ([]config.Upstream, error) {
+	records, err := listUpstreamRecords(tx, tenant)
+	if err != nil {
+		return nil, err
+	}
+
+	upstreams := make([]config.Upstream, 0, len(records))
+	for i := range records {
+		upstream, err := upstreamFromRecord(&records[i])
 		if err != nil {
 			return nil, err
 		}
@@ -130,18 +226,19 @@ func (s *Store) GetUpstream(ctx context.Context, slug, name string) (config.Upst
 		if err != nil {
 			return err
 		}
-		row, err := findUpstream(tx, tenant, name)
+		record, err := findUpstreamRecord(tx, tenant, name)
 		if err != nil {
 			return err
 		}
-		upstream, err = upstreamFromRow(row)
+		upstream, err = upstreamFromRecord(record)
 		return err
 	})
 	return upstream, err
 }
 
-// UpdateUpstream replaces the targets of an upstream. The name cannot
-// change: an empty input.Name means the same name.
+// UpdateUpstream replaces an upstream's targets and settings. The name
+// cannot change: an empty input.Name means the same name. A TLS block with
+// client_key_set true and no client_key_pem keeps the stored client key.
 func (s *Store) UpdateUpstream(ctx context.Context, slug, name string, input config.Upstream) (config.Upstream, error) {
 	if input.Name == "" {
 		input.Name = name
@@ -156,21 +253,34 @@ func (s *Store) UpdateUpstream(ctx context.Context, slug, name string, input con
 	if err != nil {
 		return config.Upstream{}, err
 	}
+	settings, err := encodeSettings(&input)
+	if err != nil {
+		return config.Upstream{}, err
+	}
 
+	var updated *upstreamRecord
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
-		row, err := findUpstream(tx, tenant, name)
+		record, err := findUpstreamRecord(tx, tenant, name)
 		if err != nil {
 			return change{}, err
 		}
-		if err := tx.Model(row).Update("targets", targets).Error; err != nil {
+		sealed, err := s.nextClientKey(tenant, record, &input)
+		if err != nil {
+			return change{}, err
+		}
+
+		columns := map[string]any{"targets": targets, "settings": settings, "client_key_sealed": sealed}
+		if err := tx.Model(record).Updates(columns).Error; err != nil {
 			return change{}, fmt.Errorf("update upstream %q of tenant %q: %w", name, slug, err)
 		}
+		record.Targets, record.Settings, record.ClientKeySealed = targets, settings, sealed
+		updated = record
 		return change{kind: KindUpdate, resource: "upstream/" + name}, nil
 	})
 	if err != nil {
 		return config.Upstream{}, err
 	}
-	return input, nil
+	return upstreamFromRecord(updated)
 }
 
 // DeleteUpstream deletes an upstream that no route uses.
