@@ -1,0 +1,261 @@
+package api
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"portcullis.dev/portal/secrets"
+	"portcullis.dev/portal/store"
+	"portcullis.dev/portal/store/pgtest"
+)
+
+// certificatePair is a certificate and its key in PEM.
+type certificatePair struct {
+	CertificatePEM string `json:"certificate_pem"`
+	PrivateKeyPEM  string `json:"private_key_pem"`
+}
+
+// makeCertificate issues a self-signed certificate for the DNS names that
+// is valid from notBefore to notAfter.
+func makeCertificate(t *testing.T, names []string, notBefore, notAfter time.Time) certificatePair {
+	t.Helper()
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("generate key: %v", err)
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("create certificate: %v", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatalf("marshal key: %v", err)
+	}
+	return certificatePair{
+		CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		PrivateKeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
+	}
+}
+
+var (
+	walkCertOnce sync.Once
+	walkCert     certificatePair
+)
+
+// walkCertificate returns one certificate that covers the domains that
+// seedWalkTenant creates, so a walk's upload passes validation in either
+// tenant and reaches the tenant-scoped lookup.
+func walkCertificate(t *testing.T) certificatePair {
+	walkCertOnce.Do(func() {
+		walkCert = makeCertificate(t, []string{"tenant-a.example.com", "tenant-b.example.com"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	})
+	return walkCert
+}
+
+// startDomainServer starts the API on 127.0.0.1 with a secret key and the
+// DNS resolver address.
+func startDomainServer(t *testing.T, dataSource, resolver string) *walkServer {
+	t.Helper()
+
+	key, err := secrets.NewKey()
+	if err != nil {
+		t.Fatalf("secrets.NewKey() error = %v", err)
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		t.Fatalf("secrets.NewBox() error = %v", err)
+	}
+	st, err := store.Open(context.Background(), dataSource, store.Options{Compiler: func(string, string, string) error { return nil }, Secrets: box})
+	if err != nil {
+		t.Fatalf("store.Open() error = %v", err)
+	}
+	app, err := NewApp(Options{Store: st, AdminToken: walkOperatorToken, DNSResolver: resolver})
+	if err != nil {
+		t.Fatalf("NewApp() error = %v", err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen on 127.0.0.1:0: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("Shutdown() error = %v", err)
+		}
+		<-served
+		if err := st.Close(); err != nil {
+			t.Errorf("store Close() error = %v", err)
+		}
+	})
+	return &walkServer{t: t, app: app, store: st, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// decodeProblem decodes a problem document.
+func decodeProblemBody(t *testing.T, body []byte) Problem {
+	t.Helper()
+
+	var problem Problem
+	if err := json.Unmarshal(body, &problem); err != nil {
+		t.Fatalf("decode problem %s: %v", body, err)
+	}
+	return problem
+}
+
+func TestDomainFlow(t *testing.T) {
+	dialects := []struct {
+		name string
+		open func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "portal.db") }},
+		{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+	}
+	for _, dialect := range dialects {
+		t.Run(dialect.name, func(t *testing.T) {
+			dns := startDNSServer(t)
+			checkDomainFlow(t, startDomainServer(t, dialect.open(t), dns.addr()), dns)
+		})
+	}
+}
+
+func checkDomainFlow(t *testing.T, w *walkServer, dns *dnsServer) {
+	op := walkOperatorToken
+	for _, slug := range []string{"tenant-a", "tenant-b"} {
+		w.must(op, "POST", "/api/v1/tenants", map[string]string{"slug": slug, "name": slug}, http.StatusCreated)
+	}
+	base := "/api/v1/tenants/tenant-a/domains"
+
+	var domain store.Domain
+	data := w.must(op, "POST", base, map[string]string{"hostname": "API.example.com."}, http.StatusCreated)
+	if err := json.Unmarshal(data, &domain); err != nil || domain.Hostname != "api.example.com" {
+		t.Fatalf("created domain = %s (%v), want hostname api.example.com", data, err)
+	}
+
+	status, body := w.call(op, "POST", "/api/v1/tenants/tenant-b/domains", map[string]string{"hostname": "api.example.com"})
+	if problem := decodeProblemBody(t, body); status != http.StatusConflict || !strings.Contains(problem.Detail, "api.example.com") {
+		t.Errorf("claim by tenant-b: status %d, body %s; want 409 naming the hostname", status, body)
+	}
+
+	status, body = w.call(op, "POST", base+"/api.example.com/verify", nil)
+	if problem := decodeProblemBody(t, body); status != http.StatusUnprocessableEntity || !strings.HasSuffix(problem.Type, "/domain-not-verified") || !strings.Contains(problem.Detail, domain.VerificationToken) {
+		t.Errorf("verify without the record: status %d, body %s; want 422 domain-not-verified naming the token", status, body)
+	}
+
+	dns.setTXT(domain.VerificationRecord, "unrelated", domain.VerificationToken)
+	data = w.must(op, "POST", base+"/api.example.com/verify", nil, http.StatusOK)
+	if err := json.Unmarshal(data, &domain); err != nil || !domain.Verified {
+		t.Fatalf("verify with the record = %s (%v), want verified", data, err)
+	}
+	if dns.queryCount() < 2 {
+		t.Errorf("DNS server saw %d queries, want at least 2", dns.queryCount())
+	}
+
+	checkEdgeIndex(t, w, map[string]string{"api.example.com": "tenant-a"})
+	checkCertificateUpload(t, w, base+"/api.example.com")
+
+	w.must(op, "DELETE", base+"/api.example.com", nil, http.StatusNoContent)
+	checkEdgeIndex(t, w, map[string]string{})
+	w.must(op, "POST", "/api/v1/tenants/tenant-b/domains", map[string]string{"hostname": "api.example.com"}, http.StatusCreated)
+}
+
+// checkEdgeIndex reads GET /api/v1/edge/domains with an edge token.
+func checkEdgeIndex(t *testing.T, w *walkServer, want map[string]string) {
+	t.Helper()
+
+	if status, body := w.call("", "GET", "/api/v1/edge/domains", nil); status != http.StatusUnauthorized {
+		t.Errorf("domain index without a token: status %d, body %s; want 401", status, body)
+	}
+	var token struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(w.must(walkOperatorToken, "POST", "/api/v1/edge-tokens", nil, http.StatusCreated), &token); err != nil {
+		t.Fatalf("decode edge token: %v", err)
+	}
+
+	var index struct {
+		Domains map[string]string `json:"domains"`
+	}
+	if err := json.Unmarshal(w.must(token.Token, "GET", "/api/v1/edge/domains", nil, http.StatusOK), &index); err != nil {
+		t.Fatalf("decode domain index: %v", err)
+	}
+	if len(index.Domains) != len(want) {
+		t.Fatalf("domain index = %v, want %v", index.Domains, want)
+	}
+	for hostname, slug := range want {
+		if index.Domains[hostname] != slug {
+			t.Errorf("domain index[%q] = %q, want %q", hostname, index.Domains[hostname], slug)
+		}
+	}
+}
+
+func checkCertificateUpload(t *testing.T, w *walkServer, path string) {
+	t.Helper()
+
+	now := time.Now()
+	good := makeCertificate(t, []string{"api.example.com"}, now.Add(-time.Hour), now.Add(24*time.Hour))
+	other := makeCertificate(t, []string{"api.example.com"}, now.Add(-time.Hour), now.Add(24*time.Hour))
+	expired := makeCertificate(t, []string{"api.example.com"}, now.Add(-48*time.Hour), now.Add(-time.Hour))
+	elsewhere := makeCertificate(t, []string{"www.example.org"}, now.Add(-time.Hour), now.Add(24*time.Hour))
+
+	invalid := []struct {
+		desc  string
+		body  certificatePair
+		field string
+		want  string
+	}{
+		{"bad PEM", certificatePair{"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", good.PrivateKeyPEM}, "certificate_pem", "no PEM certificate"},
+		{"mismatched key", certificatePair{good.CertificatePEM, other.PrivateKeyPEM}, "private_key_pem", "not the key"},
+		{"expired", certificatePair{expired.CertificatePEM, expired.PrivateKeyPEM}, "certificate_pem", "expired"},
+		{"hostname not covered", certificatePair{elsewhere.CertificatePEM, elsewhere.PrivateKeyPEM}, "certificate_pem", `does not cover "api.example.com"`},
+	}
+	for _, tt := range invalid {
+		status, body := w.call(walkOperatorToken, "PUT", path+"/certificate", tt.body)
+		problem := decodeProblemBody(t, body)
+		if status != http.StatusUnprocessableEntity || len(problem.Errors) != 1 || problem.Errors[0].Field != tt.field || !strings.Contains(problem.Errors[0].Message, tt.want) {
+			t.Errorf("%s: status %d, body %s; want 422 on %s containing %q", tt.desc, status, body, tt.field, tt.want)
+		}
+	}
+
+	data := w.must(walkOperatorToken, "PUT", path+"/certificate", good, http.StatusOK)
+	if strings.Contains(string(data), "PRIVATE KEY") {
+		t.Errorf("certificate response contains the key: %s", data)
+	}
+	var domain store.Domain
+	if err := json.Unmarshal(w.must(walkOperatorToken, "GET", path, nil, http.StatusOK), &domain); err != nil {
+		t.Fatalf("decode domain: %v", err)
+	}
+	if domain.Certificate == nil || domain.Certificate.Subject != "CN=api.example.com" || len(domain.Certificate.SHA256Fingerprint) != 64 {
+		t.Errorf("domain certificate = %+v, want subject CN=api.example.com and a fingerprint", domain.Certificate)
+	}
+
+	audit := w.must(walkOperatorToken, "GET", "/api/v1/tenants/tenant-a/audit", nil, http.StatusOK)
+	keyBody := strings.Split(good.PrivateKeyPEM, "\n")[1]
+	if strings.Contains(string(audit), "PRIVATE KEY") || strings.Contains(string(audit), keyBody[:32]) {
+		t.Errorf("audit log contains the private key: %s", audit)
+	}
+}
