@@ -1,0 +1,101 @@
+package runtime
+
+import (
+	"fmt"
+
+	"portcullis.dev/edge/chain"
+	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/worker"
+	"portcullis.dev/tenants/bundle"
+	"portcullis.dev/tenants/config"
+)
+
+// isSandboxed reports whether a binding's hooks run in a worker process: a
+// binding's Tier decides, and an empty Tier follows the plugin version's
+// reviewed flag.
+func isSandboxed(binding config.Binding, code bundle.PluginCode) bool {
+	switch binding.Tier {
+	case config.TierSandboxed:
+		return true
+	case config.TierTrusted:
+		return false
+	}
+	return !code.Reviewed
+}
+
+// bindInProcess compiles a binding's plugin and binds its config, for the
+// trusted tier.
+func bindInProcess(compiler *chain.Compiler, tenant string, binding config.Binding, code bundle.PluginCode) (*pluginhost.Instance, error) {
+	plugin, err := compiler.Compile(code)
+	if err != nil {
+		return nil, fmt.Errorf("binding %q: %w", binding.ID, err)
+	}
+
+	options := pluginhost.BindOptions{Tenant: tenant, Binding: binding.ID, AllowHosts: binding.AllowHosts}
+	instance, err := plugin.BindWith(binding.Config, options)
+	if err != nil {
+		return nil, fmt.Errorf("binding %q: bind config of plugin %q version %q: %w", binding.ID, binding.Plugin, binding.Version, err)
+	}
+	return instance, nil
+}
+
+// sandboxedBindings collects a bundle's sandboxed bindings, so that they
+// reach the tenant's worker in one Load.
+type sandboxedBindings struct {
+	bindings []worker.Binding
+	// steps are the positions of the bindings' steps.
+	steps []int
+}
+
+// add records the binding of the step at position step.
+func (s *sandboxedBindings) add(step int, binding config.Binding, code bundle.PluginCode) error {
+	if sum := bundle.SourceHash(code.Source); sum != code.SHA256 {
+		return fmt.Errorf("binding %q: plugin %q version %q: source hash %q does not match the declared %q", binding.ID, code.Name, code.Version, sum, code.SHA256)
+	}
+	s.bindings = append(s.bindings, worker.Binding{
+		ID:         binding.ID,
+		Plugin:     binding.Plugin,
+		Version:    binding.Version,
+		Source:     code.Source,
+		Config:     binding.Config,
+		AllowHosts: binding.AllowHosts,
+	})
+	s.steps = append(s.steps, step)
+	return nil
+}
+
+// load sends the bindings to the tenant's worker and gives their steps the
+// worker's set.
+func (s *sandboxedBindings) load(pool *sandbox.Pool, tenant string, steps []boundStep) error {
+	if len(s.bindings) == 0 {
+		return nil
+	}
+	set, err := pool.Load(tenant, s.bindings)
+	if err != nil {
+		return err
+	}
+	for i, position := range s.steps {
+		steps[position].step.Remote = set.Step(i)
+	}
+	return nil
+}
+
+// WithoutSandboxed returns a shallow copy of b without the bindings that
+// run in worker processes, for checks that run plugin code inside the edge
+// process, such as the pre-flight of test vectors.
+//
+// TODO: run the test vectors of sandboxed bindings in the tenant's worker;
+// until then a sandboxed binding swaps in without its pre-flight.
+func WithoutSandboxed(b *bundle.Bundle) *bundle.Bundle {
+	out := *b
+	out.Bindings = make([]config.Binding, 0, len(b.Bindings))
+	for _, binding := range b.Bindings {
+		code, ok := b.Plugins[bundle.Key(binding.Plugin, binding.Version)]
+		if ok && isSandboxed(binding, code) {
+			continue
+		}
+		out.Bindings = append(out.Bindings, binding)
+	}
+	return &out
+}

@@ -1,0 +1,231 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// workerConn is the edge's side of one running worker: its process, its
+// connection and the calls in flight on it.
+type workerConn struct {
+	tenant *tenant
+	proc   *process
+	conn   *worker.Conn
+
+	// inFlight counts calls waiting for a reply, and lastUsed is the
+	// Unix nanoseconds of the last call's start. The pool reads both to
+	// choose idle workers.
+	inFlight atomic.Int64
+	lastUsed atomic.Int64
+	// stopping is set when the pool ends the worker on purpose, so its
+	// exit is not a failure.
+	stopping atomic.Bool
+
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]*pendingCall
+
+	// dead is closed once the worker is gone, and cause is the reason.
+	dead  chan struct{}
+	cause error
+}
+
+// pendingCall is a Load or Call that waits for its reply.
+type pendingCall struct {
+	reply chan *worker.Frame
+	// set and ctx serve the call's host calls; both are nil for a Load.
+	set       *Set
+	ctx       context.Context
+	host      pluginhost.Host
+	requestID string
+	// steps are the steps of the call, whose plugin versions the log line
+	// of a worker that fails during it names.
+	steps []worker.Step
+}
+
+// plugins returns name@version of the plugin of each step of the call.
+func (pc *pendingCall) plugins() []string {
+	if pc.set == nil {
+		return nil
+	}
+	names := make([]string, 0, len(pc.steps))
+	for _, step := range pc.steps {
+		b := pc.set.bindings[step.Index]
+		names = append(names, b.plugin+"@"+b.version)
+	}
+	return names
+}
+
+func newWorkerConn(t *tenant, proc *process, conn *worker.Conn) *workerConn {
+	w := &workerConn{tenant: t, proc: proc, conn: conn, pending: map[uint64]*pendingCall{}, dead: make(chan struct{})}
+	w.lastUsed.Store(time.Now().UnixNano())
+	return w
+}
+
+// register adds a pending call and returns its id.
+func (w *workerConn) register(pc *pendingCall) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.nextID++
+	w.pending[w.nextID] = pc
+	return w.nextID
+}
+
+// take removes and returns the pending call id, or nil.
+func (w *workerConn) take(id uint64) *pendingCall {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	pc := w.pending[id]
+	delete(w.pending, id)
+	return pc
+}
+
+func (w *workerConn) lookup(id uint64) *pendingCall {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pending[id]
+}
+
+// readLoop dispatches the worker's frames until the connection ends, then
+// waits for the process and hands its exit to the tenant.
+func (w *workerConn) readLoop() {
+	var readErr error
+	for {
+		f, err := w.conn.Receive()
+		if err != nil {
+			readErr = err
+			break
+		}
+		switch f.Kind {
+		case worker.KindLoaded, worker.KindResult:
+			if pc := w.take(f.ID); pc != nil {
+				pc.reply <- f
+			}
+		case worker.KindHostCall:
+			go w.serveHostCall(f.ID, f.HostCall)
+		default:
+			readErr = fmt.Errorf("unexpected frame kind %d from the worker", f.Kind)
+		}
+		if readErr != nil {
+			break
+		}
+	}
+
+	_ = w.conn.Close()
+	// A worker whose connection broke without an exit is killed, so its
+	// exit status shows the cause.
+	select {
+	case <-w.proc.exited:
+	case <-time.After(time.Second):
+		w.proc.kill()
+	}
+	cause := w.proc.exitCause()
+	if w.stopping.Load() {
+		w.cause = errWorkerGone
+	} else {
+		w.cause = fmt.Errorf("plugin worker of tenant %q failed: %s", w.tenant.name, cause)
+	}
+
+	w.mu.Lock()
+	var plugins []string
+	for _, pc := range w.pending {
+		plugins = append(plugins, pc.plugins()...)
+	}
+	w.mu.Unlock()
+	close(w.dead)
+	w.tenant.exited(w, cause, readErr, plugins)
+}
+
+// roundTrip sends f as the pending call pc and waits for the reply until
+// wait passes, ctx ends or the worker dies. On a missed deadline it cancels
+// the call and kills the worker unless the reply arrives within the kill
+// margin.
+func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pendingCall, wait time.Duration) (*worker.Frame, error) {
+	w.inFlight.Add(1)
+	defer w.inFlight.Add(-1)
+	w.lastUsed.Store(time.Now().UnixNano())
+
+	pc.reply = make(chan *worker.Frame, 1)
+	id := w.register(pc)
+	f.ID = id
+	if err := w.conn.Send(f); err != nil {
+		w.take(id)
+		return nil, w.failure(fmt.Errorf("send to plugin worker of tenant %q: %w", w.tenant.name, err))
+	}
+
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case reply := <-pc.reply:
+		return reply, nil
+	case <-w.dead:
+		return nil, w.cause
+	case <-ctx.Done():
+		w.take(id)
+		_ = w.conn.Send(&worker.Frame{Kind: worker.KindCancel, ID: id})
+		return nil, ctx.Err()
+	case <-timer.C:
+		w.abandon(id)
+		return nil, fmt.Errorf("plugin worker of tenant %q timed out: no reply within %s: %w", w.tenant.name, wait, context.DeadlineExceeded)
+	}
+}
+
+// abandon cancels call id, and kills the worker when the call is still
+// pending after the kill margin.
+func (w *workerConn) abandon(id uint64) {
+	_ = w.conn.Send(&worker.Frame{Kind: worker.KindCancel, ID: id})
+	time.AfterFunc(w.tenant.pool.cfg.KillMargin, func() {
+		if w.take(id) != nil {
+			w.tenant.pool.log.Error("plugin worker missed a call deadline, killing it", "tenant", w.tenant.name, "pid", w.proc.cmd.Process.Pid)
+			w.proc.kill()
+		}
+	})
+}
+
+// failure returns the worker's exit cause when it is already gone, so the
+// error names it, or else err.
+func (w *workerConn) failure(err error) error {
+	select {
+	case <-w.dead:
+		return w.cause
+	case <-time.After(100 * time.Millisecond):
+		return err
+	}
+}
+
+// isDead reports whether the worker is gone.
+func (w *workerConn) isDead() bool {
+	select {
+	case <-w.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the worker on purpose: it closes the connection, which the
+// worker takes as the end of its work, and kills it if it is still running
+// after the kill margin.
+func (w *workerConn) stop() {
+	if w.stopping.Swap(true) {
+		return
+	}
+	_ = w.conn.Close()
+	go func() {
+		select {
+		case <-w.proc.exited:
+		case <-time.After(w.tenant.pool.cfg.KillMargin):
+			w.proc.kill()
+		}
+	}()
+}
+
+// errNoAnswer is the error of a Load or Call whose reply is of the wrong kind.
+var errNoAnswer = errors.New("plugin worker sent a reply of the wrong kind")

@@ -1,0 +1,102 @@
+// Package sandbox runs the hooks of unreviewed plugins in worker processes
+// that the edge starts, bounds and restarts, so a script that exhausts
+// memory, overflows its stack or crashes the Go runtime ends its worker and
+// never the edge. See docs/sandbox.md.
+package sandbox
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxWorkers is the number of worker processes an edge runs at
+	// once, sized for a small machine: with the default memory limit, 4
+	// workers may hold up to 1 GiB of heap.
+	DefaultMaxWorkers = 4
+	// DefaultIdleTimeout is how long a worker without calls lives.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultCallMargin is added to the sum of a call's step timeouts to
+	// give the edge's deadline for the worker's reply. It covers the
+	// round trip and the host calls' queueing.
+	DefaultCallMargin = 250 * time.Millisecond
+	// DefaultKillMargin is how long the edge waits past a call's deadline
+	// before it kills a worker that has not replied.
+	DefaultKillMargin = time.Second
+	// DefaultLoadTimeout bounds the compile and bind of a binding set.
+	DefaultLoadTimeout = 10 * time.Second
+	// FirstRestartDelay is the wait before the first restart of a worker
+	// that failed. Each further failure in a row doubles it, up to
+	// MaxRestartDelay. A worker that ran for StableAfter resets it.
+	FirstRestartDelay = 100 * time.Millisecond
+	MaxRestartDelay   = 30 * time.Second
+	StableAfter       = 30 * time.Second
+	// stepTimeoutWithoutGuard is the deadline of a step without a timeout.
+	stepTimeoutWithoutGuard = time.Second
+)
+
+// Config sets how the edge runs plugin workers.
+type Config struct {
+	// Command starts a worker, such as ["/usr/bin/portcullis", "worker"].
+	// The edge appends -memory-limit and -procs. It is required.
+	Command []string
+	// MaxWorkers bounds the worker processes running at once. When all
+	// are in use, a new tenant's worker replaces the least recently used
+	// worker without calls in flight. Zero means DefaultMaxWorkers.
+	MaxWorkers int
+	// IdleTimeout stops a worker that served no call for this long. Zero
+	// means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// MemoryLimit is each worker's heap limit in bytes. The worker sets it
+	// as its Go memory limit and, without a cgroup, sets RLIMIT_AS to it
+	// plus worker.AddressSpaceOverhead. Zero means
+	// worker.DefaultMemoryLimit (256 MiB).
+	MemoryLimit int64
+	// Procs bounds the CPUs that one worker runs Go code on at once
+	// (GOMAXPROCS). Zero means half the CPUs and at least one.
+	Procs int
+	// CallMargin and KillMargin: see DefaultCallMargin and
+	// DefaultKillMargin. Zero means those.
+	CallMargin time.Duration
+	KillMargin time.Duration
+	// Dir contains the workers' private working folders, each created
+	// empty when its worker starts and removed when it ends. Empty means
+	// os.TempDir().
+	Dir string
+	// CgroupParent is a cgroup v2 folder that the edge may write. When set,
+	// each worker starts in its own child cgroup with memory.max set to
+	// MemoryLimit. Empty leaves the memory bound to RLIMIT_AS.
+	CgroupParent string
+	// Logger receives worker starts, stops and failures. Nil is silent.
+	Logger *slog.Logger
+}
+
+// withDefaults checks cfg and fills in its defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	if len(cfg.Command) == 0 || cfg.Command[0] == "" {
+		return cfg, errors.New("sandbox config: Command is required, such as [\"portcullis\", \"worker\"]")
+	}
+	if cfg.MaxWorkers <= 0 {
+		cfg.MaxWorkers = DefaultMaxWorkers
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MemoryLimit <= 0 {
+		cfg.MemoryLimit = worker.DefaultMemoryLimit
+	}
+	if cfg.CallMargin <= 0 {
+		cfg.CallMargin = DefaultCallMargin
+	}
+	if cfg.KillMargin <= 0 {
+		cfg.KillMargin = DefaultKillMargin
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,93 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// serveHostCall runs one host API call of a worker's hook on the request's
+// pluginhost.Host and sends the reply.
+func (w *workerConn) serveHostCall(id uint64, hc *worker.HostCall) {
+	reply := &worker.HostReply{}
+	if err := w.hostCall(hc, reply); err != nil {
+		reply.Err = err.Error()
+	}
+	// A failed send means the worker is gone, and readLoop handles that.
+	_ = w.conn.Send(&worker.Frame{Kind: worker.KindHostReply, ID: id, HostReply: reply})
+}
+
+func (w *workerConn) hostCall(hc *worker.HostCall, reply *worker.HostReply) error {
+	if hc == nil {
+		return errors.New("host call frame without a host call")
+	}
+	pc := w.lookup(hc.Call)
+	if pc == nil || pc.set == nil {
+		return fmt.Errorf("call %d is not in flight", hc.Call)
+	}
+	host := pc.host
+	if host == nil {
+		return fmt.Errorf("%s is not available: the host provides no services here", hc.Method)
+	}
+
+	ctx := pc.ctx
+	if hc.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, hc.Timeout)
+		defer cancel()
+	}
+
+	switch hc.Method {
+	case worker.MethodKVGet:
+		reply.Value, reply.Found = host.KVGet(hc.Key)
+	case worker.MethodKVSet:
+		return host.KVSet(hc.Key, hc.Value, hc.TTL)
+	case worker.MethodKVDelete:
+		host.KVDelete(hc.Key)
+	case worker.MethodKVIncr:
+		value, err := host.KVIncr(hc.Key, hc.By, hc.TTL)
+		reply.Int = value
+		return err
+	case worker.MethodLimit:
+		result, err := host.Limit(ctx, hc.Backend, hc.Key, hc.Limit, hc.Window)
+		reply.Limit = result
+		return err
+	case worker.MethodFetch:
+		return w.fetch(ctx, pc, hc, reply)
+	case worker.MethodLog:
+		caller, err := pc.set.caller(hc.Binding, pc.requestID)
+		if err != nil {
+			return err
+		}
+		host.Log(caller, slog.Level(hc.Level), hc.Message, hc.Fields)
+	case worker.MethodReadBody:
+		body, err := host.ReadBody(int(min(hc.Limit, pluginhost.MaxRequestBody)))
+		reply.Body = body
+		return err
+	default:
+		return fmt.Errorf("host method %q is unknown", hc.Method)
+	}
+	return nil
+}
+
+// fetch sends a hook's outbound request with the permissions of the
+// binding as the edge loaded it.
+func (w *workerConn) fetch(ctx context.Context, pc *pendingCall, hc *worker.HostCall, reply *worker.HostReply) error {
+	if hc.Request == nil {
+		return errors.New("http host call without a request")
+	}
+	caller, err := pc.set.caller(hc.Binding, pc.requestID)
+	if err != nil {
+		return err
+	}
+	resp, err := pc.host.Fetch(ctx, caller, *hc.Request)
+	if err != nil {
+		return err
+	}
+	reply.Response = &resp
+	return nil
+}

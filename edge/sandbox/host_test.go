@@ -1,0 +1,99 @@
+package sandbox
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"portcullis.dev/edge/chain"
+	"portcullis.dev/plugins-marketplace/hostsvc"
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// hostSource uses every kind of host call: KV, a counter, a local rate
+// limit, the request body, an outbound request and a log line.
+const hostSource = `func access(ctx, conf) {
+	ctx.kv.set("greeting", {"text": "hi", "n": 2})
+	count := ctx.kv.incr("hits", 1)
+	limit := ctx.limit.local("k", 10, 60)
+	body := ctx.req.body()
+	resp := ctx.http.get(conf["url"])
+	ctx.log.info("hooked", {"count": count})
+	ctx.req.set_header("X-Result", sprintf("%v|%d|%v|%s|%d|%s", ctx.kv.get("greeting")["text"], count, limit.allowed, body, resp.status, resp.body))
+}
+`
+
+// runHostPlugin runs hostSource once as step, with a host from services,
+// and returns X-Result.
+func runHostPlugin(t *testing.T, step chain.Step, services *hostsvc.Services) string {
+	t.Helper()
+	ex := exchange()
+	ex.Host = services.Tenant("acme").Request(func(limit int) ([]byte, error) { return []byte("payload"), nil })
+	if err := chain.New([]chain.Step{step}).Run(context.Background(), pluginhost.PhaseAccess, ex); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return ex.Request.Header.Get("X-Result")
+}
+
+func TestHostAPISameInBothTiers(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("pong"))
+	}))
+	t.Cleanup(upstream.Close)
+	config := []byte(`{"url":"` + upstream.URL + `/ping"}`)
+	allow := []string{strings.TrimPrefix(upstream.URL, "http://")}
+
+	plugin, err := pluginhost.Compile("hosty", "1.0.0", hostSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance, err := plugin.BindWith(config, pluginhost.BindOptions{Tenant: "acme", Binding: "b-hosty", AllowHosts: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inProcess := runHostPlugin(t, chain.Step{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Instance: instance}, hostsvc.New(nil, nil))
+
+	pool, _ := newPool(t, Config{})
+	set, err := pool.Load("acme", []worker.Binding{{ID: "b-hosty", Plugin: "hosty", Version: "1.0.0", Source: hostSource, Config: config, AllowHosts: allow}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	logs := &syncBuffer{}
+	services := hostsvc.New(slog.New(slog.NewTextHandler(logs, nil)), nil)
+	sandboxed := runHostPlugin(t, chain.Step{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Remote: set.Step(0)}, services)
+
+	want := "hi|1|true|payload|200|pong"
+	if inProcess != want {
+		t.Errorf("in-process X-Result = %q, want %q", inProcess, want)
+	}
+	if sandboxed != want {
+		t.Errorf("sandboxed X-Result = %q, want %q", sandboxed, want)
+	}
+	if !strings.Contains(logs.String(), "hooked") || !strings.Contains(logs.String(), "b-hosty") {
+		t.Errorf("plugin log line missing or without its binding:\n%s", logs.String())
+	}
+}
+
+func TestHostFetchKeepsBindingPermissions(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("pong"))
+	}))
+	t.Cleanup(upstream.Close)
+	config := []byte(`{"url":"` + upstream.URL + `/ping"}`)
+
+	pool, _ := newPool(t, Config{})
+	set, err := pool.Load("acme", []worker.Binding{{ID: "b-hosty", Plugin: "hosty", Version: "1.0.0", Source: hostSource, Config: config}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	ex := exchange()
+	ex.Host = hostsvc.New(nil, nil).Tenant("acme").Request(nil)
+	err = chain.New([]chain.Step{{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Remote: set.Step(0)}}).Run(context.Background(), pluginhost.PhaseAccess, ex)
+	if err == nil || !strings.Contains(err.Error(), "is not in the binding's allow_hosts") {
+		t.Errorf("Run error = %v, want the fetch to a host outside allow_hosts rejected", err)
+	}
+}

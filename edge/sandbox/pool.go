@@ -1,0 +1,201 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// Pool starts, bounds, reaps and restarts the plugin workers of an edge.
+// By default one worker serves one tenant. It is safe for concurrent use.
+type Pool struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	nextSet uint64
+	tenants map[string]*tenant
+	workers map[*workerConn]struct{}
+	// starting counts workers that reserve made room for and that are not
+	// yet added, so two starts at once cannot both take the last place.
+	starting int
+	closed   bool
+	done     chan struct{}
+}
+
+// New returns a Pool that starts workers with cfg.Command. It starts no
+// worker until a binding set is loaded.
+func New(cfg Config) (*Pool, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		tenants: map[string]*tenant{},
+		workers: map[*workerConn]struct{}{},
+		done:    make(chan struct{}),
+	}
+	go p.reapIdle()
+	return p, nil
+}
+
+// Load compiles and binds a tenant's sandboxed bindings in the tenant's
+// worker, starting the worker when none runs, and returns the set that
+// serves their steps. The edge calls it when it builds a tenant's runtime,
+// so the worker is ready before the runtime serves its first request. A
+// Load also ends a restart back-off, because the bindings may be fixed.
+func (p *Pool) Load(tenantName string, bindings []worker.Binding) (*Set, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("plugin worker pool is closed")
+	}
+	p.nextSet++
+	id := p.nextSet
+	t := p.tenants[tenantName]
+	if t == nil {
+		t = &tenant{pool: p, name: tenantName, sets: map[uint64]*worker.Load{}}
+		p.tenants[tenantName] = t
+	}
+	p.mu.Unlock()
+
+	load := &worker.Load{Set: id, Tenant: tenantName, Bindings: bindings}
+	loaded, err := t.load(load)
+	if err != nil {
+		return nil, err
+	}
+	if len(loaded.Hooks) != len(bindings) {
+		t.forget(id)
+		return nil, fmt.Errorf("plugin worker of tenant %q: %w", tenantName, errNoAnswer)
+	}
+
+	set := &Set{tenant: t, id: id, bindings: make([]binding, len(bindings))}
+	for i, b := range bindings {
+		set.bindings[i] = binding{id: b.ID, plugin: b.Plugin, version: b.Version, allowHosts: b.AllowHosts, hooks: loaded.Hooks[i]}
+	}
+	runtime.AddCleanup(set, t.forget, id)
+	return set, nil
+}
+
+// Close stops every worker and the reaper. Calls in flight fail.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.done)
+	workers := make([]*workerConn, 0, len(p.workers))
+	for w := range p.workers {
+		workers = append(workers, w)
+	}
+	p.mu.Unlock()
+
+	for _, w := range workers {
+		w.stop()
+	}
+	for _, w := range workers {
+		<-w.dead
+	}
+}
+
+// Workers returns the number of running workers.
+func (p *Pool) Workers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.workers)
+}
+
+// reserve takes a place for one more worker. At MaxWorkers it first stops
+// the least recently used worker without calls in flight, and it fails
+// when every worker has calls in flight. add or unreserve gives the place
+// back.
+func (p *Pool) reserve() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	if p.closed {
+		return errors.New("plugin worker pool is closed")
+	}
+	if len(p.workers)+p.starting < p.cfg.MaxWorkers {
+		p.starting++
+		return nil
+	}
+
+	var victim *workerConn
+	for w := range p.workers {
+		if w.inFlight.Load() > 0 || w.stopping.Load() {
+			continue
+		}
+		if victim == nil || w.lastUsed.Load() < victim.lastUsed.Load() {
+			victim = w
+		}
+	}
+	if victim == nil {
+		return fmt.Errorf("all %d plugin workers have calls in flight: raise the worker limit", p.cfg.MaxWorkers)
+	}
+	delete(p.workers, victim)
+	p.starting++
+	p.log.Info("plugin worker stopped to make room", "tenant", victim.tenant.name, "max_workers", p.cfg.MaxWorkers)
+	victim.stop()
+	return nil
+}
+
+// add counts a started worker in the place that reserve made.
+func (p *Pool) add(w *workerConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starting--
+	p.workers[w] = struct{}{}
+}
+
+// unreserve gives back the place of a worker that failed to start.
+func (p *Pool) unreserve() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starting--
+}
+
+// remove drops a worker that ended from the count.
+func (p *Pool) remove(w *workerConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.workers, w)
+}
+
+// reapIdle stops workers that served no call for IdleTimeout.
+func (p *Pool) reapIdle() {
+	ticker := time.NewTicker(max(p.cfg.IdleTimeout/4, 10*time.Millisecond))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-ticker.C:
+		}
+
+		cutoff := time.Now().Add(-p.cfg.IdleTimeout).UnixNano()
+		p.mu.Lock()
+		var idle []*workerConn
+		for w := range p.workers {
+			if w.inFlight.Load() == 0 && w.lastUsed.Load() < cutoff {
+				idle = append(idle, w)
+				delete(p.workers, w)
+			}
+		}
+		p.mu.Unlock()
+
+		for _, w := range idle {
+			p.log.Info("plugin worker stopped after idling", "tenant", w.tenant.name, "idle_timeout", p.cfg.IdleTimeout)
+			w.stop()
+		}
+	}
+}

@@ -1,0 +1,199 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// stderrKeep is how many bytes of a worker's stderr the edge keeps from the
+// start and from the end, for the log line of a worker that failed. The Go
+// runtime prints the cause ("fatal error: out of memory") first and the
+// goroutine traces after it.
+const stderrKeep = 1 << 10
+
+// process is one running worker process and its private folder.
+type process struct {
+	cmd     *exec.Cmd
+	dir     string
+	cgroup  *cgroup
+	stderr  *stderrLog
+	started time.Time
+
+	// exited is closed once the process ended and state is set.
+	exited chan struct{}
+	state  *os.ProcessState
+	err    error
+}
+
+// startProcess starts a worker with the limits of cfg and returns it with
+// the edge's end of its socket. The worker gets the socket as descriptor 3,
+// no other descriptor besides stdin (empty), stdout and stderr, an empty
+// environment, and a new empty working folder.
+func startProcess(cfg *Config) (*process, net.Conn, error) {
+	edgeFile, workerFile, err := socketPair()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer workerFile.Close()
+	conn, err := net.FileConn(edgeFile)
+	_ = edgeFile.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open worker socket: %w", err)
+	}
+
+	dir, err := os.MkdirTemp(cfg.Dir, "plugin-worker-")
+	if err != nil {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("create worker folder: %w", err)
+	}
+
+	p := &process{dir: dir, stderr: &stderrLog{}, exited: make(chan struct{})}
+	args := append(append([]string(nil), cfg.Command[1:]...),
+		"-memory-limit", strconv.FormatInt(cfg.MemoryLimit, 10),
+		"-procs", strconv.Itoa(cfg.Procs))
+	p.cmd = exec.Command(cfg.Command[0], args...)
+	p.cmd.Env = []string{}
+	p.cmd.Dir = dir
+	p.cmd.Stdout = p.stderr
+	p.cmd.Stderr = p.stderr
+	p.cmd.ExtraFiles = []*os.File{workerFile}
+	group, err := newCgroup(cfg.CgroupParent, cfg.MemoryLimit)
+	if err != nil {
+		_ = conn.Close()
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	p.cgroup = group
+	p.cmd.SysProcAttr = procAttr(group.fd())
+
+	err = p.cmd.Start()
+	group.closeFD()
+	if err != nil {
+		group.remove()
+		_ = conn.Close()
+		_ = os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("start plugin worker %q: %w", cfg.Command[0], err)
+	}
+	p.started = time.Now()
+	go p.wait()
+	return p, conn, nil
+}
+
+// socketPair returns the two ends of a connected Unix stream socket. Both
+// are close-on-exec; exec.Cmd passes the worker's end on as descriptor 3.
+func socketPair() (edge, worker *os.File, err error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create worker socket: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "worker-socket"), os.NewFile(uintptr(fds[1]), "edge-socket"), nil
+}
+
+func (p *process) wait() {
+	p.err = p.cmd.Wait()
+	p.state = p.cmd.ProcessState
+	_ = os.RemoveAll(p.dir)
+	p.cgroup.remove()
+	close(p.exited)
+}
+
+// kill ends the process at once.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+}
+
+// exitCause describes how the process ended, with its stderr.
+func (p *process) exitCause() string {
+	<-p.exited
+	status := "exited"
+	if p.state != nil {
+		status = p.state.String()
+	} else if p.err != nil {
+		status = p.err.Error()
+	}
+	if output := p.stderr.String(); output != "" {
+		return fmt.Sprintf("%s, stderr: %s", status, output)
+	}
+	return status
+}
+
+// stderrLog keeps the first and the last stderrKeep bytes written to it,
+// and the first line that starts a Go runtime crash report.
+type stderrLog struct {
+	mu      sync.Mutex
+	head    []byte
+	tail    []byte
+	dropped bool
+	crash   string
+}
+
+// crashMarkers start the line that names the cause in a Go crash report.
+var crashMarkers = [][]byte{[]byte("fatal error: "), []byte("panic: ")}
+
+func (l *stderrLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	n := len(p)
+	if l.crash == "" {
+		l.crash = crashLine(p)
+	}
+	if room := stderrKeep - len(l.head); room > 0 {
+		take := min(room, len(p))
+		l.head = append(l.head, p[:take]...)
+		p = p[take:]
+	}
+	l.tail = append(l.tail, p...)
+	if over := len(l.tail) - stderrKeep; over > 0 {
+		l.tail = append(l.tail[:0], l.tail[over:]...)
+		l.dropped = true
+	}
+	return n, nil
+}
+
+// crashLine returns the line of p that starts with a crash marker, or "".
+// A line split across two writes is missed.
+func crashLine(p []byte) string {
+	for _, marker := range crashMarkers {
+		start := bytes.Index(p, marker)
+		if start < 0 {
+			continue
+		}
+		line := p[start:]
+		if end := bytes.IndexByte(line, '\n'); end >= 0 {
+			line = line[:end]
+		}
+		return string(line)
+	}
+	return ""
+}
+
+// String returns the crash line, when there is one, then what was kept,
+// with " ... " where bytes were dropped.
+func (l *stderrLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	var out bytes.Buffer
+	if l.crash != "" && l.dropped {
+		out.WriteString(l.crash)
+		out.WriteString(" | ")
+	}
+	out.Write(l.head)
+	if l.dropped {
+		out.WriteString(" ... ")
+	}
+	out.Write(l.tail)
+	return string(bytes.TrimSpace(out.Bytes()))
+}
+
+// errWorkerGone is the cause of calls on a worker that the pool stopped.
+var errWorkerGone = errors.New("plugin worker was stopped")

@@ -1,0 +1,124 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+
+	"portcullis.dev/edge/chain"
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// Set is a tenant's binding set as loaded into its worker: the sandboxed
+// bindings of one runtime. It serves their steps as one chain.Batch. When
+// no runtime holds the Set any more, the pool unloads it from the worker.
+type Set struct {
+	tenant   *tenant
+	id       uint64
+	bindings []binding
+}
+
+// binding is the edge's record of a loaded binding: its ids, permissions
+// and hooks.
+type binding struct {
+	id         string
+	plugin     string
+	version    string
+	allowHosts []string
+	hooks      uint8
+}
+
+var _ chain.Batch = (*Set)(nil)
+
+// Step returns the chain.Remote of the binding at index i of the Load.
+func (s *Set) Step(i int) chain.Remote {
+	return &remoteStep{set: s, index: i}
+}
+
+// RunBatch runs steps of one phase in the tenant's worker, starting it when
+// none runs, and copies the changes of the hooks into ex.
+//
+// NOTE: a worker that dies fails every step of its calls in flight, so the
+// guards of the bindings batched with the one that killed it count a
+// failure too.
+func (s *Set) RunBatch(ctx context.Context, phase pluginhost.Phase, steps []worker.Step, ex *pluginhost.Exchange) ([]worker.Outcome, error) {
+	w, err := s.tenant.acquire()
+	if err != nil {
+		return nil, err
+	}
+
+	wait := s.tenant.pool.cfg.CallMargin
+	for _, step := range steps {
+		if step.Index < 0 || step.Index >= len(s.bindings) {
+			return nil, fmt.Errorf("binding index %d is out of range: the set has %d bindings", step.Index, len(s.bindings))
+		}
+		if step.Quarantined {
+			continue
+		}
+		if step.Timeout > 0 {
+			wait += step.Timeout
+		} else {
+			wait += stepTimeoutWithoutGuard
+			steps = withTimeout(steps, step.Index)
+		}
+	}
+
+	call := &worker.Call{Set: s.id, Phase: phase, Steps: steps, Exchange: worker.ToWire(ex)}
+	pc := &pendingCall{set: s, ctx: ctx, host: ex.Host, requestID: ex.RequestID, steps: steps}
+	reply, err := w.roundTrip(ctx, &worker.Frame{Kind: worker.KindCall, Call: call}, pc, wait)
+	if err != nil {
+		return nil, err
+	}
+	if reply.Result == nil || len(reply.Result.Steps) != len(steps) {
+		return nil, fmt.Errorf("plugin worker of tenant %q: %w", s.tenant.name, errNoAnswer)
+	}
+	reply.Result.Exchange.Apply(ex)
+	return reply.Result.Steps, nil
+}
+
+// withTimeout returns steps with stepTimeoutWithoutGuard set on the step
+// of binding index that has none, so the worker stops it too.
+func withTimeout(steps []worker.Step, index int) []worker.Step {
+	out := append([]worker.Step(nil), steps...)
+	for i := range out {
+		if out[i].Index == index && out[i].Timeout <= 0 {
+			out[i].Timeout = stepTimeoutWithoutGuard
+		}
+	}
+	return out
+}
+
+// caller returns the pluginhost.Caller of binding id for a host call.
+func (s *Set) caller(id, requestID string) (pluginhost.Caller, error) {
+	for _, b := range s.bindings {
+		if b.id == id {
+			return pluginhost.Caller{Tenant: s.tenant.name, Binding: b.id, Plugin: b.plugin, Version: b.version, RequestID: requestID, AllowHosts: b.allowHosts}, nil
+		}
+	}
+	return pluginhost.Caller{}, fmt.Errorf("binding %q is not in the loaded set", id)
+}
+
+// remoteStep is one binding of a Set, in the form a chain step uses.
+type remoteStep struct {
+	set   *Set
+	index int
+}
+
+var _ chain.Remote = (*remoteStep)(nil)
+
+func (r *remoteStep) Has(phase pluginhost.Phase) bool {
+	for i, known := range pluginhost.Phases {
+		if known == phase {
+			return r.set.bindings[r.index].hooks&(1<<i) != 0
+		}
+	}
+	return false
+}
+
+func (r *remoteStep) Batch() chain.Batch {
+	return r.set
+}
+
+func (r *remoteStep) Index() int {
+	return r.index
+}

@@ -1,0 +1,123 @@
+package worker
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+)
+
+// serve starts Serve on one end of a pipe and returns the other end.
+func serve(t *testing.T) *Conn {
+	t.Helper()
+	edge, worker := pipe(t)
+	go func() { _ = Serve(worker) }()
+	return edge
+}
+
+const kvSource = `func access(ctx, conf) {
+	ctx.req.set_header("X-Count", string(ctx.kv.incr("n", 1)))
+}
+
+func header_filter(ctx, conf) {
+	ctx.resp.buffer_body()
+}
+`
+
+func TestServeLoadCallAndHostCall(t *testing.T) {
+	edge := serve(t)
+	load := &Load{Set: 1, Tenant: "acme", Bindings: []Binding{{ID: "b", Plugin: "kv", Version: "1.0.0", Source: kvSource}}}
+	if err := edge.Send(&Frame{Kind: KindLoad, ID: 1, Load: load}); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := edge.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bit 1 is access and bit 3 is header_filter, in pluginhost.Phases order.
+	if loaded.Kind != KindLoaded || loaded.Loaded.Err != "" || loaded.Loaded.Hooks[0] != 1<<1|1<<3 {
+		t.Fatalf("loaded = %+v, want hooks access and header_filter", loaded.Loaded)
+	}
+
+	call := &Call{Set: 1, Phase: pluginhost.PhaseAccess, Steps: []Step{{Index: 0}}, Exchange: Exchange{Request: pluginhost.Request{Path: "/", Header: http.Header{}}}}
+	if err := edge.Send(&Frame{Kind: KindCall, ID: 2, Call: call}); err != nil {
+		t.Fatal(err)
+	}
+	hostCall, err := edge.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hostCall.Kind != KindHostCall || hostCall.HostCall.Call != 2 || hostCall.HostCall.Method != MethodKVIncr || hostCall.HostCall.Key != "n" {
+		t.Fatalf("host call = %+v, want kv.incr of n for call 2", hostCall.HostCall)
+	}
+	if err := edge.Send(&Frame{Kind: KindHostReply, ID: hostCall.ID, HostReply: &HostReply{Int: 41}}); err != nil {
+		t.Fatal(err)
+	}
+
+	result, err := edge.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if result.Kind != KindResult || result.ID != 2 || !result.Result.Steps[0].Ran || result.Result.Steps[0].Err != "" {
+		t.Fatalf("result = %+v, want one step that ran", result.Result)
+	}
+	if got := result.Result.Exchange.Request.Header.Get("X-Count"); got != "41" {
+		t.Errorf("X-Count = %q, want %q", got, "41")
+	}
+}
+
+func TestServeCallOutcomes(t *testing.T) {
+	edge := serve(t)
+	bindings := []Binding{
+		{ID: "fail", Plugin: "fail", Version: "1.0.0", Source: `func access(ctx, conf) { error("down") }`},
+		{ID: "deny", Plugin: "deny", Version: "1.0.0", Source: `func access(ctx, conf) { ctx.exit(403, "no") }`},
+		{ID: "late", Plugin: "late", Version: "1.0.0", Source: `func access(ctx, conf) { ctx.req.set_header("X-Late", "1") }`},
+	}
+	if err := edge.Send(&Frame{Kind: KindLoad, ID: 1, Load: &Load{Set: 1, Tenant: "acme", Bindings: bindings}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := edge.Receive(); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		steps []Step
+		want  []Outcome
+		exit  int
+	}{
+		{"fail closed stops", []Step{{Index: 0}, {Index: 2}}, []Outcome{{Ran: true, Err: "down"}, {}}, 0},
+		{"fail open goes on", []Step{{Index: 0, FailOpen: true}, {Index: 1}, {Index: 2}}, []Outcome{{Ran: true, Err: "down"}, {Ran: true}, {}}, 403},
+		{"quarantined fails", []Step{{Index: 2, Quarantined: true}}, []Outcome{{Ran: true, Err: "quarantined"}}, 0},
+		{"unknown set", nil, nil, 0},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := uint64(1)
+			steps := tt.steps
+			if steps == nil {
+				set, steps = 9, []Step{{Index: 0}}
+				tt.want = []Outcome{{Ran: true, Err: "not loaded"}}
+			}
+			call := &Call{Set: set, Phase: pluginhost.PhaseAccess, Steps: steps, Exchange: Exchange{Request: pluginhost.Request{Path: "/"}}}
+			if err := edge.Send(&Frame{Kind: KindCall, ID: uint64(10 + i), Call: call}); err != nil {
+				t.Fatal(err)
+			}
+			result, err := edge.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, want := range tt.want {
+				got := result.Result.Steps[j]
+				if got.Ran != want.Ran || !strings.Contains(got.Err, want.Err) || (want.Err == "" && got.Err != "") {
+					t.Errorf("step %d outcome = %+v, want %+v", j, got, want)
+				}
+			}
+			exit := result.Result.Exchange.Exit
+			if (exit == nil) != (tt.exit == 0) || (exit != nil && exit.Status != tt.exit) {
+				t.Errorf("exit = %+v, want status %d", exit, tt.exit)
+			}
+		})
+	}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"portcullis.dev/edge/sandbox"
+)
+
+func TestSetWorkerCommand(t *testing.T) {
+	executable, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := sandbox.Config{MaxWorkers: 4}
+	if err := setWorkerCommand(&cfg); err != nil {
+		t.Fatalf("setWorkerCommand: %v", err)
+	}
+	if len(cfg.Command) != 2 || cfg.Command[0] != executable || cfg.Command[1] != "worker" {
+		t.Errorf("command = %q, want [%q worker]", cfg.Command, executable)
+	}
+
+	off := sandbox.Config{MaxWorkers: 0}
+	if err := setWorkerCommand(&off); err != nil {
+		t.Fatalf("setWorkerCommand: %v", err)
+	}
+	if off.Command != nil {
+		t.Errorf("command with 0 workers = %q, want none, so plugins run in-process", off.Command)
+	}
+}
+
+func TestParseServeFlagsPluginWorkers(t *testing.T) {
+	cfg, edgeCfg, _, err := parseServeFlags([]string{"-plugin-workers", "2"}, os.Stderr)
+	if err != nil {
+		t.Fatalf("parseServeFlags: %v", err)
+	}
+	if cfg.Sandbox.MaxWorkers != 2 || len(edgeCfg.Sandbox.Command) != 2 {
+		t.Errorf("sandbox = %+v / %+v, want 2 workers and a command in both roles", cfg.Sandbox, edgeCfg.Sandbox)
+	}
+}
