@@ -1,9 +1,12 @@
 // Package metrics defines the edge's Prometheus metrics.
 //
-// Label values stay bounded: the tenant label carries the slug only for
-// tenants whose runtime the edge has loaded, and NoTenant for every other
-// request (unknown hosts included). Series of a tenant are deleted when its
-// runtime leaves the L1 cache, so their number follows the cache size.
+// Label values stay bounded. The tenant label carries the slug only for
+// tenants whose runtime the edge has loaded, NoTenant for every other
+// request (unknown hosts included), and OtherTenant past MaxTenants. The
+// route label carries only route names of a loaded runtime, never the
+// request path, NoRoute when no route matched, and OtherRoute past
+// MaxRoutes. Series of a tenant are deleted, and its label freed, when its
+// runtime leaves the L1 cache.
 package metrics
 
 import (
@@ -20,36 +23,59 @@ import (
 // Slugs cannot contain "_", so it never names a real tenant.
 const NoTenant = "_none"
 
+// PluginBuckets are the bucket bounds in seconds of the plugin hook
+// duration histogram, from 10 µs to 250 ms.
+var PluginBuckets = []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25}
+
 // Metrics holds the edge's collectors in a registry of its own. A nil
 // *Metrics is valid and records nothing.
 type Metrics struct {
-	registry     *prometheus.Registry
-	requests     *prometheus.CounterVec
-	duration     *prometheus.HistogramVec
-	pluginErrors *prometheus.CounterVec
-	tenantLoads  *prometheus.CounterVec
-	l1Hits       prometheus.Counter
-	l1Misses     prometheus.Counter
+	registry         *prometheus.Registry
+	labels           *labelLimiter
+	requests         *prometheus.CounterVec
+	duration         *prometheus.HistogramVec
+	upstreamDuration *prometheus.HistogramVec
+	pluginDuration   *prometheus.HistogramVec
+	pluginErrors     *prometheus.CounterVec
+	tenantLoads      *prometheus.CounterVec
+	l1Hits           prometheus.Counter
+	l1Misses         prometheus.Counter
 }
 
 // New returns Metrics registered with a new registry, together with the Go
-// runtime and process collectors.
+// runtime and process collectors. The label caps are MaxTenants, MaxRoutes,
+// MaxPlugins and MaxPluginVersions.
 func New() *Metrics {
+	return newWithCaps(newLabelLimiter(MaxTenants, MaxRoutes, MaxPlugins, MaxPluginVersions))
+}
+
+func newWithCaps(labels *labelLimiter) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
+		labels:   labels,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_edge_requests_total",
-			Help: "Requests served, by tenant, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).",
-		}, []string{"tenant", "code", "protocol"}),
+			Help: "Requests served, by tenant, route, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).",
+		}, []string{"tenant", "route", "code", "protocol"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "portcullis_edge_request_duration_seconds",
-			Help:    "Time from the request's arrival to the end of its response body, by protocol.",
+			Help:    "Time from the request's arrival to the end of its response body, by tenant, route, status class and protocol.",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"protocol"}),
+		}, []string{"tenant", "route", "code", "protocol"}),
+		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portcullis_edge_upstream_duration_seconds",
+			Help:    "Time from sending the request upstream to the upstream's response header, or to the failure of an upstream that did not respond, by tenant, route and status class.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"tenant", "route", "code"}),
+		pluginDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portcullis_edge_plugin_duration_seconds",
+			Help:    "Time of one plugin hook call, by plugin and phase.",
+			Buckets: PluginBuckets,
+		}, []string{"plugin", "phase"}),
 		pluginErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_edge_plugin_errors_total",
-			Help: "Plugin runs that failed and turned the request into a 500, by tenant, plugin and version.",
-		}, []string{"tenant", "plugin", "version"}),
+			Help: "Plugin hook calls that failed, fail-open ones included, by tenant, plugin, version and cause (timeout, quarantined, error).",
+		}, []string{"tenant", "plugin", "version", "cause"}),
 		tenantLoads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_edge_tenant_loads_total",
 			Help: "Fetches and compiles of tenant bundles, by kind (load on a miss, refresh after a change) and result (ok, not_found, error).",
@@ -65,7 +91,7 @@ func New() *Metrics {
 	}
 
 	m.registry.MustRegister(
-		m.requests, m.duration, m.pluginErrors, m.tenantLoads, m.l1Hits, m.l1Misses,
+		m.requests, m.duration, m.upstreamDuration, m.pluginDuration, m.pluginErrors, m.tenantLoads, m.l1Hits, m.l1Misses,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -83,23 +109,43 @@ func (m *Metrics) Registry() *prometheus.Registry {
 }
 
 // ObserveRequest counts one finished request. Pass NoTenant when no loaded
-// tenant served it.
-func (m *Metrics) ObserveRequest(tenant string, r *http.Request, status int, elapsed time.Duration) {
+// tenant served it, and an empty route when no route matched.
+func (m *Metrics) ObserveRequest(tenant, route string, r *http.Request, status int, elapsed time.Duration) {
 	if m == nil {
 		return
 	}
 
-	protocol := Protocol(r)
-	m.requests.WithLabelValues(tenant, StatusClass(status), protocol).Inc()
-	m.duration.WithLabelValues(protocol).Observe(elapsed.Seconds())
+	tenant, route = m.labels.tenantRoute(tenant, route)
+	code, protocol := StatusClass(status), Protocol(r)
+	m.requests.WithLabelValues(tenant, route, code, protocol).Inc()
+	m.duration.WithLabelValues(tenant, route, code, protocol).Observe(elapsed.Seconds())
 }
 
-// PluginError counts one failed plugin run.
-func (m *Metrics) PluginError(tenant, plugin, version string) {
+// ObserveUpstream records the time to an upstream's response header, or to
+// the failure of an upstream that did not respond. status is the status
+// that the client got.
+func (m *Metrics) ObserveUpstream(tenant, route string, status int, elapsed time.Duration) {
 	if m == nil {
 		return
 	}
-	m.pluginErrors.WithLabelValues(tenant, plugin, version).Inc()
+
+	tenant, route = m.labels.tenantRoute(tenant, route)
+	m.upstreamDuration.WithLabelValues(tenant, route, StatusClass(status)).Observe(elapsed.Seconds())
+}
+
+// ObservePlugin records one plugin hook call. cause is empty for a call
+// that succeeded, otherwise "timeout", "quarantined" or "error".
+func (m *Metrics) ObservePlugin(tenant, plugin, version, phase string, elapsed time.Duration, cause string) {
+	if m == nil {
+		return
+	}
+
+	m.pluginDuration.WithLabelValues(m.labels.plugin(plugin), phase).Observe(elapsed.Seconds())
+	if cause == "" {
+		return
+	}
+	plugin, version = m.labels.pluginVersion(plugin, version)
+	m.pluginErrors.WithLabelValues(m.labels.tenant(tenant), plugin, version, cause).Inc()
 }
 
 // TenantLoad counts one fetch and compile of a bundle. kind is "load" or
@@ -125,7 +171,8 @@ func (m *Metrics) L1Miss() {
 	}
 }
 
-// ForgetTenant deletes every series labelled with tenant.
+// ForgetTenant deletes every series labelled with tenant and frees its
+// tenant and route labels for other tenants.
 func (m *Metrics) ForgetTenant(tenant string) {
 	if m == nil {
 		return
@@ -133,7 +180,10 @@ func (m *Metrics) ForgetTenant(tenant string) {
 
 	labels := prometheus.Labels{"tenant": tenant}
 	m.requests.DeletePartialMatch(labels)
+	m.duration.DeletePartialMatch(labels)
+	m.upstreamDuration.DeletePartialMatch(labels)
 	m.pluginErrors.DeletePartialMatch(labels)
+	m.labels.forgetTenant(tenant)
 }
 
 // StatusClass returns "2xx" for 200 to 299 and so on. The 499 of a client

@@ -49,20 +49,27 @@ func TestProtocol(t *testing.T) {
 func TestForgetTenant(t *testing.T) {
 	m := New()
 	req := httptest.NewRequest("GET", "/", nil)
-	m.ObserveRequest("acme", req, 200, time.Millisecond)
-	m.ObserveRequest("globex", req, 500, time.Millisecond)
-	m.PluginError("acme", "auth", "1.0.0")
+	m.ObserveRequest("acme", "main", req, 200, time.Millisecond)
+	m.ObserveRequest("globex", "main", req, 500, time.Millisecond)
+	m.ObserveUpstream("acme", "main", 200, time.Millisecond)
+	m.ObservePlugin("acme", "auth", "1.0.0", "access", time.Millisecond, "timeout")
 
 	m.ForgetTenant("acme")
 
 	if got := testutil.CollectAndCount(m.requests); got != 1 {
 		t.Errorf("request series = %d, want 1 after forgetting acme", got)
 	}
+	if got := testutil.CollectAndCount(m.duration); got != 1 {
+		t.Errorf("request duration series = %d, want 1 after forgetting acme", got)
+	}
+	if got := testutil.CollectAndCount(m.upstreamDuration); got != 0 {
+		t.Errorf("upstream duration series = %d, want 0", got)
+	}
 	if got := testutil.CollectAndCount(m.pluginErrors); got != 0 {
 		t.Errorf("plugin error series = %d, want 0", got)
 	}
-	want := `portcullis_edge_requests_total{code="5xx",protocol="http/1.1",tenant="globex"} 1`
-	if err := testutil.CollectAndCompare(m.requests, strings.NewReader("# HELP portcullis_edge_requests_total Requests served, by tenant, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).\n# TYPE portcullis_edge_requests_total counter\n"+want+"\n")); err != nil {
+	want := `portcullis_edge_requests_total{code="5xx",protocol="http/1.1",route="main",tenant="globex"} 1`
+	if err := testutil.CollectAndCompare(m.requests, strings.NewReader("# HELP portcullis_edge_requests_total Requests served, by tenant, route, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).\n# TYPE portcullis_edge_requests_total counter\n"+want+"\n")); err != nil {
 		t.Errorf("requests after ForgetTenant: %v", err)
 	}
 }
@@ -72,8 +79,9 @@ func TestNilMetrics(t *testing.T) {
 	req := httptest.NewRequest("GET", "/", nil)
 
 	// None of these may panic on a nil receiver.
-	m.ObserveRequest("acme", req, 200, time.Millisecond)
-	m.PluginError("acme", "auth", "1.0.0")
+	m.ObserveRequest("acme", "main", req, 200, time.Millisecond)
+	m.ObserveUpstream("acme", "main", 200, time.Millisecond)
+	m.ObservePlugin("acme", "auth", "1.0.0", "access", time.Millisecond, "error")
 	m.TenantLoad("load", "ok")
 	m.L1Hit()
 	m.L1Miss()

@@ -1,0 +1,63 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// HookCall describes one guarded hook call, for a HookObserver.
+type HookCall struct {
+	Tenant string
+	Step   Step
+	Phase  string
+	// Started is when the call began, quarantine check and tenant slot
+	// wait included.
+	Started time.Time
+	Elapsed time.Duration
+	// Err is the call's error, nil when it succeeded.
+	Err error
+	// Cause classifies Err: "timeout", "quarantined" or "error". It is
+	// empty when Err is nil or when the request's context ended first,
+	// because then the plugin is not at fault.
+	Cause string
+}
+
+// HookObserver receives every guarded hook call after it returns. ctx is
+// the context the hook ran under. It runs on the request path, so it must
+// be fast and must not keep call.Step.Instance.
+type HookObserver func(ctx context.Context, call HookCall)
+
+// SetObserver makes every guard that s returns from now on report its hook
+// calls to observe. Call it before the first Guard.
+func (s *Supervisor) SetObserver(observe HookObserver) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observe = observe
+}
+
+// observeCall reports a hook call to the guard's observer, if any. A nil
+// guard reports nothing.
+func (g *Guard) observeCall(ctx context.Context, step Step, phase string, started time.Time, err error) {
+	if g == nil || g.observe == nil {
+		return
+	}
+
+	call := HookCall{Tenant: g.tenant, Step: step, Phase: phase, Started: started, Elapsed: time.Since(started), Err: err}
+	if err != nil && ctx.Err() == nil {
+		call.Cause = hookCause(err)
+	}
+	g.observe(ctx, call)
+}
+
+// hookCause classifies a hook error for metrics.
+func hookCause(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, errQuarantined):
+		return "quarantined"
+	default:
+		return "error"
+	}
+}

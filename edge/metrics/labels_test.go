@@ -1,0 +1,100 @@
+package metrics
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestLabelCapsTenants(t *testing.T) {
+	m := newWithCaps(newLabelLimiter(2, 3, 2, 3))
+	req := httptest.NewRequest("GET", "/", nil)
+
+	for i := range 10 {
+		m.ObserveRequest(fmt.Sprintf("tenant-%d", i), "main", req, 200, time.Millisecond)
+	}
+
+	// Two admitted tenants and the overflow tenant.
+	if got := testutil.CollectAndCount(m.requests); got != 3 {
+		t.Errorf("request series = %d, want 3", got)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues(OtherTenant, OtherRoute, "2xx", "http/1.1")); got != 8 {
+		t.Errorf("requests of %q = %v, want 8", OtherTenant, got)
+	}
+}
+
+func TestLabelCapsRoutes(t *testing.T) {
+	m := newWithCaps(newLabelLimiter(2, 3, 2, 3))
+	req := httptest.NewRequest("GET", "/", nil)
+
+	for i := range 10 {
+		m.ObserveRequest("acme", fmt.Sprintf("route-%d", i), req, 200, time.Millisecond)
+	}
+	m.ObserveRequest("acme", "", req, 404, time.Millisecond)
+
+	// Three admitted routes, the overflow route and the unmatched one.
+	if got := testutil.CollectAndCount(m.requests); got != 5 {
+		t.Errorf("request series = %d, want 5", got)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("acme", OtherRoute, "2xx", "http/1.1")); got != 7 {
+		t.Errorf("requests of route %q = %v, want 7", OtherRoute, got)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("acme", NoRoute, "4xx", "http/1.1")); got != 1 {
+		t.Errorf("requests of route %q = %v, want 1", NoRoute, got)
+	}
+}
+
+func TestForgetTenantFreesLabels(t *testing.T) {
+	m := newWithCaps(newLabelLimiter(1, 1, 1, 1))
+	req := httptest.NewRequest("GET", "/", nil)
+
+	m.ObserveRequest("acme", "main", req, 200, time.Millisecond)
+	m.ForgetTenant("acme")
+	m.ObserveRequest("globex", "orders", req, 200, time.Millisecond)
+
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("globex", "orders", "2xx", "http/1.1")); got != 1 {
+		t.Errorf("requests of globex after acme left = %v, want 1", got)
+	}
+	if got := testutil.CollectAndCount(m.requests); got != 1 {
+		t.Errorf("request series = %d, want 1", got)
+	}
+}
+
+func TestLabelCapsPlugins(t *testing.T) {
+	m := newWithCaps(newLabelLimiter(2, 3, 2, 3))
+
+	for i := range 5 {
+		for v := range 3 {
+			m.ObservePlugin("acme", fmt.Sprintf("plugin-%d", i), fmt.Sprintf("1.0.%d", v), "access", time.Millisecond, "error")
+		}
+	}
+
+	// Two admitted plugins and the overflow plugin, one phase.
+	if got := testutil.CollectAndCount(m.pluginDuration); got != 3 {
+		t.Errorf("plugin duration series = %d, want 3", got)
+	}
+	// Three admitted versions, the overflow version of plugin-1, and the
+	// overflow plugin.
+	if got := testutil.CollectAndCount(m.pluginErrors); got != 5 {
+		t.Errorf("plugin error series = %d, want 5", got)
+	}
+	if got := testutil.ToFloat64(m.pluginErrors.WithLabelValues("acme", OtherPlugin, OtherPlugin, "error")); got != 9 {
+		t.Errorf("errors of %q = %v, want 9", OtherPlugin, got)
+	}
+}
+
+func TestObservePluginSuccessCountsNoError(t *testing.T) {
+	m := New()
+
+	m.ObservePlugin("acme", "auth", "1.0.0", "access", time.Millisecond, "")
+
+	if got := testutil.CollectAndCount(m.pluginDuration); got != 1 {
+		t.Errorf("plugin duration series = %d, want 1", got)
+	}
+	if got := testutil.CollectAndCount(m.pluginErrors); got != 0 {
+		t.Errorf("plugin error series = %d, want 0", got)
+	}
+}
