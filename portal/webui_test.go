@@ -83,15 +83,15 @@ func csrfOf(t *testing.T, page response) string {
 }
 
 // signIn opens /login and posts the form with the fields, and fails the
-// test unless it redirects to the propagation page.
+// test unless it redirects to the tenant list.
 func (w *webClient) signIn(fields url.Values) {
 	w.tp.t.Helper()
 
 	page := w.call("GET", "/login", nil, nil)
 	fields.Set("csrf", csrfOf(w.tp.t, page))
 	resp := w.call("POST", "/login", fields, nil)
-	if resp.status != http.StatusSeeOther || !strings.HasPrefix(resp.header.Get("Location"), "/ui/propagation") {
-		w.tp.t.Fatalf("POST /login: status = %d, Location %q, want 303 to /ui/propagation; body %s", resp.status, resp.header.Get("Location"), resp.body)
+	if resp.status != http.StatusSeeOther || !strings.HasPrefix(resp.header.Get("Location"), "/ui/tenants") {
+		w.tp.t.Fatalf("POST /login: status = %d, Location %q, want 303 to /ui/tenants; body %s", resp.status, resp.header.Get("Location"), resp.body)
 	}
 }
 

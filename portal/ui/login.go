@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"net/http"
@@ -23,21 +22,27 @@ const (
 
 // loginView is the data of the login page.
 type loginView struct {
-	T      webContent
-	Switch string
-	CSRF   string
-	Email  string
-	Error  string
+	T     webContent
+	CSRF  string
+	Email string
+	Error string
 }
 
 // language returns the page language of a request: ?lang, then a form's
-// lang field, then Accept-Language.
+// lang field, then the language cookie, then Accept-Language. A valid ?lang
+// also sets the cookie, so the language switch holds on later pages.
 func language(c *fiber.Ctx) string {
 	query := c.Query("lang")
-	if query == "" {
-		query = c.FormValue("lang")
+	if isLanguage(query) {
+		setCookie(c, LanguageCookie, query, languageCookieLifetime)
+		return query
 	}
-	return chooseLanguage(query, c.Get(fiber.HeaderAcceptLanguage))
+
+	chosen := c.FormValue("lang")
+	if !isLanguage(chosen) {
+		chosen = c.Cookies(LanguageCookie)
+	}
+	return chooseLanguage(chosen, c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // switchURL returns the path of the current page in the other language.
@@ -46,39 +51,19 @@ func switchURL(path string, text webContent) string {
 }
 
 func (s *server) loginPage(c *fiber.Ctx) error {
-	secret := c.Cookies(LoginCookie)
-	if secret == "" {
-		created, err := newSecret("")
-		if err != nil {
-			return err
-		}
-		secret = created
+	secret, err := s.loginSecret(c)
+	if err != nil {
+		return err
 	}
-	// Each visit renews the cookie, so a form kept open for a while still
-	// posts a valid token.
-	setCookie(c, LoginCookie, secret, time.Hour)
-
 	return s.renderLogin(c, http.StatusOK, secret, "", "")
 }
 
 func (s *server) renderLogin(c *fiber.Ctx, status int, secret, email, message string) error {
 	text := webText[language(c)]
-	view := loginView{T: text, Switch: switchURL("/login", text), CSRF: csrfToken(secret), Email: email, Error: message}
-	return render(c, status, "login.html", text.Lang, view)
-}
-
-// render executes a web template and sends it as HTML.
-func render(c *fiber.Ctx, status int, name, lang string, data any) error {
-	var page bytes.Buffer
-	if err := webTemplates.ExecuteTemplate(&page, name, data); err != nil {
-		return fmt.Errorf("render %s in %s: %w", name, lang, err)
-	}
-
-	c.Set(fiber.HeaderContentLanguage, lang)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
-	c.Type("html", "utf-8")
-	return c.Status(status).Send(page.Bytes())
+	view := newPage(c, session{secret: secret}, "login.title")
+	view.Who = ""
+	view.Data = loginView{T: text, CSRF: csrfToken(secret), Email: email, Error: message}
+	return renderConsole(c, status, "login", view)
 }
 
 // rejectCSRF responds to a form POST whose CSRF token is missing or wrong.
@@ -114,9 +99,14 @@ func allow(limiter *accounts.Limiter, key string) (time.Duration, bool) {
 }
 
 func (s *server) tooMany(c *fiber.Ctx, secret string, wait time.Duration, text webContent) error {
-	seconds := int(math.Ceil(wait.Seconds()))
+	seconds := waitSeconds(wait)
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(seconds))
 	return s.renderLogin(c, http.StatusTooManyRequests, secret, "", fmt.Sprintf(text.TooManyAttempts, seconds))
+}
+
+// waitSeconds rounds a wait up to whole seconds.
+func waitSeconds(wait time.Duration) int {
+	return int(math.Ceil(wait.Seconds()))
 }
 
 func (s *server) loginOperator(c *fiber.Ctx, secret string, text webContent) error {
@@ -151,7 +141,11 @@ func (s *server) loginUser(c *fiber.Ctx, secret string, text webContent) error {
 	if !ok {
 		return s.renderLogin(c, http.StatusUnauthorized, secret, email, text.WrongPassword)
 	}
+	return s.startUserSession(c, user, text)
+}
 
+// startUserSession creates a web session for the user and sets its cookie.
+func (s *server) startUserSession(c *fiber.Ctx, user store.User, text webContent) error {
 	token, digest, err := accounts.NewToken(accounts.KindWeb)
 	if err != nil {
 		return err
@@ -190,11 +184,11 @@ func (s *server) checkPassword(c *fiber.Ctx, email, password string) (store.User
 }
 
 // signedIn sets the session cookie, drops the login cookie and sends the
-// browser to the propagation page.
+// browser to the tenant list.
 func signedIn(c *fiber.Ctx, secret string, text webContent) error {
 	setCookie(c, SessionCookie, secret, sessionLifetime)
 	setCookie(c, LoginCookie, "", -1)
-	return c.Redirect("/ui/propagation?lang="+url.QueryEscape(text.Lang), http.StatusSeeOther)
+	return c.Redirect("/ui/tenants?lang="+url.QueryEscape(text.Lang), http.StatusSeeOther)
 }
 
 func (s *server) logout(c *fiber.Ctx) error {

@@ -74,11 +74,13 @@ func (s *server) propagationPage(c *fiber.Ctx) error {
 		return c.Redirect("/login?lang="+url.QueryEscape(text.Lang), http.StatusSeeOther)
 	}
 
-	view, err := s.buildPropagation(c.UserContext(), current, text)
+	data, err := s.buildPropagation(c.UserContext(), current, text)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, "propagation.html", text.Lang, view)
+	view := newPage(c, current, "propagation.title")
+	view.Data = data
+	return renderConsole(c, http.StatusOK, "propagation", view)
 }
 
 func (s *server) buildPropagation(ctx context.Context, current session, text webContent) (propagationView, error) {

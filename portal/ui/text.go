@@ -8,6 +8,8 @@ type pageContent struct {
 	Title       string
 	Intro       string
 	Features    []string
+	SignIn      string
+	SignUp      string
 	APIHeading  string
 	APIText     template.HTML
 	DocsText    template.HTML
@@ -29,6 +31,8 @@ var pageText = map[string]pageContent{
 			"Plugins are published as immutable versions and bound to a tenant's routes with a config that their JSON Schema checks.",
 			"Every change raises the tenant's revision, and edges load the new config as a sealed bundle.",
 		},
+		SignIn:      "Sign in to the console",
+		SignUp:      "Create an account",
 		APIHeading:  "API",
 		APIText:     "The REST API is served under <code>/api/v1</code> and requires the operator's bearer token.",
 		DocsText:    "The reference for every endpoint, with curl examples, is <code>docs/api.md</code> in the Portcullis repository.",
@@ -47,6 +51,8 @@ var pageText = map[string]pageContent{
 			"插件以不可变的版本发布，并带着经其 JSON Schema 校验的配置绑定到租户的路由上。",
 			"每次变更都会使租户的修订号加一，边缘节点随后加载带内容哈希的新配置包。",
 		},
+		SignIn:      "登录控制台",
+		SignUp:      "创建账号",
 		APIHeading:  "API",
 		APIText:     "REST API 位于 <code>/api/v1</code> 之下，需要运维人员的 Bearer 令牌。",
 		DocsText:    "所有端点的参考文档及 curl 示例见 Portcullis 代码仓库中的 <code>docs/api.md</code>。",

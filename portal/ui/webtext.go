@@ -22,6 +22,9 @@ type webContent struct {
 	// TooManyAttempts takes the seconds to wait.
 	TooManyAttempts string
 	CSRFRejected    string
+	NoAccount       string
+	SignUp          string
+	Tenants         string
 
 	PropagationTitle string
 	SignedInAs       string
@@ -73,6 +76,9 @@ var webText = map[string]webContent{
 		WrongToken:      "Wrong operator token.",
 		TooManyAttempts: "Too many sign-in attempts. Wait %d seconds and try again.",
 		CSRFRejected:    "Forbidden: the form's CSRF token is missing or invalid. Reload the page and send the form again.",
+		NoAccount:       "No account yet?",
+		SignUp:          "Sign up",
+		Tenants:         "Tenants",
 
 		PropagationTitle: "Propagation to the edges",
 		SignedInAs:       "Signed in as",
@@ -120,6 +126,9 @@ var webText = map[string]webContent{
 		WrongToken:      "运维令牌错误。",
 		TooManyAttempts: "登录尝试次数过多。请等待 %d 秒后重试。",
 		CSRFRejected:    "禁止访问：表单的 CSRF 令牌缺失或无效。请刷新页面后重新提交表单。",
+		NoAccount:       "还没有账号？",
+		SignUp:          "注册",
+		Tenants:         "租户",
 
 		PropagationTitle: "配置向边缘节点的传播",
 		SignedInAs:       "当前登录",

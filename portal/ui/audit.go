@@ -1,0 +1,157 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/store"
+)
+
+// secretWords mark a JSON key whose value the audit log never stores, as in
+// the API's audit log: a key that contains one of them, in any case.
+//
+// NOTE: this list copies secretWords of portal/api/audit.go, which the
+// package does not export. A word added there must be added here.
+var secretWords = []string{"key", "secret", "password", "token"}
+
+// audit appends the event of a change made through a page. The resource is
+// the change's API path, so the log reads the same whichever way the change
+// came. before and after are nil when there is no state, and their secrets
+// are redacted. A failed append is logged, like the API does.
+func (s *server) audit(c *fiber.Ctx, current session, method, resource string, before, after any) {
+	actor := current.user.Email
+	if current.operator {
+		actor = "operator"
+	}
+
+	status := http.StatusOK
+	switch {
+	case method == fiber.MethodPost:
+		status = http.StatusCreated
+	case method == fiber.MethodDelete:
+		status = http.StatusNoContent
+	}
+
+	event := store.AuditEvent{
+		Tenant:    tenantOfResource(resource),
+		Actor:     actor,
+		ActorUser: current.user.ID,
+		Method:    method,
+		Resource:  resource,
+		Status:    status,
+		RequestID: requestID(c),
+		Before:    redacted(before),
+		After:     redacted(after),
+	}
+	if err := s.store.AppendAudit(context.WithoutCancel(c.UserContext()), event); err != nil {
+		s.logger.Error("audit event lost", "request_id", requestID(c), "tenant", event.Tenant, "user", event.ActorUser, "error", err)
+	}
+}
+
+func tenantOfResource(resource string) string {
+	rest, found := strings.CutPrefix(resource, "/api/v1/tenants/")
+	if !found {
+		return ""
+	}
+	slug, _, _ := strings.Cut(rest, "/")
+	return slug
+}
+
+// redacted returns value as JSON with every secret replaced, or nil.
+func redacted(value any) json.RawMessage {
+	if value == nil {
+		return nil
+	}
+	encoded, err := json.Marshal(value)
+	if err != nil {
+		return nil
+	}
+
+	var generic any
+	if err := json.Unmarshal(encoded, &generic); err != nil {
+		return nil
+	}
+	encoded, err = json.Marshal(redactValue(generic))
+	if err != nil {
+		return nil
+	}
+	return encoded
+}
+
+func redactValue(value any) any {
+	switch typed := value.(type) {
+	case map[string]any:
+		for key, inner := range typed {
+			if isSecretKey(key) {
+				typed[key] = "[REDACTED]"
+				continue
+			}
+			typed[key] = redactValue(inner)
+		}
+	case []any:
+		for i, inner := range typed {
+			typed[i] = redactValue(inner)
+		}
+	}
+	return value
+}
+
+func isSecretKey(key string) bool {
+	lower := strings.ToLower(key)
+	for _, word := range secretWords {
+		if strings.Contains(lower, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// auditData is the data of the audit log page.
+type auditData struct {
+	Events []auditRow
+	// Next is the "after" of the next page, 0 when this page is the last.
+	Next int64
+}
+
+type auditRow struct {
+	ID       int64
+	Time     string
+	Actor    string
+	Method   string
+	Resource string
+	Status   int
+}
+
+// auditPageSize is the number of events on one page of the audit log.
+const auditPageSize = 50
+
+func (s *server) auditPage(c *fiber.Ctx, view pageView) error {
+	after, err := strconv.ParseInt(c.Query("after", "0"), 10, 64)
+	if err != nil || after < 0 {
+		after = 0
+	}
+
+	events, err := s.store.TenantAuditLog(c.UserContext(), view.Tenant, after, auditPageSize)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+
+	var data auditData
+	for _, event := range events {
+		data.Events = append(data.Events, auditRow{
+			ID: event.ID, Time: event.Time.UTC().Format(timeLayout), Actor: event.Actor,
+			Method: event.Method, Resource: event.Resource, Status: event.Status,
+		})
+	}
+	if len(events) == auditPageSize {
+		data.Next = events[len(events)-1].ID
+	}
+
+	view.Data = data
+	return renderConsole(c, http.StatusOK, "audit", view)
+}

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/accounts"
+	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
+)
+
+// bindingsData is the data of the binding list.
+type bindingsData struct {
+	Bindings []bindingRow
+}
+
+type bindingRow struct {
+	ID      string
+	Plugin  string
+	Version string
+	// Route is empty for a binding of every route.
+	Route   string
+	Enabled bool
+	// Config is the config as JSON, with secrets redacted for viewers.
+	Config string
+}
+
+// bindingForm is the data of the binding form: the run fields and the
+// inputs generated from the plugin version's config schema.
+type bindingForm struct {
+	// Editing is the id of the binding being edited, empty to create.
+	Editing string
+	Plugin  string
+	Version string
+	Route   string
+	Enabled bool
+	Routes  []string
+	Fields  []formField
+}
+
+func (s *server) bindingsPage(c *fiber.Ctx, view pageView) error {
+	return s.renderBindings(c, view, http.StatusOK)
+}
+
+func (s *server) renderBindings(c *fiber.Ctx, view pageView, status int) error {
+	bindings, err := s.store.ListBindings(c.UserContext(), view.Tenant)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+
+	rows := make([]bindingRow, 0, len(bindings))
+	for _, binding := range bindings {
+		rows = append(rows, bindingRow{
+			ID: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route,
+			Enabled: binding.Enabled == nil || *binding.Enabled,
+			Config:  configText(binding.Config, view.Role),
+		})
+	}
+	view.Data = bindingsData{Bindings: rows}
+	return renderConsole(c, status, "bindings", view)
+}
+
+// configText returns a binding config for display. Viewers see its secrets
+// redacted, like GET .../bindings in the API.
+func configText(raw json.RawMessage, role accounts.Role) string {
+	if len(raw) == 0 {
+		return "{}"
+	}
+	if role.Allows(accounts.RoleDeveloper) {
+		return string(raw)
+	}
+	var value any
+	if err := json.Unmarshal(raw, &value); err != nil {
+		return "{}"
+	}
+	return string(redacted(value))
+}
+
+// newBindingPage shows the form for ?plugin= and ?version=.
+func (s *server) newBindingPage(c *fiber.Ctx, view pageView) error {
+	form := bindingForm{Plugin: c.Query("plugin"), Version: c.Query("version"), Enabled: true}
+	if form.Plugin == "" || form.Version == "" {
+		return seeOther(c, "/ui/marketplace?tenant="+url.QueryEscape(view.Tenant))
+	}
+	return s.renderBindingForm(c, view, http.StatusOK, form, nil)
+}
+
+// renderBindingForm renders the form. It generates the inputs from the
+// schema and fills them from fill, or leaves the schema's defaults when
+// fill is nil.
+func (s *server) renderBindingForm(c *fiber.Ctx, view pageView, status int, form bindingForm, fill func([]formField)) error {
+	ctx := c.UserContext()
+	version, err := s.store.GetPluginVersion(ctx, form.Plugin, form.Version)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+	fields, err := buildForm(version.ConfigSchema)
+	if err != nil {
+		return err
+	}
+	if fill != nil {
+		fill(fields)
+	}
+	routes, err := s.store.ListRoutes(ctx, view.Tenant)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+
+	form.Fields = fields
+	for _, route := range routes {
+		form.Routes = append(form.Routes, route.Name)
+	}
+	view.Data = form
+	return renderConsole(c, status, "binding_form", view)
+}
+
+// postedFields returns the schema's inputs for the posted plugin version.
+func (s *server) postedFields(c *fiber.Ctx, plugin, version string) ([]formField, error) {
+	published, err := s.store.GetPluginVersion(c.UserContext(), plugin, version)
+	if err != nil {
+		return nil, err
+	}
+	return buildForm(published.ConfigSchema)
+}
+
+func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
+	form := bindingForm{Plugin: c.FormValue("plugin"), Version: c.FormValue("version"), Route: c.FormValue("route"), Enabled: c.FormValue("enabled") == "true"}
+
+	fields, err := s.postedFields(c, form.Plugin, form.Version)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+	raw, err := assembleConfig(fields, formValues(c))
+	var binding config.Binding
+	if err == nil {
+		binding, err = s.store.CreateBinding(c.UserContext(), view.Tenant, newBinding(form, raw))
+	}
+	if err != nil {
+		return s.bindingFailed(c, view, form, err)
+	}
+
+	s.audit(c, view.session, "POST", apiTenantPath(view.Tenant, "bindings", binding.ID), nil, binding)
+	return seeOther(c, tenantURL(view.Tenant, "bindings"))
+}
+
+func newBinding(form bindingForm, raw json.RawMessage) config.Binding {
+	enabled := form.Enabled
+	return config.Binding{Plugin: form.Plugin, Version: form.Version, Route: form.Route, Config: raw, Enabled: &enabled}
+}
+
+func (s *server) bindingFailed(c *fiber.Ctx, view pageView, form bindingForm, err error) error {
+	failure, status, err := problemOf(c, err)
+	if err != nil {
+		return err
+	}
+	view.Error = failure
+	return s.renderBindingForm(c, view, status, form, func(fields []formField) { fillFromForm(fields, formValues(c)) })
+}
+
+func (s *server) editBindingPage(c *fiber.Ctx, view pageView) error {
+	binding, err := s.store.GetBinding(c.UserContext(), view.Tenant, c.Params("id"))
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+
+	form := bindingForm{Editing: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route, Enabled: binding.Enabled == nil || *binding.Enabled}
+	return s.renderBindingForm(c, view, http.StatusOK, form, func(fields []formField) { fillFromConfig(fields, binding.Config) })
+}
+
+// updateBinding replaces the config, route and enabled flag of a binding
+// and keeps its other fields.
+func (s *server) updateBinding(c *fiber.Ctx, view pageView) error {
+	id := c.Params("id")
+	ctx := c.UserContext()
+
+	before, err := s.store.GetBinding(ctx, view.Tenant, id)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+	form := bindingForm{Editing: id, Plugin: before.Plugin, Version: before.Version, Route: c.FormValue("route"), Enabled: c.FormValue("enabled") == "true"}
+
+	fields, err := s.postedFields(c, before.Plugin, before.Version)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+	raw, err := assembleConfig(fields, formValues(c))
+	var after config.Binding
+	if err == nil {
+		patch := store.BindingPatch{Route: &form.Route, Config: raw, Enabled: &form.Enabled}
+		after, err = s.store.UpdateBinding(ctx, view.Tenant, id, patch)
+	}
+	if err != nil {
+		return s.bindingFailed(c, view, form, err)
+	}
+
+	s.audit(c, view.session, "PATCH", apiTenantPath(view.Tenant, "bindings", id), before, after)
+	return seeOther(c, tenantURL(view.Tenant, "bindings"))
+}
+
+func (s *server) deleteBinding(c *fiber.Ctx, view pageView) error {
+	id := c.Params("id")
+	ctx := c.UserContext()
+
+	before, err := s.store.GetBinding(ctx, view.Tenant, id)
+	if err == nil {
+		err = s.store.DeleteBinding(ctx, view.Tenant, id)
+	}
+	if err != nil {
+		failure, status, err := problemOf(c, err)
+		if err != nil {
+			return err
+		}
+		view.Error = failure
+		return s.renderBindings(c, view, status)
+	}
+
+	s.audit(c, view.session, "DELETE", apiTenantPath(view.Tenant, "bindings", id), before, nil)
+	return seeOther(c, tenantURL(view.Tenant, "bindings"))
+}
+
+// formValues returns the posted form's value lookup.
+func formValues(c *fiber.Ctx) func(string) string {
+	return func(key string) string { return c.FormValue(key) }
+}
