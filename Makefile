@@ -5,7 +5,7 @@ GO ?= go
 PACKAGES := portcullis.dev/...
 BIN := bin/portcullis
 
-.PHONY: demo serve build test vet fmt-check
+.PHONY: demo serve build test vet fmt-check fuzz
 
 # Start the all-in-one server with the demo tenant.
 demo:
@@ -26,6 +26,25 @@ fmt-check:
 	@unformatted=$$(gofmt -l tenants plugins-marketplace portal edge services); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
-# The whole test suite, with the race detector.
+# The whole test suite, with the race detector, then each fuzz target for
+# a short fixed time.
 test: fmt-check vet build
 	$(GO) test -race -count=1 -timeout 20m $(PACKAGES)
+	$(MAKE) fuzz
+
+# Each fuzz target runs for FUZZTIME (10s by default). The seeds and the
+# corpus in testdata/fuzz also run as plain tests in "make test".
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	FuzzTableMatch:./edge/router \
+	FuzzCleanPath:./edge/router \
+	FuzzFraming:./edge/listen \
+	FuzzParseFraming:./edge/listen \
+	FuzzHopByHopRemoval:./edge/proxy
+
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		name=$${target%%:*}; dir=$${target#*:}; \
+		echo "fuzz $$name in $$dir for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$dir || exit 1; \
+	done

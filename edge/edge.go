@@ -6,8 +6,10 @@ package edge
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"portcullis.dev/edge/cache"
 	"portcullis.dev/edge/chain"
@@ -25,6 +28,8 @@ import (
 	"portcullis.dev/edge/preflight"
 	"portcullis.dev/edge/proxy"
 	"portcullis.dev/edge/runtime"
+	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/edge/tlsconf"
 	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/tenants/bundle"
 )
@@ -64,9 +69,14 @@ type Config struct {
 	// AdminAddr is the TCP address for /healthz, /readyz and /metrics,
 	// such as "127.0.0.1:9180". Empty disables it.
 	AdminAddr string
-	// TLSConfig holds the certificates for HTTPS and HTTP/3. It is
-	// required when HTTPSAddr is set.
+	// TLSConfig holds the default certificates for HTTPS and HTTP/3. It is
+	// required when HTTPSAddr is set. The edge serves a copy limited to TLS
+	// 1.2 and 1.3 (see package tlsconf) that picks a tenant's certificate
+	// by SNI for its verified custom domains.
 	TLSConfig *tls.Config
+	// Domains maps verified custom hostnames to tenant slugs; the caller
+	// keeps it current. Nil serves tenants at "<slug>.<BaseDomain>" only.
+	Domains *tlsconf.Index
 	// CacheBytes is the L1 budget for compiled tenant runtimes, charged
 	// with an estimate of each runtime's size in bytes (its bundle's JSON
 	// size). A runtime larger than the whole budget is never cached, so
@@ -92,11 +102,41 @@ type Config struct {
 	// header gets 431 and the connection is closed. net/http allows 4096
 	// bytes above it for its read buffer. Zero means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+	// WebSocketIdleTimeout closes a proxied WebSocket after this long
+	// without a frame in either direction, on every protocol. Zero means
+	// proxy.DefaultWebSocketIdleTimeout (5 minutes).
+	WebSocketIdleTimeout time.Duration
+	// DrainDelay is how long Shutdown keeps every listener open with
+	// /readyz at 503 before the drain, so load balancers that poll /readyz
+	// stop opening connections first. A listener that closes drops the
+	// connections still waiting in its accept queue. Zero means no delay.
+	// The delay ends early when Shutdown's context ends.
+	DrainDelay time.Duration
+	// Sandbox starts the plugin worker processes that run the hooks of
+	// unreviewed plugin versions (the sandboxed tier). Its Command, such as
+	// ["/usr/bin/portcullis", "worker"], is empty by default, and then every
+	// hook runs in-process. See docs/sandbox.md.
+	Sandbox sandbox.Config
 	// Logger receives the edge's logs. Nil is silent.
 	Logger *slog.Logger
+	// PluginPublicKey is the portal's ed25519 key that signs plugin
+	// versions. Set, a bundle whose plugin code is unsigned or whose
+	// signature does not verify fails to build, and the edge keeps serving
+	// the tenant's last good revision. Nil runs plugin code unchecked.
+	PluginPublicKey ed25519.PublicKey
 	// PluginServices serves the plugins' host API. Nil means in-memory
 	// services without Redis.
 	PluginServices *hostsvc.Services
+	// TracerProvider receives a span for each request, plugin hook call
+	// and upstream call, and the edge sends W3C trace context upstream.
+	// Nil turns tracing off: the edge then passes the client's traceparent
+	// and tracestate upstream unchanged. The caller shuts it down after
+	// the edge.
+	TracerProvider trace.TracerProvider
+	// AccessLog receives one JSON line per request (see
+	// observe.AccessEntry). Nil turns the access log off. The caller
+	// closes it after the edge.
+	AccessLog io.Writer
 }
 
 // Addrs are the bound listener addresses as "host:port". A disabled
@@ -117,12 +157,20 @@ type Edge struct {
 	metrics    *metrics.Metrics
 	compiler   *chain.Compiler
 	supervisor *chain.Supervisor
+	sandbox    *sandbox.Pool
 	preflight  *preflight.Checker
 	services   *hostsvc.Services
 	logHooks   chan struct{}
+	observer   *observer
 	store      *cache.Store
-	transport  *http.Transport
-	proxy      *httputil.ReverseProxy
+	// transport holds the upstream connection pools, target health and
+	// retry budget, which outlive every runtime.
+	transport *proxy.Upstreams
+	proxy     *httputil.ReverseProxy
+	// sites holds each loaded tenant's certificates and route policies.
+	sites *tlsconf.Sites
+	// httpsPort is the port of the TLS listener, for HTTPS redirects.
+	httpsPort atomic.Int32
 
 	// altSvc is the Alt-Svc value sent on TCP responses, empty while
 	// HTTP/3 is off.
@@ -175,9 +223,25 @@ func New(cfg Config) (*Edge, error) {
 		supervisor: chain.NewSupervisor(logger),
 		services:   cfg.PluginServices,
 		logHooks:   make(chan struct{}, maxLogHooks),
-		transport:  proxy.NewTransport(proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}),
+		transport:  proxy.NewUpstreams(proxy.UpstreamsOptions{Transport: proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}, Logger: logger}),
+		sites:      tlsconf.NewSites(),
 	}
 	e.proxy = proxy.New(e.transport, ownedHeaders, cfg.TrustedProxies, logger)
+	e.observer = newObserver(cfg, e.metrics)
+	e.supervisor.SetObserver(e.observer.hookCalled)
+	if len(cfg.Sandbox.Command) > 0 {
+		if cfg.Sandbox.Logger == nil {
+			cfg.Sandbox.Logger = logger
+		}
+		pool, err := sandbox.New(cfg.Sandbox)
+		if err != nil {
+			return nil, err
+		}
+		e.sandbox = pool
+	}
+	if cfg.PluginPublicKey != nil {
+		e.compiler.RequireSignatures(cfg.PluginPublicKey)
+	}
 	e.preflight = preflight.New(e.compiler, e.metrics.Registry(), logger)
 	if e.services == nil {
 		e.services = hostsvc.New(logger, nil)
@@ -203,15 +267,21 @@ func New(cfg Config) (*Edge, error) {
 // because the portal ran them at publish time and the load is on the
 // request path.
 func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
-	rt, err := runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor})
+	rt, err := runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor, Sandbox: e.sandbox})
 	if err != nil {
 		return nil, err
 	}
 	if _, serving := e.store.Loaded(strings.ToLower(b.Tenant)); serving {
-		if err := e.preflight.Check(context.Background(), b); err != nil {
+		checked := b
+		if e.sandbox != nil {
+			checked = runtime.WithoutSandboxed(b)
+		}
+		if err := e.preflight.Check(context.Background(), checked); err != nil {
 			return nil, err
 		}
 	}
+	e.storeSite(b)
+	e.transport.Sync(b.Tenant, b.Upstreams)
 	return rt, nil
 }
 

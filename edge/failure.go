@@ -8,6 +8,8 @@ import (
 
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/problem"
+	"portcullis.dev/edge/proxy"
+	"portcullis.dev/edge/router"
 	"portcullis.dev/tenants/bundle"
 )
 
@@ -26,6 +28,10 @@ func classify(ctx context.Context, err error) (int, string) {
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return problem.StatusClientClosedRequest, "The client closed the request before the response."
+	case errors.Is(err, router.ErrInvalidPath):
+		return http.StatusBadRequest, "The request path contains an encoded slash or backslash, a backslash or a control character."
+	case isBodyTooLarge(err):
+		return http.StatusRequestEntityTooLarge, "The request body is larger than the route's limit."
 	case errors.As(err, &pluginErr):
 		return http.StatusInternalServerError, "Plugin " + pluginErr.Step.Plugin + " version " + pluginErr.Step.Version + " failed, so the request was stopped."
 	case errors.Is(err, errUnknownHost):
@@ -36,6 +42,8 @@ func classify(ctx context.Context, err error) (int, string) {
 		return http.StatusNotFound, "No route of this tenant matches the method and path."
 	case errors.Is(err, errTenantUnavailable):
 		return http.StatusServiceUnavailable, "The tenant's config could not be loaded. Retry later."
+	case errors.Is(err, proxy.ErrNoHealthyTarget):
+		return http.StatusServiceUnavailable, "Every target of the upstream is unhealthy. Retry later."
 	case isTimeout(err):
 		return http.StatusGatewayTimeout, "The upstream did not respond in time."
 	default:
@@ -74,7 +82,6 @@ func (e *Edge) logFailure(state *requestState, status int, err error) {
 	switch {
 	case errors.As(err, &pluginErr):
 		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
-		e.metrics.PluginError(state.runtime.Tenant, pluginErr.Step.Plugin, pluginErr.Step.Version)
 		e.log.Error("plugin failed; request stopped", attrs...)
 	case status == problem.StatusClientClosedRequest:
 		e.log.Info("client closed the request", attrs...)

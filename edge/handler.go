@@ -9,9 +9,14 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/metrics"
+	"portcullis.dev/edge/observe"
+	"portcullis.dev/edge/problem"
 	"portcullis.dev/edge/proxy"
+	"portcullis.dev/edge/router"
 	"portcullis.dev/edge/runtime"
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/tenants/bundle"
@@ -25,11 +30,21 @@ type requestState struct {
 	runtime *runtime.Runtime
 	route   string
 	call    *proxy.Call
-	// routeRuntime and exchange are kept for the log phase.
+	// routeRuntime and exchange are kept for the log phase, which runs the
+	// chain that the request phases ended with.
 	routeRuntime *runtime.Route
 	exchange     *pluginhost.Exchange
+	chain        *chain.Chain
 	// status is the status written, or 499 for a client that went away.
 	status int
+	// completed is set when the handler returned without a panic.
+	completed bool
+	// span and upstreamSpan are the request's trace spans, nil while
+	// tracing is off. bodyIn and bodyOut count body bytes, nil while the
+	// access log is off.
+	span, upstreamSpan trace.Span
+	bodyIn             *observe.CountingBody
+	bodyOut            *observe.CountingWriter
 }
 
 // serveHTTP is the one handler of all listeners. It sets the request id and
@@ -41,19 +56,30 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Alt-Svc", *altSvc)
 	}
 
+	w, r = e.observer.begin(w, r, state)
 	// finish runs even when the proxy aborts the handler with
 	// http.ErrAbortHandler after a failed body copy.
 	defer e.finish(r, state)
 
 	if err := e.handle(w, r, state); err != nil {
-		e.fail(w, r, state, err)
+		e.failRequest(w, r, state, err)
 	}
+	state.completed = true
 }
 
 // handle runs the request flow: tenant, runtime, route, request plugins and
 // the proxy. It returns the error that ended the flow before the proxy ran.
 func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestState) error {
-	slug, ok := tenantFromHost(r.Host, e.baseDomain)
+	// A WebSocket over HTTP/2 or HTTP/3 continues as the HTTP/1.1
+	// handshake that routes, plugins and the upstream expect.
+	if proxy.IsWebSocketConnect(r) {
+		var err error
+		if w, r, err = proxy.AcceptWebSocketConnect(w, r); err != nil {
+			return err
+		}
+	}
+
+	slug, ok := e.tenantForHost(r.Context(), r.Host)
 	if !ok {
 		return fmt.Errorf("host %q: %w", r.Host, errUnknownHost)
 	}
@@ -68,14 +94,24 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 	}
 	state.runtime = rt
 
-	requestPath := cleanPath(r.URL.Path)
-	route, ok := rt.Match(r.Method, requestPath)
+	requestPath, err := router.CleanPath(r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	route, params, ok := rt.MatchRequest(r, requestPath.Decoded)
 	if !ok {
-		return fmt.Errorf("%s %q: %w", r.Method, requestPath, errNoRoute)
+		return fmt.Errorf("%s %q: %w", r.Method, requestPath.Decoded, errNoRoute)
 	}
 	state.route = route.Name
-	if requestPath != r.URL.Path {
+	if e.applyRoutePolicy(w, r, rt, route.Name) {
+		state.status = http.StatusPermanentRedirect
+		return nil
+	}
+	if requestPath.Decoded != r.URL.Path || requestPath.Escaped != r.URL.EscapedPath() {
 		r = withPath(r, requestPath)
+	}
+	if err := limitBody(w, r, route.MaxBodyBytes); err != nil {
+		return err
 	}
 
 	if rt.DebugHeaders && route.Chain.Names() != "" {
@@ -83,12 +119,18 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 	}
 
 	plugins := e.newExchange(r, state, route)
+	plugins.Request.Params = params
 	state.routeRuntime, state.exchange = route, plugins
-	if err := route.Chain.RunRequest(r.Context(), plugins); err != nil {
+	active, err := route.RunRequest(r.Context(), plugins)
+	state.chain = active
+	if rt.DebugHeaders && active != route.Chain {
+		w.Header().Set(pluginsHeader, active.Names())
+	}
+	if err != nil {
 		return err
 	}
 	if plugins.Exit != nil {
-		if err := route.Chain.RunExitResponse(r.Context(), plugins); err != nil {
+		if err := active.RunExitResponse(r.Context(), plugins); err != nil {
 			return err
 		}
 		state.status = plugins.Exit.Status
@@ -99,14 +141,18 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 	state.call = &proxy.Call{
 		Balancer:  route.Balancer,
 		RequestID: state.id,
+		OnSend:    e.observer.upstreamHook(state),
+
+		WebSocketIdleTimeout: e.cfg.WebSocketIdleTimeout,
 		OnResponse: func(resp *http.Response) error {
-			return route.Chain.RunResponse(r, plugins, resp)
+			return active.RunResponse(r, plugins, resp)
 		},
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
-			e.fail(w, r, state, err)
+			e.failRequest(w, r, state, err)
 		},
 	}
-	out := chain.ApplyRequest(r, plugins)
+	out, cancel := withGRPCDeadline(chain.ApplyRequest(r, plugins))
+	defer cancel()
 	e.proxy.ServeHTTP(w, out.WithContext(abortOnCopyError(proxy.WithCall(out.Context(), state.call), r)))
 	return nil
 }
@@ -128,12 +174,12 @@ func abortOnCopyError(ctx context.Context, r *http.Request) context.Context {
 }
 
 // withPath returns a shallow copy of r with a cleaned path.
-func withPath(r *http.Request, cleaned string) *http.Request {
+func withPath(r *http.Request, cleaned router.Path) *http.Request {
 	out := new(http.Request)
 	*out = *r
 	target := *r.URL
-	target.Path = cleaned
-	target.RawPath = ""
+	target.Path = cleaned.Decoded
+	target.RawPath = cleaned.Escaped
 	out.URL = &target
 	return out
 }
@@ -166,7 +212,8 @@ func isOwned(name string) bool {
 	return false
 }
 
-// finish records the request's metrics and debug log line.
+// finish records the request's metrics, spans, access log line and debug
+// log line.
 func (e *Edge) finish(r *http.Request, state *requestState) {
 	status := state.status
 	if status == 0 && state.call != nil {
@@ -176,14 +223,19 @@ func (e *Edge) finish(r *http.Request, state *requestState) {
 		// Only an aborted handler leaves no status.
 		status = http.StatusOK
 	}
+	if !state.completed && r.Context().Err() != nil {
+		// The response body copy failed because the client went away.
+		status = problem.StatusClientClosedRequest
+	}
 
 	tenant := metrics.NoTenant
 	if state.runtime != nil {
 		tenant = state.runtime.Tenant
 	}
 	elapsed := time.Since(state.start)
-	e.metrics.ObserveRequest(tenant, r, status, elapsed)
-	e.runLogPhase(state.routeRuntime, state.exchange, status)
+	e.metrics.ObserveRequest(tenant, state.route, r, status, elapsed)
+	e.observer.end(r, state, tenant, status, elapsed)
+	e.runLogPhase(state.chain, state.exchange, status)
 	e.log.Debug("request served", "request_id", state.id, "tenant", state.slug, "route", state.route, "revision", revision(state.runtime),
 		"method", r.Method, "status", status, "protocol", metrics.Protocol(r), "duration", elapsed)
 }

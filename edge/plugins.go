@@ -40,7 +40,7 @@ func (e *Edge) newExchange(r *http.Request, state *requestState, route *runtime.
 
 	body := &bodyBuffer{r: r}
 	body.read = body.readBody
-	ex.Host = e.services.Tenant(state.runtime.Tenant).Request(body.read)
+	ex.Host = state.runtime.WithConsumers(e.services.Tenant(state.runtime.Tenant).Request(body.read))
 	return ex
 }
 
@@ -94,8 +94,8 @@ func (p *prefixedBody) Close() error {
 // runLogPhase runs the log hooks after the response went out, in their own
 // goroutine, when a slot is free. The exchange is no longer used by the
 // request then.
-func (e *Edge) runLogPhase(route *runtime.Route, ex *pluginhost.Exchange, status int) {
-	if route == nil || ex == nil || !route.Chain.Has(pluginhost.PhaseLog) {
+func (e *Edge) runLogPhase(plugins *chain.Chain, ex *pluginhost.Exchange, status int) {
+	if plugins == nil || ex == nil || !plugins.Has(pluginhost.PhaseLog) {
 		return
 	}
 	select {
@@ -113,6 +113,6 @@ func (e *Edge) runLogPhase(route *runtime.Route, ex *pluginhost.Exchange, status
 		defer func() { <-e.logHooks }()
 		ctx, cancel := context.WithTimeout(context.Background(), logPhaseTimeout)
 		defer cancel()
-		_ = route.Chain.Run(ctx, pluginhost.PhaseLog, ex)
+		_ = plugins.Run(ctx, pluginhost.PhaseLog, ex)
 	}()
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
@@ -56,6 +57,9 @@ type servers struct {
 	udp                *net.UDPConn
 
 	httpConns, httpsConns, h3Conns listen.Counter
+	// h3Requests tracks requests in flight per HTTP/3 connection, so the
+	// drain can close idle ones.
+	h3Requests http3Conns
 }
 
 // Start binds every configured listener and serves them in the background.
@@ -101,10 +105,11 @@ func (e *Edge) bind() (*boundListeners, error) {
 		// 0-RTT data can be replayed (RFC 9001 section 9.2), and the edge
 		// forwards requests of any method, so it accepts no 0-RTT.
 		quicConfig := &quic.Config{Allow0RTT: false}
-		if bound.quic, err = quic.Listen(bound.udp, http3.ConfigureTLSConfig(e.cfg.TLSConfig.Clone()), quicConfig); err != nil {
+		if bound.quic, err = quic.Listen(bound.udp, http3.ConfigureTLSConfig(e.serverTLSConfig()), quicConfig); err != nil {
 			return bound, fmt.Errorf("listen for HTTP/3 on %q: %w", bound.udp.LocalAddr(), err)
 		}
 		e.addrs.HTTPS = bound.https.Addr().String()
+		e.httpsPort.Store(int32(bound.https.Addr().(*net.TCPAddr).Port))
 		e.addrs.HTTP3 = bound.udp.LocalAddr().String()
 	}
 
@@ -128,7 +133,7 @@ func (e *Edge) serve(bound *boundListeners) {
 		protocols.SetUnencryptedHTTP2(true)
 		s.http = e.newServer(handler, protocols, &s.httpConns)
 		guarded := listen.Framing(bound.http, e.cfg.MaxHeaderBytes, e.logRejectedFraming)
-		go e.serveTCP("http", s.http, guarded, false)
+		go e.serveTCP("http", s.http, guarded)
 	}
 
 	if bound.https != nil {
@@ -136,21 +141,25 @@ func (e *Edge) serve(bound *boundListeners) {
 		altSvc := `h3=":` + strconv.Itoa(port) + `"; ma=` + strconv.Itoa(altSvcMaxAge)
 		e.altSvc.Store(&altSvc)
 
+		// The TLS listener ends TLS itself so that it can check the
+		// framing of HTTP/1.1 requests. The server sees plain
+		// connections, so HTTP/2 arrives as prior knowledge.
 		protocols := new(http.Protocols)
 		protocols.SetHTTP1(true)
-		protocols.SetHTTP2(true)
-		s.https = e.newServer(handler, protocols, &s.httpsConns)
-		s.https.TLSConfig = e.cfg.TLSConfig.Clone()
-		go e.serveTCP("https", s.https, bound.https, true)
+		protocols.SetUnencryptedHTTP2(true)
+		s.https = e.newServer(withTLSState(handler), protocols, &s.httpsConns)
+		s.https.ConnContext = rememberTLSConn
+		guarded := listen.TLSFraming(bound.https, e.serverTLSConfig(), e.cfg.MaxHeaderBytes, e.logRejectedFraming)
+		go e.serveTCP("https", s.https, guarded)
 
 		s.h3 = &http3.Server{
-			Handler:        handler,
+			Handler:        s.h3Requests.wrap(handler),
 			IdleTimeout:    e.cfg.IdleTimeout,
 			MaxHeaderBytes: e.cfg.MaxHeaderBytes,
 			Logger:         e.log,
 			ConnContext: func(ctx context.Context, conn *quic.Conn) context.Context {
 				s.h3Conns.Track(conn.Context())
-				return ctx
+				return s.h3Requests.track(ctx, conn)
 			},
 		}
 		s.h3Listener, s.udp = bound.quic, bound.udp
@@ -159,7 +168,7 @@ func (e *Edge) serve(bound *boundListeners) {
 
 	if bound.admin != nil {
 		s.admin = &http.Server{Handler: admin.Handler(e.ready.Load, e.metrics.Handler(), e.preflight.Handler()), ReadHeaderTimeout: DefaultReadHeaderTimeout}
-		go e.serveTCP("admin", s.admin, bound.admin, false)
+		go e.serveTCP("admin", s.admin, bound.admin)
 	}
 }
 
@@ -177,13 +186,8 @@ func (e *Edge) newServer(handler http.Handler, protocols *http.Protocols, conns 
 	}
 }
 
-func (e *Edge) serveTCP(name string, server *http.Server, listener net.Listener, useTLS bool) {
-	var err error
-	if useTLS {
-		err = server.ServeTLS(listener, "", "")
-	} else {
-		err = server.Serve(listener)
-	}
+func (e *Edge) serveTCP(name string, server *http.Server, listener net.Listener) {
+	err := server.Serve(listener)
 	if !errors.Is(err, http.ErrServerClosed) {
 		e.log.Error("listener stopped", "listener", name, "addr", listener.Addr().String(), "error", err)
 	}
@@ -212,17 +216,41 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 
 	var err error
 	if wasStarted {
+		e.waitDrainDelay(ctx)
 		err = e.drain(ctx)
 	}
 
 	e.store.Close()
-	e.transport.CloseIdleConnections()
+	e.transport.Close()
+	if e.sandbox != nil {
+		e.sandbox.Close()
+	}
 	return err
 }
 
-// drain shuts the servers down in parallel, then closes the QUIC listener,
-// the UDP socket and, last, the admin server, so /readyz reports 503 for as
-// long as traffic drains.
+// waitDrainDelay waits for DrainDelay while the listeners keep serving, or
+// until ctx ends.
+func (e *Edge) waitDrainDelay(ctx context.Context) {
+	if e.cfg.DrainDelay <= 0 {
+		return
+	}
+	e.log.Info("edge not ready; draining after the delay", "drain_delay", e.cfg.DrainDelay)
+
+	timer := time.NewTimer(e.cfg.DrainDelay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+}
+
+// drain shuts the servers down in parallel and closes the QUIC listener at
+// once, then closes the UDP socket and, last, the admin server, so /readyz
+// reports 503 for as long as traffic drains.
+//
+// NOTE: net/http stops tracking a connection once it is hijacked, so
+// WebSocket tunnels over HTTP/1.1 are neither awaited nor closed here.
+// They end when the process exits.
 func (e *Edge) drain(ctx context.Context) error {
 	s := &e.servers
 	e.log.Info("edge draining", "open_connections", e.openConnections())
@@ -246,6 +274,14 @@ func (e *Edge) drain(ctx context.Context) error {
 	}
 	if s.h3 != nil {
 		wg.Go(func() { errs[2] = s.h3.Shutdown(drainCtx) })
+
+		// quic-go stops accepting only on listeners it created itself, so
+		// the edge closes its own: new QUIC handshakes fail from here on,
+		// while the open connections drain.
+		_ = s.h3Listener.Close()
+		h3Drained := make(chan struct{})
+		defer close(h3Drained)
+		go s.h3Requests.closeIdleUntil(h3Drained)
 	}
 	wg.Wait()
 	stopWatch()

@@ -100,8 +100,8 @@ func TestRouteCRUD(t *testing.T) {
 func TestPluginCRUD(t *testing.T) {
 	tp := startPortal(t)
 
-	if got := string(tp.do("GET", "/api/v1/plugins", nil, http.StatusOK).body); got != "[]" {
-		t.Errorf("empty list = %s, want []", got)
+	if got := string(tp.do("GET", "/api/v1/plugins", nil, http.StatusOK).body); got != `{"plugins":[],"page":1,"total":0,"has_more":false}` {
+		t.Errorf("empty catalogue = %s, want no plugins", got)
 	}
 
 	resp := tp.do("POST", "/api/v1/plugins", map[string]any{"name": "hello", "version": "1.0.0", "source": "let a = 1"}, http.StatusCreated)
@@ -115,8 +115,9 @@ func TestPluginCRUD(t *testing.T) {
 	tp.do("POST", "/api/v1/plugins", map[string]any{"name": "hello", "version": "1.1.0-beta.1+build.7", "source": "let a = 2", "config_schema": map[string]any{"type": "object"}}, http.StatusCreated)
 
 	got := string(tp.do("GET", "/api/v1/plugins", nil, http.StatusOK).body)
-	if want := `[{"name":"hello","versions":["1.0.0","1.1.0-beta.1+build.7"]}]`; got != want {
-		t.Errorf("list = %s, want %s", got, want)
+	// A pre-release is not the latest version while a release exists.
+	if want := `{"plugins":[{"name":"hello","namespace":"portcullis","latest_version":"1.0.0","description":"","installs":0}],"page":1,"total":1,"has_more":false}`; got != want {
+		t.Errorf("catalogue = %s, want %s", got, want)
 	}
 
 	plugin := decodeInto[map[string]any](t, tp.do("GET", "/api/v1/plugins/hello", nil, http.StatusOK))

@@ -5,6 +5,7 @@ package portal
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/plugins-marketplace/signing"
 	"portcullis.dev/portal/api"
 	"portcullis.dev/portal/secrets"
 	"portcullis.dev/portal/store"
@@ -53,6 +55,13 @@ type Config struct {
 	// SecretKey is the AES-256 key, 32 bytes, that encrypts consumer
 	// credential secrets at rest. Empty rejects credentials with a secret.
 	SecretKey []byte
+	// DNSResolver is the "host:port" of the DNS server that custom domain
+	// verifications ask for TXT records. Empty means the system resolver.
+	DNSResolver string
+	// PluginSigningKey is the ed25519 key that signs each published plugin
+	// version. Nil publishes unsigned versions, which edges configured
+	// with a plugin public key reject.
+	PluginSigningKey ed25519.PrivateKey
 }
 
 // Portal is a running portal: its store and its HTTP server.
@@ -76,14 +85,18 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}
-	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, Logger: logger, Secrets: box})
+	signer, publicKey, err := pluginSigner(cfg.PluginSigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("create portal: %w", err)
+	}
+	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, Logger: logger, Secrets: box, Signer: signer})
 	if err != nil {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}
 
 	feed := portalsync.NewBroadcaster()
 	limits := api.NewLoginLimits()
-	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed, Limits: limits})
+	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed, Limits: limits, DNSResolver: cfg.DNSResolver, PluginKey: publicKey})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
 	}
@@ -92,6 +105,20 @@ func New(cfg Config) (*Portal, error) {
 	p := &Portal{store: st, app: app, logger: logger, feed: feed}
 	p.watchFeed(cfg.DataSource)
 	return p, nil
+}
+
+// pluginSigner returns the signer and public key for the key, or nils for
+// no key. A nil *signing.Signer must not reach store.Options as a non-nil
+// interface, so the signer is returned as store.PluginSigner.
+func pluginSigner(key ed25519.PrivateKey) (store.PluginSigner, ed25519.PublicKey, error) {
+	if key == nil {
+		return nil, nil, nil
+	}
+	signer, err := signing.NewSigner(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return signer, signer.PublicKey(), nil
 }
 
 // secretBox returns the box for the key, or nil for no key.

@@ -2,7 +2,6 @@ package chain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +16,10 @@ type Step struct {
 	Plugin   string
 	Version  string
 	Instance *pluginhost.Instance
+
+	// Remote, when set, runs the step in a plugin worker process instead
+	// of Instance (the sandboxed tier).
+	Remote Remote
 
 	// Guard applies the binding's deadline, failure policy and tenant
 	// budget. Nil runs the hook under the request's context only and fails
@@ -73,7 +76,7 @@ func New(steps []Step) *Chain {
 	for _, phase := range pluginhost.Phases {
 		slot := phaseSlot(phase)
 		for _, step := range steps {
-			if step.Instance.Plugin().Has(phase) {
+			if step.has(phase) {
 				c.phases[slot] = append(c.phases[slot], step)
 			}
 		}
@@ -145,9 +148,21 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 	var slot tenantSlot
 	defer slot.release()
 
-	for _, step := range steps {
+	for i := 0; i < len(steps); i++ {
+		step := steps[i]
+		if step.Remote != nil {
+			consumed, stop, err := runRemote(ctx, phase, steps[i:], ex, ran)
+			if stop {
+				return err
+			}
+			i += consumed - 1
+			continue
+		}
+
 		exitBefore := ex.Exit
+		started := time.Now()
 		err := runStep(ctx, &slot, step, phase, ex)
+		step.Guard.observeCall(ctx, step, string(phase), started, err)
 		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
 			// Fail open: the plugin is skipped, and so is an exit it set.
 			ex.Exit = exitBefore
@@ -197,28 +212,10 @@ func runStep(ctx context.Context, slot *tenantSlot, step Step, phase pluginhost.
 	return checkExchange(phase, ex)
 }
 
-// checkExchange rejects what a step may not set: an exit or, in
-// header_filter, a response status that is not final (RFC 9110 section 15,
-// 1xx statuses are interim), and a request path that does not start with
-// "/".
+// checkExchange rejects what a step may not set, with the rules that
+// workers apply too (pluginhost.CheckExchange).
 func checkExchange(phase pluginhost.Phase, ex *pluginhost.Exchange) error {
-	if ex.Exit != nil && phase == pluginhost.PhaseBodyFilter {
-		return errors.New("ctx.exit is not allowed in body_filter: change the body with ctx.resp.set_chunk")
-	}
-	if ex.Exit != nil && !isFinal(ex.Exit.Status) {
-		return fmt.Errorf("exit status %d is invalid: use 200 to 599", ex.Exit.Status)
-	}
-	if phase == pluginhost.PhaseHeaderFilter && !isFinal(ex.Response.Status) {
-		return fmt.Errorf("response status %d is invalid: use 200 to 599", ex.Response.Status)
-	}
-	if !strings.HasPrefix(ex.Request.Path, "/") {
-		return fmt.Errorf("request path %q is invalid: it must start with \"/\"", ex.Request.Path)
-	}
-	return nil
-}
-
-func isFinal(status int) bool {
-	return status >= 200 && status <= 599
+	return pluginhost.CheckExchange(phase, ex)
 }
 
 // Error is a failure of one plugin step. The edge fails closed on it.

@@ -4,11 +4,13 @@ package chain
 
 import (
 	"container/list"
+	"crypto/ed25519"
 	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/signing"
 	"portcullis.dev/tenants/bundle"
 )
 
@@ -28,6 +30,8 @@ type Compiler struct {
 	entries  map[string]*list.Element
 	recency  *list.List
 	compiles atomic.Int64
+	// publicKey verifies plugin signatures when not nil.
+	publicKey ed25519.PublicKey
 }
 
 // compiled is one cache entry. done is closed once plugin and err are set, so
@@ -55,6 +59,9 @@ func (c *Compiler) Compile(code bundle.PluginCode) (*pluginhost.Plugin, error) {
 	if sum := bundle.SourceHash(code.Source); sum != code.SHA256 {
 		return nil, fmt.Errorf("plugin %q version %q: source hash %q does not match the declared %q", code.Name, code.Version, sum, code.SHA256)
 	}
+	if err := c.Verify(code); err != nil {
+		return nil, err
+	}
 
 	entry, owner := c.entry(code.Name + "@" + code.Version + "@" + code.SHA256)
 	if !owner {
@@ -70,6 +77,26 @@ func (c *Compiler) Compile(code bundle.PluginCode) (*pluginhost.Plugin, error) {
 	}
 	close(entry.done)
 	return entry.plugin, entry.err
+}
+
+// RequireSignatures makes Compile and Verify reject plugin code whose
+// portal signature does not verify under key. Call it before the Compiler
+// is shared.
+func (c *Compiler) RequireSignatures(key ed25519.PublicKey) {
+	c.publicKey = key
+}
+
+// Verify checks code's signature when RequireSignatures set a key, and
+// returns nil otherwise. The signature covers the name, the version and the
+// source hash, so Verify also checks that the hash matches the source.
+func (c *Compiler) Verify(code bundle.PluginCode) error {
+	if c.publicKey == nil {
+		return nil
+	}
+	if sum := bundle.SourceHash(code.Source); sum != code.SHA256 {
+		return fmt.Errorf("plugin %q version %q: source hash %q does not match the declared %q", code.Name, code.Version, sum, code.SHA256)
+	}
+	return signing.Verify(c.publicKey, code.Name, code.Version, code.SHA256, code.Signature)
 }
 
 // Compiles returns how many times the Compiler has called pluginhost.Compile.

@@ -35,6 +35,7 @@ type Supervisor struct {
 	mu      sync.Mutex
 	health  map[string]*health
 	budgets map[string]chan struct{}
+	observe HookObserver
 }
 
 // NewSupervisor returns a Supervisor that logs to logger. A tenant may run
@@ -73,7 +74,7 @@ func (s *Supervisor) Guard(tenant string, step Step, timeout time.Duration, fail
 		budget = make(chan struct{}, s.slotsPerTenant)
 		s.budgets[tenant] = budget
 	}
-	return &Guard{tenant: tenant, timeout: timeout, failOpen: failOpen, health: h, budget: budget, log: s.log}
+	return &Guard{tenant: tenant, timeout: timeout, failOpen: failOpen, health: h, budget: budget, log: s.log, observe: s.observe}
 }
 
 // Guard applies a binding's deadline, failure policy and tenant budget.
@@ -84,6 +85,7 @@ type Guard struct {
 	health   *health
 	budget   chan struct{}
 	log      *slog.Logger
+	observe  HookObserver
 }
 
 // health is the failure state of one binding version. The fast path of a

@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"net/http"
 	"sort"
 	"time"
 
 	"portcullis.dev/edge/balancer"
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/router"
+	"portcullis.dev/edge/sandbox"
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
@@ -32,8 +33,9 @@ type Runtime struct {
 	// DebugHeaders makes responses name the plugin versions that ran.
 	DebugHeaders bool
 
-	routes []*Route
-	table  *router.Table[*Route]
+	routes    []*Route
+	table     *router.Table[*Route]
+	consumers *Consumers
 }
 
 // Route is a compiled route: where its requests go and which plugins run on
@@ -42,12 +44,30 @@ type Route struct {
 	Name     string
 	Upstream string
 	Balancer *balancer.Balancer
-	Chain    *chain.Chain
+	// Chain runs for requests whose consumer is unknown.
+	Chain *chain.Chain
+	// MaxBodyBytes bounds the request body, and the edge responds 413 above
+	// it.
+	MaxBodyBytes int64
+
+	// consumerChains holds, for each consumer with consumer-scope
+	// bindings, the chain that runs once a plugin identified it. Nil
+	// when the tenant has no consumer-scope binding.
+	consumerChains *consumerChains
 }
 
 // Match returns the route for a request, or false when no route matches.
 func (rt *Runtime) Match(method, path string) (*Route, bool) {
-	return rt.table.Match(method, path)
+	result, ok := rt.table.Match(&router.Request{Method: method, Path: path})
+	return result.Value, ok
+}
+
+// MatchRequest returns the route for a request whose path CleanPath
+// decoded to path, and the values of the route's path parameters.
+func (rt *Runtime) MatchRequest(r *http.Request, path string) (*Route, map[string]string, bool) {
+	request := router.Request{Method: r.Method, Host: r.Host, Path: path, Header: r.Header, RawQuery: r.URL.RawQuery}
+	result, ok := rt.table.Match(&request)
+	return result.Value, result.Params, ok
 }
 
 // Routes returns the compiled routes in bundle order. Callers must not
@@ -71,6 +91,9 @@ type Options struct {
 	// Supervisor gives each step its deadline, failure policy and tenant
 	// budget. Nil builds steps without guards.
 	Supervisor *chain.Supervisor
+	// Sandbox runs the hooks of unreviewed plugin versions in worker
+	// processes. Nil runs every hook in-process.
+	Sandbox *sandbox.Pool
 }
 
 // BuildWith is Build with a supervisor for the plugin steps.
@@ -86,12 +109,12 @@ func BuildWith(b *bundle.Bundle, opts Options) (*Runtime, error) {
 		}
 	}
 
-	balancers, err := buildUpstreams(b.Upstreams)
+	balancers, err := buildUpstreams(b.Tenant, b.Upstreams)
 	if err != nil {
 		return nil, err
 	}
 
-	steps, err := bindPlugins(b, compiler, opts.Supervisor)
+	steps, err := bindPlugins(b, compiler, opts.Supervisor, opts.Sandbox)
 	if err != nil {
 		return nil, err
 	}
@@ -100,10 +123,18 @@ func BuildWith(b *bundle.Bundle, opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	consumers, err := buildConsumers(b.Consumers)
+	if err != nil {
+		return nil, err
+	}
+	if err := addConsumerChains(routes, steps, consumers); err != nil {
+		return nil, err
+	}
 
-	entries := make([]router.Route[*Route], 0, len(routes))
+	entries := make([]router.Entry[*Route], 0, len(routes))
 	for i, route := range routes {
-		entries = append(entries, router.Route[*Route]{Prefixes: b.Routes[i].Paths, Methods: b.Routes[i].Methods, Value: route})
+		route.MaxBodyBytes = b.Routes[i].BodyLimit()
+		entries = append(entries, router.Entry[*Route]{Route: &b.Routes[i], Value: route})
 	}
 
 	return &Runtime{
@@ -115,26 +146,22 @@ func BuildWith(b *bundle.Bundle, opts Options) (*Runtime, error) {
 		DebugHeaders: b.DebugHeaders,
 		routes:       routes,
 		table:        router.New(entries),
+		consumers:    consumers,
 	}, nil
 }
 
-func buildUpstreams(upstreams []config.Upstream) (map[string]*balancer.Balancer, error) {
+// buildUpstreams compiles each upstream of tenant into its balancer. The
+// targets' health lives in the edge, keyed by tenant, upstream and target
+// URL, so it carries over to the next revision.
+func buildUpstreams(tenant string, upstreams []config.Upstream) (map[string]*balancer.Balancer, error) {
 	balancers := make(map[string]*balancer.Balancer, len(upstreams))
-	for _, upstream := range upstreams {
+	for i := range upstreams {
+		upstream := &upstreams[i]
 		if _, dup := balancers[upstream.Name]; dup {
 			return nil, fmt.Errorf("upstream %q is defined twice", upstream.Name)
 		}
 
-		targets := make([]balancer.Target, 0, len(upstream.Targets))
-		for _, target := range upstream.Targets {
-			parsed, err := parseTarget(target.URL)
-			if err != nil {
-				return nil, fmt.Errorf("upstream %q: %w", upstream.Name, err)
-			}
-			targets = append(targets, balancer.Target{URL: parsed, Weight: target.Weight})
-		}
-
-		b, err := balancer.New(targets)
+		b, err := balancer.Build(tenant, upstream)
 		if err != nil {
 			return nil, fmt.Errorf("upstream %q: %w", upstream.Name, err)
 		}
@@ -143,21 +170,11 @@ func buildUpstreams(upstreams []config.Upstream) (map[string]*balancer.Balancer,
 	return balancers, nil
 }
 
-func parseTarget(raw string) (*url.URL, error) {
-	parsed, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("target %q is invalid: %w", raw, err)
-	}
-	if (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-		return nil, fmt.Errorf("target %q is invalid: use an absolute http:// or https:// URL", raw)
-	}
-	return parsed, nil
-}
-
 // bindPlugins compiles the plugin of every enabled binding and binds its
 // config. The result is in bundle order.
-func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler, supervisor *chain.Supervisor) ([]boundStep, error) {
+func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler, supervisor *chain.Supervisor, pool *sandbox.Pool) ([]boundStep, error) {
 	steps := make([]boundStep, 0, len(b.Bindings))
+	var sandboxed sandboxedBindings
 	for _, binding := range b.Bindings {
 		if !binding.IsEnabled() {
 			continue
@@ -170,15 +187,19 @@ func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler, supervisor *chain.S
 			return nil, fmt.Errorf("binding %q: bundle entry for plugin %q version %q is invalid: it contains plugin %q version %q", binding.ID, binding.Plugin, binding.Version, code.Name, code.Version)
 		}
 
-		plugin, err := compiler.Compile(code)
-		if err != nil {
+		if err := compiler.Verify(code); err != nil {
 			return nil, fmt.Errorf("binding %q: %w", binding.ID, err)
 		}
 
-		options := pluginhost.BindOptions{Tenant: b.Tenant, Binding: binding.ID, AllowHosts: binding.AllowHosts}
-		instance, err := plugin.BindWith(binding.Config, options)
+		var instance *pluginhost.Instance
+		var err error
+		if pool != nil && isSandboxed(binding, code) {
+			err = sandboxed.add(len(steps), binding, code)
+		} else {
+			instance, err = bindInProcess(compiler, b.Tenant, binding, code)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("binding %q: bind config of plugin %q version %q: %w", binding.ID, binding.Plugin, binding.Version, err)
+			return nil, err
 		}
 
 		step := chain.Step{Binding: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Instance: instance}
@@ -190,39 +211,42 @@ func bindPlugins(b *bundle.Bundle, compiler *chain.Compiler, supervisor *chain.S
 		if binding.Priority != nil {
 			priority = *binding.Priority
 		}
-		steps = append(steps, boundStep{route: binding.Route, priority: priority, step: step})
+		steps = append(steps, boundStep{route: binding.Route, consumer: binding.Consumer, priority: priority, step: step})
+	}
+	if err := sandboxed.load(pool, b.Tenant, steps); err != nil {
+		return nil, err
 	}
 	return steps, nil
 }
 
-// boundStep is a chain step and the route it is bound to, empty for all
-// routes.
+// boundStep is a chain step and its binding's scope: the route or the
+// consumer it is bound to, both empty for the whole tenant.
 type boundStep struct {
 	route    string
+	consumer string
 	priority int
 	step     chain.Step
 }
 
-// routeSteps returns the steps that apply to route, in run order.
+// scopedSteps returns the steps that apply to route for consumer, in run
+// order. consumer is "" for a request whose consumer is unknown.
 //
-// Precedence: a route-scope binding of a plugin replaces the tenant-scope
-// bindings of the same plugin on that route. The steps then run by
-// priority, highest first, and in bundle (creation) order at equal
+// Precedence: for each plugin, only the bindings of the most specific scope
+// that applies run: consumer before route before tenant. The steps then run
+// by priority, highest first, and in bundle (creation) order at equal
 // priority.
-func routeSteps(steps []boundStep, route string) []chain.Step {
-	routeScoped := map[string]bool{}
+func scopedSteps(steps []boundStep, route, consumer string) []chain.Step {
+	best := map[string]int{}
 	for _, bound := range steps {
-		if bound.route == route {
-			routeScoped[bound.step.Plugin] = true
+		rank := bound.rank(route, consumer)
+		if current, seen := best[bound.step.Plugin]; !seen || rank > current {
+			best[bound.step.Plugin] = rank
 		}
 	}
 
 	var selected []boundStep
 	for _, bound := range steps {
-		switch {
-		case bound.route == route:
-			selected = append(selected, bound)
-		case bound.route == "" && !routeScoped[bound.step.Plugin]:
+		if rank := bound.rank(route, consumer); rank >= 0 && rank == best[bound.step.Plugin] {
 			selected = append(selected, bound)
 		}
 	}
@@ -235,6 +259,32 @@ func routeSteps(steps []boundStep, route string) []chain.Step {
 		out[i] = bound.step
 	}
 	return out
+}
+
+// Scope ranks of a binding for one route and consumer.
+const (
+	rankNone     = -1
+	rankTenant   = 0
+	rankRoute    = 1
+	rankConsumer = 2
+)
+
+// rank returns how specifically the binding applies to route and consumer,
+// or rankNone when it does not apply.
+func (b *boundStep) rank(route, consumer string) int {
+	switch {
+	case b.consumer != "":
+		if b.consumer == consumer {
+			return rankConsumer
+		}
+		return rankNone
+	case b.route != "":
+		if b.route == route {
+			return rankRoute
+		}
+		return rankNone
+	}
+	return rankTenant
 }
 
 func buildRoutes(b *bundle.Bundle, balancers map[string]*balancer.Balancer, steps []boundStep) ([]*Route, error) {
@@ -254,8 +304,8 @@ func buildRoutes(b *bundle.Bundle, balancers map[string]*balancer.Balancer, step
 			return nil, fmt.Errorf("route %q: upstream %q is not defined", route.Name, route.Upstream)
 		}
 
-		ordered := routeSteps(steps, route.Name)
-		routes = append(routes, &Route{Name: route.Name, Upstream: route.Upstream, Balancer: upstream, Chain: chain.New(ordered)})
+		ordered := scopedSteps(steps, route.Name, "")
+		routes = append(routes, &Route{Name: route.Name, Upstream: route.Upstream, Balancer: upstream.WithTimeouts(route.Timeouts), Chain: chain.New(ordered)})
 	}
 
 	var unknown []error

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"portcullis.dev/edge/lkg"
+	"portcullis.dev/edge/tlsconf"
 )
 
 // Defaults of AgentOptions fields left zero.
@@ -46,14 +47,22 @@ type AgentOptions struct {
 	// edge.HeldRevisions. Heartbeats report it, so the portal never counts
 	// a tenant that L1 evicted as served. Nil reports every tenant the
 	// Source returned a bundle of.
-	Held      func() map[string]int64
-	NodeID    string
-	Region    string
-	Mode      string
-	Heartbeat time.Duration
-	PollWait  time.Duration
-	Metrics   *Metrics
-	Logger    *slog.Logger
+	Held func() map[string]int64
+	// Domains receives the portal's index of custom domains: at start,
+	// after each reconnect and after each change event of a domain. Nil
+	// skips the index.
+	Domains *tlsconf.Index
+	// PluginErrors returns the failed hook calls per plugin version, keyed
+	// by name@version, since the edge started, such as PluginErrorCounts
+	// of the edge's metrics registry. Nil reports none.
+	PluginErrors func() map[string]int64
+	NodeID       string
+	Region       string
+	Mode         string
+	Heartbeat    time.Duration
+	PollWait     time.Duration
+	Metrics      *Metrics
+	Logger       *slog.Logger
 }
 
 // Agent follows the change feed from the last position it applied and
@@ -65,6 +74,7 @@ type Agent struct {
 	started   atomic.Bool
 	connected atomic.Bool
 	saved     int64
+	domains   *domainRefresher
 }
 
 // NewAgent returns an Agent. It starts following at the position saved on
@@ -86,7 +96,7 @@ func NewAgent(opts AgentOptions) (*Agent, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	a := &Agent{opts: opts}
+	a := &Agent{opts: opts, domains: newDomainRefresher(opts.Client, opts.Domains)}
 	if opts.Disk != nil {
 		position, found, err := opts.Disk.LoadPosition()
 		if err != nil {
@@ -118,6 +128,9 @@ func (a *Agent) Run(ctx context.Context) {
 	defer saved.Wait()
 	saved.Go(func() { a.savePositions(ctx) })
 	go a.heartbeats(ctx)
+	if a.domains != nil {
+		go a.refreshDomains(ctx)
+	}
 
 	failures := 0
 	for ctx.Err() == nil {
@@ -194,6 +207,9 @@ func (a *Agent) apply(event Event) error {
 
 	a.opts.Source.Learn(event.Tenant, event.Revision)
 	a.opts.Invalidate(event.Tenant, event.Revision)
+	if changesDomains(event) {
+		a.domains.request()
+	}
 	a.position.Store(event.Position)
 	a.opts.Metrics.applied(event)
 	a.opts.Logger.Debug("change event applied", "tenant", event.Tenant, "revision", event.Revision, "position", event.Position)
@@ -209,6 +225,7 @@ func (a *Agent) setConnected(connected bool) {
 	a.opts.Metrics.setConnected(connected)
 
 	if connected && !was {
+		a.domains.request()
 		for tenant, revision := range a.opts.Source.Stale() {
 			a.opts.Invalidate(tenant, revision)
 		}
@@ -248,6 +265,9 @@ func (a *Agent) report() Report {
 	}
 	if !a.Connected() {
 		report.Detail = "change feed disconnected"
+	}
+	if a.opts.PluginErrors != nil {
+		report.PluginErrors = a.opts.PluginErrors()
 	}
 	return report
 }

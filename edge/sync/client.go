@@ -29,10 +29,13 @@ const maxBundleBytes = 32 << 20
 
 // Event is one entry of the portal's change feed.
 type Event struct {
-	Position int64     `json:"position"`
-	Tenant   string    `json:"tenant"`
-	Revision int64     `json:"revision"`
-	Kind     string    `json:"kind"`
+	Position int64  `json:"position"`
+	Tenant   string `json:"tenant"`
+	Revision int64  `json:"revision"`
+	Kind     string `json:"kind"`
+	// Resource names what changed, such as "route/all" or
+	// "domain/api.example.com".
+	Resource string    `json:"resource"`
 	Time     time.Time `json:"time"`
 }
 
@@ -44,6 +47,9 @@ type Report struct {
 	Revisions map[string]int64 `json:"revisions"`
 	Healthy   bool             `json:"healthy"`
 	Detail    string           `json:"detail"`
+	// PluginErrors counts failed hook calls per plugin version, keyed by
+	// name@version, since the edge started.
+	PluginErrors map[string]int64 `json:"plugin_errors,omitempty"`
 }
 
 // ErrUnavailable wraps failures that mean the portal cannot respond now:
@@ -106,6 +112,33 @@ func (c *Client) Bundle(ctx context.Context, tenant string, minRevision int64) (
 		return nil, fmt.Errorf("bundle of tenant %q from the portal: %w", tenant, err)
 	}
 	return &b, nil
+}
+
+// maxDomainIndexBytes caps the domain index response that the client reads.
+const maxDomainIndexBytes = 32 << 20
+
+// Domains fetches the portal's index of verified custom domains: each
+// hostname with the slug of its tenant.
+func (c *Client) Domains(ctx context.Context) (map[string]string, error) {
+	response, err := c.do(ctx, c.http, http.MethodGet, "/domains", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer response.Body.Close()
+	if err := checkStatus(response); err != nil {
+		return nil, fmt.Errorf("fetch domain index: %w", err)
+	}
+
+	var index struct {
+		Domains map[string]string `json:"domains"`
+	}
+	if err := json.NewDecoder(io.LimitReader(response.Body, maxDomainIndexBytes)).Decode(&index); err != nil {
+		return nil, fmt.Errorf("decode domain index: %w: %w", ErrUnavailable, err)
+	}
+	if index.Domains == nil {
+		index.Domains = map[string]string{}
+	}
+	return index.Domains, nil
 }
 
 // Heartbeat sends the report and returns the feed head.

@@ -34,6 +34,9 @@ type fakePortal struct {
 	streamAfters []int64
 	reports      []Report
 	bundleCalls  int
+	// domains is the domain index that GET /domains returns.
+	domains     map[string]string
+	domainCalls int
 }
 
 func startFakePortal(t *testing.T) *fakePortal {
@@ -119,6 +122,8 @@ func (p *fakePortal) serve(w http.ResponseWriter, r *http.Request) {
 		p.stream(w, after)
 	case path == "/changes":
 		p.poll(w, after)
+	case path == "/domains":
+		p.domainIndex(w)
 	case strings.HasPrefix(path, "/tenants/") && strings.HasSuffix(path, "/bundle"):
 		p.bundle(w, strings.TrimSuffix(strings.TrimPrefix(path, "/tenants/"), "/bundle"))
 	default:

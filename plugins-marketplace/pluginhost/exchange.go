@@ -54,6 +54,14 @@ type Request struct {
 	// Tenant and Route name the tenant and the matched route.
 	Tenant string
 	Route  string
+	// Params maps the parameters of the matched route path, such as "id"
+	// of "/users/{id}", to their decoded values. It is nil for exact and
+	// prefix paths.
+	Params map[string]string
+
+	// Consumer is the consumer that a plugin identified with
+	// ctx.consumer.set, or "".
+	Consumer string
 }
 
 // Response is the upstream response, as far as it is known.

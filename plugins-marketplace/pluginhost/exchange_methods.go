@@ -234,3 +234,16 @@ func validPath(path string) bool {
 	}
 	return true
 }
+
+// routeParam implements ctx.req.param(name): the value of a parameter of
+// the matched route path, or "" when the path has no such parameter.
+func routeParam(host *hostObjects, args []object.Object) object.Object {
+	if err := argCount("ctx.req.param", args, 1, 1); err != nil {
+		return err
+	}
+	name, err := argString("ctx.req.param", args, 0)
+	if err != nil {
+		return err
+	}
+	return object.NewString(host.exchange.Request.Params[name])
+}

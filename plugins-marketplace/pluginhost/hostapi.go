@@ -67,6 +67,10 @@ func (host *hostObjects) requestExtra(name string) (object.Object, bool) {
 		return host.attribute(func(ex *Exchange) object.Object { return object.NewString(ex.Request.Route) })
 	case "tenant":
 		return host.attribute(func(ex *Exchange) object.Object { return object.NewString(ex.Request.Tenant) })
+	case "consumer":
+		return host.attribute(func(ex *Exchange) object.Object { return object.NewString(ex.Request.Consumer) })
+	case "param":
+		return host.method("ctx.req.param", routeParam), true
 	case "arg":
 		return host.method("ctx.req.arg", queryArg), true
 	case "args":
@@ -180,7 +184,8 @@ func bufferBody(host *hostObjects, args []object.Object) object.Object {
 	return object.Nil
 }
 
-// serviceNamespace returns ctx.kv, ctx.limit, ctx.http and ctx.log.
+// serviceNamespace returns ctx.kv, ctx.limit, ctx.http, ctx.consumer and
+// ctx.log.
 func (host *hostObjects) serviceNamespace(name string) (object.Object, bool) {
 	switch name {
 	case "kv":
@@ -200,6 +205,8 @@ func (host *hostObjects) serviceNamespace(name string) (object.Object, bool) {
 			"request": host.method("ctx.http.request", httpRequest),
 			"get":     host.method("ctx.http.get", httpGet),
 		}}, true
+	case "consumer":
+		return host.consumerNamespace(), true
 	case "log":
 		return &namespace{name: "ctx.log", members: map[string]object.Object{
 			"info":  host.method("ctx.log.info", logFunc("ctx.log.info", slog.LevelInfo)),

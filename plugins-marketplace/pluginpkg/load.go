@@ -98,6 +98,7 @@ func LoadFS(fsys fs.FS) (*Package, error) {
 	collect(pkg.loadSchema(fsys))
 	collect(pkg.loadReadme(fsys))
 	collect(pkg.loadVectors(fsys))
+	collect(pkg.checkSizes())
 	if len(problems) > 0 {
 		return nil, &ValidationError{Issues: problems}
 	}

@@ -114,8 +114,8 @@ func decodeIssue(file string, data []byte, lines map[string]int, err error) Issu
 }
 
 func (m *Manifest) check(found *issues) {
-	if !namePattern.MatchString(m.Name) {
-		found.add("name", "name %q is invalid: use 1 to 63 lowercase letters, digits and inner hyphens", m.Name)
+	if !validName(m.Name) {
+		found.add("name", "name %q is invalid: use \"name\" or \"namespace/name\", each part 1 to 63 lowercase letters, digits and inner hyphens", m.Name)
 	}
 	if !semverPattern.MatchString(m.Version) {
 		found.add("version", "version %q is not a semantic version: use MAJOR.MINOR.PATCH such as 1.0.0", m.Version)

@@ -22,6 +22,9 @@ type response struct {
 	upstreamCalled bool
 	upstreamPath   string
 	upstreamHeader http.Header
+
+	// consumer is the consumer that a hook identified.
+	consumer string
 }
 
 // requestPhases run before the simulated upstream, in order.
@@ -32,6 +35,12 @@ var requestPhases = []pluginhost.Phase{pluginhost.PhaseRewrite, pluginhost.Phase
 // upstream, header_filter and body_filter with the whole body, then log.
 func simulate(ctx context.Context, instance *pluginhost.Instance, vector *Vector, tenant *hostsvc.Tenant, timeout time.Duration) response {
 	ex := newExchange(vector, tenant)
+	got := simulateExchange(ctx, instance, vector, ex, timeout)
+	got.consumer = ex.Request.Consumer
+	return got
+}
+
+func simulateExchange(ctx context.Context, instance *pluginhost.Instance, vector *Vector, ex *pluginhost.Exchange, timeout time.Duration) response {
 	defer runPhase(ctx, instance, pluginhost.PhaseLog, ex, timeout)
 
 	for _, phase := range requestPhases {
@@ -93,7 +102,7 @@ func newExchange(vector *Vector, tenant *hostsvc.Tenant) *pluginhost.Exchange {
 		},
 		RequestID: "vector",
 		Vars:      map[string]any{},
-		Host:      noNetwork{Host: tenant.Request(readBody)},
+		Host:      vectorHost(vector, tenant.Request(readBody)),
 	}
 }
 
@@ -146,6 +155,9 @@ func compare(vector *Vector, got *response) []string {
 		differences = append(differences, fmt.Sprintf("body = %q, want %q", got.body, *want.Body))
 	}
 	differences = append(differences, compareHeaders("response header", got.header, want.Headers)...)
+	if want.Consumer != nil && got.consumer != *want.Consumer {
+		differences = append(differences, fmt.Sprintf("consumer = %q, want %q", got.consumer, *want.Consumer))
+	}
 
 	if want.Upstream != nil {
 		differences = append(differences, compareUpstream(got, want.Upstream)...)

@@ -42,7 +42,10 @@ type Vector struct {
 	Repeat int `json:"repeat,omitempty"`
 	// Requires lists services that the vector needs, such as "redis".
 	Requires []string `json:"requires,omitempty"`
-	Expect   Expect   `json:"expect"`
+	// Consumers are the tenant's consumers that ctx.consumer finds. None
+	// runs the vector as a tenant without consumers.
+	Consumers []VectorConsumer `json:"consumers,omitempty"`
+	Expect    Expect           `json:"expect"`
 }
 
 // VectorRequest is the client request of a vector.
@@ -79,6 +82,9 @@ type Expect struct {
 	// Error, when set, expects a hook to fail with a message that contains
 	// it. Without it any hook error fails the vector.
 	Error string `json:"error,omitempty"`
+	// Consumer, when set, is the consumer that a hook identified with
+	// ctx.consumer.set, "" for none.
+	Consumer *string `json:"consumer,omitempty"`
 }
 
 // HeaderExpect checks a header set. Names are case-insensitive.
@@ -151,6 +157,7 @@ func (v *Vector) check(found *issues, at string, names map[string]bool) {
 			found.add(fmt.Sprintf("%s.requires[%d]", at, i), "requirement %q is unknown: use %q", need, RequirementRedis)
 		}
 	}
+	v.checkConsumers(found, at)
 	if v.Request.Path != "" && !strings.HasPrefix(v.Request.Path, "/") {
 		found.add(at+".request.path", "path %q must start with \"/\"", v.Request.Path)
 	}

@@ -162,10 +162,13 @@ func (w *walkServer) seedWalkTenant(slug, email string) tenantFixture {
 	// The consumer shares the upstream's name, so that pathFor reaches it.
 	w.must(token, "POST", base+"/consumers", map[string]any{"name": slug + "-up"}, http.StatusCreated)
 	w.must(token, "POST", base+"/consumers/"+slug+"-up/credentials", map[string]any{"type": "key-auth"}, http.StatusCreated)
+	w.must(token, "POST", base+"/domains", map[string]any{"hostname": slug + ".example.com"}, http.StatusCreated)
 
 	var binding struct {
 		ID string `json:"id"`
 	}
+	w.must(walkOperatorToken, "POST", "/api/v1/plugins", map[string]any{"name": slug + "-plug", "version": "1.0.0", "source": "func access(ctx, conf) {}\n"}, http.StatusCreated)
+	w.must(token, "POST", base+"/installs", map[string]any{"plugin": slug + "-plug", "version": "1.0.0"}, http.StatusCreated)
 	data := w.must(token, "POST", base+"/bindings", map[string]any{"plugin": "hello", "version": "1.0.0", "route": slug + "-route", "config": map[string]any{}}, http.StatusCreated)
 	if err := json.Unmarshal(data, &binding); err != nil {
 		w.t.Fatalf("decode binding: %v", err)
@@ -183,6 +186,12 @@ func pathFor(t *testing.T, pattern string, slug string, other tenantFixture) str
 		":name": other.slug + "-up",
 		":id":   other.binding,
 		":user": other.owner,
+		// Each tenant installs a plugin named after its slug. No plugin
+		// of the walk has a namespace, so ":namespace" names none.
+		":plugin":    other.slug + "-plug",
+		":namespace": "walkns",
+		// seedWalkTenant claims this hostname for each tenant.
+		":hostname": other.slug + ".example.com",
 	}
 	segments := strings.Split(pattern, "/")
 	for i, segment := range segments {
@@ -225,6 +234,18 @@ func validBody(t *testing.T, method, pattern string, own tenantFixture) any {
 		"PUT /api/v1/tenants/:slug/consumers/:name": map[string]any{"description": "changed"},
 
 		"POST /api/v1/tenants/:slug/consumers/:name/credentials": map[string]any{"type": "key-auth"},
+
+		"POST /api/v1/tenants/:slug/installs":                             map[string]any{"plugin": "hello", "version": "1.0.0"},
+		"PUT /api/v1/tenants/:slug/installs/:plugin":                      map[string]any{"version": "1.0.0"},
+		"PUT /api/v1/tenants/:slug/installs/:namespace/:plugin":           map[string]any{"version": "1.0.0"},
+		"POST /api/v1/tenants/:slug/installs/:plugin/rollback":            map[string]any{},
+		"POST /api/v1/tenants/:slug/installs/:namespace/:plugin/rollback": map[string]any{},
+		"POST /api/v1/tenants/:slug/routes/:name/try":                     map[string]any{"method": "GET", "path": "/"},
+		"POST /api/v1/tenants/:slug/apply":                                map[string]any{"upstreams": []map[string]any{{"name": own.slug + "-up", "targets": []map[string]any{{"url": "http://127.0.0.1:9"}}}}},
+
+		"POST /api/v1/tenants/:slug/domains":                      map[string]any{"hostname": "new." + own.slug + ".example.com"},
+		"POST /api/v1/tenants/:slug/domains/:hostname/verify":     map[string]any{},
+		"PUT /api/v1/tenants/:slug/domains/:hostname/certificate": walkCertificate(t),
 	}
 	body, found := bodies[method+" "+pattern]
 	if !found {
@@ -313,7 +334,7 @@ func checkUntouched(t *testing.T, w *walkServer, b tenantFixture) {
 	t.Helper()
 
 	base := "/api/v1/tenants/" + b.slug
-	for _, path := range []string{base, base + "/upstreams/" + b.slug + "-up", base + "/routes/" + b.slug + "-route", base + "/bindings/" + b.binding, base + "/members/" + b.owner, base + "/consumers/" + b.slug + "-up"} {
+	for _, path := range []string{base, base + "/upstreams/" + b.slug + "-up", base + "/routes/" + b.slug + "-route", base + "/bindings/" + b.binding, base + "/members/" + b.owner, base + "/consumers/" + b.slug + "-up", base + "/domains/" + b.slug + ".example.com", base + "/installs/" + b.slug + "-plug"} {
 		if status, body := w.call(walkOperatorToken, "GET", path, nil); status != http.StatusOK {
 			t.Errorf("GET %s after the walk: status = %d, want 200; body %s", path, status, body)
 		}
@@ -356,7 +377,6 @@ func TestOperatorOnlyRoutes(t *testing.T) {
 		token  string
 		want   int
 	}{
-		{"user publishes plugin", "POST", "/api/v1/plugins", token, http.StatusForbidden},
 		{"user deletes plugin version", "DELETE", "/api/v1/plugins/hello/versions/1.0.0", token, http.StatusForbidden},
 		{"user lists edges", "GET", "/api/v1/edges", token, http.StatusForbidden},
 		{"user creates edge token", "POST", "/api/v1/edge-tokens", token, http.StatusForbidden},
@@ -397,7 +417,12 @@ func TestAccessRule(t *testing.T) {
 		{"read members", "GET", "/api/v1/tenants/acme/members", rule{tenant: "acme", role: accounts.RoleViewer}},
 		{"read audit", "GET", "/api/v1/tenants/acme/audit", rule{tenant: "acme", role: accounts.RoleAdmin}},
 		{"read plugins", "GET", "/api/v1/plugins/hello", rule{}},
-		{"publish plugin", "POST", "/api/v1/plugins", rule{operatorOnly: true}},
+		{"publish plugin", "POST", "/api/v1/plugins", rule{}},
+		{"yank plugin version", "POST", "/api/v1/plugins/acme/auth/versions/1.0.0/yank", rule{}},
+		{"create namespace", "POST", "/api/v1/namespaces", rule{}},
+		{"delete plugin version", "DELETE", "/api/v1/plugins/hello/versions/1.0.0", rule{operatorOnly: true}},
+		{"install plugin", "POST", "/api/v1/tenants/acme/installs", rule{tenant: "acme", role: accounts.RoleDeveloper}},
+		{"try route", "POST", "/api/v1/tenants/acme/routes/all/try", rule{tenant: "acme", role: accounts.RoleDeveloper}},
 		{"tokens", "POST", "/api/v1/tokens", rule{userOnly: true}},
 		{"unknown path", "GET", "/api/v1/something-new", rule{operatorOnly: true}},
 	}

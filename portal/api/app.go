@@ -4,6 +4,7 @@
 package api
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,13 @@ type Options struct {
 	// Limits are the login limits. Nil means limits of the API's own;
 	// pass the same value to the web UI to share them.
 	Limits *LoginLimits
+	// PluginKey is the public half of the key that signs plugin versions,
+	// which edges fetch from GET /api/v1/edge/plugin-key. Nil serves 404
+	// there, and edges then run unsigned code.
+	PluginKey ed25519.PublicKey
+	// DNSResolver is the "host:port" of the DNS server that domain
+	// verifications ask for TXT records. Empty means the system resolver.
+	DNSResolver string
 }
 
 // handlers holds what the endpoints share.
@@ -51,6 +59,10 @@ type handlers struct {
 	feed   *portalsync.Broadcaster
 	logger *slog.Logger
 	limits *LoginLimits
+	// pluginKey is Options.PluginKey.
+	pluginKey ed25519.PublicKey
+	// lookupTXT reads the TXT records of domain verifications.
+	lookupTXT store.TXTLookup
 }
 
 // NewApp returns a Fiber app with the request middleware, GET /healthz and
@@ -91,15 +103,24 @@ func NewApp(opts Options) (*fiber.App, error) {
 	if limits == nil {
 		limits = NewLoginLimits()
 	}
-	h := &handlers{store: opts.Store, feed: feed, logger: logger, limits: limits}
+	lookupTXT, err := newTXTLookup(opts.DNSResolver)
+	if err != nil {
+		return nil, fmt.Errorf("create api: %w", err)
+	}
+	h := &handlers{store: opts.Store, feed: feed, logger: logger, limits: limits, lookupTXT: lookupTXT, pluginKey: opts.PluginKey}
 	app.Get("/healthz", handle(h.health))
+	app.Get("/api/v1/openapi.json", serveOpenAPI)
 	h.registerEdgeSync(app)
+	h.registerEdgePluginKey(app)
+	h.registerEdgeDomains(app)
 	h.registerAccounts(app)
 
 	v1 := app.Group("/api/v1", h.authenticate(opts.AdminToken), h.authorize, h.recordChange)
 	h.registerTenants(v1)
 	h.registerConsumers(v1)
+	h.registerDomains(v1)
 	h.registerPlugins(v1)
+	h.registerInstalls(v1)
 	h.registerEdges(v1)
 	h.registerTokens(v1)
 	h.registerMembers(v1)
@@ -133,17 +154,12 @@ func (h *handlers) registerTenants(v1 fiber.Router) {
 	v1.Put("/tenants/:slug/routes/:name", handle(h.updateRoute))
 	v1.Delete("/tenants/:slug/routes/:name", handle(h.deleteRoute))
 
+	v1.Get("/tenants/:slug/export", handle(h.exportConfig))
+	v1.Post("/tenants/:slug/apply", handle(h.applyConfig))
+
 	v1.Get("/tenants/:slug/bindings", handle(h.listBindings))
 	v1.Post("/tenants/:slug/bindings", handle(h.createBinding))
 	v1.Get("/tenants/:slug/bindings/:id", handle(h.getBinding))
 	v1.Patch("/tenants/:slug/bindings/:id", handle(h.updateBinding))
 	v1.Delete("/tenants/:slug/bindings/:id", handle(h.deleteBinding))
-}
-
-func (h *handlers) registerPlugins(v1 fiber.Router) {
-	v1.Get("/plugins", handle(h.listPlugins))
-	v1.Post("/plugins", handle(h.publishPlugin))
-	v1.Get("/plugins/:name", handle(h.getPlugin))
-	v1.Get("/plugins/:name/versions/:version", handle(h.getPluginVersion))
-	v1.Delete("/plugins/:name/versions/:version", handle(h.deletePluginVersion))
 }

@@ -205,6 +205,8 @@ func (h *handlers) loadTenantResource(ctx context.Context, slug, kind, name stri
 		return h.store.GetMember(ctx, slug, name)
 	case "consumers":
 		return h.store.GetConsumer(ctx, slug, name)
+	case "domains":
+		return h.store.GetDomain(ctx, slug, name)
 	}
 	return nil, nil
 }

@@ -17,30 +17,37 @@ type createBindingRequest struct {
 	Plugin  string `json:"plugin"`
 	Version string `json:"version"`
 	// Route is optional. Empty means every route of the tenant.
-	Route  string          `json:"route"`
-	Config json.RawMessage `json:"config"`
+	Route string `json:"route"`
+	// Consumer is optional. Set, the binding applies to that consumer's
+	// requests on every route.
+	Consumer string          `json:"consumer"`
+	Config   json.RawMessage `json:"config"`
 
 	Priority   *int     `json:"priority"`
 	TimeoutMS  int      `json:"timeout_ms"`
 	OnError    string   `json:"on_error"`
 	Enabled    *bool    `json:"enabled"`
 	AllowHosts []string `json:"allow_hosts"`
+	// Tier is optional: "sandboxed", or "trusted" for the operator only.
+	Tier string `json:"tier"`
 }
 
 // patchBindingRequest is the body of PATCH .../bindings/{id}. An absent
 // field stays as it is. Plugin is accepted only to reject it with a clear
 // message.
 type patchBindingRequest struct {
-	Plugin  *string         `json:"plugin"`
-	Version *string         `json:"version"`
-	Route   *string         `json:"route"`
-	Config  json.RawMessage `json:"config"`
+	Plugin   *string         `json:"plugin"`
+	Version  *string         `json:"version"`
+	Route    *string         `json:"route"`
+	Consumer *string         `json:"consumer"`
+	Config   json.RawMessage `json:"config"`
 
 	Priority   *int      `json:"priority"`
 	TimeoutMS  *int      `json:"timeout_ms"`
 	OnError    *string   `json:"on_error"`
 	Enabled    *bool     `json:"enabled"`
 	AllowHosts *[]string `json:"allow_hosts"`
+	Tier       *string   `json:"tier"`
 }
 
 func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
@@ -69,19 +76,24 @@ func (h *handlers) createBinding(c *fiber.Ctx) (int, any, error) {
 	if err := decodeJSON(c, &input); err != nil {
 		return failed(err)
 	}
+	if err := checkTier(c, &input.Tier); err != nil {
+		return failed(err)
+	}
 
 	slug := c.Params("slug")
 	binding, err := h.store.CreateBinding(requestContext(c), slug, config.Binding{
-		Plugin:  input.Plugin,
-		Version: input.Version,
-		Route:   input.Route,
-		Config:  input.Config,
+		Plugin:   input.Plugin,
+		Version:  input.Version,
+		Route:    input.Route,
+		Consumer: input.Consumer,
+		Config:   input.Config,
 
 		Priority:   input.Priority,
 		TimeoutMS:  input.TimeoutMS,
 		OnError:    input.OnError,
 		Enabled:    input.Enabled,
 		AllowHosts: input.AllowHosts,
+		Tier:       input.Tier,
 	})
 	if err != nil {
 		return failed(err)
@@ -106,16 +118,21 @@ func (h *handlers) updateBinding(c *fiber.Ctx) (int, any, error) {
 	if input.Plugin != nil {
 		return failed(&config.FieldError{Field: "plugin", Message: "a binding's plugin cannot change: create a new binding for the other plugin"})
 	}
+	if err := checkTier(c, input.Tier); err != nil {
+		return failed(err)
+	}
 
 	patch := store.BindingPatch{
 		Version:    input.Version,
 		Route:      input.Route,
+		Consumer:   input.Consumer,
 		Config:     input.Config,
 		Priority:   input.Priority,
 		TimeoutMS:  input.TimeoutMS,
 		OnError:    input.OnError,
 		Enabled:    input.Enabled,
 		AllowHosts: input.AllowHosts,
+		Tier:       input.Tier,
 	}
 	binding, err := h.store.UpdateBinding(requestContext(c), c.Params("slug"), c.Params("id"), patch)
 	if err != nil {
@@ -129,4 +146,13 @@ func (h *handlers) deleteBinding(c *fiber.Ctx) (int, any, error) {
 		return failed(err)
 	}
 	return noContent()
+}
+
+// checkTier lets only the operator move a binding to the trusted tier,
+// where its hooks run inside the edge process.
+func checkTier(c *fiber.Ctx, tier *string) error {
+	if tier == nil || *tier != config.TierTrusted || principalOf(c).operator {
+		return nil
+	}
+	return forbidden(`tier "trusted" runs a plugin inside the edge process and is for the operator only: leave tier empty or use "sandboxed"`)
 }

@@ -105,6 +105,9 @@ func validateReport(report *store.EdgeReport) error {
 	if report.Position < 0 {
 		issues = append(issues, FieldIssue{Field: "position", Message: "position must not be negative"})
 	}
+	if err := store.ValidatePluginErrors(report.PluginErrors); err != nil {
+		issues = append(issues, fieldIssues(err)...)
+	}
 	if len(issues) > 0 {
 		return invalidFields(issues)
 	}

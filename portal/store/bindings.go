@@ -16,10 +16,12 @@ import (
 )
 
 // BindingPatch lists the binding fields that UpdateBinding changes. A nil
-// field stays as it is. Route set to "" applies the binding to every route.
+// field stays as it is. Route set to "" applies the binding to every route;
+// Consumer set to "" applies it to every consumer.
 type BindingPatch struct {
-	Version *string
-	Route   *string
+	Version  *string
+	Route    *string
+	Consumer *string
 	// Config replaces the whole config. JSON null means {}.
 	Config json.RawMessage
 	// Run fields. ClearPriority sets Priority back to the plugin's own.
@@ -29,6 +31,7 @@ type BindingPatch struct {
 	OnError       *string
 	Enabled       *bool
 	AllowHosts    *[]string
+	Tier          *string
 }
 
 // bindingView is a binding joined with its plugin version and route.
@@ -39,12 +42,17 @@ type bindingView struct {
 	Plugin          string
 	Version         string
 	Route           *string
+	Consumer        *string
 	Config          string
 	Priority        *int
 	TimeoutMS       int
 	OnError         string
 	Enabled         *bool
 	AllowHosts      string
+	Tier            string
+	// FollowsInstall marks a binding that runs the tenant's installed
+	// version of its plugin.
+	FollowsInstall bool
 }
 
 func (v *bindingView) binding() config.Binding {
@@ -57,12 +65,16 @@ func (v *bindingView) binding() config.Binding {
 	if v.Route != nil {
 		binding.Route = *v.Route
 	}
+	if v.Consumer != nil {
+		binding.Consumer = *v.Consumer
+	}
 	binding.Priority = v.Priority
 	binding.TimeoutMS = v.TimeoutMS
 	binding.OnError = v.OnError
 	if v.Enabled != nil && !*v.Enabled {
 		binding.Enabled = new(false)
 	}
+	binding.Tier = v.Tier
 	if v.AllowHosts != "" {
 		_ = json.Unmarshal([]byte(v.AllowHosts), &binding.AllowHosts)
 	}
@@ -82,6 +94,7 @@ func runColumns(binding *config.Binding) map[string]any {
 		"on_error":    binding.OnError,
 		"enabled":     binding.IsEnabled(),
 		"allow_hosts": string(encoded),
+		"tier":        binding.Tier,
 	}
 }
 
@@ -89,9 +102,10 @@ func runColumns(binding *config.Binding) map[string]any {
 // tables also have a tenant_id column, so the scope names its table here.
 func queryBindings(tx *gorm.DB, tenant *tenantRow) *gorm.DB {
 	return tx.Table("bindings").
-		Select("bindings.id, bindings.public_id, bindings.plugin_version_id, plugin_versions.name AS plugin, plugin_versions.version AS version, routes.name AS route, bindings.config, bindings.priority, bindings.timeout_ms, bindings.on_error, bindings.enabled, bindings.allow_hosts").
+		Select("bindings.id, bindings.public_id, bindings.plugin_version_id, plugin_versions.name AS plugin, plugin_versions.version AS version, routes.name AS route, consumers.name AS consumer, bindings.config, bindings.priority, bindings.timeout_ms, bindings.on_error, bindings.enabled, bindings.allow_hosts, bindings.follows_install, bindings.tier").
 		Joins("JOIN plugin_versions ON plugin_versions.id = bindings.plugin_version_id").
 		Joins("LEFT JOIN routes ON routes.id = bindings.route_id").
+		Joins("LEFT JOIN consumers ON consumers.id = bindings.consumer_id").
 		Where("bindings.tenant_id = ?", tenant.ID).
 		Order("bindings.id")
 }
@@ -139,35 +153,52 @@ func newBindingID() string {
 	return "bnd_" + hex.EncodeToString(random[:])
 }
 
-// resolveBinding checks a binding's references inside the tenant: the plugin
-// version must be published, the route must exist unless it is empty, and
-// the config must match the version's schema. Failures are field errors.
-func resolveBinding(tx *gorm.DB, tenant *tenantRow, binding *config.Binding) (*pluginVersionRow, *uint, error) {
-	version, err := resolvePluginVersion(tx, binding.Plugin, binding.Version)
-	if err != nil {
-		return nil, nil, err
-	}
+// bindingRefs are the rows that a binding refers to. RouteID and ConsumerID
+// are nil for a binding without that scope.
+type bindingRefs struct {
+	Version    *pluginVersionRow
+	RouteID    *uint
+	ConsumerID *uint
+}
 
-	var routeID *uint
+// resolveBinding checks a binding's references inside the tenant: the plugin
+// version must be published, the route and the consumer must exist unless
+// they are empty, and the config must match the version's schema. Failures
+// are field errors.
+func resolveBinding(tx *gorm.DB, tenant *tenantRow, binding *config.Binding) (bindingRefs, error) {
+	var refs bindingRefs
+	version, err := resolveBindingVersion(tx, tenant, binding)
+	if err != nil {
+		return refs, err
+	}
+	refs.Version = version
+
 	if binding.Route != "" {
 		route, err := findRoute(tx, tenant, binding.Route)
 		if isNotFound(err) {
-			return nil, nil, fieldError("route", "route %q not found in tenant %q: name an existing route, or leave route empty to bind every route", binding.Route, tenant.Slug)
+			return refs, fieldError("route", "route %q not found in tenant %q: name an existing route, or leave route empty to bind every route", binding.Route, tenant.Slug)
 		}
 		if err != nil {
-			return nil, nil, err
+			return refs, err
 		}
-		routeID = &route.ID
+		refs.RouteID = &route.ID
+	}
+	if binding.Consumer != "" {
+		consumer, err := findConsumer(tx, tenant, binding.Consumer)
+		if isNotFound(err) {
+			return refs, fieldError("consumer", "consumer %q not found in tenant %q: name an existing consumer, or leave consumer empty", binding.Consumer, tenant.Slug)
+		}
+		if err != nil {
+			return refs, err
+		}
+		refs.ConsumerID = &consumer.ID
 	}
 
 	schema, err := compileSchema(version.ConfigSchema)
 	if err != nil {
-		return nil, nil, fmt.Errorf("compile stored config schema of %q: %w", bundle.Key(version.Name, version.Version), err)
+		return refs, fmt.Errorf("compile stored config schema of %q: %w", bundle.Key(version.Name, version.Version), err)
 	}
-	if err := validateConfig(schema, binding.Config); err != nil {
-		return nil, nil, err
-	}
-	return version, routeID, nil
+	return refs, validateConfig(schema, binding.Config)
 }
 
 // resolvePluginVersion finds a published version, or returns a field error
@@ -198,27 +229,34 @@ func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Bin
 	}
 	input.Config = normalized
 	input.ID = newBindingID()
-	if err := input.Validate(); err != nil {
+	if err := validateBinding(&input); err != nil {
 		return config.Binding{}, err
 	}
 
+	follows := input.Version == ""
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
-		version, routeID, err := resolveBinding(tx, tenant, &input)
+		refs, err := resolveBinding(tx, tenant, &input)
 		if err != nil {
+			return change{}, err
+		}
+		if err := checkInstallable(tx, refs.Version, "version"); err != nil {
 			return change{}, err
 		}
 
 		row := bindingRow{
 			PublicID:        input.ID,
 			TenantID:        tenant.ID,
-			PluginVersionID: version.ID,
-			RouteID:         routeID,
+			PluginVersionID: refs.Version.ID,
+			RouteID:         refs.RouteID,
+			ConsumerID:      refs.ConsumerID,
 			Config:          string(input.Config),
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return change{}, fmt.Errorf("create binding of plugin %q in tenant %q: %w", input.Plugin, slug, err)
 		}
-		if err := tx.Model(&bindingRow{ID: row.ID}).Updates(runColumns(&input)).Error; err != nil {
+		columns := runColumns(&input)
+		columns["follows_install"] = follows
+		if err := tx.Model(&bindingRow{ID: row.ID}).Updates(columns).Error; err != nil {
 			return change{}, fmt.Errorf("create binding of plugin %q in tenant %q: %w", input.Plugin, slug, err)
 		}
 		return change{kind: KindCreate, resource: "binding/" + input.ID}, nil
@@ -253,6 +291,43 @@ func (s *Store) ListBindings(ctx context.Context, slug string) ([]config.Binding
 	return bindings, nil
 }
 
+// ValidateBinding checks a binding's fields as CreateBinding does before
+// it looks anything up: the plugin may carry a namespace and the version
+// may be empty.
+func ValidateBinding(binding config.Binding) error {
+	return validateBinding(&binding)
+}
+
+// ListDeclaredBindings returns the tenant's bindings as a declarative
+// document states them: like ListBindings, except that a binding that
+// follows the tenant's install of its plugin has an empty Version.
+func (s *Store) ListDeclaredBindings(ctx context.Context, slug string) ([]config.Binding, error) {
+	bindings := []config.Binding{}
+
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		tenant, err := findTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+		views, err := listBindingViews(tx, tenant)
+		if err != nil {
+			return err
+		}
+		for i := range views {
+			binding := views[i].binding()
+			if views[i].FollowsInstall {
+				binding.Version = ""
+			}
+			bindings = append(bindings, binding)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bindings, nil
+}
+
 // GetBinding returns one binding of the tenant. An id of another tenant's
 // binding is not found.
 func (s *Store) GetBinding(ctx context.Context, slug, id string) (config.Binding, error) {
@@ -278,7 +353,7 @@ func (s *Store) GetBinding(ctx context.Context, slug, id string) (config.Binding
 // resulting version even when only the version changes.
 func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch BindingPatch) (config.Binding, error) {
 	if patch.isEmpty() {
-		return config.Binding{}, fieldError("body", "the patch changes nothing: send at least one of version, route, config, priority, timeout_ms, on_error, enabled and allow_hosts")
+		return config.Binding{}, fieldError("body", "the patch changes nothing: send at least one of version, route, consumer, config, priority, timeout_ms, on_error, enabled, allow_hosts and tier")
 	}
 	if patch.Config != nil {
 		normalized, err := normalizeConfig(patch.Config)
@@ -296,17 +371,28 @@ func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch Bindin
 		}
 
 		updated = applyPatch(view.binding(), patch)
-		if err := updated.Validate(); err != nil {
+		follows := followsAfterPatch(view, patch)
+		if follows {
+			updated.Version = ""
+		}
+		if err := validateBinding(&updated); err != nil {
 			return change{}, err
 		}
-		version, routeID, err := resolveBinding(tx, tenant, &updated)
+		refs, err := resolveBinding(tx, tenant, &updated)
 		if err != nil {
 			return change{}, err
 		}
+		if refs.Version.ID != view.PluginVersionID {
+			if err := checkInstallable(tx, refs.Version, "version"); err != nil {
+				return change{}, err
+			}
+		}
 
 		columns := runColumns(&updated)
-		columns["plugin_version_id"] = version.ID
-		columns["route_id"] = routeID
+		columns["plugin_version_id"] = refs.Version.ID
+		columns["follows_install"] = follows
+		columns["route_id"] = refs.RouteID
+		columns["consumer_id"] = refs.ConsumerID
 		columns["config"] = string(updated.Config)
 		if err := tx.Model(&bindingRow{ID: view.ID}).Updates(columns).Error; err != nil {
 			return change{}, fmt.Errorf("update binding %q of tenant %q: %w", id, slug, err)
@@ -326,6 +412,9 @@ func applyPatch(binding config.Binding, patch BindingPatch) config.Binding {
 	if patch.Route != nil {
 		binding.Route = *patch.Route
 	}
+	if patch.Consumer != nil {
+		binding.Consumer = *patch.Consumer
+	}
 	if patch.Config != nil {
 		binding.Config = patch.Config
 	}
@@ -341,6 +430,9 @@ func applyPatch(binding config.Binding, patch BindingPatch) config.Binding {
 	if patch.Enabled != nil {
 		binding.Enabled = patch.Enabled
 	}
+	if patch.Tier != nil {
+		binding.Tier = *patch.Tier
+	}
 	if patch.AllowHosts != nil {
 		binding.AllowHosts = *patch.AllowHosts
 	}
@@ -348,8 +440,8 @@ func applyPatch(binding config.Binding, patch BindingPatch) config.Binding {
 }
 
 func (p *BindingPatch) isEmpty() bool {
-	return p.Version == nil && p.Route == nil && p.Config == nil && p.Priority == nil && !p.ClearPriority &&
-		p.TimeoutMS == nil && p.OnError == nil && p.Enabled == nil && p.AllowHosts == nil
+	return p.Version == nil && p.Route == nil && p.Consumer == nil && p.Config == nil && p.Priority == nil && !p.ClearPriority &&
+		p.TimeoutMS == nil && p.OnError == nil && p.Enabled == nil && p.AllowHosts == nil && p.Tier == nil
 }
 
 // DeleteBinding deletes one binding of the tenant.

@@ -32,7 +32,7 @@ func (s *Store) Bundle(ctx context.Context, slug string) (*bundle.Bundle, error)
 			return nil
 		}
 
-		current, err = buildBundle(tx, tenant)
+		current, err = s.buildBundle(tx, tenant)
 		return err
 	})
 	if err != nil {
@@ -43,8 +43,8 @@ func (s *Store) Bundle(ctx context.Context, slug string) (*bundle.Bundle, error)
 	return current, nil
 }
 
-func buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
-	upstreams, err := listUpstreams(tx, tenant)
+func (s *Store) buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
+	upstreams, err := s.listBundleUpstreams(tx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,10 @@ func buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	domains, err := s.listBundleDomains(tx, tenant)
+	if err != nil {
+		return nil, err
+	}
 
 	built := &bundle.Bundle{
 		Tenant:    tenant.Slug,
@@ -83,6 +87,7 @@ func buildBundle(tx *gorm.DB, tenant *tenantRow) (*bundle.Bundle, error) {
 		Consumers: consumers,
 
 		DebugHeaders: tenant.DebugHeaders,
+		Domains:      domains,
 	}
 	if err := built.Seal(); err != nil {
 		return nil, err
@@ -99,8 +104,16 @@ func pluginCode(tx *gorm.DB, versionIDs []uint) (map[string]bundle.PluginCode, e
 	}
 
 	var rows []pluginVersionRow
-	if err := tx.Select("name", "version", "source", "priority", "test_vectors").Where("id IN ?", versionIDs).Find(&rows).Error; err != nil {
+	if err := tx.Select("id", "name", "version", "source", "priority", "test_vectors").Where("id IN ?", versionIDs).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read plugin sources: %w", err)
+	}
+	signatures, err := pluginSignatures(tx, versionIDs)
+	if err != nil {
+		return nil, err
+	}
+	reviews, err := pluginReviews(tx, versionIDs)
+	if err != nil {
+		return nil, err
 	}
 
 	for _, row := range rows {
@@ -112,6 +125,8 @@ func pluginCode(tx *gorm.DB, versionIDs []uint) (map[string]bundle.PluginCode, e
 			Priority: row.Priority,
 
 			TestVectors: testVectorsOf(&row),
+			Signature:   signatures[row.ID],
+			Reviewed:    reviews[row.ID],
 		}
 	}
 	return plugins, nil

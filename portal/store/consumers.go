@@ -180,6 +180,18 @@ func (s *Store) DeleteConsumer(ctx context.Context, slug, name string) error {
 			return change{}, err
 		}
 
+		var bindings []string
+		err = scoped(tx.Model(&bindingRow{}), tenant).Where("consumer_id = ?", row.ID).Order("id").Pluck("public_id", &bindings).Error
+		if err != nil {
+			return change{}, fmt.Errorf("find bindings of consumer %q in tenant %q: %w", name, slug, err)
+		}
+		if len(bindings) > 0 {
+			return change{}, &ConflictError{
+				Message:    fmt.Sprintf("consumer %q is in use: delete these bindings or move them to another consumer first", name),
+				Dependents: quoteAll("binding", bindings),
+			}
+		}
+
 		if err := tx.Where("consumer_id = ?", row.ID).Delete(&credentialRow{}).Error; err != nil {
 			return change{}, fmt.Errorf("delete credentials of consumer %q in tenant %q: %w", name, slug, err)
 		}

@@ -205,21 +205,35 @@ func (s *Store) DeleteCredential(ctx context.Context, slug, consumer, id string)
 	return err
 }
 
+// bundleCredential returns what an edge needs of a credential to identify
+// its consumer: the key hash of a key-auth credential and the public key of
+// a jwt one. Sealed secrets and password hashes stay in the store.
+func bundleCredential(row *credentialRow) bundle.CredentialRef {
+	ref := bundle.CredentialRef{ID: row.PublicID, Type: row.Type, Hint: row.Hint}
+	if row.KeySHA256 != nil {
+		ref.KeySHA256 = *row.KeySHA256
+	}
+	if row.Type == CredentialJWT && row.PublicKey != "" {
+		ref.Algorithm, ref.PublicKey = row.Algorithm, row.PublicKey
+	}
+	return ref
+}
+
 // listBundleConsumers returns the tenant's consumers for a bundle, ordered
-// by name, each with its credentials' ids, types and hints.
+// by name, each with what bundleCredential keeps of its credentials.
 func listBundleConsumers(tx *gorm.DB, tenant *tenantRow) ([]bundle.Consumer, error) {
 	var consumers []consumerRow
 	if err := scoped(tx, tenant).Order("name").Find(&consumers).Error; err != nil {
 		return nil, fmt.Errorf("list consumers of tenant %q: %w", tenant.Slug, err)
 	}
 	var credentials []credentialRow
-	if err := scoped(tx, tenant).Select("public_id", "consumer_id", "type", "hint").Order("id").Find(&credentials).Error; err != nil {
+	if err := scoped(tx, tenant).Select("public_id", "consumer_id", "type", "hint", "key_sha256", "algorithm", "public_key").Order("id").Find(&credentials).Error; err != nil {
 		return nil, fmt.Errorf("list credentials of tenant %q: %w", tenant.Slug, err)
 	}
 
 	byConsumer := make(map[uint][]bundle.CredentialRef, len(consumers))
 	for _, row := range credentials {
-		byConsumer[row.ConsumerID] = append(byConsumer[row.ConsumerID], bundle.CredentialRef{ID: row.PublicID, Type: row.Type, Hint: row.Hint})
+		byConsumer[row.ConsumerID] = append(byConsumer[row.ConsumerID], bundleCredential(&row))
 	}
 
 	refs := make([]bundle.Consumer, 0, len(consumers))

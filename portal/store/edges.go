@@ -54,6 +54,9 @@ type EdgeReport struct {
 	Healthy   bool             `json:"healthy"`
 	// Detail is a short health note, such as "portal unreachable".
 	Detail string `json:"detail"`
+	// PluginErrors counts the failed hook calls per plugin version, keyed
+	// by name@version, since the edge started. Optional.
+	PluginErrors map[string]int64 `json:"plugin_errors,omitempty"`
 }
 
 // EdgeNode is an edge node as the portal last heard from it.
@@ -121,7 +124,7 @@ func (s *Store) RecordEdge(ctx context.Context, tokenID uint, report EdgeReport)
 	if err != nil {
 		return fmt.Errorf("record edge %q: %w", report.NodeID, err)
 	}
-	return nil
+	return recordPluginErrors(s.writer.WithContext(ctx), report.NodeID, report.PluginErrors)
 }
 
 // ListEdges returns every edge node ordered by region and node id.

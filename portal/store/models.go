@@ -44,8 +44,14 @@ type routeRow struct {
 	Methods    string       `gorm:"not null"`
 	UpstreamID uint         `gorm:"not null;index"`
 	Upstream   *upstreamRow `gorm:"constraint:OnDelete:RESTRICT"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Settings is a JSON object of the route's hosts, headers, query,
+	// priority, max_body_bytes and timeouts.
+	Settings string `gorm:"not null;default:'{}'"`
+	// HTTPSRedirect and HSTS are config.Route's; HSTS is JSON, "" for none.
+	HTTPSRedirect bool   `gorm:"column:https_redirect;not null;default:false"`
+	HSTS          string `gorm:"column:hsts;not null;default:''"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 func (routeRow) TableName() string { return "routes" }
@@ -80,6 +86,8 @@ type bindingRow struct {
 	// RouteID is nil when the binding applies to every route of the tenant.
 	RouteID *uint     `gorm:"index"`
 	Route   *routeRow `gorm:"constraint:OnDelete:RESTRICT"`
+	// ConsumerID is set for a binding that applies to one consumer.
+	ConsumerID *uint
 	// Config is the binding's config as a compact JSON object.
 	Config string `gorm:"not null"`
 	// Priority overrides the plugin version's priority when not nil.

@@ -33,6 +33,9 @@ type Options struct {
 	// Secrets encrypts credential secrets at rest. Nil rejects every
 	// credential that has a secret to store.
 	Secrets *secrets.Box
+	// Signer signs each plugin version when it is published. Nil stores
+	// versions unsigned, which edges with a plugin public key reject.
+	Signer PluginSigner
 }
 
 // Store is the portal's database. It is safe for concurrent use and
@@ -54,6 +57,7 @@ type Store struct {
 	tester   Tester
 	logger   *slog.Logger
 	secrets  *secrets.Box
+	signer   PluginSigner
 
 	listenersMu sync.RWMutex
 	listeners   []bundle.ChangeFunc
@@ -99,6 +103,7 @@ func Open(ctx context.Context, dataSource string, opts Options) (*Store, error) 
 		tester:   opts.Tester,
 		logger:   logger,
 		secrets:  opts.Secrets,
+		signer:   opts.Signer,
 		bundles:  make(map[string]*bundle.Bundle),
 	}
 	return store, nil

@@ -47,7 +47,14 @@ type change struct {
 // then raises the tenant's revision by one and appends a change event in the
 // same transaction. After the commit it notifies the listeners and returns the
 // new revision. Any error rolls the whole transaction back.
+//
+// Inside a Batch, apply joins the batch's transaction instead, and the batch
+// raises the revision once when it commits; writeTenant then returns 0.
 func (s *Store) writeTenant(ctx context.Context, slug string, apply func(tx *gorm.DB, tenant *tenantRow) (change, error)) (int64, error) {
+	if batched, err := inBatch(ctx, slug, apply); batched {
+		return 0, err
+	}
+
 	var revision int64
 
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -11,8 +11,8 @@ import (
 )
 
 // publishCatalog publishes every first-party catalogue plugin with its
-// README and test vectors. A version that exists already is left alone, so
-// running it again changes nothing.
+// README and test vectors, and marks each version reviewed. A version that
+// exists already is left alone, so running it again changes nothing.
 func publishCatalog(ctx context.Context, client *apiclient.Client) error {
 	packages, err := catalog.All()
 	if err != nil {
@@ -23,6 +23,7 @@ func publishCatalog(ctx context.Context, client *apiclient.Client) error {
 		body := map[string]any{
 			"name":          pkg.Manifest.Name,
 			"version":       pkg.Manifest.Version,
+			"description":   pkg.Manifest.Description,
 			"source":        pkg.Source,
 			"config_schema": pkg.ConfigSchema,
 			"priority":      pkg.Manifest.Priority,
@@ -33,6 +34,19 @@ func publishCatalog(ctx context.Context, client *apiclient.Client) error {
 		if err != nil && apiclient.StatusOf(err) != http.StatusConflict {
 			return fmt.Errorf("publish catalogue plugin %q: %w", pkg.Manifest.Name, err)
 		}
+		if err := markReviewed(ctx, client, pkg.Manifest.Name, pkg.Manifest.Version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markReviewed marks a first-party plugin version reviewed, so its bindings
+// run inside the edge process (the trusted tier) instead of a worker.
+func markReviewed(ctx context.Context, client *apiclient.Client, name, version string) error {
+	path := "/api/v1/plugins/" + name + "/versions/" + version + "/review"
+	if err := client.Do(ctx, http.MethodPost, path, map[string]any{"reviewed": true}, nil); err != nil {
+		return fmt.Errorf("mark plugin %q version %q reviewed: %w", name, version, err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ const usage = `Usage: portcullis <command> [flags]
 Commands:
   serve     run the portal and the edge (see "portcullis serve -h")
   plugin    test a plugin package: "portcullis plugin test DIR"
+  apply     make a tenant's config match a YAML file: "portcullis apply -f FILE"
+  export    write a tenant's config as YAML: "portcullis export --tenant SLUG"
   version   print the version
 
 `
@@ -30,6 +32,12 @@ func main() {
 		os.Exit(runServe(os.Args[2:]))
 	case "plugin":
 		os.Exit(runPlugin(os.Args[2:], os.Stdout, os.Stderr))
+	case "apply":
+		os.Exit(runApply(os.Args[2:], os.Stdout, os.Stderr))
+	case "export":
+		os.Exit(runExport(os.Args[2:], os.Stdout, os.Stderr))
+	case "worker":
+		os.Exit(runWorker(os.Args[2:]))
 	case "version", "--version", "-v":
 		fmt.Println("portcullis", version)
 	case "help", "-h", "--help":

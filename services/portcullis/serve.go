@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"portcullis.dev/edge/observe"
+	"portcullis.dev/edge/sandbox"
 	"portcullis.dev/services/internal/allinone"
 	"portcullis.dev/services/internal/edgenode"
 )
@@ -108,6 +110,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&cfg.Role, "role", env("ROLE", "all"), "roles to run: all, portal, or edge (env PORTCULLIS_ROLE)")
 	flags.StringVar(&cfg.DB, "db", env("DB", ""), "portal database: postgres://USER@HOST:PORT/DB or sqlite://PATH; default sqlite in the data dir (env PORTCULLIS_DB)")
 	flags.StringVar(&edgeCfg.PortalURL, "portal-url", env("PORTAL_URL", ""), "edge role: base URL of the portal, such as http://127.0.0.1:9080 (env PORTCULLIS_PORTAL_URL)")
+	flags.StringVar(&edgeCfg.PluginPublicKey, "plugin-public-key", env("PLUGIN_PUBLIC_KEY", ""), "edge role: the portal's base64 ed25519 key that verifies plugin signatures, from its plugin-signing.pub file; empty fetches it from the portal at start (env PORTCULLIS_PLUGIN_PUBLIC_KEY)")
 	flags.StringVar(&edgeCfg.EdgeToken, "edge-token", env("EDGE_TOKEN", ""), "edge role: enrollment token from POST /api/v1/edge-tokens; prefer the environment variable (env PORTCULLIS_EDGE_TOKEN)")
 	flags.StringVar(&edgeCfg.Region, "region", env("REGION", "default"), "edge role: region name reported to the portal (env PORTCULLIS_REGION)")
 	flags.StringVar(&edgeCfg.NodeID, "node-id", env("NODE_ID", defaultNodeID()), "edge role: unique node name, default the host name (env PORTCULLIS_NODE_ID)")
@@ -125,6 +128,12 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&cfg.DemoAddr, "demo-addr", env("DEMO_ADDR", "127.0.0.1:9081"), "address of the demo upstream that --demo starts (env PORTCULLIS_DEMO_ADDR)")
 	trustedProxies := env("TRUSTED_PROXIES", "")
 	flags.StringVar(&trustedProxies, "trusted-proxies", trustedProxies, "comma-separated CIDRs, such as 10.0.0.0/8, whose Forwarded and X-Forwarded-* headers the edge keeps; empty trusts no client (env PORTCULLIS_TRUSTED_PROXIES)")
+	flags.StringVar(&cfg.DNSResolver, "dns-resolver", env("DNS_RESOLVER", ""), "portal: host:port of the DNS server that custom domain verifications ask for TXT records; empty uses the system resolver (env PORTCULLIS_DNS_RESOLVER)")
+	flags.IntVar(&cfg.Sandbox.MaxWorkers, "plugin-workers", int(envInt("PLUGIN_WORKERS", sandbox.DefaultMaxWorkers)), "edge: plugin worker processes that run unreviewed plugins, at most this many at once; 0 runs every plugin inside the edge process (env PORTCULLIS_PLUGIN_WORKERS)")
+	flags.StringVar(&cfg.Observe.OTLPEndpoint, "otlp-endpoint", env("OTLP_ENDPOINT", ""), "edge: OTLP/HTTP URL of the trace collector, such as http://127.0.0.1:4318 (path /v1/traces when none is given); empty turns tracing off (env PORTCULLIS_OTLP_ENDPOINT)")
+	sampleRatio := env("TRACE_SAMPLE_RATIO", "1")
+	flags.StringVar(&sampleRatio, "trace-sample-ratio", sampleRatio, "edge: share of traces started at the edge that are sampled, from 0 to 1; a client's traceparent keeps its own sampled flag (env PORTCULLIS_TRACE_SAMPLE_RATIO)")
+	flags.StringVar(&cfg.Observe.AccessLog, "access-log", env("ACCESS_LOG", ""), "edge: write one JSON line per request to stdout, stderr or a file path; empty turns it off (env PORTCULLIS_ACCESS_LOG)")
 	flags.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env PORTCULLIS_LOG_LEVEL)")
 
 	if err := flags.Parse(args); err != nil {
@@ -134,7 +143,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 		return cfg, edgeCfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
 	}
 	prefixes, prefixErr := parsePrefixes(trustedProxies)
-	if err := errors.Join(demoErr, prefixErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain)); err != nil {
+	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
+	if err := errors.Join(demoErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
@@ -147,7 +157,22 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	edgeCfg.HTTPAddr = cfg.HTTPAddr
 	edgeCfg.HTTPSAddr = cfg.HTTPSAddr
 	edgeCfg.AdminAddr = cfg.AdminAddr
+	edgeCfg.Observe = cfg.Observe
+	if err := setWorkerCommand(&cfg.Sandbox); err != nil {
+		return cfg, edgeCfg, "", err
+	}
+	edgeCfg.Sandbox = cfg.Sandbox
 	return cfg, edgeCfg, logLevel, nil
+}
+
+// parseSampleRatio sets the trace sample ratio of opts and checks opts.
+func parseSampleRatio(value string, opts *observe.Options) error {
+	ratio, err := strconv.ParseFloat(value, 64)
+	if err != nil {
+		return fmt.Errorf("trace sample ratio %q is invalid: use a number from 0 to 1", value)
+	}
+	opts.SampleRatio = ratio
+	return opts.Check()
 }
 
 func envInt(name string, fallback int64) int64 {

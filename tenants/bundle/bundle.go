@@ -26,15 +26,19 @@ type Bundle struct {
 	// Plugins holds the source of every plugin version that a binding uses,
 	// keyed by Key(name, version).
 	Plugins map[string]PluginCode `json:"plugins"`
-	// Consumers lists the tenant's API clients with their credentials'
-	// ids, types and hints, but no secrets. It is empty, and left out of
-	// the hash input, for a tenant without consumers.
-	//
-	// NOTE: the edge does not use consumers yet. Matching key-auth
-	// requests to consumers needs a key lookup that this slice omits.
+	// Consumers lists the tenant's API clients with what an edge needs to
+	// identify them: their credentials' ids, types and hints, the SHA-256
+	// of each API key and each jwt public key, but no secrets. It is empty,
+	// and left out of the hash input, for a tenant without consumers.
 	Consumers []Consumer `json:"consumers,omitempty"`
 	// DebugHeaders is the tenant's config.Tenant.DebugHeaders.
 	DebugHeaders bool `json:"debug_headers,omitempty"`
+	// Domains lists the tenant's verified custom domains with their TLS
+	// certificates and private keys in PEM. The key is in plaintext, so a
+	// bundle travels only over the edge sync API, which needs an edge
+	// token. It is empty, and left out of the hash input, for a tenant
+	// without verified domains.
+	Domains []Domain `json:"domains,omitempty"`
 	// Hash is the hex SHA-256 of the bundle's JSON encoding with Hash empty.
 	Hash string `json:"hash"`
 }
@@ -53,6 +57,14 @@ type PluginCode struct {
 	// edge runs before it swaps in a runtime with a version or config it
 	// has not run yet. Empty means none.
 	TestVectors json.RawMessage `json:"test_vectors,omitempty"`
+	// Signature is the portal's base64 ed25519 signature of the version
+	// (see plugins-marketplace/signing). An edge configured with the
+	// portal's public key refuses code whose signature does not verify.
+	Signature string `json:"signature,omitempty"`
+	// Reviewed marks a version that the operator reviewed. Its bindings run
+	// inside the edge process (the trusted tier), unless a binding's Tier
+	// says otherwise. False runs them in a sandboxed worker process.
+	Reviewed bool `json:"reviewed,omitempty"`
 }
 
 // Consumer is an API client of the tenant, without secrets.
@@ -68,6 +80,24 @@ type CredentialRef struct {
 	ID   string `json:"id"`
 	Type string `json:"type"`
 	Hint string `json:"hint"`
+
+	// KeySHA256 is the hex SHA-256 of a key-auth credential's key, so an
+	// edge can find the consumer of a presented key without the key.
+	KeySHA256 string `json:"key_sha256,omitempty"`
+	// Algorithm and PublicKey are set for a jwt credential with a public
+	// key (RS, PS, ES or EdDSA); PublicKey is PEM.
+	Algorithm string `json:"algorithm,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
+}
+
+// Domain is a verified custom domain of the tenant. CertificatePEM is the
+// leaf certificate followed by its chain, and both PEM fields are empty
+// until a certificate is uploaded, in which case the edge serves the
+// hostname with its default certificate.
+type Domain struct {
+	Hostname       string `json:"hostname"`
+	CertificatePEM string `json:"certificate_pem,omitempty"`
+	PrivateKeyPEM  string `json:"private_key_pem,omitempty"`
 }
 
 // Key returns the map key of a plugin version in Bundle.Plugins.

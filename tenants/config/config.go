@@ -17,30 +17,11 @@ type Tenant struct {
 	DebugHeaders bool `json:"debug_headers,omitempty"`
 }
 
-// Upstream is a named group of backend targets that routes send traffic to.
-type Upstream struct {
-	Name    string   `json:"name"`
-	Targets []Target `json:"targets"`
-}
-
-// Target is one backend of an upstream. Weight is relative to the other
-// targets of the same upstream; zero means 1.
-type Target struct {
-	URL    string `json:"url"`
-	Weight int    `json:"weight"`
-}
-
-// Route matches requests of a tenant and sends them to an upstream. A path
-// matches as a prefix; an empty method list matches every method.
-type Route struct {
-	Name     string   `json:"name"`
-	Paths    []string `json:"paths"`
-	Methods  []string `json:"methods"`
-	Upstream string   `json:"upstream"`
-}
-
-// Binding attaches one published plugin version to a tenant's traffic. An
-// empty Route applies the plugin to every route of the tenant.
+// Binding attaches one published plugin version to a tenant's traffic. Its
+// scope is one of three: the whole tenant (Route and Consumer empty), one
+// route (Route set) or one consumer (Consumer set) on every route. For one
+// plugin, a consumer-scope binding replaces a route-scope one, which
+// replaces a tenant-scope one.
 //
 // The run-time fields are optional, and their zero values keep the
 // defaults: the plugin's own priority, DefaultTimeoutMS, OnErrorClosed and
@@ -51,6 +32,10 @@ type Binding struct {
 	Version string          `json:"version"`
 	Route   string          `json:"route"`
 	Config  json.RawMessage `json:"config"`
+
+	// Consumer names the consumer whose requests the binding applies to,
+	// once a plugin has identified the consumer with ctx.consumer.set.
+	Consumer string `json:"consumer,omitempty"`
 
 	// Priority orders the plugins of one phase: higher runs first. Nil
 	// means the priority that the plugin version was published with.
@@ -65,7 +50,19 @@ type Binding struct {
 	// AllowHosts lists the hosts, as "host" or "host:port", that the
 	// plugin may reach with ctx.http. Empty allows none.
 	AllowHosts []string `json:"allow_hosts,omitempty"`
+	// Tier chooses where the binding's hooks run: TierSandboxed in a worker
+	// process, TierTrusted inside the edge process. Empty follows the plugin
+	// version's reviewed flag. Only an operator may set TierTrusted.
+	Tier string `json:"tier,omitempty"`
 }
+
+// Values of Binding.Tier.
+const (
+	// TierSandboxed runs the binding's hooks in a plugin worker process.
+	TierSandboxed = "sandboxed"
+	// TierTrusted runs the binding's hooks inside the edge process.
+	TierTrusted = "trusted"
+)
 
 // Values of Binding.OnError.
 const (

@@ -3,9 +3,7 @@ package config
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -102,42 +100,6 @@ func validateDisplayName(field, name string) error {
 	return nil
 }
 
-// Validate checks an upstream and its targets.
-func (u *Upstream) Validate() error {
-	if err := ValidateName("name", u.Name); err != nil {
-		return err
-	}
-	if len(u.Targets) == 0 || len(u.Targets) > MaxTargets {
-		return invalid("targets", "an upstream needs 1 to %d targets, got %d", MaxTargets, len(u.Targets))
-	}
-	for i, target := range u.Targets {
-		if err := target.validate(fmt.Sprintf("targets[%d]", i)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *Target) validate(field string) error {
-	parsed, err := url.Parse(t.URL)
-	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-		return invalid(field+".url", "%q is not a valid target: use an absolute http:// or https:// URL such as \"http://127.0.0.1:9000\"", t.URL)
-	}
-	if parsed.RawQuery != "" || parsed.Fragment != "" || parsed.User != nil {
-		return invalid(field+".url", "%q must not carry a query, fragment or user info", t.URL)
-	}
-	if port := parsed.Port(); port != "" {
-		number, err := strconv.Atoi(port)
-		if err != nil || number < 1 || number > 65535 {
-			return invalid(field+".url", "%q has port %q: use a port from 1 to 65535", t.URL, port)
-		}
-	}
-	if t.Weight < 0 || t.Weight > 1000 {
-		return invalid(field+".weight", "weight %d is out of range: use 0 to 1000 (0 means 1)", t.Weight)
-	}
-	return nil
-}
-
 var knownMethods = map[string]bool{
 	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
 	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
@@ -162,24 +124,25 @@ func (r *Route) Validate() error {
 	if err := ValidateName("upstream", r.Upstream); err != nil {
 		return err
 	}
-	return nil
+	if err := r.validateMatching(); err != nil {
+		return err
+	}
+	if err := r.Timeouts.Validate(); err != nil {
+		return err
+	}
+	return r.validateTLS()
 }
 
-// validatePaths checks route path prefixes. The edge matches the decoded,
-// cleaned request path, so a prefix with percent-encoding, dot segments or
-// empty segments could never match and is rejected.
+// validatePaths checks route paths. The edge matches the decoded, cleaned
+// request path (docs/paths.md), so a path with percent-encoding, dot
+// segments, empty segments or a backslash could never match and is
+// rejected.
 func validatePaths(paths []string) error {
 	seen := make(map[string]bool, len(paths))
 	for i, path := range paths {
 		field := fmt.Sprintf("paths[%d]", i)
-		if !strings.HasPrefix(path, "/") || len(path) > MaxPathLength || strings.ContainsAny(path, "?# \t\r\n") {
-			return invalid(field, "%q is not a valid path prefix: start with \"/\", use at most %d characters and no query, fragment or spaces", path, MaxPathLength)
-		}
-		if strings.Contains(path, "%") {
-			return invalid(field, "%q contains percent-encoding: write the path decoded, as requests are matched after decoding", path)
-		}
-		if hasDotOrEmptySegment(path) {
-			return invalid(field, "%q contains \".\", \"..\" or empty segments: write the cleaned path, as requests are matched after cleaning", path)
+		if err := validatePath(field, path); err != nil {
+			return err
 		}
 		if seen[path] {
 			return invalid(field, "%q is listed twice: list each path once", path)
@@ -187,6 +150,28 @@ func validatePaths(paths []string) error {
 		seen[path] = true
 	}
 	return nil
+}
+
+func validatePath(field, path string) error {
+	kind, bare, _ := ParsePath(path)
+	if !strings.HasPrefix(bare, "/") || len(path) > MaxPathLength || strings.ContainsAny(bare, "?# \\") || strings.IndexFunc(bare, unicode.IsControl) >= 0 {
+		return invalid(field, "%q is not a valid path: start with \"/\" (or \"=/\" for an exact path), use at most %d characters and no query, fragment, spaces, backslashes or control characters", path, MaxPathLength)
+	}
+	if strings.Contains(bare, "%") {
+		return invalid(field, "%q contains percent-encoding: write the path decoded, as requests are matched after decoding", path)
+	}
+	if hasDotOrEmptySegment(bare) {
+		return invalid(field, "%q contains \".\", \"..\" or empty segments: write the cleaned path, as requests are matched after cleaning", path)
+	}
+	if kind == PathPattern || !strings.ContainsAny(bare, "{}") {
+		return nil
+	}
+
+	if kind == PathExact {
+		return invalid(field, "%q mixes the exact marker \"=\" with braces: an exact path takes no parameters, so drop the \"=\" for a pattern such as \"/users/{id}\"", path)
+	}
+	_, err := parsePattern(bare)
+	return invalid(field, "%q is not a valid pattern: %v", path, err)
 }
 
 func hasDotOrEmptySegment(path string) bool {
@@ -215,6 +200,103 @@ func validateMethods(methods []string) error {
 	return nil
 }
 
+var (
+	routeHostPattern  = regexp.MustCompile(`^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	headerNamePattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// validateMatching checks hosts, headers, query, priority and
+// max_body_bytes.
+func (r *Route) validateMatching() error {
+	if err := validateRouteHosts(r.Hosts); err != nil {
+		return err
+	}
+	if err := validateMatchers("headers", r.Headers, true); err != nil {
+		return err
+	}
+	if err := validateMatchers("query", r.Query, false); err != nil {
+		return err
+	}
+	if r.Priority < -MaxRoutePriority || r.Priority > MaxRoutePriority {
+		return invalid("priority", "priority %d is out of range: use %d to %d, where higher wins", r.Priority, -MaxRoutePriority, MaxRoutePriority)
+	}
+	if r.MaxBodyBytes < 0 || r.MaxBodyBytes > MaxBodyBytesCeiling {
+		return invalid("max_body_bytes", "max_body_bytes %d is out of range: use 1 to %d, or 0 for the default of %d", r.MaxBodyBytes, MaxBodyBytesCeiling, DefaultMaxBodyBytes)
+	}
+	return nil
+}
+
+func validateRouteHosts(hosts []string) error {
+	if len(hosts) > MaxRouteHosts {
+		return invalid("hosts", "hosts has %d entries, above the limit of %d", len(hosts), MaxRouteHosts)
+	}
+
+	seen := make(map[string]bool, len(hosts))
+	for i, host := range hosts {
+		field := fmt.Sprintf("hosts[%d]", i)
+		if len(host) > 253 || !routeHostPattern.MatchString(host) {
+			return invalid(field, "%q is not a host name: use a name such as \"api.acme.example\" or a wildcard such as \"*.acme.example\", without scheme, port or path", host)
+		}
+		key := strings.ToLower(host)
+		if seen[key] {
+			return invalid(field, "%q is listed twice: list each host once", host)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// validateMatchers checks the header or query matchers in field. Header
+// names are tokens (RFC 9110 section 5.1) and compare without case; query
+// argument names are any text and compare exactly.
+func validateMatchers(field string, matchers []Matcher, header bool) error {
+	if len(matchers) > MaxRouteMatchers {
+		return invalid(field, "%s has %d entries, above the limit of %d", field, len(matchers), MaxRouteMatchers)
+	}
+
+	seen := make(map[string]bool, len(matchers))
+	for i, matcher := range matchers {
+		item := fmt.Sprintf("%s[%d]", field, i)
+		key := matcher.Name
+		if header {
+			key = strings.ToLower(key)
+		}
+		if err := validateMatcher(item, matcher, header); err != nil {
+			return err
+		}
+		if seen[key] {
+			return invalid(item+".name", "%q is listed twice: put one matcher per name", matcher.Name)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+func validateMatcher(item string, matcher Matcher, header bool) error {
+	switch {
+	case matcher.Name == "":
+		return invalid(item+".name", "name is missing: give the header or query argument to match")
+	case len(matcher.Name) > MaxMatcherLength:
+		return invalid(item+".name", "name is %d bytes long: use at most %d", len(matcher.Name), MaxMatcherLength)
+	case header && !headerNamePattern.MatchString(matcher.Name):
+		return invalid(item+".name", "%q is not a header name: use letters, digits and -, such as \"X-Env\"", matcher.Name)
+	case !utf8.ValidString(matcher.Name) || strings.IndexFunc(matcher.Name, unicode.IsControl) >= 0:
+		return invalid(item+".name", "%q contains invalid UTF-8 or a control character: remove it", matcher.Name)
+	}
+	if matcher.Value == nil {
+		return nil
+	}
+
+	value := *matcher.Value
+	switch {
+	case len(value) > MaxMatcherLength:
+		return invalid(item+".value", "value is %d bytes long: use at most %d", len(value), MaxMatcherLength)
+	case !utf8.ValidString(value) || strings.IndexFunc(value, unicode.IsControl) >= 0:
+		return invalid(item+".value", "value %q contains invalid UTF-8 or a control character: remove it", value)
+	}
+	return nil
+}
+
 // Validate checks a binding's own fields. The store checks that the plugin
 // version and the route exist.
 func (b *Binding) Validate() error {
@@ -229,6 +311,14 @@ func (b *Binding) Validate() error {
 			return err
 		}
 	}
+	if b.Consumer != "" {
+		if err := ValidateName("consumer", b.Consumer); err != nil {
+			return err
+		}
+	}
+	if b.Route != "" && b.Consumer != "" {
+		return invalid("consumer", "a binding applies to one route or to one consumer, not both: leave route or consumer empty")
+	}
 	if len(b.Config) > MaxConfigLength {
 		return invalid("config", "config is %d bytes, above the limit of %d", len(b.Config), MaxConfigLength)
 	}
@@ -238,7 +328,7 @@ func (b *Binding) Validate() error {
 	return b.validateRunFields()
 }
 
-// validateRunFields checks priority, timeout_ms, on_error and allow_hosts.
+// validateRunFields checks priority, timeout_ms, on_error, tier and allow_hosts.
 func (b *Binding) validateRunFields() error {
 	if b.Priority != nil && (*b.Priority < -MaxPriority || *b.Priority > MaxPriority) {
 		return invalid("priority", "priority %d is out of range: use %d to %d", *b.Priority, -MaxPriority, MaxPriority)
@@ -248,6 +338,9 @@ func (b *Binding) validateRunFields() error {
 	}
 	if b.OnError != "" && b.OnError != OnErrorOpen && b.OnError != OnErrorClosed {
 		return invalid("on_error", "on_error %q is invalid: use %q to skip a failing plugin or %q to end the request with 500", b.OnError, OnErrorOpen, OnErrorClosed)
+	}
+	if b.Tier != "" && b.Tier != TierSandboxed && b.Tier != TierTrusted {
+		return invalid("tier", "tier %q is invalid: use %q to run the plugin in a worker process, %q (operator only) to run it inside the edge, or leave it empty to follow the version's reviewed flag", b.Tier, TierSandboxed, TierTrusted)
 	}
 	if len(b.AllowHosts) > MaxAllowHosts {
 		return invalid("allow_hosts", "allow_hosts has %d entries, above the limit of %d", len(b.AllowHosts), MaxAllowHosts)

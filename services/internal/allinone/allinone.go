@@ -4,6 +4,7 @@ package allinone
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"portcullis.dev/edge"
+	"portcullis.dev/edge/observe"
+	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/edge/tlsconf"
 	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/plugins-marketplace/pluginpkg"
@@ -38,6 +42,10 @@ type Config struct {
 	// Empty means the SQLite file in DataDir.
 	DB         string
 	BaseDomain string
+	// Sandbox is edge.Config.Sandbox: the plugin worker processes.
+	Sandbox sandbox.Config
+	// Observe turns on the edge's tracing and access log.
+	Observe observe.Options
 	// TrustedProxies is edge.Config.TrustedProxies.
 	TrustedProxies []netip.Prefix
 	// AdminToken is the operator token; empty reads or generates
@@ -52,7 +60,10 @@ type Config struct {
 	// RedisURL is the Redis that plugins' ctx.limit.redis counts in, such
 	// as "redis://127.0.0.1:6379/11". Empty makes ctx.limit.redis raise.
 	RedisURL string
-	Logger   *slog.Logger
+	// DNSResolver is the "host:port" of the DNS server that custom domain
+	// verifications ask; empty means the system resolver.
+	DNSResolver string
+	Logger      *slog.Logger
 }
 
 // Server is a running all-in-one process.
@@ -62,10 +73,15 @@ type Server struct {
 	portal     *portal.Portal
 	portalLn   net.Listener
 	edge       *edge.Edge
-	demo       *http.Server
-	demoURL    string
-	redis      *redis.Client
-	failed     chan error
+	// pluginKey is the public key of the portal's plugin signing key,
+	// which the edge of the same process gets directly.
+	pluginKey ed25519.PublicKey
+	demo      *http.Server
+	demoURL   string
+	redis     *redis.Client
+	failed    chan error
+	// observe contains the edge's tracer provider and access log.
+	observe *observe.Setup
 }
 
 // Start opens the data folder, starts every role of cfg and returns once all
@@ -119,17 +135,28 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 		s.cfg.Logger.Info("generated secret key", "path", dir.File(datadir.SecretKeyFile))
 	}
 
+	signingKey, generated, err := dir.PluginSigningKey()
+	if err != nil {
+		return err
+	}
+	if generated {
+		s.cfg.Logger.Info("generated plugin signing key", "path", dir.File(datadir.PluginSigningKeyFile))
+	}
+	s.pluginKey = signingKey.Public().(ed25519.PublicKey)
+
 	dataSource := s.cfg.DB
 	if dataSource == "" {
 		dataSource = dir.DatabaseFile()
 	}
 	s.portal, err = portal.New(portal.Config{
-		DataSource: dataSource,
-		AdminToken: token,
-		SecretKey:  secretKey,
-		Compiler:   compilePlugin,
-		Tester:     testPlugin,
-		Logger:     s.cfg.Logger.With("role", "portal"),
+		DataSource:       dataSource,
+		AdminToken:       token,
+		SecretKey:        secretKey,
+		PluginSigningKey: signingKey,
+		DNSResolver:      s.cfg.DNSResolver,
+		Compiler:         compilePlugin,
+		Tester:           testPlugin,
+		Logger:           s.cfg.Logger.With("role", "portal"),
 	})
 	if err != nil {
 		return fmt.Errorf("start portal: %w", err)
@@ -182,20 +209,31 @@ func (s *Server) startEdge(dir *datadir.Dir) error {
 	if err != nil {
 		return err
 	}
+	domains := &domainIndexer{store: s.portal.Store(), index: &tlsconf.Index{}, server: s}
+	domains.refresh()
+	if s.observe, err = observe.Open(s.cfg.Observe); err != nil {
+		return err
+	}
 	s.edge, err = edge.New(edge.Config{
-		PluginServices: services,
-		Source:         s.portal.Store(),
-		BaseDomain:     s.cfg.BaseDomain,
-		TrustedProxies: s.cfg.TrustedProxies,
-		HTTPAddr:       s.cfg.HTTPAddr,
-		HTTPSAddr:      s.cfg.HTTPSAddr,
-		AdminAddr:      s.cfg.AdminAddr,
-		TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}},
-		Logger:         s.cfg.Logger.With("role", "edge"),
+		PluginPublicKey: s.pluginKey,
+		PluginServices:  services,
+		Source:          s.portal.Store(),
+		BaseDomain:      s.cfg.BaseDomain,
+		TrustedProxies:  s.cfg.TrustedProxies,
+		HTTPAddr:        s.cfg.HTTPAddr,
+		HTTPSAddr:       s.cfg.HTTPSAddr,
+		AdminAddr:       s.cfg.AdminAddr,
+		TLSConfig:       &tls.Config{Certificates: []tls.Certificate{cert}},
+		Domains:         domains.index,
+		Sandbox:         s.cfg.Sandbox,
+		TracerProvider:  s.observe.TracerProvider(),
+		AccessLog:       s.observe.AccessLog(),
+		Logger:          s.cfg.Logger.With("role", "edge"),
 	})
 	if err != nil {
 		return fmt.Errorf("configure edge: %w", err)
 	}
+	s.portal.OnChange(domains.onChange)
 	s.portal.OnChange(s.edge.Invalidate)
 
 	if err := s.edge.Start(); err != nil {
@@ -252,6 +290,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.edge != nil {
 		errs = append(errs, s.edge.Shutdown(ctx))
 	}
+	errs = append(errs, s.observe.Close(ctx))
 	if s.demo != nil {
 		errs = append(errs, s.demo.Shutdown(ctx))
 	}

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"portcullis.dev/plugins-marketplace/signing"
 	"portcullis.dev/services/internal/apiclient"
+	"portcullis.dev/services/internal/datadir"
 )
 
 const vectorPluginSource = `func access(ctx, conf) {
@@ -65,17 +69,44 @@ func TestDemoPublishesCatalog(t *testing.T) {
 	cfg.Demo = true
 	h := startHarnessWith(t, cfg)
 
-	var plugins []struct {
-		Name string `json:"name"`
+	var page struct {
+		Plugins []struct {
+			Name          string `json:"name"`
+			LatestVersion string `json:"latest_version"`
+		} `json:"plugins"`
 	}
-	h.mustAPI(http.MethodGet, "/api/v1/plugins", nil, &plugins)
-	published := map[string]bool{}
-	for _, plugin := range plugins {
-		published[plugin.Name] = true
+	h.mustAPI(http.MethodGet, "/api/v1/plugins", nil, &page)
+	published := map[string]string{}
+	for _, plugin := range page.Plugins {
+		published[plugin.Name] = plugin.LatestVersion
 	}
 	for _, name := range []string{"hello", "key-auth", "jwt-auth", "limit-count", "proxy-rewrite", "response-rewrite", "cors"} {
-		if !published[name] {
+		if published[name] == "" {
 			t.Errorf("plugin %q is not published after --demo, want it published", name)
 		}
+	}
+	checkCatalogSigned(t, h, cfg.DataDir, "key-auth", published["key-auth"])
+}
+
+// checkCatalogSigned checks that a demo plugin version carries a signature
+// that the public key in the data folder verifies.
+func checkCatalogSigned(t *testing.T, h *harness, dataDir, name, version string) {
+	t.Helper()
+
+	var got struct {
+		SHA256    string `json:"sha256"`
+		Signature string `json:"signature"`
+	}
+	h.mustAPI(http.MethodGet, "/api/v1/plugins/"+name+"/versions/"+version, nil, &got)
+	stored, err := os.ReadFile(filepath.Join(dataDir, datadir.PluginPublicKeyFile))
+	if err != nil {
+		t.Fatalf("read public key: %v", err)
+	}
+	public, err := signing.ParsePublicKey(string(stored))
+	if err != nil {
+		t.Fatalf("parse public key: %v", err)
+	}
+	if err := signing.Verify(public, name, version, got.SHA256, got.Signature); err != nil {
+		t.Errorf("demo plugin %s@%s: %v", name, version, err)
 	}
 }

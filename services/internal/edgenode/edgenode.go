@@ -18,7 +18,10 @@ import (
 	"portcullis.dev/edge"
 	"portcullis.dev/edge/l2"
 	"portcullis.dev/edge/lkg"
+	"portcullis.dev/edge/observe"
+	"portcullis.dev/edge/sandbox"
 	"portcullis.dev/edge/sync"
+	"portcullis.dev/edge/tlsconf"
 	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/services/internal/datadir"
 )
@@ -28,8 +31,11 @@ type Config struct {
 	PortalURL string
 	// EdgeToken is the enrollment token from POST /api/v1/edge-tokens.
 	EdgeToken string
-	Region    string
-	NodeID    string
+	// PluginPublicKey is the portal's base64 ed25519 key that verifies
+	// plugin signatures. Empty fetches it from the portal at start.
+	PluginPublicKey string
+	Region          string
+	NodeID          string
 	// RedisURL is the L2, such as "redis://127.0.0.1:6379/11". Empty runs
 	// without an L2.
 	RedisURL   string
@@ -44,7 +50,11 @@ type Config struct {
 	CacheBytes int64
 	// FeedMode is sync.ModeStream (the default) or sync.ModePoll.
 	FeedMode string
-	Logger   *slog.Logger
+	// Sandbox is edge.Config.Sandbox: the plugin worker processes.
+	Sandbox sandbox.Config
+	// Observe turns on the edge's tracing and access log.
+	Observe observe.Options
+	Logger  *slog.Logger
 }
 
 // Node is a running edge node.
@@ -56,6 +66,8 @@ type Node struct {
 	redis  *redis.Client
 	cancel context.CancelFunc
 	done   chan struct{}
+	// observe contains the edge's tracer provider and access log.
+	observe *observe.Setup
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -126,21 +138,35 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 	// The Source needs the metrics, which live in the edge's registry, so
 	// the edge gets the Source through a forwarding value.
 	forward := &forwardSource{}
+	domains := &tlsconf.Index{}
 	services := hostsvc.New(logger, nil)
 	if n.redis != nil {
 		services = hostsvc.New(logger, n.redis)
 	}
+	pluginKey, err := resolvePluginKey(cfg, dir, client, logger)
+	if err != nil {
+		return err
+	}
+	cfg.Observe.InstanceID = cfg.NodeID
+	if n.observe, err = observe.Open(cfg.Observe); err != nil {
+		return err
+	}
 	n.edge, err = edge.New(edge.Config{
-		PluginServices: services,
-		Source:         forward,
-		BaseDomain:     cfg.BaseDomain,
-		TrustedProxies: cfg.TrustedProxies,
-		HTTPAddr:       cfg.HTTPAddr,
-		HTTPSAddr:      cfg.HTTPSAddr,
-		AdminAddr:      cfg.AdminAddr,
-		TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}},
-		CacheBytes:     cfg.CacheBytes,
-		Logger:         logger,
+		PluginPublicKey: pluginKey,
+		PluginServices:  services,
+		Source:          forward,
+		BaseDomain:      cfg.BaseDomain,
+		TrustedProxies:  cfg.TrustedProxies,
+		HTTPAddr:        cfg.HTTPAddr,
+		HTTPSAddr:       cfg.HTTPSAddr,
+		AdminAddr:       cfg.AdminAddr,
+		TLSConfig:       &tls.Config{Certificates: []tls.Certificate{cert}},
+		Domains:         domains,
+		CacheBytes:      cfg.CacheBytes,
+		Sandbox:         cfg.Sandbox,
+		TracerProvider:  n.observe.TracerProvider(),
+		AccessLog:       n.observe.AccessLog(),
+		Logger:          logger,
 	})
 	if err != nil {
 		return fmt.Errorf("configure edge: %w", err)
@@ -151,16 +177,18 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 	forward.source = source
 
 	n.agent, err = sync.NewAgent(sync.AgentOptions{
-		Client:     client,
-		Source:     source,
-		Disk:       disk,
-		Invalidate: n.edge.Invalidate,
-		Held:       n.edge.HeldRevisions,
-		NodeID:     cfg.NodeID,
-		Region:     cfg.Region,
-		Mode:       cfg.FeedMode,
-		Metrics:    metrics,
-		Logger:     logger,
+		Client:       client,
+		Source:       source,
+		Disk:         disk,
+		Invalidate:   n.edge.Invalidate,
+		Held:         n.edge.HeldRevisions,
+		Domains:      domains,
+		PluginErrors: sync.PluginErrorCounts(n.edge.MetricsRegistry()),
+		NodeID:       cfg.NodeID,
+		Region:       cfg.Region,
+		Mode:         cfg.FeedMode,
+		Metrics:      metrics,
+		Logger:       logger,
 	})
 	if err != nil {
 		return err
@@ -191,7 +219,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		n.cancel()
 		<-n.done
 	}
-	err := n.edge.Shutdown(ctx)
+	err := errors.Join(n.edge.Shutdown(ctx), n.observe.Close(ctx))
 	n.closeL2()
 	return err
 }
