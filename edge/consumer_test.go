@@ -187,3 +187,42 @@ func (te *testEdge) doWith(t *testing.T, protocol, method, host, path string, he
 	defer resp.Body.Close()
 	return response{Response: resp, body: readAll(t, resp)}
 }
+
+func TestLimitCountPerConsumer(t *testing.T) {
+	upstream, _ := echoUpstream(t, "api")
+	keyAuth, limitCount := catalogCode(t, "key-auth"), catalogCode(t, "limit-count")
+	routes := []config.Route{{Name: "keys", Paths: []string{"/keys"}, Upstream: "api"}}
+	bindings := []config.Binding{
+		{ID: "b-key", Plugin: keyAuth.Name, Version: keyAuth.Version},
+		{ID: "b-limit", Plugin: limitCount.Name, Version: limitCount.Version, Config: json.RawMessage(`{"count":2,"time_window":60}`)},
+	}
+	b := tenantBundle(t, "acme", 1, upstream.URL, routes, bindings, keyAuth, limitCount)
+	b.Consumers = []bundle.Consumer{
+		{Name: "alice", Credentials: []bundle.CredentialRef{keyCredential("c1", "alice-key-0001")}},
+		{Name: "bob", Credentials: []bundle.CredentialRef{keyCredential("c2", "bob-key-0002")}},
+	}
+	if err := b.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	te := startEdge(t, newMemorySource(b), nil)
+
+	// Both consumers send from the same loopback address, so a counter
+	// per client address would refuse bob's first request.
+	sequence := []struct {
+		key  string
+		want int
+	}{
+		{"alice-key-0001", http.StatusOK},
+		{"alice-key-0001", http.StatusOK},
+		{"alice-key-0001", http.StatusTooManyRequests},
+		{"bob-key-0002", http.StatusOK},
+		{"bob-key-0002", http.StatusOK},
+		{"bob-key-0002", http.StatusTooManyRequests},
+	}
+	for i, step := range sequence {
+		got := te.doWith(t, "h1", "GET", "acme.localhost", "/keys", http.Header{"X-Api-Key": {step.key}})
+		if got.StatusCode != step.want {
+			t.Fatalf("request %d with %s: status %d, want %d (body %q)", i+1, step.key, got.StatusCode, step.want, got.body)
+		}
+	}
+}

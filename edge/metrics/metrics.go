@@ -12,6 +12,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,10 +37,15 @@ type Metrics struct {
 	duration         *prometheus.HistogramVec
 	upstreamDuration *prometheus.HistogramVec
 	pluginDuration   *prometheus.HistogramVec
-	pluginErrors     *prometheus.CounterVec
-	tenantLoads      *prometheus.CounterVec
-	l1Hits           prometheus.Counter
-	l1Misses         prometheus.Counter
+	// pluginTimers caches the pluginDuration series of each plugin and
+	// phase (a pluginPhase key), because a plugin keeps its label once
+	// admitted and hook calls are the hottest path that records metrics.
+	timersMu     sync.RWMutex
+	pluginTimers map[pluginPhase]prometheus.Observer
+	pluginErrors *prometheus.CounterVec
+	tenantLoads  *prometheus.CounterVec
+	l1Hits       prometheus.Counter
+	l1Misses     prometheus.Counter
 }
 
 // New returns Metrics registered with a new registry, together with the Go
@@ -51,8 +57,9 @@ func New() *Metrics {
 
 func newWithCaps(labels *labelLimiter) *Metrics {
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		labels:   labels,
+		registry:     prometheus.NewRegistry(),
+		labels:       labels,
+		pluginTimers: map[pluginPhase]prometheus.Observer{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_edge_requests_total",
 			Help: "Requests served, by tenant, route, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).",
@@ -140,7 +147,7 @@ func (m *Metrics) ObservePlugin(tenant, plugin, version, phase string, elapsed t
 		return
 	}
 
-	m.pluginDuration.WithLabelValues(m.labels.plugin(plugin), phase).Observe(elapsed.Seconds())
+	m.pluginTimer(plugin, phase).Observe(elapsed.Seconds())
 	if cause == "" {
 		return
 	}
@@ -249,4 +256,32 @@ func (m *Metrics) WatchL1(stats func() L1Stats) {
 			func(s L1Stats) int64 { return s.MaxCost }),
 		evictions,
 	)
+}
+
+// pluginPhase keys the cached duration series of one plugin and phase.
+type pluginPhase struct {
+	plugin, phase string
+}
+
+// pluginTimer returns the duration series of plugin in phase, resolving its
+// labels on first use only.
+func (m *Metrics) pluginTimer(plugin, phase string) prometheus.Observer {
+	key := pluginPhase{plugin: plugin, phase: phase}
+	m.timersMu.RLock()
+	timer, ok := m.pluginTimers[key]
+	m.timersMu.RUnlock()
+	if ok {
+		return timer
+	}
+
+	label := m.labels.plugin(plugin)
+	timer = m.pluginDuration.WithLabelValues(label, phase)
+	if label == plugin {
+		// Past the cap, plugins share the overflow label and are not
+		// cached, so the cache holds at most MaxPlugins plugins.
+		m.timersMu.Lock()
+		m.pluginTimers[key] = timer
+		m.timersMu.Unlock()
+	}
+	return timer
 }
