@@ -3,14 +3,8 @@ package edge
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"testing"
 	"time"
@@ -20,60 +14,19 @@ import (
 	"portcullis.dev/edge/tlsconf"
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
+	"portcullis.dev/tenants/testcert"
 )
-
-// domainCert is a certificate for a custom domain, made in the test.
-type domainCert struct {
-	certPEM string
-	keyPEM  string
-	leaf    *x509.Certificate
-}
-
-func issueDomainCert(t *testing.T, names ...string) domainCert {
-	t.Helper()
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parse certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	return domainCert{
-		certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-		leaf:    leaf,
-	}
-}
 
 // withDomains returns b at revision with the domains and certificates,
 // sealed again.
-func withDomains(t *testing.T, b *bundle.Bundle, revision int64, certs map[string]domainCert) *bundle.Bundle {
+func withDomains(t *testing.T, b *bundle.Bundle, revision int64, certs map[string]*testcert.Certificate) *bundle.Bundle {
 	t.Helper()
 
 	copied := *b
 	copied.Revision = revision
 	copied.Domains = nil
 	for hostname, cert := range certs {
-		copied.Domains = append(copied.Domains, bundle.Domain{Hostname: hostname, CertificatePEM: cert.certPEM, PrivateKeyPEM: cert.keyPEM})
+		copied.Domains = append(copied.Domains, bundle.Domain{Hostname: hostname, CertificatePEM: cert.CertificatePEM, PrivateKeyPEM: cert.PrivateKeyPEM})
 	}
 	if err := copied.Seal(); err != nil {
 		t.Fatalf("seal bundle: %v", err)
@@ -111,17 +64,17 @@ func quicHandshake(t *testing.T, addr, serverName string) *x509.Certificate {
 // domainEdge starts an edge with tenants acme and globex, each with a
 // custom domain and its certificate, and returns the edge, the source and
 // the certificates by hostname.
-func domainEdge(t *testing.T) (*testEdge, *memorySource, map[string]domainCert) {
+func domainEdge(t *testing.T) (*testEdge, *memorySource, map[string]*testcert.Certificate) {
 	t.Helper()
 
 	upstream, _ := echoUpstream(t, "backend")
 	routes := []config.Route{{Name: "all", Paths: []string{"/"}, Upstream: "api"}}
-	certs := map[string]domainCert{
-		"api.acme.test":   issueDomainCert(t, "api.acme.test"),
-		"api.globex.test": issueDomainCert(t, "api.globex.test"),
+	certs := map[string]*testcert.Certificate{
+		"api.acme.test":   testcert.New(t, "api.acme.test"),
+		"api.globex.test": testcert.New(t, "api.globex.test"),
 	}
-	acme := withDomains(t, tenantBundle(t, "acme", 1, upstream.URL, routes, nil), 1, map[string]domainCert{"api.acme.test": certs["api.acme.test"]})
-	globex := withDomains(t, tenantBundle(t, "globex", 1, upstream.URL, routes, nil), 1, map[string]domainCert{"api.globex.test": certs["api.globex.test"]})
+	acme := withDomains(t, tenantBundle(t, "acme", 1, upstream.URL, routes, nil), 1, map[string]*testcert.Certificate{"api.acme.test": certs["api.acme.test"]})
+	globex := withDomains(t, tenantBundle(t, "globex", 1, upstream.URL, routes, nil), 1, map[string]*testcert.Certificate{"api.globex.test": certs["api.globex.test"]})
 	source := newMemorySource(acme, globex)
 
 	index := &tlsconf.Index{}
@@ -140,9 +93,9 @@ func TestSNIChoosesTenantCertificate(t *testing.T) {
 		serverName string
 		want       *x509.Certificate
 	}{
-		{"acme domain", "api.acme.test", certs["api.acme.test"].leaf},
-		{"globex domain", "api.globex.test", certs["api.globex.test"].leaf},
-		{"upper case", "API.ACME.TEST", certs["api.acme.test"].leaf},
+		{"acme domain", "api.acme.test", certs["api.acme.test"].Leaf},
+		{"globex domain", "api.globex.test", certs["api.globex.test"].Leaf},
+		{"upper case", "API.ACME.TEST", certs["api.acme.test"].Leaf},
 		{"base domain host", "globex.localhost", defaultLeaf},
 		{"unknown host", "unknown.example", defaultLeaf},
 		{"domain missing from the bundle", "stale.acme.test", defaultLeaf},
@@ -157,7 +110,7 @@ func TestSNIChoosesTenantCertificate(t *testing.T) {
 			}
 		})
 	}
-	if bytes.Equal(defaultLeaf.Raw, certs["api.acme.test"].leaf.Raw) {
+	if bytes.Equal(defaultLeaf.Raw, certs["api.acme.test"].Leaf.Raw) {
 		t.Fatal("the default certificate equals a tenant certificate: the test cannot tell them apart")
 	}
 }
@@ -167,7 +120,7 @@ func TestCustomDomainRoutesToTenant(t *testing.T) {
 
 	for _, hostname := range []string{"api.acme.test", "api.globex.test"} {
 		pool := x509.NewCertPool()
-		pool.AddCert(certs[hostname].leaf)
+		pool.AddCert(certs[hostname].Leaf)
 		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			ForceAttemptHTTP2: true,
 			TLSClientConfig:   &tls.Config{RootCAs: pool, ServerName: hostname},
@@ -200,22 +153,22 @@ func TestCustomDomainRoutesToTenant(t *testing.T) {
 func TestCertificateSwapWithoutRestart(t *testing.T) {
 	te, source, certs := domainEdge(t)
 	old := certs["api.acme.test"]
-	if got := handshake(t, te.addrs.HTTPS, "api.acme.test"); !bytes.Equal(got.Raw, old.leaf.Raw) {
+	if got := handshake(t, te.addrs.HTTPS, "api.acme.test"); !bytes.Equal(got.Raw, old.Leaf.Raw) {
 		t.Fatalf("first handshake got %q, want the first certificate", got.Subject)
 	}
 
-	renewed := issueDomainCert(t, "api.acme.test")
+	renewed := testcert.New(t, "api.acme.test")
 	current, err := source.Bundle(context.Background(), "acme")
 	if err != nil {
 		t.Fatalf("read bundle: %v", err)
 	}
-	source.put(withDomains(t, current, 2, map[string]domainCert{"api.acme.test": renewed}))
+	source.put(withDomains(t, current, 2, map[string]*testcert.Certificate{"api.acme.test": renewed}))
 	te.Invalidate("acme", 2)
 
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := handshake(t, te.addrs.HTTPS, "api.acme.test")
-		if bytes.Equal(got.Raw, renewed.leaf.Raw) {
+		if bytes.Equal(got.Raw, renewed.Leaf.Raw) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -223,7 +176,7 @@ func TestCertificateSwapWithoutRestart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := quicHandshake(t, te.addrs.HTTP3, "api.acme.test"); !bytes.Equal(got.Raw, renewed.leaf.Raw) {
+	if got := quicHandshake(t, te.addrs.HTTP3, "api.acme.test"); !bytes.Equal(got.Raw, renewed.Leaf.Raw) {
 		t.Errorf("QUIC handshake after the swap got serial %v, want the renewed certificate", got.SerialNumber)
 	}
 }

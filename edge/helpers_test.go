@@ -3,17 +3,12 @@ package edge
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +22,7 @@ import (
 	"portcullis.dev/edge/problem"
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
+	"portcullis.dev/tenants/testcert"
 )
 
 // memorySource is an in-memory bundle.Source whose bundles tests replace.
@@ -130,36 +126,14 @@ func echoUpstream(t *testing.T, name string) (*httptest.Server, *atomic.Int64) {
 // 127.0.0.1 and localhost names, and a pool that trusts it.
 func testTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
 
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "portcullis edge test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost", "*.localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		IsCA:         true,
-
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parse certificate: %v", err)
-	}
-
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}}, pool
+	cert := testcert.Issue(t, []string{"localhost", "*.localhost"}, testcert.Options{
+		CommonName:  "portcullis edge test",
+		NotAfter:    time.Now().Add(time.Hour),
+		IsCA:        true,
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	})
+	return &tls.Config{Certificates: []tls.Certificate{cert.TLSCertificate()}}, cert.Pool()
 }
 
 // testEdge is a started Edge with clients for each protocol.

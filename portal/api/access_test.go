@@ -40,6 +40,13 @@ func startWalkServer(t *testing.T, dataSource string) *walkServer {
 // startLoggedServer starts the API with a secret key and the logger.
 func startLoggedServer(t *testing.T, dataSource string, logger *slog.Logger) *walkServer {
 	t.Helper()
+	return startAPIServer(t, dataSource, Options{Logger: logger})
+}
+
+// startAPIServer starts the API on 127.0.0.1 with opts, a fresh secret key
+// and the walk's operator token. The store logs to opts.Logger.
+func startAPIServer(t *testing.T, dataSource string, opts Options) *walkServer {
+	t.Helper()
 
 	key, err := secrets.NewKey()
 	if err != nil {
@@ -49,11 +56,12 @@ func startLoggedServer(t *testing.T, dataSource string, logger *slog.Logger) *wa
 	if err != nil {
 		t.Fatalf("secrets.NewBox() error = %v", err)
 	}
-	st, err := store.Open(context.Background(), dataSource, store.Options{Compiler: func(string, string, string) error { return nil }, Secrets: box, Logger: logger})
+	st, err := store.Open(context.Background(), dataSource, store.Options{Compiler: func(string, string, string) error { return nil }, Secrets: box, Logger: opts.Logger})
 	if err != nil {
 		t.Fatalf("store.Open() error = %v", err)
 	}
-	app, err := NewApp(Options{Store: st, AdminToken: walkOperatorToken, Logger: logger})
+	opts.Store, opts.AdminToken = st, walkOperatorToken
+	app, err := NewApp(opts)
 	if err != nil {
 		t.Fatalf("NewApp() error = %v", err)
 	}
@@ -266,7 +274,9 @@ func tenantRoutes(app *fiber.App) []fiber.Route {
 	return routes
 }
 
-func TestTenantIsolationWalk(t *testing.T) {
+// forEachDialect runs test as a subtest on SQLite and on PostgreSQL, each
+// time with the data source of a new, empty database.
+func forEachDialect(t *testing.T, test func(t *testing.T, dataSource string)) {
 	dialects := []struct {
 		name string
 		open func(t *testing.T) string
@@ -274,12 +284,15 @@ func TestTenantIsolationWalk(t *testing.T) {
 		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "portal.db") }},
 		{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
 	}
-
 	for _, dialect := range dialects {
-		t.Run(dialect.name, func(t *testing.T) {
-			walkTenants(t, startWalkServer(t, dialect.open(t)))
-		})
+		t.Run(dialect.name, func(t *testing.T) { test(t, dialect.open(t)) })
 	}
+}
+
+func TestTenantIsolationWalk(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, dataSource string) {
+		walkTenants(t, startWalkServer(t, dataSource))
+	})
 }
 
 func walkTenants(t *testing.T, w *walkServer) {

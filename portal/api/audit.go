@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -10,15 +9,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
 )
-
-// redactedValue replaces secrets in audit snapshots.
-const redactedValue = "[REDACTED]"
-
-// secretWords mark a JSON key whose value the audit log never stores: a key
-// that contains one of them, in any case, is redacted.
-var secretWords = []string{"key", "secret", "password", "token"}
 
 func (h *handlers) registerAudit(v1 fiber.Router) {
 	v1.Get("/audit", handle(h.auditLog))
@@ -117,7 +110,7 @@ func (h *handlers) recordChange(c *fiber.Ctx) error {
 
 	var after json.RawMessage
 	if status != http.StatusNoContent {
-		after = redactJSON(c.Response().Body())
+		after = redact.JSON(c.Response().Body())
 	}
 
 	who := principalOf(c)
@@ -172,7 +165,7 @@ func (h *handlers) snapshot(c *fiber.Ctx) json.RawMessage {
 	if err != nil {
 		return nil
 	}
-	return redactJSON(encoded)
+	return redact.JSON(encoded)
 }
 
 // loadResource reads the resource that the path segments after /api/v1/
@@ -209,49 +202,4 @@ func (h *handlers) loadTenantResource(ctx context.Context, slug, kind, name stri
 		return h.store.GetDomain(ctx, slug, name)
 	}
 	return nil, nil
-}
-
-// redactJSON returns the JSON document with the value of every key that
-// contains a secret word replaced, or nil when data is not JSON.
-func redactJSON(data []byte) json.RawMessage {
-	decoder := json.NewDecoder(bytes.NewReader(data))
-	decoder.UseNumber()
-
-	var value any
-	if err := decoder.Decode(&value); err != nil {
-		return nil
-	}
-	encoded, err := json.Marshal(redactValue(value))
-	if err != nil {
-		return nil
-	}
-	return encoded
-}
-
-func redactValue(value any) any {
-	switch typed := value.(type) {
-	case map[string]any:
-		for key, inner := range typed {
-			if isSecretKey(key) {
-				typed[key] = redactedValue
-				continue
-			}
-			typed[key] = redactValue(inner)
-		}
-	case []any:
-		for i, inner := range typed {
-			typed[i] = redactValue(inner)
-		}
-	}
-	return value
-}
-
-func isSecretKey(key string) bool {
-	lower := strings.ToLower(key)
-	for _, word := range secretWords {
-		if strings.Contains(lower, word) {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/accounts"
+	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
@@ -68,7 +69,7 @@ func redactForReader(c *fiber.Ctx, binding *config.Binding) {
 	if roleOf(c).Allows(accounts.RoleDeveloper) || len(binding.Config) == 0 {
 		return
 	}
-	binding.Config = redactJSON(binding.Config)
+	binding.Config = redact.JSON(binding.Config)
 }
 
 func (h *handlers) createBinding(c *fiber.Ctx) (int, any, error) {

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"portcullis.dev/portal/store"
-	"portcullis.dev/portal/store/pgtest"
 )
 
 // lockedBuffer collects log output from concurrent handlers.
@@ -52,21 +51,11 @@ func ecdsaPublicKeyPEM(t *testing.T) string {
 }
 
 func TestConsumerCredentials(t *testing.T) {
-	dialects := []struct {
-		name string
-		open func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "portal.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
-	}
-
-	for _, dialect := range dialects {
-		t.Run(dialect.name, func(t *testing.T) {
-			logs := &lockedBuffer{}
-			logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			checkConsumerCredentials(t, startLoggedServer(t, dialect.open(t), logger), logs)
-		})
-	}
+	forEachDialect(t, func(t *testing.T, dataSource string) {
+		logs := &lockedBuffer{}
+		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		checkConsumerCredentials(t, startLoggedServer(t, dataSource, logger), logs)
+	})
 }
 
 func checkConsumerCredentials(t *testing.T, w *walkServer, logs *lockedBuffer) {

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/declarative"
+	"portcullis.dev/portal/redact"
 	"portcullis.dev/tenants/config"
 )
 
@@ -61,7 +62,7 @@ func checkNotRedacted(bindings []config.Binding) error {
 			continue
 		}
 		if path, found := findRedacted(value, fmt.Sprintf("bindings[%d].config", i)); found {
-			return &config.FieldError{Field: path, Message: fmt.Sprintf("the value is %q, the placeholder of an export read by a viewer: put the real value in, or export as a developer", redactedValue)}
+			return &config.FieldError{Field: path, Message: fmt.Sprintf("the value is %q, the placeholder of an export read by a viewer: put the real value in, or export as a developer", redact.Placeholder)}
 		}
 	}
 	return nil
@@ -72,7 +73,7 @@ func checkNotRedacted(bindings []config.Binding) error {
 func findRedacted(value any, path string) (string, bool) {
 	switch typed := value.(type) {
 	case string:
-		return path, typed == redactedValue
+		return path, typed == redact.Placeholder
 	case map[string]any:
 		for key, inner := range typed {
 			if found, ok := findRedacted(inner, path+"."+key); ok {

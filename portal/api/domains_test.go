@@ -1,26 +1,16 @@
 package api
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"portcullis.dev/portal/secrets"
+	"portcullis.dev/portal/dnstest"
 	"portcullis.dev/portal/store"
-	"portcullis.dev/portal/store/pgtest"
+	"portcullis.dev/tenants/testcert"
 )
 
 // certificatePair is a certificate and its key in PEM.
@@ -33,32 +23,8 @@ type certificatePair struct {
 // is valid from notBefore to notAfter.
 func makeCertificate(t *testing.T, names []string, notBefore, notAfter time.Time) certificatePair {
 	t.Helper()
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	return certificatePair{
-		CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		PrivateKeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
+	cert := testcert.Issue(t, names, testcert.Options{NotBefore: notBefore, NotAfter: notAfter})
+	return certificatePair{CertificatePEM: cert.CertificatePEM, PrivateKeyPEM: cert.PrivateKeyPEM}
 }
 
 var (
@@ -76,46 +42,6 @@ func walkCertificate(t *testing.T) certificatePair {
 	return walkCert
 }
 
-// startDomainServer starts the API on 127.0.0.1 with a secret key and the
-// DNS resolver address.
-func startDomainServer(t *testing.T, dataSource, resolver string) *walkServer {
-	t.Helper()
-
-	key, err := secrets.NewKey()
-	if err != nil {
-		t.Fatalf("secrets.NewKey() error = %v", err)
-	}
-	box, err := secrets.NewBox(key)
-	if err != nil {
-		t.Fatalf("secrets.NewBox() error = %v", err)
-	}
-	st, err := store.Open(context.Background(), dataSource, store.Options{Compiler: func(string, string, string) error { return nil }, Secrets: box})
-	if err != nil {
-		t.Fatalf("store.Open() error = %v", err)
-	}
-	app, err := NewApp(Options{Store: st, AdminToken: walkOperatorToken, DNSResolver: resolver})
-	if err != nil {
-		t.Fatalf("NewApp() error = %v", err)
-	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen on 127.0.0.1:0: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
-	t.Cleanup(func() {
-		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
-			t.Errorf("Shutdown() error = %v", err)
-		}
-		<-served
-		if err := st.Close(); err != nil {
-			t.Errorf("store Close() error = %v", err)
-		}
-	})
-	return &walkServer{t: t, app: app, store: st, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 10 * time.Second}}
-}
-
 // decodeProblem decodes a problem document.
 func decodeProblemBody(t *testing.T, body []byte) Problem {
 	t.Helper()
@@ -128,22 +54,13 @@ func decodeProblemBody(t *testing.T, body []byte) Problem {
 }
 
 func TestDomainFlow(t *testing.T) {
-	dialects := []struct {
-		name string
-		open func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "portal.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
-	}
-	for _, dialect := range dialects {
-		t.Run(dialect.name, func(t *testing.T) {
-			dns := startDNSServer(t)
-			checkDomainFlow(t, startDomainServer(t, dialect.open(t), dns.addr()), dns)
-		})
-	}
+	forEachDialect(t, func(t *testing.T, dataSource string) {
+		dns := dnstest.Start(t)
+		checkDomainFlow(t, startAPIServer(t, dataSource, Options{DNSResolver: dns.Addr()}), dns)
+	})
 }
 
-func checkDomainFlow(t *testing.T, w *walkServer, dns *dnsServer) {
+func checkDomainFlow(t *testing.T, w *walkServer, dns *dnstest.Server) {
 	op := walkOperatorToken
 	for _, slug := range []string{"tenant-a", "tenant-b"} {
 		w.must(op, "POST", "/api/v1/tenants", map[string]string{"slug": slug, "name": slug}, http.StatusCreated)
@@ -166,13 +83,13 @@ func checkDomainFlow(t *testing.T, w *walkServer, dns *dnsServer) {
 		t.Errorf("verify without the record: status %d, body %s; want 422 domain-not-verified naming the token", status, body)
 	}
 
-	dns.setTXT(domain.VerificationRecord, "unrelated", domain.VerificationToken)
+	dns.SetTXT(domain.VerificationRecord, "unrelated", domain.VerificationToken)
 	data = w.must(op, "POST", base+"/api.example.com/verify", nil, http.StatusOK)
 	if err := json.Unmarshal(data, &domain); err != nil || !domain.Verified {
 		t.Fatalf("verify with the record = %s (%v), want verified", data, err)
 	}
-	if dns.queryCount() < 2 {
-		t.Errorf("DNS server saw %d queries, want at least 2", dns.queryCount())
+	if dns.Queries() < 2 {
+		t.Errorf("DNS server saw %d queries, want at least 2", dns.Queries())
 	}
 
 	checkEdgeIndex(t, w, map[string]string{"api.example.com": "tenant-a"})

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"portcullis.dev/portal/store"
-	"portcullis.dev/portal/store/pgtest"
 )
 
 // Plugin sources that the try tests run through the real Risor host.
@@ -19,16 +18,7 @@ const (
 )
 
 func marketDialects(t *testing.T, run func(t *testing.T, w *walkServer)) {
-	dialects := []struct {
-		name string
-		open func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "portal.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
-	}
-	for _, dialect := range dialects {
-		t.Run(dialect.name, func(t *testing.T) { run(t, startWalkServer(t, dialect.open(t))) })
-	}
+	forEachDialect(t, func(t *testing.T, dataSource string) { run(t, startWalkServer(t, dataSource)) })
 }
 
 func TestMarketplacePublishing(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -203,23 +202,13 @@ func ProblemOf(err error, chinese bool) Problem {
 // 0 counts as absent.
 func PrefersChinese(acceptLanguage string) bool {
 	chinese, english := -1.0, -1.0
-	for _, part := range strings.Split(acceptLanguage, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		weight := 1.0
-		if value, found := strings.CutPrefix(strings.TrimSpace(params), "q="); found {
-			parsed, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				continue
-			}
-			weight = parsed
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-		switch {
-		case weight <= 0:
-		case primary == "zh":
-			chinese = max(chinese, weight)
-		case primary == "en":
-			english = max(english, weight)
+	for _, languageRange := range ParseAcceptLanguage(acceptLanguage) {
+		primary, _, _ := strings.Cut(strings.ToLower(languageRange.Tag), "-")
+		switch primary {
+		case "zh":
+			chinese = max(chinese, languageRange.Weight)
+		case "en":
+			english = max(english, languageRange.Weight)
 		}
 	}
 	return chinese > 0 && chinese > english

@@ -269,26 +269,7 @@ func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Bin
 
 // ListBindings returns the tenant's bindings in creation order.
 func (s *Store) ListBindings(ctx context.Context, slug string) ([]config.Binding, error) {
-	bindings := []config.Binding{}
-
-	err := s.read(ctx, func(tx *gorm.DB) error {
-		tenant, err := findTenant(tx, slug)
-		if err != nil {
-			return err
-		}
-		views, err := listBindingViews(tx, tenant)
-		if err != nil {
-			return err
-		}
-		for i := range views {
-			bindings = append(bindings, views[i].binding())
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return bindings, nil
+	return s.listBindings(ctx, slug, false)
 }
 
 // ValidateBinding checks a binding's fields as CreateBinding does before
@@ -302,6 +283,13 @@ func ValidateBinding(binding config.Binding) error {
 // document states them: like ListBindings, except that a binding that
 // follows the tenant's install of its plugin has an empty Version.
 func (s *Store) ListDeclaredBindings(ctx context.Context, slug string) ([]config.Binding, error) {
+	return s.listBindings(ctx, slug, true)
+}
+
+// listBindings returns the tenant's bindings in creation order. With
+// declared set, a binding that follows the tenant's install of its plugin
+// has an empty Version.
+func (s *Store) listBindings(ctx context.Context, slug string, declared bool) ([]config.Binding, error) {
 	bindings := []config.Binding{}
 
 	err := s.read(ctx, func(tx *gorm.DB) error {
@@ -315,7 +303,7 @@ func (s *Store) ListDeclaredBindings(ctx context.Context, slug string) ([]config
 		}
 		for i := range views {
 			binding := views[i].binding()
-			if views[i].FollowsInstall {
+			if declared && views[i].FollowsInstall {
 				binding.Version = ""
 			}
 			bindings = append(bindings, binding)

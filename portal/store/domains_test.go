@@ -2,14 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"strings"
 	"testing"
@@ -17,65 +10,8 @@ import (
 
 	"portcullis.dev/portal/secrets"
 	"portcullis.dev/tenants/config"
+	"portcullis.dev/tenants/testcert"
 )
-
-// testCert is a certificate and its key in PEM, made for a test.
-type testCert struct {
-	certPEM string
-	keyPEM  string
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-}
-
-// issueCert creates a certificate for the DNS names, valid from notBefore
-// to notAfter, signed by parent or self-signed when parent is nil.
-func issueCert(t *testing.T, names []string, notBefore, notAfter time.Time, parent *testCert, isCA bool) testCert {
-	t.Helper()
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: strings.Join(append([]string{"test"}, names...), " ")},
-		DNSNames:              names,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  isCA,
-	}
-	issuer, signer := template, key
-	if parent != nil {
-		issuer, signer = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, issuer, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parse certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	return testCert{
-		certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-		cert:    cert,
-		key:     key,
-	}
-}
-
-// validCert issues a self-signed certificate for names, valid now.
-func validCert(t *testing.T, names ...string) testCert {
-	t.Helper()
-	return issueCert(t, names, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), nil, false)
-}
 
 func openSecretStore(t *testing.T, dataSource string) *Store {
 	t.Helper()
@@ -170,8 +106,8 @@ func checkDomainLifecycle(t *testing.T, s *Store) {
 	}
 	checkIndex(t, s, map[string]string{"api.example.com": "acme"})
 
-	leaf := validCert(t, "api.example.com")
-	info, err := s.SetDomainCertificate(ctx, "acme", "api.example.com", CertificateInput{CertificatePEM: leaf.certPEM, PrivateKeyPEM: leaf.keyPEM})
+	leaf := testcert.New(t, "api.example.com")
+	info, err := s.SetDomainCertificate(ctx, "acme", "api.example.com", CertificateInput{CertificatePEM: leaf.CertificatePEM, PrivateKeyPEM: leaf.PrivateKeyPEM})
 	if err != nil {
 		t.Fatalf("SetDomainCertificate() error = %v", err)
 	}
@@ -183,10 +119,10 @@ func checkDomainLifecycle(t *testing.T, s *Store) {
 	if err != nil {
 		t.Fatalf("Bundle() error = %v", err)
 	}
-	if len(b.Domains) != 1 || b.Domains[0].PrivateKeyPEM != leaf.keyPEM || b.Domains[0].CertificatePEM != leaf.certPEM {
+	if len(b.Domains) != 1 || b.Domains[0].PrivateKeyPEM != leaf.PrivateKeyPEM || b.Domains[0].CertificatePEM != leaf.CertificatePEM {
 		t.Errorf("bundle domains = %+v, want the domain with its certificate and decrypted key", b.Domains)
 	}
-	checkKeySealed(t, s, leaf.keyPEM)
+	checkKeySealed(t, s, leaf.PrivateKeyPEM)
 
 	if err := s.DeleteDomain(ctx, "globex", "api.example.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("DeleteDomain from the other tenant: error = %v, want not found", err)
@@ -273,13 +209,13 @@ func TestSetCertificateRejectsInvalid(t *testing.T) {
 	}
 
 	now := time.Now()
-	good := validCert(t, "api.example.com")
-	other := validCert(t, "api.example.com")
-	expired := issueCert(t, []string{"api.example.com"}, now.Add(-48*time.Hour), now.Add(-24*time.Hour), nil, false)
-	future := issueCert(t, []string{"api.example.com"}, now.Add(24*time.Hour), now.Add(48*time.Hour), nil, false)
-	elsewhere := validCert(t, "www.example.org")
-	ca := issueCert(t, []string{"ca.example.net"}, now.Add(-time.Hour), now.Add(48*time.Hour), nil, true)
-	signed := issueCert(t, []string{"api.example.com"}, now.Add(-time.Hour), now.Add(24*time.Hour), &ca, false)
+	good := testcert.New(t, "api.example.com")
+	other := testcert.New(t, "api.example.com")
+	expired := testcert.Issue(t, []string{"api.example.com"}, testcert.Options{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)})
+	future := testcert.Issue(t, []string{"api.example.com"}, testcert.Options{NotBefore: now.Add(24 * time.Hour), NotAfter: now.Add(48 * time.Hour)})
+	elsewhere := testcert.New(t, "www.example.org")
+	ca := testcert.Issue(t, []string{"ca.example.net"}, testcert.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour), IsCA: true})
+	signed := testcert.Issue(t, []string{"api.example.com"}, testcert.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), Parent: ca})
 
 	tests := []struct {
 		desc  string
@@ -287,14 +223,14 @@ func TestSetCertificateRejectsInvalid(t *testing.T) {
 		field string
 		want  string
 	}{
-		{"bad PEM", CertificateInput{CertificatePEM: "not pem", PrivateKeyPEM: good.keyPEM}, "certificate_pem", "no PEM certificate"},
-		{"key in certificate field", CertificateInput{CertificatePEM: good.keyPEM, PrivateKeyPEM: good.keyPEM}, "certificate_pem", `"PRIVATE KEY" PEM block`},
-		{"mismatched key", CertificateInput{CertificatePEM: good.certPEM, PrivateKeyPEM: other.keyPEM}, "private_key_pem", "not the key"},
-		{"missing key", CertificateInput{CertificatePEM: good.certPEM}, "private_key_pem", "missing"},
-		{"expired", CertificateInput{CertificatePEM: expired.certPEM, PrivateKeyPEM: expired.keyPEM}, "certificate_pem", "expired"},
-		{"not yet valid", CertificateInput{CertificatePEM: future.certPEM, PrivateKeyPEM: future.keyPEM}, "certificate_pem", "valid only from"},
-		{"hostname not covered", CertificateInput{CertificatePEM: elsewhere.certPEM, PrivateKeyPEM: elsewhere.keyPEM}, "certificate_pem", "does not cover"},
-		{"chain out of order", CertificateInput{CertificatePEM: ca.certPEM + signed.certPEM, PrivateKeyPEM: signed.keyPEM}, "certificate_pem", "not signed by"},
+		{"bad PEM", CertificateInput{CertificatePEM: "not pem", PrivateKeyPEM: good.PrivateKeyPEM}, "certificate_pem", "no PEM certificate"},
+		{"key in certificate field", CertificateInput{CertificatePEM: good.PrivateKeyPEM, PrivateKeyPEM: good.PrivateKeyPEM}, "certificate_pem", `"PRIVATE KEY" PEM block`},
+		{"mismatched key", CertificateInput{CertificatePEM: good.CertificatePEM, PrivateKeyPEM: other.PrivateKeyPEM}, "private_key_pem", "not the key"},
+		{"missing key", CertificateInput{CertificatePEM: good.CertificatePEM}, "private_key_pem", "missing"},
+		{"expired", CertificateInput{CertificatePEM: expired.CertificatePEM, PrivateKeyPEM: expired.PrivateKeyPEM}, "certificate_pem", "expired"},
+		{"not yet valid", CertificateInput{CertificatePEM: future.CertificatePEM, PrivateKeyPEM: future.PrivateKeyPEM}, "certificate_pem", "valid only from"},
+		{"hostname not covered", CertificateInput{CertificatePEM: elsewhere.CertificatePEM, PrivateKeyPEM: elsewhere.PrivateKeyPEM}, "certificate_pem", "does not cover"},
+		{"chain out of order", CertificateInput{CertificatePEM: ca.CertificatePEM + signed.CertificatePEM, PrivateKeyPEM: signed.PrivateKeyPEM}, "certificate_pem", "not signed by"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -306,7 +242,7 @@ func TestSetCertificateRejectsInvalid(t *testing.T) {
 		})
 	}
 
-	info, err := s.SetDomainCertificate(context.Background(), "acme", "api.example.com", CertificateInput{CertificatePEM: signed.certPEM + ca.certPEM, PrivateKeyPEM: signed.keyPEM})
+	info, err := s.SetDomainCertificate(context.Background(), "acme", "api.example.com", CertificateInput{CertificatePEM: signed.CertificatePEM + ca.CertificatePEM, PrivateKeyPEM: signed.PrivateKeyPEM})
 	if err != nil || info.ChainLength != 2 || !strings.Contains(info.Issuer, "ca.example.net") {
 		t.Errorf("leaf and CA in order: info = %+v, error = %v; want chain_length 2 issued by the CA", info, err)
 	}

@@ -2,22 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"portcullis.dev/portal/secrets"
 	"portcullis.dev/tenants/config"
+	"portcullis.dev/tenants/testcert"
 )
 
 // openUpstreamStore opens a store on dataSource, with a secret key when
@@ -42,20 +35,12 @@ func openUpstreamStore(t *testing.T, dataSource string, withKey bool) *Store {
 	return s
 }
 
-// selfSigned returns a PEM certificate and its PEM private key.
+// selfSigned returns a PEM certificate with the common name and its PEM
+// private key.
 func selfSigned(t *testing.T, name string) (string, string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	cert := testcert.Issue(t, nil, testcert.Options{CommonName: name})
+	return cert.CertificatePEM, cert.PrivateKeyPEM
 }
 
 // fullUpstream sets every upstream field.

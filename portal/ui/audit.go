@@ -9,15 +9,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
 )
-
-// secretWords mark a JSON key whose value the audit log never stores, as in
-// the API's audit log: a key that contains one of them, in any case.
-//
-// NOTE: this list copies secretWords of portal/api/audit.go, which the
-// package does not export. A word added there must be added here.
-var secretWords = []string{"key", "secret", "password", "token"}
 
 // audit appends the event of a change made through a page. The resource is
 // the change's API path, so the log reads the same whichever way the change
@@ -72,43 +66,17 @@ func redacted(value any) json.RawMessage {
 		return nil
 	}
 
+	// NOTE: json.Unmarshal decodes numbers as float64, so an integer above
+	// 2^53 is stored rounded. redact.JSON(encoded) would keep its digits.
 	var generic any
 	if err := json.Unmarshal(encoded, &generic); err != nil {
 		return nil
 	}
-	encoded, err = json.Marshal(redactValue(generic))
+	encoded, err = json.Marshal(redact.Value(generic))
 	if err != nil {
 		return nil
 	}
 	return encoded
-}
-
-func redactValue(value any) any {
-	switch typed := value.(type) {
-	case map[string]any:
-		for key, inner := range typed {
-			if isSecretKey(key) {
-				typed[key] = "[REDACTED]"
-				continue
-			}
-			typed[key] = redactValue(inner)
-		}
-	case []any:
-		for i, inner := range typed {
-			typed[i] = redactValue(inner)
-		}
-	}
-	return value
-}
-
-func isSecretKey(key string) bool {
-	lower := strings.ToLower(key)
-	for _, word := range secretWords {
-		if strings.Contains(lower, word) {
-			return true
-		}
-	}
-	return false
 }
 
 // auditData is the data of the audit log page.

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -160,8 +158,8 @@ func chooseLanguage(query, acceptLanguage string) string {
 		return query
 	}
 
-	for _, tag := range parseAcceptLanguage(acceptLanguage) {
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+	for _, languageRange := range api.ParseAcceptLanguage(acceptLanguage) {
+		primary, _, _ := strings.Cut(strings.ToLower(languageRange.Tag), "-")
 		switch primary {
 		case "zh":
 			return SimplifiedChinese
@@ -170,37 +168,4 @@ func chooseLanguage(query, acceptLanguage string) string {
 		}
 	}
 	return English
-}
-
-// parseAcceptLanguage returns the language ranges of an Accept-Language
-// header, highest weight first, without those of weight 0.
-func parseAcceptLanguage(header string) []string {
-	type weighted struct {
-		tag    string
-		weight float64
-	}
-	var ranges []weighted
-
-	for _, part := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		weight := 1.0
-		if value, found := strings.CutPrefix(strings.TrimSpace(params), "q="); found {
-			parsed, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				continue
-			}
-			weight = parsed
-		}
-		if tag == "" || weight <= 0 {
-			continue
-		}
-		ranges = append(ranges, weighted{tag: strings.TrimSpace(tag), weight: weight})
-	}
-
-	sort.SliceStable(ranges, func(i, j int) bool { return ranges[i].weight > ranges[j].weight })
-	tags := make([]string, 0, len(ranges))
-	for _, r := range ranges {
-		tags = append(tags, r.tag)
-	}
-	return tags
 }

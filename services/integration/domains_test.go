@@ -2,63 +2,20 @@ package integration
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"testing"
 	"time"
 
+	"portcullis.dev/portal/dnstest"
 	"portcullis.dev/portal/store/pgtest"
-	"portcullis.dev/services/internal/dnstest"
+	"portcullis.dev/tenants/testcert"
 )
 
-// domainCert is a self-signed certificate for one hostname, in PEM and
-// parsed.
-type domainCert struct {
-	CertificatePEM string `json:"certificate_pem"`
-	PrivateKeyPEM  string `json:"private_key_pem"`
-	leaf           *x509.Certificate
-}
-
-func newDomainCert(t *testing.T, hostname string) domainCert {
-	t.Helper()
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: hostname},
-		DNSNames:     []string{hostname},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parse certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	return domainCert{
-		CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		PrivateKeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-		leaf:           leaf,
-	}
+// certificateBody returns the JSON body that uploads cert to a domain.
+func certificateBody(cert *testcert.Certificate) map[string]string {
+	return map[string]string{"certificate_pem": cert.CertificatePEM, "private_key_pem": cert.PrivateKeyPEM}
 }
 
 // servedLeaf returns the leaf certificate that a TLS handshake with the
@@ -118,17 +75,17 @@ func TestEdgeNodeFollowsDomains(t *testing.T) {
 	}
 	base := "/tenants/acme/domains"
 	p.call(t, http.MethodPost, base, map[string]string{"hostname": "api.acme.test"}, &domain)
-	first := newDomainCert(t, "api.acme.test")
-	p.call(t, http.MethodPut, base+"/api.acme.test/certificate", first, nil)
+	first := testcert.New(t, "api.acme.test")
+	p.call(t, http.MethodPut, base+"/api.acme.test/certificate", certificateBody(first), nil)
 	dns.SetTXT(domain.VerificationRecord, domain.VerificationToken)
 	p.call(t, http.MethodPost, base+"/api.acme.test/verify", nil, nil)
 
 	waitLeaf(t, httpsAddr, "api.acme.test", "the verified domain's certificate", func(leaf *x509.Certificate) bool {
-		return bytes.Equal(leaf.Raw, first.leaf.Raw)
+		return bytes.Equal(leaf.Raw, first.Leaf.Raw)
 	})
 
 	pool := x509.NewCertPool()
-	pool.AddCert(first.leaf)
+	pool.AddCert(first.Leaf)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "api.acme.test"}}}
 	defer client.CloseIdleConnections()
 	request, _ := http.NewRequest(http.MethodGet, "https://"+httpsAddr+"/", nil)
@@ -142,14 +99,14 @@ func TestEdgeNodeFollowsDomains(t *testing.T) {
 		t.Errorf("GET https://api.acme.test/ through the edge node: status %d, want 200", response.StatusCode)
 	}
 
-	renewed := newDomainCert(t, "api.acme.test")
-	p.call(t, http.MethodPut, base+"/api.acme.test/certificate", renewed, nil)
+	renewed := testcert.New(t, "api.acme.test")
+	p.call(t, http.MethodPut, base+"/api.acme.test/certificate", certificateBody(renewed), nil)
 	waitLeaf(t, httpsAddr, "api.acme.test", "the renewed certificate", func(leaf *x509.Certificate) bool {
-		return bytes.Equal(leaf.Raw, renewed.leaf.Raw)
+		return bytes.Equal(leaf.Raw, renewed.Leaf.Raw)
 	})
 
 	p.call(t, http.MethodDelete, base+"/api.acme.test", nil, nil)
 	waitLeaf(t, httpsAddr, "api.acme.test", "the default certificate after the delete", func(leaf *x509.Certificate) bool {
-		return !bytes.Equal(leaf.Raw, renewed.leaf.Raw)
+		return !bytes.Equal(leaf.Raw, renewed.Leaf.Raw)
 	})
 }

@@ -32,8 +32,9 @@ func consumerOf(pc protocolCase, path, key string) (int, string, error) {
 	return response.StatusCode, echo.Headers["X-Consumer"], nil
 }
 
-// latestVersion returns the latest published version of a plugin.
-func (h *harness) latestVersion(name string) string {
+// publishedVersions returns the latest published version of each plugin,
+// by plugin name.
+func (h *harness) publishedVersions() map[string]string {
 	h.t.Helper()
 	var page struct {
 		Plugins []struct {
@@ -42,13 +43,22 @@ func (h *harness) latestVersion(name string) string {
 		} `json:"plugins"`
 	}
 	h.mustAPI(http.MethodGet, "/api/v1/plugins", nil, &page)
+	published := map[string]string{}
 	for _, plugin := range page.Plugins {
-		if plugin.Name == name {
-			return plugin.LatestVersion
-		}
+		published[plugin.Name] = plugin.LatestVersion
 	}
-	h.t.Fatalf("plugin %q is not published", name)
-	return ""
+	return published
+}
+
+// latestVersion returns the latest published version of a plugin.
+func (h *harness) latestVersion(name string) string {
+	h.t.Helper()
+
+	version, found := h.publishedVersions()[name]
+	if !found {
+		h.t.Fatalf("plugin %q is not published", name)
+	}
+	return version
 }
 
 func TestApplyLandsWholeAtEdge(t *testing.T) {

@@ -3,56 +3,16 @@ package allinone
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"portcullis.dev/services/internal/dnstest"
+	"portcullis.dev/portal/dnstest"
+	"portcullis.dev/tenants/testcert"
 )
-
-// selfSigned returns a certificate for hostname and its key in PEM, and
-// the parsed certificate.
-func selfSigned(t *testing.T, hostname string) (string, string, *x509.Certificate) {
-	t.Helper()
-
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: hostname},
-		DNSNames:     []string{hostname},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parse certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	return string(certPEM), string(keyPEM), leaf
-}
 
 // servedCertificate does a TLS handshake with the edge for the server name
 // and returns the leaf it sent.
@@ -82,9 +42,9 @@ func TestCustomDomainEndToEnd(t *testing.T) {
 		Verified           bool   `json:"verified"`
 	}
 	h.mustAPI(http.MethodPost, base, map[string]string{"hostname": "api.acme.test"}, &domain)
-	certPEM, keyPEM, leaf := selfSigned(t, "api.acme.test")
-	h.mustAPI(http.MethodPut, base+"/api.acme.test/certificate", map[string]string{"certificate_pem": certPEM, "private_key_pem": keyPEM}, nil)
-	if got := servedCertificate(t, httpsAddr, "api.acme.test"); bytes.Equal(got.Raw, leaf.Raw) {
+	cert := testcert.New(t, "api.acme.test")
+	h.mustAPI(http.MethodPut, base+"/api.acme.test/certificate", map[string]string{"certificate_pem": cert.CertificatePEM, "private_key_pem": cert.PrivateKeyPEM}, nil)
+	if got := servedCertificate(t, httpsAddr, "api.acme.test"); bytes.Equal(got.Raw, cert.Leaf.Raw) {
 		t.Fatal("the edge serves the certificate of an unverified domain")
 	}
 
@@ -93,12 +53,12 @@ func TestCustomDomainEndToEnd(t *testing.T) {
 	if !domain.Verified {
 		t.Fatal("domain not verified after the TXT record was published")
 	}
-	if got := servedCertificate(t, httpsAddr, "api.acme.test"); !bytes.Equal(got.Raw, leaf.Raw) {
+	if got := servedCertificate(t, httpsAddr, "api.acme.test"); !bytes.Equal(got.Raw, cert.Leaf.Raw) {
 		t.Fatalf("handshake for api.acme.test got %q, want the uploaded certificate", got.Subject)
 	}
 
 	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
+	pool.AddCert(cert.Leaf)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext:       dialTo(httpsAddr),
 		TLSClientConfig:   &tls.Config{RootCAs: pool},
@@ -114,7 +74,7 @@ func TestCustomDomainEndToEnd(t *testing.T) {
 	}
 
 	h.mustAPI(http.MethodDelete, base+"/api.acme.test", nil, nil)
-	if got := servedCertificate(t, httpsAddr, "api.acme.test"); bytes.Equal(got.Raw, leaf.Raw) {
+	if got := servedCertificate(t, httpsAddr, "api.acme.test"); bytes.Equal(got.Raw, cert.Leaf.Raw) {
 		t.Error("the edge still serves the certificate of a deleted domain")
 	}
 }

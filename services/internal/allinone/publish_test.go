@@ -69,17 +69,7 @@ func TestDemoPublishesCatalog(t *testing.T) {
 	cfg.Demo = true
 	h := startHarnessWith(t, cfg)
 
-	var page struct {
-		Plugins []struct {
-			Name          string `json:"name"`
-			LatestVersion string `json:"latest_version"`
-		} `json:"plugins"`
-	}
-	h.mustAPI(http.MethodGet, "/api/v1/plugins", nil, &page)
-	published := map[string]string{}
-	for _, plugin := range page.Plugins {
-		published[plugin.Name] = plugin.LatestVersion
-	}
+	published := h.publishedVersions()
 	for _, name := range []string{"hello", "key-auth", "jwt-auth", "limit-count", "proxy-rewrite", "response-rewrite", "cors"} {
 		if published[name] == "" {
 			t.Errorf("plugin %q is not published after --demo, want it published", name)

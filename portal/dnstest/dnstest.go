@@ -17,8 +17,9 @@ import (
 type Server struct {
 	conn *net.UDPConn
 
-	mu  sync.Mutex
-	txt map[string][]string
+	mu      sync.Mutex
+	txt     map[string][]string
+	queries int
 }
 
 // Start starts a server on a free UDP port of 127.0.0.1 and stops it when
@@ -56,6 +57,13 @@ func (s *Server) SetTXT(name string, values ...string) {
 	s.txt[strings.ToLower(name)+"."] = values
 }
 
+// Queries returns how many queries the server has parsed so far.
+func (s *Server) Queries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queries
+}
+
 // serve responds to queries until the socket is closed.
 func (s *Server) serve() {
 	buf := make([]byte, 1500)
@@ -67,15 +75,15 @@ func (s *Server) serve() {
 		if err != nil {
 			continue
 		}
-		if answer, ok := s.answer(buf[:n]); ok {
-			_, _ = s.conn.WriteToUDP(answer, from)
+		if reply, ok := s.buildResponse(buf[:n]); ok {
+			_, _ = s.conn.WriteToUDP(reply, from)
 		}
 	}
 }
 
-// answer builds the response to one query, or false for a packet that is
-// not a query.
-func (s *Server) answer(query []byte) ([]byte, bool) {
+// buildResponse builds the response to one query, or false for a packet
+// that is not a query.
+func (s *Server) buildResponse(query []byte) ([]byte, bool) {
 	var parser dnsmessage.Parser
 	header, err := parser.Start(query)
 	if err != nil {
@@ -87,6 +95,7 @@ func (s *Server) answer(query []byte) ([]byte, bool) {
 	}
 
 	s.mu.Lock()
+	s.queries++
 	values, found := s.txt[strings.ToLower(question.Name.String())]
 	s.mu.Unlock()
 
@@ -99,6 +108,7 @@ func (s *Server) answer(query []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if found && question.Type == dnsmessage.TypeTXT {
+		// One record per value, so that a resolver does not join the values.
 		for _, value := range values {
 			resource := dnsmessage.ResourceHeader{Name: question.Name, Type: dnsmessage.TypeTXT, Class: dnsmessage.ClassINET, TTL: 60}
 			if builder.TXTResource(resource, dnsmessage.TXTResource{TXT: []string{value}}) != nil {
