@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"time"
 
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/problem"
@@ -44,11 +45,22 @@ func classify(ctx context.Context, err error) (int, string) {
 		return http.StatusServiceUnavailable, "The tenant's config could not be loaded. Retry later."
 	case errors.Is(err, proxy.ErrNoHealthyTarget):
 		return http.StatusServiceUnavailable, "Every target of the upstream is unhealthy. Retry later."
-	case isTimeout(err):
+	case isTimeout(err), deadlineReached(ctx):
 		return http.StatusGatewayTimeout, "The upstream did not respond in time."
 	default:
 		return http.StatusBadGateway, "The upstream could not be reached."
 	}
+}
+
+// deadlineMargin is how close to the request's own deadline, such as a gRPC
+// client's, an upstream failure counts as that deadline passing. The
+// upstream runs the same deadline and may reset the call a moment before
+// the edge's timer fires, with an error that does not wrap it.
+const deadlineMargin = 50 * time.Millisecond
+
+func deadlineReached(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) <= deadlineMargin
 }
 
 func isTimeout(err error) bool {

@@ -69,7 +69,11 @@ func (u *Upstreams) try(req *http.Request, b *balancer.Balancer, i int, state *h
 	call.Target = b.Target(i)
 
 	ctx, cancel, timer, headerTimeout := u.attemptContext(req.Context(), upstream.Timeouts)
-	out := req.Clone(ctx)
+	// A shallow copy with its own URL: SetURL rewrites the URL in place,
+	// while the transport only reads the header, which the attempts share.
+	out := req.WithContext(ctx)
+	target := *req.URL
+	out.URL = &target
 	(&httputil.ProxyRequest{Out: out}).SetURL(call.Target)
 	out.Body, out.GetBody = body.next(), body.getBody()
 

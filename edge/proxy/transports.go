@@ -129,6 +129,9 @@ func newTransport(protocol string, tlsConfig *tls.Config, idle time.Duration, op
 		IdleConnTimeout:       idle,
 		TLSHandshakeTimeout:   DefaultTLSHandshakeTimeout,
 		ExpectContinueTimeout: time.Second,
+		// The client's Accept-Encoding reaches the upstream as sent, and
+		// a compressed response reaches the client compressed.
+		DisableCompression: true,
 	}
 	if tlsConfig != nil {
 		transport.TLSClientConfig = tlsConfig.Clone()
