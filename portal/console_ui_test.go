@@ -239,3 +239,34 @@ func TestAPIProblemInChinese(t *testing.T) {
 		t.Errorf("English problem title = %q, want Not found", got.Title)
 	}
 }
+
+func TestConsoleBindsConsumer(t *testing.T) {
+	tp := startPortal(t)
+	tp.seed("acme")
+	tp.do("POST", "/api/v1/tenants/acme/consumers", map[string]any{"name": "mobile"}, http.StatusCreated)
+	web := newWebClient(tp)
+	web.signIn(url.Values{"method": {"operator"}, "token": {testToken}})
+	form := "/ui/tenants/acme/bindings/new?plugin=hello&version=1.0.0"
+
+	page := web.call("GET", form, nil, nil)
+	if !strings.Contains(string(page.body), `<option value="mobile"`) {
+		t.Fatalf("binding form lists no consumer mobile; body %s", page.body)
+	}
+
+	both := url.Values{"plugin": {"hello"}, "version": {"1.0.0"}, "route": {"all"}, "consumer": {"mobile"}, "enabled": {"true"}, "config.greeting": {"hi"}}
+	resp := web.submit(form, "/ui/tenants/acme/bindings", both)
+	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(string(resp.body), "consumer") {
+		t.Errorf("binding of a route and a consumer: status = %d, want 422 naming consumer; body %s", resp.status, resp.body)
+	}
+
+	consumer := url.Values{"plugin": {"hello"}, "version": {"1.0.0"}, "route": {""}, "consumer": {"mobile"}, "enabled": {"true"}, "config.greeting": {"hi"}}
+	resp = web.submit(form, "/ui/tenants/acme/bindings", consumer)
+	mustRedirect(t, "create consumer binding", resp, "/ui/tenants/acme/bindings")
+	bindings := decodeInto[[]struct {
+		Route    string `json:"route"`
+		Consumer string `json:"consumer"`
+	}](t, tp.do("GET", "/api/v1/tenants/acme/bindings", nil, http.StatusOK))
+	if len(bindings) != 1 || bindings[0].Consumer != "mobile" || bindings[0].Route != "" {
+		t.Errorf("bindings = %+v, want one of consumer mobile on every route", bindings)
+	}
+}

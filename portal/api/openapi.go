@@ -30,6 +30,14 @@ type operation struct {
 	Public bool
 	// Edge operations take an edge token.
 	Edge bool
+	// Query lists the query parameters the operation reads.
+	Query []queryParam
+}
+
+// queryParam is one query parameter of an operation. Type is a JSON Schema
+// type: "string", "integer" or "boolean".
+type queryParam struct {
+	Name, Type, Description string
 }
 
 // openAPIDoc is the built document, kept after the first request.
@@ -115,7 +123,11 @@ func (op operation) document(requests, responses *jsonschema.Reflector, problem 
 			"default":         map[string]any{"description": "a problem document", "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}},
 		},
 	}
-	if params := pathParameters(op.Path); len(params) > 0 {
+	params := pathParameters(op.Path)
+	for _, query := range op.Query {
+		params = append(params, map[string]any{"name": query.Name, "in": "query", "required": false, "description": query.Description, "schema": map[string]any{"type": query.Type}})
+	}
+	if len(params) > 0 {
 		doc["parameters"] = params
 	}
 	if op.Request != nil {

@@ -39,6 +39,18 @@ type statusResponse struct {
 	Status string `json:"status"`
 }
 
+// Query parameters that several operations share.
+var (
+	listQuery = []queryParam{
+		{"limit", "integer", "items per page, 1 to 1000 (default 100)"},
+		{"after", "string", "the last key of the previous page; the Link header names the next page"},
+	}
+	auditQuery = []queryParam{
+		{"limit", "integer", "events per page"},
+		{"after", "integer", "the next_after of the previous page"},
+	}
+)
+
 // operations lists every endpoint of the portal API for the OpenAPI
 // document. A test fails when a registered route is missing here.
 func operations() []operation {
@@ -59,7 +71,8 @@ func operations() []operation {
 		{Method: "PUT", Path: "/api/v1/tenants/:slug", Summary: "Change a tenant's name and settings", Tag: "tenants", Request: config.Tenant{}, Response: store.Tenant{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug", Summary: "Delete a tenant and all its config", Tag: "tenants", Status: http.StatusNoContent},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/export", Summary: "Export the tenant's config as a declarative document", Tag: "tenants", Response: declarative.Document{}},
-		{Method: "POST", Path: "/api/v1/tenants/:slug/apply", Summary: "Make the tenant match a declarative document in one revision", Tag: "tenants", Request: declarative.Document{}, Response: declarative.Result{}},
+		{Method: "POST", Path: "/api/v1/tenants/:slug/apply", Summary: "Make the tenant match a declarative document in one revision", Tag: "tenants", Request: declarative.Document{}, Response: declarative.Result{},
+			Query: []queryParam{{"dry_run", "boolean", "plan the steps and write nothing"}}},
 
 		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams", Summary: "List upstreams", Tag: "upstreams", Response: []config.Upstream{}},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/upstreams", Summary: "Create an upstream", Tag: "upstreams", Request: config.Upstream{}, Response: config.Upstream{}, Status: http.StatusCreated},
@@ -67,7 +80,8 @@ func operations() []operation {
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/upstreams/:name", Summary: "Replace an upstream", Tag: "upstreams", Request: config.Upstream{}, Response: config.Upstream{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug/upstreams/:name", Summary: "Delete an upstream that no route uses", Tag: "upstreams", Status: http.StatusNoContent},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/routes", Summary: "List routes", Tag: "routes", Response: []config.Route{}},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/routes", Summary: "List routes, one page at a time", Tag: "routes", Response: []config.Route{},
+			Query: append([]queryParam{{"name", "string", "only routes whose name contains this, ignoring case"}}, listQuery...)},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/routes", Summary: "Create a route", Tag: "routes", Request: config.Route{}, Response: config.Route{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/routes/:name", Summary: "Get a route", Tag: "routes", Response: config.Route{}},
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/routes/:name", Summary: "Replace a route", Tag: "routes", Request: config.Route{}, Response: config.Route{}},
@@ -79,7 +93,7 @@ func operations() []operation {
 		{Method: "PATCH", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Change a binding", Tag: "bindings", Request: patchBindingRequest{}, Response: config.Binding{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Delete a binding", Tag: "bindings", Status: http.StatusNoContent},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/consumers", Summary: "List consumers, one page at a time", Tag: "consumers", Response: []config.Consumer{}},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/consumers", Summary: "List consumers, one page at a time", Tag: "consumers", Response: []config.Consumer{}, Query: listQuery},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/consumers", Summary: "Create a consumer", Tag: "consumers", Request: config.Consumer{}, Response: config.Consumer{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/consumers/:name", Summary: "Get a consumer", Tag: "consumers", Response: config.Consumer{}},
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/consumers/:name", Summary: "Replace a consumer's description and tags", Tag: "consumers", Request: config.Consumer{}, Response: config.Consumer{}},
@@ -94,16 +108,19 @@ func operations() []operation {
 		{Method: "PATCH", Path: "/api/v1/tenants/:slug/members/:user", Summary: "Change a member's role", Tag: "members", Request: patchMemberRequest{}, Response: store.Member{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug/members/:user", Summary: "Remove a member", Tag: "members", Status: http.StatusNoContent},
 
-		{Method: "GET", Path: "/api/v1/audit", Summary: "The service's audit log (operator)", Tag: "audit", Response: auditPage{}},
-		{Method: "GET", Path: "/api/v1/tenants/:slug/audit", Summary: "The tenant's audit log (owners and admins)", Tag: "audit", Response: auditPage{}},
+		{Method: "GET", Path: "/api/v1/audit", Summary: "The service's audit log (operator)", Tag: "audit", Response: auditPage{}, Query: auditQuery},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/audit", Summary: "The tenant's audit log (owners and admins)", Tag: "audit", Response: auditPage{}, Query: auditQuery},
 
 		{Method: "POST", Path: "/api/v1/edge-tokens", Summary: "Create an edge token (operator)", Tag: "edges", Response: tokenResponse{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/edges", Summary: "List edge nodes and their lag (operator)", Tag: "edges", Response: edgeList{}},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/propagation", Summary: "How far the tenant's latest change reached the edges", Tag: "edges", Response: Propagation{}},
 		{Method: "POST", Path: "/api/v1/edge/heartbeat", Summary: "Report an edge's state", Tag: "edge sync", Request: store.EdgeReport{}, Response: headResponse{}, Edge: true},
-		{Method: "GET", Path: "/api/v1/edge/changes", Summary: "Read the change feed, long-polling", Tag: "edge sync", Response: feedPage{}, Edge: true},
-		{Method: "GET", Path: "/api/v1/edge/changes/stream", Summary: "Follow the change feed as server-sent events", Tag: "edge sync", Edge: true},
-		{Method: "GET", Path: "/api/v1/edge/tenants/:slug/bundle", Summary: "A tenant's config bundle at a revision", Tag: "edge sync", Response: bundle.Bundle{}, Edge: true},
+		{Method: "GET", Path: "/api/v1/edge/changes", Summary: "Read the change feed, long-polling", Tag: "edge sync", Response: feedPage{}, Edge: true,
+			Query: []queryParam{{"after", "integer", "the feed position already applied"}, {"wait", "string", "how long to hold an empty answer, such as 25s"}, {"limit", "integer", "events at most"}}},
+		{Method: "GET", Path: "/api/v1/edge/changes/stream", Summary: "Follow the change feed as server-sent events", Tag: "edge sync", Edge: true,
+			Query: []queryParam{{"after", "integer", "the feed position already applied; Last-Event-ID wins"}}},
+		{Method: "GET", Path: "/api/v1/edge/tenants/:slug/bundle", Summary: "A tenant's config bundle at a revision", Tag: "edge sync", Response: bundle.Bundle{}, Edge: true,
+			Query: []queryParam{{"min_revision", "integer", "503 until the portal has at least this revision"}}},
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI document", Tag: "health", Public: true},
 	}
 	return append(ops, marketplaceOperations()...)

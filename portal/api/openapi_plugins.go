@@ -17,7 +17,8 @@ type pluginKeyResponse struct {
 // operator's namespace and a namespace/name form.
 func pluginOperations() []operation {
 	ops := []operation{
-		{Method: "GET", Path: "/api/v1/plugins", Summary: "Browse and search the plugin catalogue", Tag: "plugins", Response: store.CatalogPage{}},
+		{Method: "GET", Path: "/api/v1/plugins", Summary: "Browse and search the plugin catalogue", Tag: "plugins", Response: store.CatalogPage{},
+			Query: []queryParam{{"q", "string", "words to find in names and descriptions"}, {"namespace", "string", "only this namespace"}, {"page", "integer", "page number from 1"}}},
 		{Method: "POST", Path: "/api/v1/plugins", Summary: "Publish a plugin version after every check passes", Tag: "plugins", Request: publishRequest{}, Response: store.PluginVersion{}, Status: http.StatusCreated},
 		{Method: "POST", Path: "/api/v1/namespaces", Summary: "Create a namespace owned by the caller", Tag: "plugins", Request: namespaceRequest{}, Response: store.Namespace{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/namespaces/:namespace", Summary: "Get a namespace and its members", Tag: "plugins", Response: store.Namespace{}},

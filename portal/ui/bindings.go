@@ -22,8 +22,10 @@ type bindingRow struct {
 	Plugin  string
 	Version string
 	// Route is empty for a binding of every route.
-	Route   string
-	Enabled bool
+	Route string
+	// Consumer is set for a binding of one consumer.
+	Consumer string
+	Enabled  bool
 	// Config is the config as JSON, with secrets redacted for viewers.
 	Config string
 }
@@ -32,13 +34,15 @@ type bindingRow struct {
 // inputs generated from the plugin version's config schema.
 type bindingForm struct {
 	// Editing is the id of the binding being edited, empty to create.
-	Editing string
-	Plugin  string
-	Version string
-	Route   string
-	Enabled bool
-	Routes  []string
-	Fields  []formField
+	Editing   string
+	Plugin    string
+	Version   string
+	Route     string
+	Consumer  string
+	Enabled   bool
+	Routes    []string
+	Consumers []string
+	Fields    []formField
 }
 
 func (s *server) bindingsPage(c *fiber.Ctx, view pageView) error {
@@ -55,8 +59,9 @@ func (s *server) renderBindings(c *fiber.Ctx, view pageView, status int) error {
 	for _, binding := range bindings {
 		rows = append(rows, bindingRow{
 			ID: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route,
-			Enabled: binding.Enabled == nil || *binding.Enabled,
-			Config:  configText(binding.Config, view.Role),
+			Consumer: binding.Consumer,
+			Enabled:  binding.Enabled == nil || *binding.Enabled,
+			Config:   configText(binding.Config, view.Role),
 		})
 	}
 	view.Data = bindingsData{Bindings: rows}
@@ -109,9 +114,17 @@ func (s *server) renderBindingForm(c *fiber.Ctx, view pageView, status int, form
 		return s.showFailure(c, view, err)
 	}
 
+	consumers, _, err := s.store.ListConsumers(ctx, view.Tenant, store.Page{})
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+
 	form.Fields = fields
 	for _, route := range routes {
 		form.Routes = append(form.Routes, route.Name)
+	}
+	for _, consumer := range consumers {
+		form.Consumers = append(form.Consumers, consumer.Name)
 	}
 	view.Data = form
 	return renderConsole(c, status, "binding_form", view)
@@ -127,7 +140,7 @@ func (s *server) postedFields(c *fiber.Ctx, plugin, version string) ([]formField
 }
 
 func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
-	form := bindingForm{Plugin: c.FormValue("plugin"), Version: c.FormValue("version"), Route: c.FormValue("route"), Enabled: c.FormValue("enabled") == "true"}
+	form := bindingForm{Plugin: c.FormValue("plugin"), Version: c.FormValue("version"), Route: c.FormValue("route"), Consumer: c.FormValue("consumer"), Enabled: c.FormValue("enabled") == "true"}
 
 	fields, err := s.postedFields(c, form.Plugin, form.Version)
 	if err != nil {
@@ -148,7 +161,7 @@ func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
 
 func newBinding(form bindingForm, raw json.RawMessage) config.Binding {
 	enabled := form.Enabled
-	return config.Binding{Plugin: form.Plugin, Version: form.Version, Route: form.Route, Config: raw, Enabled: &enabled}
+	return config.Binding{Plugin: form.Plugin, Version: form.Version, Route: form.Route, Consumer: form.Consumer, Config: raw, Enabled: &enabled}
 }
 
 func (s *server) bindingFailed(c *fiber.Ctx, view pageView, form bindingForm, err error) error {
@@ -166,11 +179,11 @@ func (s *server) editBindingPage(c *fiber.Ctx, view pageView) error {
 		return s.showFailure(c, view, err)
 	}
 
-	form := bindingForm{Editing: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route, Enabled: binding.Enabled == nil || *binding.Enabled}
+	form := bindingForm{Editing: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route, Consumer: binding.Consumer, Enabled: binding.Enabled == nil || *binding.Enabled}
 	return s.renderBindingForm(c, view, http.StatusOK, form, func(fields []formField) { fillFromConfig(fields, binding.Config) })
 }
 
-// updateBinding replaces the config, route and enabled flag of a binding
+// updateBinding replaces the config, scope and enabled flag of a binding
 // and keeps its other fields.
 func (s *server) updateBinding(c *fiber.Ctx, view pageView) error {
 	id := c.Params("id")
@@ -180,7 +193,7 @@ func (s *server) updateBinding(c *fiber.Ctx, view pageView) error {
 	if err != nil {
 		return s.showFailure(c, view, err)
 	}
-	form := bindingForm{Editing: id, Plugin: before.Plugin, Version: before.Version, Route: c.FormValue("route"), Enabled: c.FormValue("enabled") == "true"}
+	form := bindingForm{Editing: id, Plugin: before.Plugin, Version: before.Version, Route: c.FormValue("route"), Consumer: c.FormValue("consumer"), Enabled: c.FormValue("enabled") == "true"}
 
 	fields, err := s.postedFields(c, before.Plugin, before.Version)
 	if err != nil {
@@ -189,7 +202,7 @@ func (s *server) updateBinding(c *fiber.Ctx, view pageView) error {
 	raw, err := assembleConfig(fields, formValues(c))
 	var after config.Binding
 	if err == nil {
-		patch := store.BindingPatch{Route: &form.Route, Config: raw, Enabled: &form.Enabled}
+		patch := store.BindingPatch{Route: &form.Route, Consumer: &form.Consumer, Config: raw, Enabled: &form.Enabled}
 		after, err = s.store.UpdateBinding(ctx, view.Tenant, id, patch)
 	}
 	if err != nil {

@@ -106,8 +106,8 @@ func (s *server) createUpstream(c *fiber.Ctx, view pageView) error {
 	return seeOther(c, tenantURL(view.Tenant, "upstreams"))
 }
 
-// updateUpstream changes the name and targets of an upstream and keeps its
-// other fields as they are.
+// updateUpstream changes the targets of an upstream and keeps its other
+// fields as they are. The store rejects a changed name.
 func (s *server) updateUpstream(c *fiber.Ctx, view pageView) error {
 	name := c.Params("name")
 	form := upstreamForm{Editing: name, Name: strings.TrimSpace(c.FormValue("name")), Targets: c.FormValue("targets")}
