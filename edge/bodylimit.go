@@ -7,7 +7,7 @@ import (
 )
 
 // bodyTooLargeError is a request body above its route's limit. The edge
-// answers it with 413.
+// responds to it with 413.
 type bodyTooLargeError struct {
 	limit int64
 }

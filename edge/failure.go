@@ -52,10 +52,11 @@ func classify(ctx context.Context, err error) (int, string) {
 	}
 }
 
-// deadlineMargin is how close to the request's own deadline, such as a gRPC
-// client's, an upstream failure counts as that deadline passing. The
-// upstream runs the same deadline and may reset the call a moment before
-// the edge's timer fires, with an error that does not wrap it.
+// deadlineMargin is the time before the request's own deadline, such as a
+// gRPC client's, within which an upstream failure counts as that deadline
+// passing. The upstream runs the same deadline and may reset the call a
+// moment before the edge's timer fires, with an error that does not wrap
+// it.
 const deadlineMargin = 50 * time.Millisecond
 
 func deadlineReached(ctx context.Context) bool {

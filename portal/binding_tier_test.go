@@ -28,7 +28,7 @@ func TestBindingTierTrustedIsOperatorOnly(t *testing.T) {
 	}
 
 	before := tp.revision("acme")
-	refused := []request{
+	rejected := []request{
 		developer.as("POST", "/api/v1/tenants/acme/bindings", binding("trusted")),
 		developer.as("PATCH", "/api/v1/tenants/acme/bindings/"+id.ID, map[string]any{"tier": "trusted"}),
 		developer.as("POST", "/api/v1/tenants/acme/apply", map[string]any{
@@ -37,19 +37,19 @@ func TestBindingTierTrustedIsOperatorOnly(t *testing.T) {
 			"bindings":  []map[string]any{{"id": id.ID, "plugin": "hello", "version": "1.0.0", "config": map[string]any{"greeting": "hi"}, "tier": "trusted"}},
 		}),
 	}
-	for _, req := range refused {
+	for _, req := range rejected {
 		resp := tp.send(req)
 		if resp.status != http.StatusForbidden && resp.status != http.StatusUnprocessableEntity {
 			t.Errorf("%s %s by a developer: status %d, want 403 or 422; body %s", req.method, req.path, resp.status, resp.body)
 		}
 	}
 	if got := tp.revision("acme"); got != before {
-		t.Errorf("revision = %d after refused trusted-tier writes, want %d", got, before)
+		t.Errorf("revision = %d after rejected trusted-tier writes, want %d", got, before)
 	}
 
 	tp.do("PATCH", "/api/v1/tenants/acme/bindings/"+id.ID, map[string]any{"tier": "trusted"}, http.StatusOK)
-	kept := tp.send(developer.as("PATCH", "/api/v1/tenants/acme/bindings/"+id.ID, map[string]any{"config": map[string]any{"greeting": "hello"}}))
-	if kept.status != http.StatusOK {
-		t.Errorf("developer config change of a trusted binding: status %d, want 200; body %s", kept.status, kept.body)
+	configChange := tp.send(developer.as("PATCH", "/api/v1/tenants/acme/bindings/"+id.ID, map[string]any{"config": map[string]any{"greeting": "hello"}}))
+	if configChange.status != http.StatusOK {
+		t.Errorf("developer config change of a trusted binding: status %d, want 200; body %s", configChange.status, configChange.body)
 	}
 }

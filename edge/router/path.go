@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// ErrInvalidPath is wrapped by the errors of CleanPath. The edge answers
-// such requests with 400.
+// ErrInvalidPath is wrapped by the errors of CleanPath. The edge responds
+// to such requests with 400.
 var ErrInvalidPath = errors.New("invalid request path")
 
 // Path is a request path in the two forms that CleanPath returns.

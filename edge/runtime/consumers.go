@@ -38,7 +38,7 @@ func buildConsumers(consumers []bundle.Consumer) (*Consumers, error) {
 
 		for _, credential := range consumer.Credentials {
 			if credential.KeySHA256 != "" {
-				if owner, taken := dir.byKey[credential.KeySHA256]; taken {
+				if owner, duplicate := dir.byKey[credential.KeySHA256]; duplicate {
 					return nil, fmt.Errorf("consumer %q: credential %q has the same key as one of consumer %q", consumer.Name, credential.ID, owner)
 				}
 				dir.byKey[credential.KeySHA256] = consumer.Name

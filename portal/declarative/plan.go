@@ -96,10 +96,10 @@ func planNamed[T any](field, kind string, current, desired []T, name func(T) str
 		existing[name(item)] = item
 	}
 
-	wanted := make(map[string]bool, len(desired))
+	desiredNames := make(map[string]bool, len(desired))
 	for i, item := range desired {
 		key := name(item)
-		wanted[key] = true
+		desiredNames[key] = true
 		before, found := existing[key]
 		step := Step{Resource: kind + "/" + key, After: stepJSON(item)}
 
@@ -122,7 +122,7 @@ func planNamed[T any](field, kind string, current, desired []T, name func(T) str
 
 	for _, item := range current {
 		key := name(item)
-		if wanted[key] {
+		if desiredNames[key] {
 			continue
 		}
 		deletes = append(deletes, Step{
