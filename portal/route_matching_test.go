@@ -40,7 +40,7 @@ func TestRouteListPages(t *testing.T) {
 	}
 
 	first := tp.do("GET", base+"?name=API&limit=2", nil, http.StatusOK)
-	if got := routeNames(t, first); got != "api-a,api-b" {
+	if got := listNames(t, first); got != "api-a,api-b" {
 		t.Errorf("first page = %s, want api-a,api-b", got)
 	}
 	link := first.header.Get("Link")
@@ -50,14 +50,14 @@ func TestRouteListPages(t *testing.T) {
 
 	next := strings.TrimPrefix(strings.Split(link, ">")[0], "<")
 	second := tp.do("GET", next, nil, http.StatusOK)
-	if got := routeNames(t, second); got != "api-c" {
+	if got := listNames(t, second); got != "api-c" {
 		t.Errorf("second page = %s, want api-c", got)
 	}
 	if link := second.header.Get("Link"); link != "" {
 		t.Errorf("last page Link = %q, want none", link)
 	}
 
-	if got := routeNames(t, tp.do("GET", base+"?name=nothing", nil, http.StatusOK)); got != "" {
+	if got := listNames(t, tp.do("GET", base+"?name=nothing", nil, http.StatusOK)); got != "" {
 		t.Errorf("filtered list = %q, want empty", got)
 	}
 	if got := string(tp.do("GET", base+"?name=nothing", nil, http.StatusOK).body); got != "[]" {
@@ -65,7 +65,7 @@ func TestRouteListPages(t *testing.T) {
 	}
 }
 
-func routeNames(t *testing.T, resp response) string {
+func listNames(t *testing.T, resp response) string {
 	t.Helper()
 	var names []string
 	for _, route := range decodeInto[[]map[string]any](t, resp) {

@@ -74,7 +74,7 @@ func operations() []operation {
 		{Method: "POST", Path: "/api/v1/tenants/:slug/apply", Summary: "Make the tenant match a declarative document in one revision", Tag: "tenants", Request: declarative.Document{}, Response: declarative.Result{},
 			Query: []queryParam{{"dry_run", "boolean", "plan the steps and write nothing"}}},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams", Summary: "List upstreams", Tag: "upstreams", Response: []config.Upstream{}},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams", Summary: "List upstreams, one page at a time", Tag: "upstreams", Response: []config.Upstream{}, Query: listQuery},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/upstreams", Summary: "Create an upstream", Tag: "upstreams", Request: config.Upstream{}, Response: config.Upstream{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams/:name", Summary: "Get an upstream", Tag: "upstreams", Response: config.Upstream{}},
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/upstreams/:name", Summary: "Replace an upstream", Tag: "upstreams", Request: config.Upstream{}, Response: config.Upstream{}},

@@ -8,10 +8,20 @@ import (
 	"portcullis.dev/tenants/config"
 )
 
+// listUpstreams returns one page of upstreams: ?limit= and ?after= as
+// listPage reads them.
 func (h *handlers) listUpstreams(c *fiber.Ctx) (int, any, error) {
-	upstreams, err := h.store.ListUpstreams(requestContext(c), c.Params("slug"))
+	page, err := listPage(c)
 	if err != nil {
 		return failed(err)
+	}
+
+	upstreams, more, err := h.store.ListUpstreamPage(requestContext(c), c.Params("slug"), page)
+	if err != nil {
+		return failed(err)
+	}
+	if len(upstreams) > 0 {
+		setNextLink(c, page, more, upstreams[len(upstreams)-1].Name)
 	}
 	return ok(upstreams)
 }

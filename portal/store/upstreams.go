@@ -174,47 +174,68 @@ func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Up
 
 // ListUpstreams returns the tenant's upstreams ordered by name.
 func (s *Store) ListUpstreams(ctx context.Context, slug string) ([]config.Upstream, error) {
+	upstreams, _, err := s.ListUpstreamPage(ctx, slug, Page{})
+	return upstreams, err
+}
+
+// ListUpstreamPage returns one page of the tenant's upstreams ordered by
+// name, and whether more follow.
+func (s *Store) ListUpstreamPage(ctx context.Context, slug string, page Page) ([]config.Upstream, bool, error) {
 	upstreams := []config.Upstream{}
+	more := false
 
 	err := s.read(ctx, func(tx *gorm.DB) error {
 		tenant, err := findTenant(tx, slug)
 		if err != nil {
 			return err
 		}
-		upstreams, err = listUpstreams(tx, tenant)
+		upstreams, more, err = listUpstreamPage(tx, tenant, page)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return upstreams, nil
+	return upstreams, more, nil
 }
 
 func listUpstreamRecords(tx *gorm.DB, tenant *tenantRow) ([]upstreamRecord, error) {
+	records, _, err := listUpstreamRecordPage(tx, tenant, Page{})
+	return records, err
+}
+
+func listUpstreamRecordPage(tx *gorm.DB, tenant *tenantRow, page Page) ([]upstreamRecord, bool, error) {
 	var records []upstreamRecord
-	if err := scoped(tx, tenant).Order("name").Find(&records).Error; err != nil {
-		return nil, fmt.Errorf("list upstreams of tenant %q: %w", tenant.Slug, err)
+	if err := page.apply(scoped(tx, tenant), "name").Find(&records).Error; err != nil {
+		return nil, false, fmt.Errorf("list upstreams of tenant %q: %w", tenant.Slug, err)
 	}
-	return records, nil
+	records, more := trimPage(records, page)
+	return records, more, nil
 }
 
 // listUpstreams returns the API view of the tenant's upstreams, without
 // client keys.
 func listUpstreams(tx *gorm.DB, tenant *tenantRow) ([]config.Upstream, error) {
-	records, err := listUpstreamRecords(tx, tenant)
+	upstreams, _, err := listUpstreamPage(tx, tenant, Page{})
+	return upstreams, err
+}
+
+// listUpstreamPage returns one page of the API view of the tenant's
+// upstreams, without client keys, and whether more follow.
+func listUpstreamPage(tx *gorm.DB, tenant *tenantRow, page Page) ([]config.Upstream, bool, error) {
+	records, more, err := listUpstreamRecordPage(tx, tenant, page)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 
 	upstreams := make([]config.Upstream, 0, len(records))
 	for i := range records {
 		upstream, err := upstreamFromRecord(&records[i])
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		upstreams = append(upstreams, upstream)
 	}
-	return upstreams, nil
+	return upstreams, more, nil
 }
 
 // GetUpstream returns one upstream of the tenant.
