@@ -109,7 +109,7 @@ func closePayload(code uint16, reason string) []byte {
 
 // checkExtendedConnect runs a WebSocket session over an extended CONNECT
 // that send starts with the request stream body: the handshake, an echo,
-// and a close handshake that the upstream sees.
+// and a close handshake that reaches the upstream.
 func checkExtendedConnect(t *testing.T, up *wsUpstream, send func(ctx context.Context, body io.Reader) (*http.Response, error)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -235,7 +235,7 @@ func TestExtendedConnectOffByDefaultHTTP2(t *testing.T) {
 
 // newH2ConnectTransport returns an HTTP/2 client for the edge's TLS
 // listener. It is golang.org/x/net/http2's, because net/http's Transport
-// rejects the ":protocol" header name before its HTTP/2 code sees it (Go
+// rejects the ":protocol" header name before its HTTP/2 code reads it (Go
 // 1.26).
 func newH2ConnectTransport(te *testEdge) *http2.Transport {
 	return &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: te.pool, ServerName: "localhost"}}

@@ -142,7 +142,7 @@ func (e *Edge) serve(bound *boundListeners) {
 		e.altSvc.Store(&altSvc)
 
 		// The TLS listener ends TLS itself so that it can check the
-		// framing of HTTP/1.1 requests. The server sees plain
+		// framing of HTTP/1.1 requests. The server gets plain
 		// connections, so HTTP/2 arrives as prior knowledge.
 		protocols := new(http.Protocols)
 		protocols.SetHTTP1(true)

@@ -36,21 +36,21 @@ type Upstream struct {
 // complete list of the tenant's upstreams in its newest config. It starts
 // checkers for new or changed active checks, stops those of upstreams that
 // vanished or lost their active check, and drops the state of targets
-// that are gone. Unchanged checkers and the state of kept targets carry
+// that are gone. Unchanged checkers and the state of remaining targets carry
 // over.
 func (r *Registry) Sync(tenant string, upstreams []Upstream) {
 	// Two Syncs at once could both start a checker for one upstream.
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 
-	wanted := map[checkerKey]Upstream{}
-	kept := map[Key]bool{}
+	desired := map[checkerKey]Upstream{}
+	liveTargets := map[Key]bool{}
 	for _, upstream := range upstreams {
 		for _, target := range upstream.Targets {
-			kept[Key{Tenant: tenant, Upstream: upstream.Name, Target: target.String()}] = true
+			liveTargets[Key{Tenant: tenant, Upstream: upstream.Name, Target: target.String()}] = true
 		}
 		if upstream.Active != nil {
-			wanted[checkerKey{tenant: tenant, upstream: upstream.Name}] = upstream
+			desired[checkerKey{tenant: tenant, upstream: upstream.Name}] = upstream
 		}
 	}
 
@@ -60,15 +60,15 @@ func (r *Registry) Sync(tenant string, upstreams []Upstream) {
 		if key.tenant != tenant {
 			continue
 		}
-		if upstream, ok := wanted[key]; ok && running.fingerprint == fingerprint(upstream) {
-			delete(wanted, key)
+		if upstream, ok := desired[key]; ok && running.fingerprint == fingerprint(upstream) {
+			delete(desired, key)
 			continue
 		}
 		stopped = append(stopped, running)
 		delete(r.checkers, key)
 	}
 	for key := range r.targets {
-		if key.Tenant == tenant && !kept[key] {
+		if key.Tenant == tenant && !liveTargets[key] {
 			delete(r.targets, key)
 		}
 	}
@@ -78,7 +78,7 @@ func (r *Registry) Sync(tenant string, upstreams []Upstream) {
 	// rotation. A restarted checker keeps its targets' state.
 	for _, running := range stopped {
 		running.stop()
-		if _, restarting := wanted[running.key]; restarting {
+		if _, restarting := desired[running.key]; restarting {
 			continue
 		}
 		for _, state := range running.targets {
@@ -86,7 +86,7 @@ func (r *Registry) Sync(tenant string, upstreams []Upstream) {
 		}
 	}
 
-	for key, upstream := range wanted {
+	for key, upstream := range desired {
 		r.start(key, upstream)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // same request framing checks as plain HTTP/1.1. A connection whose client
 // chose HTTP/2 passes unchecked after the HTTP/2 preface.
 //
-// The server sees connections that are not *tls.Conn, so it must serve
+// The server gets connections that are not *tls.Conn, so it must serve
 // them with http.Server.Serve, accept HTTP/2 with prior knowledge
 // (http.Protocols.SetUnencryptedHTTP2) for the clients that chose "h2" by
 // ALPN, and restore http.Request.TLS from TLSConn. When config offers no

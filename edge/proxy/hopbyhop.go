@@ -28,7 +28,7 @@ type DialContext func(ctx context.Context, network, address string) (net.Conn, e
 // httputil.ReverseProxy can no longer remove the headers it names (RFC 9110
 // section 7.6.1). The proxy removes them from the recording instead.
 //
-// NOTE: over TLS the recording sees only encrypted bytes, so on HTTPS
+// NOTE: over TLS the recording reads only encrypted bytes, so on HTTPS
 // upstreams that speak HTTP/1.1 the headers named next to "close" still
 // reach the client.
 func RecordConnectionFields(dial DialContext) DialContext {

@@ -97,7 +97,7 @@ func FuzzHopByHopRemoval(f *testing.F) {
 		out := fuzzHeader(responseLines)
 		// Headers that frame the upstream's own response are net/http's
 		// to set. "Connection: close" makes net/http's transport drop the
-		// Connection field before the proxy sees it, a gap noted in New.
+		// Connection field before the proxy reads it, a gap noted in New.
 		for _, name := range []string{"Transfer-Encoding", "Content-Length", "Trailer", "Connection"} {
 			out.Del(name)
 		}

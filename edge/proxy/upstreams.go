@@ -133,7 +133,7 @@ func targetURLs(upstream *config.Upstream) []*url.URL {
 	return urls
 }
 
-// logBudgetExhausted logs a retry that the budget refused, at most once per
+// logBudgetExhausted logs a retry that the budget rejected, at most once per
 // RetryWindow.
 func (u *Upstreams) logBudgetExhausted(upstream *balancer.Upstream, err error) {
 	now := time.Now().Unix()

@@ -84,7 +84,7 @@ func writeOneMapConcurrently() {
 
 // echoWorker loads binding sets as fakeWorker does and replies to each
 // call at once with the call's exchange and an outcome of success for each
-// step, so a benchmark sees the protocol's cost without the hooks.
+// step, so a benchmark measures the protocol's cost without the hooks.
 func echoWorker() int {
 	socket, err := net.FileConn(os.NewFile(3, "edge-socket"))
 	if err != nil {

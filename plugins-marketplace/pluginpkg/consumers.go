@@ -47,11 +47,11 @@ func (v *Vector) checkConsumers(found *issues, at string) {
 		names[consumer.Name] = true
 
 		for j, key := range consumer.Keys {
-			owner, taken := keys[key]
+			owner, duplicate := keys[key]
 			switch {
 			case key == "":
 				found.add(fmt.Sprintf("%s.keys[%d]", field, j), "key is empty: give each key-auth key a value")
-			case taken:
+			case duplicate:
 				found.add(fmt.Sprintf("%s.keys[%d]", field, j), "this key is also a key of consumer %q: keys are unique in a tenant", owner)
 			}
 			keys[key] = consumer.Name

@@ -6,7 +6,7 @@ import (
 )
 
 // Size limits of a package's parts. The portal applies the same limits at
-// publish time, and Load checks them so that a publisher sees a failure
+// publish time, and Load checks them so that a publisher gets a failure
 // before the upload.
 const (
 	// MaxSourceSize bounds the Risor source in bytes.

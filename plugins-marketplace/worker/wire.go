@@ -215,9 +215,9 @@ type decoder struct {
 	err error
 }
 
-func (d *decoder) fail(what string) {
+func (d *decoder) fail(field string) {
 	if d.err == nil {
-		d.err = fmt.Errorf("%w: invalid %s at byte %d", errMalformed, what, d.off)
+		d.err = fmt.Errorf("%w: invalid %s at byte %d", errMalformed, field, d.off)
 	}
 }
 

@@ -81,7 +81,7 @@ func checkInstallable(tx *gorm.DB, row *pluginVersionRow, field string) error {
 	return nil
 }
 
-// versionWarning returns the warning that a tenant sees for a binding or
+// versionWarning returns the warning shown to a tenant for a binding or
 // install of the version, or "" when it is neither deprecated nor yanked.
 func versionWarning(name, version string, marks Marks) string {
 	suffix := ""

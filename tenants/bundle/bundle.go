@@ -63,7 +63,7 @@ type PluginCode struct {
 	Signature string `json:"signature,omitempty"`
 	// Reviewed marks a version that the operator reviewed. Its bindings run
 	// inside the edge process (the trusted tier), unless a binding's Tier
-	// says otherwise. False runs them in a sandboxed worker process.
+	// chooses otherwise. False runs them in a sandboxed worker process.
 	Reviewed bool `json:"reviewed,omitempty"`
 }
 
