@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +23,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/quic-go/quic-go/http3"
 	"golang.org/x/net/http2"
+
+	"portcullis.dev/tenants/config"
 )
 
 // WebSocket opcodes (RFC 6455 section 5.2).
@@ -315,4 +320,115 @@ func TestExtendedConnectPluginRejectsHTTP3(t *testing.T) {
 	if hits := up.hits.Load(); hits != 0 {
 		t.Errorf("upstream handshakes = %d, want 0", hits)
 	}
+}
+
+// newChattyUpstream returns the URL of a WebSocket upstream that, once the
+// handshake is done, sends text frames without pause for up to three
+// seconds or until a write fails.
+func newChattyUpstream(t *testing.T) string {
+	t.Helper()
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+
+		fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			websocketAccept(r.Header.Get("Sec-WebSocket-Key")))
+		frame := []byte{0x80 | opText, 4, 't', 'i', 'c', 'k'}
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, err := rw.Write(frame); err != nil {
+				return
+			}
+			if err := rw.Flush(); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(server.Close)
+	return server.URL
+}
+
+// websocketAccept returns the Sec-WebSocket-Accept value for key (RFC 6455
+// section 4.2.2).
+func websocketAccept(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// checkHalfCloseWhileUpstreamSends ends the client's side of a tunnel while
+// the upstream is still sending, which ends the edge's handler while its
+// copy from the upstream may be writing to the client's stream. The edge
+// must end the stream and keep serving; under -race it must not write to
+// the stream after the handler returns.
+func checkHalfCloseWhileUpstreamSends(t *testing.T, send func(ctx context.Context, body io.Reader) (*http.Response, error)) {
+	t.Helper()
+	for round := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		bodyReader, bodyWriter := io.Pipe()
+		resp, err := send(ctx, bodyReader)
+		if err != nil {
+			cancel()
+			t.Fatalf("round %d: extended CONNECT: %v", round, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			cancel()
+			t.Fatalf("round %d: status = %d, want 200", round, resp.StatusCode)
+		}
+
+		frames := bufio.NewReader(resp.Body)
+		for range 3 {
+			expectFrame(t, frames, opText, []byte("tick"))
+		}
+		bodyWriter.Close()
+		_, _ = io.Copy(io.Discard, frames)
+		resp.Body.Close()
+		if ctx.Err() != nil {
+			t.Errorf("round %d: the edge did not end the stream after the client closed its side", round)
+		}
+		cancel()
+	}
+}
+
+func TestExtendedConnectHalfCloseHTTP3(t *testing.T) {
+	te := chattyEdge(t)
+	transport := &http3.Transport{TLSClientConfig: &tls.Config{RootCAs: te.pool, ServerName: "localhost"}}
+	defer transport.Close()
+
+	checkHalfCloseWhileUpstreamSends(t, func(ctx context.Context, body io.Reader) (*http.Response, error) {
+		req := &http.Request{
+			Method: http.MethodConnect,
+			Proto:  "websocket",
+			URL:    &url.URL{Scheme: "https", Host: te.addrs.HTTP3, Path: "/ws"},
+			Host:   "acme.localhost",
+			Header: http.Header{"Sec-Websocket-Version": {"13"}},
+			Body:   io.NopCloser(body),
+		}
+		return transport.RoundTrip(req.WithContext(ctx))
+	})
+}
+
+func TestExtendedConnectHalfCloseHTTP2(t *testing.T) {
+	if !strings.Contains(os.Getenv("GODEBUG"), godebugExtendedConnect) {
+		runWithGODEBUG(t, godebugExtendedConnect)
+		return
+	}
+	te := chattyEdge(t)
+	transport := newH2ConnectTransport(te)
+	defer transport.CloseIdleConnections()
+
+	checkHalfCloseWhileUpstreamSends(t, func(ctx context.Context, body io.Reader) (*http.Response, error) {
+		return transport.RoundTrip(h2ConnectRequest(ctx, te.addrs.HTTPS, body))
+	})
+}
+
+// chattyEdge starts an edge whose tenant acme routes /ws to a chatty
+// upstream.
+func chattyEdge(t *testing.T) *testEdge {
+	t.Helper()
+	routes := []config.Route{{Name: "ws", Paths: []string{"/ws"}, Upstream: "api"}}
+	source := newMemorySource(tenantBundle(t, "acme", 1, newChattyUpstream(t), routes, nil))
+	return startEdge(t, source, nil)
 }

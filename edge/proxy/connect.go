@@ -114,12 +114,19 @@ func acceptKey(key string) string {
 // streamConn is an HTTP/2 or HTTP/3 request stream seen as a net.Conn.
 // Reads return the client's DATA frames and writes send DATA frames, each
 // flushed at once.
+//
+// httputil.ReverseProxy closes the conn and returns as soon as one of its
+// two copy directions ends, while the other may still be writing. The
+// response writer must not be touched once the handler returns, so writes
+// hold mu and Close waits for the one in progress, after which writes fail.
 type streamConn struct {
 	writer     http.ResponseWriter
 	controller *http.ResponseController
 	stream     io.ReadCloser
 	wantAccept string
 
+	mu     sync.Mutex
+	closed bool
 	// header holds the 101 response header until it is complete.
 	header    []byte
 	accepted  bool
@@ -131,6 +138,12 @@ func (c *streamConn) Read(p []byte) (int, error) {
 }
 
 func (c *streamConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if c.closed {
+		return 0, net.ErrClosed
+	}
 	if c.accepted {
 		return c.send(p)
 	}
@@ -179,13 +192,35 @@ func (c *streamConn) send(p []byte) (int, error) {
 	return n, c.controller.Flush()
 }
 
-// Close closes the client's request stream. The response stream ends when
-// the handler returns.
+// Close closes the client's request stream and waits for a write in
+// progress; later writes fail. A write that waits longer than
+// closeWriteWait, such as one blocked by HTTP/2 flow control, is woken by a write
+// deadline in the past, which resets the stream. The response stream ends
+// when the handler returns.
 func (c *streamConn) Close() error {
 	var err error
-	c.closeOnce.Do(func() { err = c.stream.Close() })
+	c.closeOnce.Do(func() {
+		err = c.stream.Close()
+
+		locked := make(chan struct{})
+		go func() {
+			c.mu.Lock()
+			close(locked)
+		}()
+		select {
+		case <-locked:
+		case <-time.After(closeWriteWait):
+			_ = c.controller.SetWriteDeadline(time.Now())
+			<-locked
+		}
+		c.closed = true
+		c.mu.Unlock()
+	})
 	return err
 }
+
+// closeWriteWait is how long Close lets a write in progress finish.
+const closeWriteWait = time.Second
 
 func (c *streamConn) LocalAddr() net.Addr  { return streamAddr{} }
 func (c *streamConn) RemoteAddr() net.Addr { return streamAddr{} }
