@@ -166,7 +166,10 @@ type Edge struct {
 	// transport holds the upstream connection pools, target health and
 	// retry budget, which outlive every runtime.
 	transport *proxy.Upstreams
-	proxy     *httputil.ReverseProxy
+	// upstreamOwners records, per tenant, the runtime whose build last
+	// synced the tenant's upstreams. See upstreams.go.
+	upstreamOwners upstreamOwners
+	proxy          *httputil.ReverseProxy
 	// sites holds each loaded tenant's certificates and route policies.
 	sites *tlsconf.Sites
 	// httpsPort is the port of the TLS listener, for HTTPS redirects.
@@ -253,6 +256,7 @@ func New(cfg Config) (*Edge, error) {
 		MaxCost: cfg.CacheBytes,
 		Logger:  logger,
 		Metrics: e.metrics,
+		OnGone:  e.releaseUpstreams,
 	})
 	if err != nil {
 		return nil, err
@@ -281,7 +285,7 @@ func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 		}
 	}
 	e.storeSite(b)
-	e.transport.Sync(b.Tenant, b.Upstreams)
+	e.syncUpstreams(b, rt)
 	return rt, nil
 }
 

@@ -329,3 +329,11 @@ func newHTTPServer(t *testing.T, handler http.Handler) string {
 	t.Cleanup(server.Close)
 	return server.URL
 }
+
+// remove deletes tenant's bundle, as the portal does when the tenant is
+// deleted.
+func (s *memorySource) remove(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.bundles, tenant)
+}

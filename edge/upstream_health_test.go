@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
@@ -138,5 +139,38 @@ func TestUpstreamFailureProblems(t *testing.T) {
 			}
 			checkProblem(t, got, tt.want)
 		})
+	}
+}
+
+func TestDeletedTenantStopsItsHealthChecks(t *testing.T) {
+	target, _ := countingServer(t, http.StatusOK)
+	checked := config.Upstream{
+		Targets:     []config.Target{{URL: target}},
+		HealthCheck: &config.HealthCheck{Active: &config.ActiveCheck{IntervalMS: 1000, TimeoutMS: 500}},
+	}
+	source := newMemorySource(upstreamBundle(t, 1, checked, config.Timeouts{}))
+	te := startEdge(t, source, nil)
+	te.do(t, "h1", "GET", "acme.localhost", "/")
+	if got := te.transport.Health().Checkers(); got != 1 {
+		t.Fatalf("Checkers = %d, want 1", got)
+	}
+
+	source.remove("acme")
+	te.Invalidate("acme", 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for te.transport.Health().Checkers() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := te.transport.Health().Checkers(); got != 0 {
+		t.Fatalf("Checkers = %d after the tenant was deleted, want 0", got)
+	}
+
+	source.put(upstreamBundle(t, 3, checked, config.Timeouts{}))
+	te.Invalidate("acme", 3)
+	if got := te.do(t, "h1", "GET", "acme.localhost", "/"); got.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d after the tenant came back, want 200", got.StatusCode)
+	}
+	if got := te.transport.Health().Checkers(); got != 1 {
+		t.Errorf("Checkers = %d after the tenant came back, want 1", got)
 	}
 }

@@ -147,7 +147,7 @@ func (s *Store) swap(h *holder, rt *runtime.Runtime) {
 // finish on the runtime they hold, and the next request loads again.
 func (s *Store) remove(h *holder) {
 	h.mu.Lock()
-	h.current.Store(nil)
+	previous := h.current.Swap(nil)
 	h.refreshing = false
 	h.mu.Unlock()
 
@@ -156,4 +156,5 @@ func (s *Store) remove(h *holder) {
 	}
 	s.opts.Metrics.ForgetTenant(h.tenant)
 	s.opts.Logger.Info("tenant removed from the cache because the source no longer has it", "tenant", h.tenant)
+	s.gone(h.tenant, previous)
 }

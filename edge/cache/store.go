@@ -50,6 +50,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts hits, misses and loads. Nil records nothing.
 	Metrics *metrics.Metrics
+	// OnGone, when set, is called with a tenant's runtime once the tenant
+	// left the cache: L1 evicted it, or the source no longer has it. It
+	// runs on a cache goroutine, and must not call the Store.
+	OnGone func(tenant string, rt *runtime.Runtime)
 }
 
 // Store is the L1 cache of tenant runtimes. It is safe for concurrent use.
@@ -198,10 +202,21 @@ func (s *Store) lookup(tenant string) *holder {
 	return s.loading[tenant]
 }
 
-// evicted counts an eviction and deletes the tenant's metric series.
+// evicted counts an eviction, deletes the tenant's metric series and
+// reports the runtime to OnGone.
 func (s *Store) evicted(item *ristretto.Item[*holder]) {
 	s.evictions.Add(1)
 	s.forget(item)
+	if item.Value != nil {
+		s.gone(item.Value.tenant, item.Value.current.Load())
+	}
+}
+
+// gone passes a runtime that left the cache to OnGone.
+func (s *Store) gone(tenant string, rt *runtime.Runtime) {
+	if rt != nil && s.opts.OnGone != nil {
+		s.opts.OnGone(tenant, rt)
+	}
 }
 
 // forget drops the metric series of a tenant whose holder left the cache.

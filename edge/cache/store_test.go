@@ -312,3 +312,37 @@ func TestRuntimeCallerGivesUp(t *testing.T) {
 		t.Errorf("Runtime after the slow load: %v", err)
 	}
 }
+
+func TestEvictedRuntimeReportedGone(t *testing.T) {
+	source := newFakeSource()
+	gone := make(chan string, 64)
+	store, err := New(Options{
+		Source:  source,
+		Build:   buildRevisions(),
+		MaxCost: 2500,
+		OnGone:  func(tenant string, rt *runtime.Runtime) { gone <- fmt.Sprintf("%s@%d", tenant, rt.Revision) },
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(store.Close)
+
+	// Each runtime costs 1000, so at most two fit and loading more evicts.
+	for i := range 6 {
+		tenant := fmt.Sprintf("t%d", i)
+		source.put(tenant, 1)
+		if _, err := store.Runtime(context.Background(), tenant); err != nil {
+			t.Fatalf("Runtime(%s): %v", tenant, err)
+		}
+		store.l1.Wait()
+	}
+
+	select {
+	case got := <-gone:
+		if got[len(got)-2:] != "@1" {
+			t.Errorf("OnGone got %q, want a tenant at revision 1", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("OnGone was not called although six runtimes of cost 1000 went into a budget of 2500")
+	}
+}

@@ -83,10 +83,8 @@ func (u *Upstreams) Health() *health.Registry {
 // restarts or stops the active checkers, drops the health of removed
 // targets and closes the pools of removed upstreams. An upstream whose TLS
 // config does not parse gets no checker, and the runtime build reports the
-// error.
-//
-// NOTE: only a new runtime calls Sync, so the checkers of a tenant that was
-// deleted or evicted from the runtime cache run until the edge stops.
+// error. Sync with no upstreams stops them all, which the edge does when a
+// tenant leaves its runtime cache.
 func (u *Upstreams) Sync(tenant string, upstreams []config.Upstream) {
 	specs := make([]health.Upstream, 0, len(upstreams))
 	live := map[transportKey]bool{}
