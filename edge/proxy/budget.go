@@ -20,13 +20,10 @@ const (
 // retrySlots is the number of one-second slots of RetryWindow.
 const retrySlots = 10
 
-// RetryBudget bounds retries across the edge. Within RetryWindow, retries
-// may add at most ratio times the requests, plus floor. A failing upstream
-// thus gets at most that extra load, whatever retry count its config sets.
-// It is safe for concurrent use.
-//
-// NOTE: one budget serves every tenant, so one tenant's failing upstream can
-// spend the retries of all tenants for a window.
+// RetryBudget bounds the retries to one upstream. Within RetryWindow,
+// retries may add at most ratio times the requests, plus floor. A failing
+// upstream thus gets at most that extra load, whatever retry count its
+// config sets. It is safe for concurrent use.
 type RetryBudget struct {
 	ratio float64
 	floor int64
@@ -91,4 +88,39 @@ func (b *RetryBudget) slot() *budgetSlot {
 		*slot = budgetSlot{second: second}
 	}
 	return slot
+}
+
+// budgetKey names the upstream of one tenant that a budget serves.
+type budgetKey struct {
+	tenant, upstream string
+}
+
+// retryBudgets keeps one RetryBudget per upstream of each tenant, so a
+// tenant whose upstream fails spends its own retries and no one else's.
+type retryBudgets struct {
+	ratio float64
+	floor int
+	all   sync.Map // budgetKey -> *RetryBudget
+}
+
+// get returns the budget of a tenant's upstream, created on first use.
+func (b *retryBudgets) get(tenant, upstream string) *RetryBudget {
+	key := budgetKey{tenant: tenant, upstream: upstream}
+	if budget, ok := b.all.Load(key); ok {
+		return budget.(*RetryBudget)
+	}
+	budget, _ := b.all.LoadOrStore(key, NewRetryBudget(b.ratio, b.floor))
+	return budget.(*RetryBudget)
+}
+
+// retain drops the budgets of tenant's upstreams whose names are not in
+// live.
+func (b *retryBudgets) retain(tenant string, live map[string]bool) {
+	b.all.Range(func(key, _ any) bool {
+		k := key.(budgetKey)
+		if k.tenant == tenant && !live[k.upstream] {
+			b.all.Delete(key)
+		}
+		return true
+	})
 }

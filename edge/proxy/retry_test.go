@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"portcullis.dev/edge/balancer"
 	"portcullis.dev/tenants/config"
 )
 
@@ -138,6 +139,33 @@ func TestRetryBudgetExhausted(t *testing.T) {
 	}
 	if live.hits.Load() != 2 {
 		t.Errorf("live target got %d requests, want 2", live.hits.Load())
+	}
+}
+
+func TestRetryBudgetPerUpstream(t *testing.T) {
+	live := newBackend(t, "live", nil)
+	u := newUpstreams(t, UpstreamsOptions{RetryRatio: -1, RetryFloor: 1})
+	flaky := config.Upstream{Targets: []config.Target{{URL: closedURL(t), Weight: 1000}, {URL: live.URL(), Weight: 1}}}
+	spender, err := balancer.Build("spender", &config.Upstream{Name: "api", Targets: flaky.Targets})
+	if err != nil {
+		t.Fatalf("balancer.Build: %v", err)
+	}
+	other, err := balancer.Build("other", &config.Upstream{Name: "api", Targets: flaky.Targets})
+	if err != nil {
+		t.Fatalf("balancer.Build: %v", err)
+	}
+
+	// Tenant spender spends its one retry, then gets none.
+	if got := send(t, u, spender, http.MethodGet, "", nil); got.err != nil {
+		t.Fatalf("spender's first request = %v, want a retry to the live target", got.err)
+	}
+	if got := send(t, u, spender, http.MethodGet, "", nil); got.err == nil {
+		t.Fatal("spender's second request succeeded, want its budget spent")
+	}
+
+	// Another tenant's upstream keeps its own retry.
+	if got := send(t, u, other, http.MethodGet, "", nil); got.err != nil {
+		t.Errorf("other tenant's request = %v, want a retry from its own budget", got.err)
 	}
 }
 

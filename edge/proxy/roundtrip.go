@@ -19,7 +19,7 @@ import (
 //   - the request's body can be sent again (see replayBody), and
 //   - the connection never reached the target (a dial failure), or the
 //     method is idempotent (RFC 9110 section 9.2.2), and
-//   - the upstream's retry count and the edge's retry budget allow it.
+//   - the upstream's retry count and its retry budget allow it.
 //
 // A response, whatever its status, is never retried, and neither is a
 // response header timeout, which has spent the client's wait already.
@@ -28,7 +28,8 @@ func (u *Upstreams) RoundTrip(req *http.Request) (*http.Response, error) {
 	call := callFrom(req.Context())
 	b := call.Balancer
 	upstream := &b.Upstream
-	u.budget.Request()
+	budget := u.budgets.get(upstream.Tenant, upstream.Name)
+	budget.Request()
 
 	body := newReplayBody(req, upstream.Retries)
 
@@ -55,7 +56,7 @@ func (u *Upstreams) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !u.mayRetry(req, upstream, attempt, body, err) {
 			return nil, err
 		}
-		if !u.budget.Withdraw() {
+		if !budget.Withdraw() {
 			u.logBudgetExhausted(upstream, err)
 			return nil, err
 		}

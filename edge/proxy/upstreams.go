@@ -14,13 +14,13 @@ import (
 )
 
 // Upstreams is the edge-wide state behind every upstream: connection pools,
-// target health, active checkers and the retry budget. It survives config
+// target health, active checkers and retry budgets. It survives config
 // reloads, and its RoundTrip sends a proxied request to a target of the
 // call's balancer. It is safe for concurrent use.
 type Upstreams struct {
 	opts       TransportOptions
 	health     *health.Registry
-	budget     *RetryBudget
+	budgets    *retryBudgets
 	transports *transports
 	log        *slog.Logger
 	// budgetLogged is the Unix second of the last "retry budget exhausted"
@@ -68,7 +68,7 @@ func NewUpstreams(opts UpstreamsOptions) *Upstreams {
 	return &Upstreams{
 		opts:       opts.Transport,
 		health:     health.NewRegistry(health.Options{MaxProbes: opts.MaxProbes, Logger: opts.Logger}),
-		budget:     NewRetryBudget(ratio, floor),
+		budgets:    &retryBudgets{ratio: ratio, floor: floor},
 		transports: newTransports(opts.Transport),
 		log:        opts.Logger,
 	}
@@ -88,8 +88,10 @@ func (u *Upstreams) Health() *health.Registry {
 func (u *Upstreams) Sync(tenant string, upstreams []config.Upstream) {
 	specs := make([]health.Upstream, 0, len(upstreams))
 	live := map[transportKey]bool{}
+	names := make(map[string]bool, len(upstreams))
 	for i := range upstreams {
 		upstream := &upstreams[i]
+		names[upstream.Name] = true
 		compiled, err := balancer.Compile(tenant, upstream)
 		if err != nil {
 			u.log.Error("upstream config is invalid; its health checks are off", "tenant", tenant, "upstream", upstream.Name, "error", err)
@@ -108,6 +110,7 @@ func (u *Upstreams) Sync(tenant string, upstreams []config.Upstream) {
 
 	u.health.Sync(tenant, specs)
 	u.transports.retain(tenant, live)
+	u.budgets.retain(tenant, names)
 }
 
 // CloseIdleConnections closes the idle connections of every pool.
