@@ -78,6 +78,9 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 			return err
 		}
 	}
+	// An HTTP/1.1 tunnel leaves net/http's tracking, so the edge tracks
+	// it for the drain.
+	w = e.servers.tunnels.track(w, r)
 
 	slug, ok := e.tenantForHost(r.Context(), r.Host)
 	if !ok {

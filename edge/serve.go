@@ -60,6 +60,9 @@ type servers struct {
 	// h3Requests tracks requests in flight per HTTP/3 connection, so the
 	// drain can close idle ones.
 	h3Requests http3Conns
+	// tunnels holds the client connections of HTTP/1.1 WebSocket tunnels,
+	// which the drain awaits and closes itself.
+	tunnels tunnels
 }
 
 // Start binds every configured listener and serves them in the background.
@@ -245,15 +248,13 @@ func (e *Edge) waitDrainDelay(ctx context.Context) {
 }
 
 // drain shuts the servers down in parallel and closes the QUIC listener at
-// once, then closes the UDP socket and, last, the admin server, so /readyz
-// reports 503 for as long as traffic drains.
-//
-// NOTE: net/http stops tracking a connection once it is hijacked, so
-// WebSocket tunnels over HTTP/1.1 are neither awaited nor closed here.
-// They end when the process exits.
+// once, then waits for the HTTP/1.1 WebSocket tunnels, which net/http no
+// longer tracks, and closes the ones still open at the deadline. Last it
+// closes the UDP socket and the admin server, so /readyz reports 503 for as
+// long as traffic drains.
 func (e *Edge) drain(ctx context.Context) error {
 	s := &e.servers
-	e.log.Info("edge draining", "open_connections", e.openConnections())
+	e.log.Info("edge draining", "open_connections", e.openConnections(), "open_tunnels", e.servers.tunnels.open())
 
 	// The servers drain under a context of their own that ends right after
 	// ctx does, so the connections still open at the deadline are counted
@@ -284,6 +285,7 @@ func (e *Edge) drain(ctx context.Context) error {
 		go s.h3Requests.closeIdleUntil(h3Drained)
 	}
 	wg.Wait()
+	e.drainTunnels(drainCtx)
 	stopWatch()
 
 	if s.h3 != nil {

@@ -27,10 +27,8 @@ type DialContext func(ctx context.Context, network, address string) (net.Conn, e
 // when it contains "close" (see shouldClose in net/http), so
 // httputil.ReverseProxy can no longer remove the headers it names (RFC 9110
 // section 7.6.1). The proxy removes them from the recording instead.
-//
-// NOTE: over TLS the recording reads only encrypted bytes, so on HTTPS
-// upstreams that speak HTTP/1.1 the headers named next to "close" still
-// reach the client.
+// Over TLS the recording must read decrypted bytes, so https:// targets
+// get the same wrapper from dialRecordingTLS, after the handshake.
 func RecordConnectionFields(dial DialContext) DialContext {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		conn, err := dial(ctx, network, address)
@@ -138,17 +136,34 @@ func connectionValues(fieldLines []string) []string {
 }
 
 // traceConnection makes the transport reset the recording of the
-// connection that out is sent on and store it in call.
+// connection that out is sent on and store it in call. It also marks an
+// upgrade request so that a TLS connection dialed for it stays on HTTP/1.1
+// (see markHTTP1Only).
 func traceConnection(out *http.Request, call *Call) *http.Request {
 	trace := &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
-			if conn, ok := info.Conn.(*recordingConn); ok {
+			conn := recordingOf(info.Conn)
+			if conn != nil {
 				conn.reset()
 				call.upstreamConn = conn
 			}
 		},
 	}
-	return out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
+	out = out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
+	return markHTTP1Only(out)
+}
+
+// recordingOf returns the recording of a plain or TLS upstream connection,
+// or nil for a connection that records nothing.
+func recordingOf(conn net.Conn) *recordingConn {
+	switch conn := conn.(type) {
+	case *recordingConn:
+		return conn
+	case *tlsRecordingConn:
+		return conn.recordingConn
+	default:
+		return nil
+	}
 }
 
 // removeClosedConnectionHeaders deletes from resp the headers that the

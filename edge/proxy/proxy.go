@@ -48,8 +48,8 @@ type Call struct {
 	// DefaultWebSocketIdleTimeout.
 	WebSocketIdleTimeout time.Duration
 
-	// upstreamConn is the plain HTTP/1.1 connection the request went out
-	// on, nil for other connections.
+	// upstreamConn is the HTTP/1.1 connection, plain or over TLS, that the
+	// request went out on, nil for other connections.
 	upstreamConn *recordingConn
 }
 

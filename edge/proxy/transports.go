@@ -138,9 +138,16 @@ func newTransport(protocol string, tlsConfig *tls.Config, idle time.Duration, op
 	}
 
 	// Only HTTP/1.1 connections need the Connection fields recorded (see
-	// RecordConnectionFields).
+	// RecordConnectionFields). The TLS dialer offers the ALPN protocols
+	// that net/http would: none for HTTP/1.1 only, else h2 and http/1.1.
 	if protocol != config.ProtocolH2 && protocol != config.ProtocolH2C {
-		transport.DialContext = RecordConnectionFields(transport.DialContext)
+		var alpn []string
+		if protocol != config.ProtocolHTTP1 {
+			alpn = []string{"h2", "http/1.1"}
+		}
+		plain := transport.DialContext
+		transport.DialContext = RecordConnectionFields(plain)
+		transport.DialTLSContext = dialRecordingTLS(plain, tlsConfig, alpn, transport.TLSHandshakeTimeout)
 	}
 
 	protocols := new(http.Protocols)
