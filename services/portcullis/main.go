@@ -29,6 +29,10 @@ func main() {
 
 	switch os.Args[1] {
 	case "serve":
+		if err := enableH2WebSocket(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "portcullis serve:", err)
+			os.Exit(2)
+		}
 		os.Exit(runServe(os.Args[2:]))
 	case "plugin":
 		os.Exit(runPlugin(os.Args[2:], os.Stdout, os.Stderr))
