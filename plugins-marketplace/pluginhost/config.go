@@ -109,3 +109,39 @@ func copyConfig(value object.Object) object.Object {
 		return value
 	}
 }
+
+// sameConfig reports whether copied, made by copyConfig from original,
+// still matches it: the same keys and length in every map and list, and
+// the same objects at the leaves, which copyConfig shares and no script can
+// change in place. It allocates nothing, so checking a copy after each call
+// costs less than making a new one.
+func sameConfig(copied, original object.Object) bool {
+	switch original := original.(type) {
+	case *object.Map:
+		copiedMap, ok := copied.(*object.Map)
+		if !ok || copiedMap == original || copiedMap.Size() != original.Size() {
+			return false
+		}
+		items := copiedMap.Value()
+		for key, item := range original.Value() {
+			if copiedItem, found := items[key]; !found || !sameConfig(copiedItem, item) {
+				return false
+			}
+		}
+		return true
+	case *object.List:
+		copiedList, ok := copied.(*object.List)
+		if !ok || copiedList == original || len(copiedList.Value()) != len(original.Value()) {
+			return false
+		}
+		items := copiedList.Value()
+		for i, item := range original.Value() {
+			if !sameConfig(items[i], item) {
+				return false
+			}
+		}
+		return true
+	default:
+		return copied == original
+	}
+}

@@ -103,3 +103,39 @@ func access(ctx, conf) {
 		}
 	}
 }
+
+// TestConfigIsolationEachChange makes one kind of change per plugin, so
+// that a VM's kept copy of conf must notice each change on its own.
+func TestConfigIsolationEachChange(t *testing.T) {
+	changes := map[string]string{
+		"set top":        `conf["limit"] = 2`,
+		"add top":        `conf["other"] = 1`,
+		"delete top":     `delete(conf, "name")`,
+		"append list":    `conf["keys"].append("b")`,
+		"set list item":  `conf["keys"][0] = "z"`,
+		"set nested":     `conf["nested"]["n"] = 2`,
+		"add nested":     `conf["nested"]["m"] = 1`,
+		"replace nested": `conf["nested"] = {"n": 1}`,
+		"pop list":       `conf["keys"].pop(0)`,
+	}
+	const config = `{"limit": 1, "keys": ["a"], "nested": {"n": 1}, "name": "x"}`
+	const want = `{"keys": ["a"], "limit": 1, "name": "x", "nested": {"n": 1}}`
+
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			instance := mustBind(t, `
+func access(ctx, conf) {
+  ctx.resp.set_header("X-Seen", string(conf))
+  `+change+`
+}`, config)
+
+			for call := range 3 {
+				ex := newExchange()
+				mustRun(t, instance, PhaseAccess, ex)
+				if got := ex.Response.Header.Get("X-Seen"); got != want {
+					t.Fatalf("call %d: conf = %s, want %s", call, got, want)
+				}
+			}
+		})
+	}
+}

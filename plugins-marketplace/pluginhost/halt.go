@@ -28,10 +28,10 @@ import (
 // The caller's context is followed with context.AfterFunc, or, for calls
 // under WatchHooks, through one registration shared by a series of calls.
 //
-// A binding's timeout needs no context of its own: each VM keeps one timer
-// that every timed call resets, and whose function fires the haltSignal
-// like the caller's context does. A VM whose timer expired, even after its
-// call returned, is retired, so that late halt never reaches another call.
+// A binding's timeout needs no context of its own: each VM keeps one
+// deadlineTimer, whose timer fires the haltSignal like the caller's context
+// does, but only for the call that is still running past its deadline. A
+// VM whose call the timer halted is retired.
 
 // errHalted is the fallback reason for a halted VM whose caller's context
 // has not ended. Only retiring a VM while it runs could cause that, and the
@@ -86,10 +86,10 @@ type callContext struct {
 
 	// timeout is the binding's limit for this call, zero for none, and
 	// deadline is when it ends. timer is kept across the calls of one VM
-	// and is armed with timeout for each call that has one.
+	// and enforces the deadline of each call that has one.
 	timeout  time.Duration
 	deadline time.Time
-	timer    *time.Timer
+	timer    *deadlineTimer
 
 	// armed records that Done armed this call. watch follows the caller's
 	// context when the caller set one up with WatchHooks, and stopParent
@@ -106,7 +106,7 @@ func newRunContext(parent context.Context, halt *haltSignal) *callContext {
 // newCallContext returns the callContext that a VM with halt reuses for
 // its hook calls.
 func newCallContext(halt *haltSignal) *callContext {
-	return &callContext{halt: halt}
+	return &callContext{halt: halt, timer: newDeadlineTimer(halt)}
 }
 
 // reset prepares c for a vm.Call under parent, with an extra limit of
@@ -132,8 +132,9 @@ func (c *callContext) Done() <-chan struct{} {
 // the VM's haltSignal, which retires the VM.
 func (c *callContext) arm() {
 	if c.timeout > 0 {
-		c.deadline = time.Now().Add(c.timeout)
-		c.startTimer()
+		now := time.Now()
+		c.deadline = now.Add(c.timeout)
+		c.timer.start(now, c.deadline)
 	}
 	if c.parent.Done() == nil {
 		return
@@ -145,19 +146,10 @@ func (c *callContext) arm() {
 	c.stopParent = context.AfterFunc(c.parent, c.halt.fire)
 }
 
-func (c *callContext) startTimer() {
-	if c.timer == nil {
-		c.timer = time.AfterFunc(c.timeout, c.halt.expire)
-		return
-	}
-	c.timer.Reset(c.timeout)
-}
-
 // disarm removes the deadline and reports whether the VM may run again. It
-// must be called once the Run or Call has returned. It returns false as soon
-// as a deadline's function started, which may be before the haltSignal
-// fired, so Err can still return nil then. A VM whose timer expired is never
-// reused, so the timer's Reset in a later call cannot race with its function.
+// must be called once the Run or Call has returned. It returns false once
+// the deadline timer decided to halt the call, which may be before the
+// haltSignal fired, so Err can still return nil then.
 func (c *callContext) disarm() bool {
 	if !c.armed.Load() {
 		return !c.halt.fired.Load()
@@ -170,7 +162,7 @@ func (c *callContext) disarm() bool {
 	if c.stopParent != nil && !c.stopParent() {
 		reusable = false
 	}
-	if c.timeout > 0 && !c.timer.Stop() {
+	if c.timeout > 0 && !c.timer.finish() {
 		reusable = false
 	}
 	return reusable && !c.halt.fired.Load()

@@ -14,8 +14,8 @@ import (
 type Instance struct {
 	plugin *Plugin
 
-	// config is never handed to a script. Each call of a hook that reads
-	// conf gets a deep copy.
+	// config is never handed to a script. A hook that reads conf gets its
+	// VM's deep copy, which is made again after a call changed it.
 	config *object.Map
 
 	// caller names the binding in host calls. RequestID is set per call.
@@ -74,8 +74,9 @@ func (i *Instance) RunWithTimeout(ctx context.Context, timeout time.Duration, ph
 	}
 
 	host := pvm.host
-	args := host.begin(ctx, timeout, ex, phase, i.caller, i.configFor(idx))
+	args := host.begin(ctx, timeout, ex, phase, i.caller, i.configFor(pvm, idx))
 	reusable, err := pvm.call(ctx, timeout, idx, args)
+	i.checkConfig(pvm)
 	if varsErr := host.storeVars(); varsErr != nil && err == nil {
 		err = fmt.Errorf("ctx.vars: %w", varsErr)
 	}
@@ -95,13 +96,27 @@ func (i *Instance) RunWithTimeout(ctx context.Context, timeout time.Duration, ph
 	return nil
 }
 
-// configFor returns the conf argument of the hook at phase index idx: a
-// deep copy of the config, or nil for a hook that cannot reach it.
-func (i *Instance) configFor(idx int) object.Object {
+// configFor returns the conf argument of the hook at phase index idx on
+// pvm: the VM's deep copy of the config, or nil for a hook that cannot
+// reach it. Each VM makes its copy once and keeps it for as long as no
+// call changes it (see checkConfig), so a hook never sees what an earlier
+// call wrote into conf.
+func (i *Instance) configFor(pvm *preparedVM, idx int) object.Object {
 	if !i.plugin.readsConf[idx] {
 		return object.Nil
 	}
-	return copyConfig(i.config)
+	if pvm.conf == nil {
+		pvm.conf = copyConfig(i.config)
+	}
+	return pvm.conf
+}
+
+// checkConfig drops pvm's copy of the config when the call changed it, so
+// the next call gets a fresh copy.
+func (i *Instance) checkConfig(pvm *preparedVM) {
+	if pvm.conf != nil && !sameConfig(pvm.conf, i.config) {
+		pvm.conf = nil
+	}
 }
 
 func (i *Instance) runError(phase Phase, err error) error {

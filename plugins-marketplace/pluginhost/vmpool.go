@@ -33,6 +33,10 @@ type preparedVM struct {
 	callCtx *callContext
 	host    *hostObjects
 
+	// conf is this VM's deep copy of its Instance's config, nil until a
+	// hook first reads it. See Instance.configFor.
+	conf object.Object
+
 	// hooks contains this VM's function for each phase, indexed like
 	// phaseOrder, or nil. Functions are looked up per VM because a function
 	// may close over the globals of the VM that created it.
