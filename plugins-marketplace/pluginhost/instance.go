@@ -108,13 +108,18 @@ func (i *Instance) configFor(pvm *preparedVM, idx int) object.Object {
 	if pvm.conf == nil {
 		pvm.conf = copyConfig(i.config)
 	}
+	pvm.confLent = true
 	return pvm.conf
 }
 
 // checkConfig drops pvm's copy of the config when the call changed it, so
 // the next call gets a fresh copy.
 func (i *Instance) checkConfig(pvm *preparedVM) {
-	if pvm.conf != nil && !sameConfig(pvm.conf, i.config) {
+	if !pvm.confLent {
+		return
+	}
+	pvm.confLent = false
+	if !sameConfig(pvm.conf, i.config) {
 		pvm.conf = nil
 	}
 }

@@ -34,8 +34,10 @@ type preparedVM struct {
 	host    *hostObjects
 
 	// conf is this VM's deep copy of its Instance's config, nil until a
-	// hook first reads it. See Instance.configFor.
-	conf object.Object
+	// hook first reads it, and confLent is true while a call holds it. See
+	// Instance.configFor.
+	conf     object.Object
+	confLent bool
 
 	// hooks contains this VM's function for each phase, indexed like
 	// phaseOrder, or nil. Functions are looked up per VM because a function
