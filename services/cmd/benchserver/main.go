@@ -10,6 +10,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -30,7 +32,15 @@ func main() {
 
 func run() error {
 	lifetime := flag.Duration("lifetime", 10*time.Minute, "stop after this long even without a signal")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address, such as 127.0.0.1:6060; empty turns it off")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		go func() {
+			// The profiles are served on the default mux only.
+			fmt.Fprintln(os.Stderr, "benchserver: pprof:", http.ListenAndServe(*pprofAddr, nil))
+		}()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
