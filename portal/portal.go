@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -72,6 +73,13 @@ type Portal struct {
 	feed   *portalsync.Broadcaster
 	// stopFeed ends the goroutines that wake feed readers.
 	stopFeed context.CancelFunc
+
+	// listener is the one Serve serves, and stopped is set by Shutdown.
+	// Shutdown closes the listener itself, because Fiber's shutdown misses
+	// a listener that Serve has not handed to the server yet.
+	listenerMu sync.Mutex
+	listener   net.Listener
+	stopped    bool
 }
 
 // New opens the store and builds the HTTP server without serving it.
@@ -100,7 +108,11 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
 	}
-	ui.Register(app, ui.Options{Store: st, AdminToken: cfg.AdminToken, Limits: limits, Logger: logger})
+	lookupTXT, err := api.NewTXTLookup(cfg.DNSResolver)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
+	}
+	ui.Register(app, ui.Options{Store: st, AdminToken: cfg.AdminToken, Limits: limits, Logger: logger, LookupTXT: lookupTXT})
 
 	p := &Portal{store: st, app: app, logger: logger, feed: feed}
 	p.watchFeed(cfg.DataSource)
@@ -145,6 +157,14 @@ func (p *Portal) watchFeed(dataSource string) {
 
 // Serve serves HTTP on ln until Shutdown. It returns nil after Shutdown.
 func (p *Portal) Serve(ln net.Listener) error {
+	p.listenerMu.Lock()
+	stopped := p.stopped
+	p.listener = ln
+	p.listenerMu.Unlock()
+	if stopped {
+		return ln.Close()
+	}
+
 	p.logger.Info("portal serving", "address", ln.Addr().String())
 
 	if err := p.app.Listener(ln); err != nil {
@@ -166,6 +186,7 @@ func (p *Portal) Shutdown(ctx context.Context) error {
 	if serverErr != nil {
 		serverErr = fmt.Errorf("shut down portal server: %w", serverErr)
 	}
+	p.closeListener()
 
 	storeErr := p.store.Close()
 	if storeErr != nil {
@@ -174,6 +195,18 @@ func (p *Portal) Shutdown(ctx context.Context) error {
 
 	p.logger.Info("portal stopped")
 	return errors.Join(serverErr, storeErr)
+}
+
+// closeListener closes the listener of Serve, which ends Serve if Fiber's
+// shutdown missed it, and makes a later Serve return at once.
+func (p *Portal) closeListener() {
+	p.listenerMu.Lock()
+	defer p.listenerMu.Unlock()
+
+	p.stopped = true
+	if p.listener != nil {
+		_ = p.listener.Close()
+	}
 }
 
 // Store returns the portal's store, which implements bundle.Source.

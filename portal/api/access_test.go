@@ -77,6 +77,9 @@ func startAPIServer(t *testing.T, dataSource string, opts Options) *walkServer {
 		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
 			t.Errorf("Shutdown() error = %v", err)
 		}
+		// Fiber's shutdown misses a listener that app.Listener has not
+		// handed to the server yet, and closing it ends app.Listener.
+		_ = ln.Close()
 		<-served
 		if err := st.Close(); err != nil {
 			t.Errorf("store Close() error = %v", err)

@@ -103,7 +103,7 @@ func NewApp(opts Options) (*fiber.App, error) {
 	if limits == nil {
 		limits = NewLoginLimits()
 	}
-	lookupTXT, err := newTXTLookup(opts.DNSResolver)
+	lookupTXT, err := NewTXTLookup(opts.DNSResolver)
 	if err != nil {
 		return nil, fmt.Errorf("create api: %w", err)
 	}

@@ -51,13 +51,23 @@ type patchBindingRequest struct {
 	Tier       *string   `json:"tier"`
 }
 
+// listBindings returns one page of bindings in creation order: ?limit= as
+// listPage reads it, and ?after= the id of the previous page's last binding.
 func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
-	bindings, err := h.store.ListBindings(requestContext(c), c.Params("slug"))
+	page, err := listPage(c)
+	if err != nil {
+		return failed(err)
+	}
+
+	bindings, more, err := h.store.ListBindingPage(requestContext(c), c.Params("slug"), page)
 	if err != nil {
 		return failed(err)
 	}
 	for i := range bindings {
 		redactForReader(c, &bindings[i])
+	}
+	if len(bindings) > 0 {
+		setNextLink(c, page, more, bindings[len(bindings)-1].ID)
 	}
 	return ok(bindings)
 }
@@ -117,7 +127,7 @@ func (h *handlers) updateBinding(c *fiber.Ctx) (int, any, error) {
 		return failed(err)
 	}
 	if input.Plugin != nil {
-		return failed(&config.FieldError{Field: "plugin", Message: "a binding's plugin cannot change: create a new binding for the other plugin"})
+		return failed(config.Invalid("plugin", "a binding's plugin cannot change: create a new binding for the other plugin"))
 	}
 	if err := checkTier(c, input.Tier); err != nil {
 		return failed(err)

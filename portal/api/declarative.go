@@ -32,7 +32,7 @@ func (h *handlers) exportConfig(c *fiber.Ctx) (int, any, error) {
 func (h *handlers) applyConfig(c *fiber.Ctx) (int, any, error) {
 	dryRun, err := strconv.ParseBool(c.Query("dry_run", "false"))
 	if err != nil {
-		return failed(&config.FieldError{Field: "dry_run", Message: "dry_run " + strconv.Quote(c.Query("dry_run")) + " is not a boolean: use true or false"})
+		return failed(config.Invalid("dry_run", "dry_run %q is not a boolean: use true or false", c.Query("dry_run")))
 	}
 
 	var doc declarative.Document
@@ -62,7 +62,7 @@ func checkNotRedacted(bindings []config.Binding) error {
 			continue
 		}
 		if path, found := findRedacted(value, fmt.Sprintf("bindings[%d].config", i)); found {
-			return &config.FieldError{Field: path, Message: fmt.Sprintf("the value is %q, the placeholder of an export read by a viewer: put the real value in, or export as a developer", redact.Placeholder)}
+			return config.Invalid(path, "the value is %q, the placeholder of an export read by a viewer: put the real value in, or export as a developer", redact.Placeholder)
 		}
 	}
 	return nil

@@ -33,10 +33,10 @@ func (h *handlers) registerEdgeDomains(app *fiber.App) {
 	app.Get("/api/v1/edge/domains", h.requireEdgeToken, handle(h.edgeDomains))
 }
 
-// newTXTLookup returns the TXT lookup of domain verifications: through the
+// NewTXTLookup returns the TXT lookup of domain verifications: through the
 // DNS server at address ("host:port", port 53 when left out), or through
 // the system resolver when address is empty.
-func newTXTLookup(address string) (store.TXTLookup, error) {
+func NewTXTLookup(address string) (store.TXTLookup, error) {
 	if address == "" {
 		return net.DefaultResolver.LookupTXT, nil
 	}

@@ -87,7 +87,7 @@ func operations() []operation {
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/routes/:name", Summary: "Replace a route", Tag: "routes", Request: config.Route{}, Response: config.Route{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug/routes/:name", Summary: "Delete a route that no binding uses", Tag: "routes", Status: http.StatusNoContent},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/bindings", Summary: "List plugin bindings", Tag: "bindings", Response: []config.Binding{}},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/bindings", Summary: "List plugin bindings in creation order, one page at a time", Tag: "bindings", Response: []config.Binding{}, Query: listQuery},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/bindings", Summary: "Bind a plugin version to the tenant, a route or a consumer", Tag: "bindings", Request: createBindingRequest{}, Response: config.Binding{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Get a binding", Tag: "bindings", Response: config.Binding{}},
 		{Method: "PATCH", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Change a binding", Tag: "bindings", Request: patchBindingRequest{}, Response: config.Binding{}},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/i18n"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
@@ -41,6 +42,10 @@ type FieldIssue struct {
 	Message string `json:"message"`
 	Line    int    `json:"line,omitempty"`
 	Column  int    `json:"column,omitempty"`
+
+	// source is the field error behind the issue, which keeps the format
+	// and values for a translation. It is nil for issues built here.
+	source *config.FieldError
 }
 
 func (p *Problem) Error() string {
@@ -125,7 +130,7 @@ func fieldIssues(err error) []FieldIssue {
 
 	var fieldErr *config.FieldError
 	if errors.As(err, &fieldErr) {
-		return []FieldIssue{{Field: fieldErr.Field, Message: fieldErr.Message}}
+		return []FieldIssue{{Field: fieldErr.Field, Message: fieldErr.Message, source: fieldErr}}
 	}
 	if wrapped := errors.Unwrap(err); wrapped != nil {
 		return fieldIssues(wrapped)
@@ -157,8 +162,8 @@ func fiberProblem(err *fiber.Error) *Problem {
 }
 
 // writeProblem writes the problem for err and keeps err for the request log.
-// The title and detail are in Simplified Chinese when Accept-Language
-// prefers Chinese to English.
+// The title, detail and field messages are in Simplified Chinese when
+// Accept-Language prefers Chinese to English.
 func writeProblem(c *fiber.Ctx, err error) error {
 	problem := *problemFor(err)
 	if PrefersChinese(c.Get(fiber.HeaderAcceptLanguage)) {
@@ -186,9 +191,9 @@ func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
-// ProblemOf returns the problem that the API sends for err, with its title
-// and detail in Simplified Chinese when chinese is true. The web UI shows it
-// when a form fails.
+// ProblemOf returns the problem that the API sends for err, with its title,
+// detail and field messages in Simplified Chinese when chinese is true. The
+// web UI shows it when a form fails.
 func ProblemOf(err error, chinese bool) Problem {
 	problem := *problemFor(err)
 	if chinese {
@@ -295,13 +300,14 @@ var chineseWords = map[string]string{
 	"routes": "路由", "bindings": "绑定",
 }
 
-// translateProblem returns the problem with its title and detail in
-// Simplified Chinese. Field names, field messages and values stay as they
-// are, and a detail without a translation stays in English.
+// translateProblem returns the problem with its title, detail and field
+// messages in Simplified Chinese. Field names and values stay as they are,
+// and a text without a translation stays in English.
 func translateProblem(problem Problem) Problem {
 	if title, found := chineseTitles[problem.Title]; found {
 		problem.Title = title
 	}
+	problem.Errors = translateIssues(problem.Errors)
 
 	if problem.Type == problemTypeBase+"invalid-fields" && len(problem.Errors) > 0 {
 		first := problem.Errors[0]
@@ -332,4 +338,19 @@ func translateProblem(problem Problem) Problem {
 		break
 	}
 	return problem
+}
+
+// translateIssues returns a copy of issues with Chinese messages, so the
+// English problem that an error may hold stays unchanged.
+func translateIssues(issues []FieldIssue) []FieldIssue {
+	translated := make([]FieldIssue, len(issues))
+	for i, issue := range issues {
+		if issue.source != nil {
+			issue.Message = i18n.FieldMessage(issue.source)
+		} else {
+			issue.Message = i18n.Chinese(issue.Message)
+		}
+		translated[i] = issue
+	}
+	return translated
 }

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,5 +77,102 @@ func TestChineseTitlesCoverFixedTitles(t *testing.T) {
 		if _, english := chineseTitles[problem.Title]; english || problem.Title == "" {
 			t.Errorf("status %d: title %q is not translated", status, problem.Title)
 		}
+	}
+}
+
+// callInLanguage sends a JSON request with the token and Accept-Language,
+// and decodes the problem of a 422 response.
+func callInLanguage(t *testing.T, w *walkServer, token, language, method, path string, body any) Problem {
+	t.Helper()
+
+	encoded, err := json.Marshal(body)
+	if err != nil {
+		t.Fatalf("encode body: %v", err)
+	}
+	req, err := http.NewRequest(method, w.base+path, bytes.NewReader(encoded))
+	if err != nil {
+		t.Fatalf("build %s %s: %v", method, path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if language != "" {
+		req.Header.Set("Accept-Language", language)
+	}
+
+	resp, err := w.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s %s: %v", method, path, err)
+	}
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("%s %s: status = %d, want 422; body %s", method, path, resp.StatusCode, data)
+	}
+	return decodeProblemBody(t, data)
+}
+
+func TestFieldMessagesInChinese(t *testing.T) {
+	w := startWalkServer(t, "sqlite://"+filepath.Join(t.TempDir(), "portal.db"))
+	_, token := w.signupAndLogin("zh@example.com")
+	w.must(token, "POST", "/api/v1/tenants", map[string]string{"slug": "zh", "name": "zh"}, http.StatusCreated)
+
+	schema := `{"type":"object","properties":{"port":{"type":"integer","maximum":65535}}}`
+	w.must(walkOperatorToken, "POST", "/api/v1/plugins", map[string]any{"name": "ports", "version": "1.0.0", "source": "// ports", "config_schema": json.RawMessage(schema)}, http.StatusCreated)
+	w.must(token, "POST", "/api/v1/tenants/zh/installs", map[string]any{"plugin": "ports", "version": "1.0.0"}, http.StatusCreated)
+
+	tests := []struct {
+		name        string
+		path        string
+		body        any
+		wantEnglish string
+		wantChinese string
+	}{
+		{
+			name:        "upstream target",
+			path:        "/api/v1/tenants/zh/upstreams",
+			body:        map[string]any{"name": "up", "targets": []map[string]any{{"url": "ftp://10.0.0.5:65535"}}},
+			wantEnglish: `"ftp://10.0.0.5:65535" is not a valid target: use an absolute http:// or https:// URL such as "http://127.0.0.1:9000"`,
+			wantChinese: `"ftp://10.0.0.5:65535" 不是有效的目标：请使用以 http:// 或 https:// 开头的绝对 URL，例如 "http://127.0.0.1:9000"`,
+		},
+		{
+			name:        "route path",
+			path:        "/api/v1/tenants/zh/routes",
+			body:        map[string]any{"name": "main", "paths": []string{"/a/%41"}, "upstream": "up"},
+			wantEnglish: `"/a/%41" contains percent-encoding: write the path decoded, as requests are matched after decoding`,
+			wantChinese: `"/a/%41" 包含百分号编码：请写解码后的路径，因为请求在解码后才匹配`,
+		},
+		{
+			name:        "binding config schema",
+			path:        "/api/v1/tenants/zh/bindings",
+			body:        map[string]any{"plugin": "ports", "config": map[string]any{"port": 70000}},
+			wantEnglish: "does not match the plugin's config_schema: maximum: got 70,000, want 65,535",
+			wantChinese: "不符合插件的 config_schema：maximum：值为 70,000，不能大于 65,535",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			english := callInLanguage(t, w, token, "", "POST", tt.path, tt.body)
+			if len(english.Errors) == 0 || english.Errors[0].Message != tt.wantEnglish {
+				t.Fatalf("English errors = %+v, want the first message %q", english.Errors, tt.wantEnglish)
+			}
+
+			chinese := callInLanguage(t, w, token, "zh-CN,en;q=0.5", "POST", tt.path, tt.body)
+			if len(chinese.Errors) == 0 {
+				t.Fatalf("Chinese problem has no errors: %+v", chinese)
+			}
+			first := chinese.Errors[0]
+			if first.Message != tt.wantChinese {
+				t.Errorf("Chinese message = %q, want %q", first.Message, tt.wantChinese)
+			}
+			if first.Field != english.Errors[0].Field {
+				t.Errorf("Chinese field = %q, want the English field %q", first.Field, english.Errors[0].Field)
+			}
+			if !strings.HasSuffix(chinese.Detail, "："+tt.wantChinese) {
+				t.Errorf("Chinese detail = %q, want it to end with the translated message", chinese.Detail)
+			}
+		})
 	}
 }

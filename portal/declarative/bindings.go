@@ -40,13 +40,13 @@ func planBindings(current, desired []config.Binding, allowTrusted bool) (writes,
 		}
 		at, found := byID[binding.ID]
 		if !found {
-			return nil, nil, &config.FieldError{Field: fmt.Sprintf("bindings[%d].id", i), Message: fmt.Sprintf("binding %q does not exist: remove the id to create a new binding", binding.ID)}
+			return nil, nil, config.Invalid(fmt.Sprintf("bindings[%d].id", i), "binding %q does not exist: remove the id to create a new binding", binding.ID)
 		}
 		if matched[at] {
-			return nil, nil, &config.FieldError{Field: fmt.Sprintf("bindings[%d].id", i), Message: fmt.Sprintf("binding %q is listed twice: list each binding once", binding.ID)}
+			return nil, nil, config.Invalid(fmt.Sprintf("bindings[%d].id", i), "binding %q is listed twice: list each binding once", binding.ID)
 		}
 		if plugin := current[at].Plugin; plugin != binding.Plugin {
-			return nil, nil, &config.FieldError{Field: fmt.Sprintf("bindings[%d].plugin", i), Message: fmt.Sprintf("binding %q runs plugin %q, not %q: remove the id to replace it with a new binding", binding.ID, plugin, binding.Plugin)}
+			return nil, nil, config.Invalid(fmt.Sprintf("bindings[%d].plugin", i), "binding %q runs plugin %q, not %q: remove the id to replace it with a new binding", binding.ID, plugin, binding.Plugin)
 		}
 		matched[at], match[i] = true, at
 	}
@@ -64,7 +64,7 @@ func planBindings(current, desired []config.Binding, allowTrusted bool) (writes,
 
 	for i, binding := range desired {
 		if binding.Tier == config.TierTrusted && !allowTrusted && (match[i] < 0 || current[match[i]].Tier != config.TierTrusted) {
-			return nil, nil, &config.FieldError{Field: fmt.Sprintf("bindings[%d].tier", i), Message: `tier "trusted" is for the operator only: leave tier empty or use "sandboxed"`}
+			return nil, nil, config.Invalid(fmt.Sprintf("bindings[%d].tier", i), `tier "trusted" is for the operator only: leave tier empty or use "sandboxed"`)
 		}
 		step, ok := bindingWrite(i, binding, current, match[i])
 		if ok {

@@ -96,7 +96,7 @@ const maxAttempts = 3
 func Apply(ctx context.Context, s *store.Store, slug string, desired *Document, opts Options) (*Result, error) {
 	dryRun := opts.DryRun
 	if desired.Tenant != "" && desired.Tenant != slug {
-		return nil, &config.FieldError{Field: "tenant", Message: fmt.Sprintf("the document is for tenant %q, not %q: apply it to its own tenant or change its tenant field", desired.Tenant, slug)}
+		return nil, config.Invalid("tenant", "the document is for tenant %q, not %q: apply it to its own tenant or change its tenant field", desired.Tenant, slug)
 	}
 	if err := desired.validate(); err != nil {
 		return nil, err

@@ -138,7 +138,9 @@ func planNamed[T any](field, kind string, current, desired []T, name func(T) str
 func prefixField(path string, err error) error {
 	var field *config.FieldError
 	if errors.As(err, &field) {
-		return &config.FieldError{Field: path + "." + field.Field, Message: field.Message}
+		prefixed := *field
+		prefixed.Field = path + "." + field.Field
+		return &prefixed
 	}
 	return err
 }

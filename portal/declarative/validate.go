@@ -60,7 +60,7 @@ func (d *Document) validate() error {
 
 func checkList(field string, n int) error {
 	if n > MaxItems {
-		return &config.FieldError{Field: field, Message: fmt.Sprintf("%s has %d items, above the limit of %d: split the tenant's config or raise the limit", field, n, MaxItems)}
+		return config.Invalid(field, "%s has %d items, above the limit of %d: split the tenant's config or raise the limit", field, n, MaxItems)
 	}
 	return nil
 }
@@ -69,7 +69,7 @@ func unique(field string, names []string) error {
 	seen := make(map[string]int, len(names))
 	for i, name := range names {
 		if first, dup := seen[name]; dup {
-			return &config.FieldError{Field: fmt.Sprintf("%s[%d].name", field, i), Message: fmt.Sprintf("name %q is also used by %s[%d]: give each a unique name", name, field, first)}
+			return config.Invalid(fmt.Sprintf("%s[%d].name", field, i), "name %q is also used by %s[%d]: give each a unique name", name, field, first)
 		}
 		seen[name] = i
 	}

@@ -272,6 +272,51 @@ func (s *Store) ListBindings(ctx context.Context, slug string) ([]config.Binding
 	return s.listBindings(ctx, slug, false)
 }
 
+// ListBindingPage returns one page of the tenant's bindings in creation
+// order, and whether more follow. page.After is the id of the previous
+// page's last binding. An id that names no binding of the tenant, such as
+// one deleted since the previous page, is a field error on "after".
+func (s *Store) ListBindingPage(ctx context.Context, slug string, page Page) ([]config.Binding, bool, error) {
+	bindings := []config.Binding{}
+	more := false
+
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		tenant, err := findTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+
+		query := queryBindings(tx, tenant)
+		if page.After != "" {
+			after, err := findBindingView(tx, tenant, page.After)
+			if isNotFound(err) {
+				return fieldError("after", "binding %q not found in tenant %q: list from the start without after", page.After, slug)
+			}
+			if err != nil {
+				return err
+			}
+			query = query.Where("bindings.id > ?", after.ID)
+		}
+		if page.Limit > 0 {
+			query = query.Limit(page.Limit + 1)
+		}
+
+		var views []bindingView
+		if err := query.Scan(&views).Error; err != nil {
+			return fmt.Errorf("list bindings of tenant %q: %w", slug, err)
+		}
+		views, more = trimPage(views, page)
+		for i := range views {
+			bindings = append(bindings, views[i].binding())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return bindings, more, nil
+}
+
 // ValidateBinding checks a binding's fields as CreateBinding does before
 // it looks anything up: the plugin may carry a namespace and the version
 // may be empty.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -177,6 +178,70 @@ func TestDeleteInUseNamesDependents(t *testing.T) {
 			}
 			if got := revisionOf(t, s, "acme"); got != before {
 				t.Errorf("revision = %d, want unchanged %d", got, before)
+			}
+		})
+	}
+}
+
+func TestListBindingPage(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect.name, func(t *testing.T) {
+			s := openDialect(t, dialect.open(t))
+			ctx := context.Background()
+			seedTenant(t, s, "acme")
+			seedTenant(t, s, "other")
+
+			var created []string
+			for i := range 5 {
+				binding, err := s.CreateBinding(ctx, "acme", config.Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(fmt.Sprintf(`{"greeting":"g%d"}`, i))})
+				if err != nil {
+					t.Fatalf("CreateBinding(%d) error = %v", i, err)
+				}
+				created = append(created, binding.ID)
+			}
+			foreign, err := s.CreateBinding(ctx, "other", config.Binding{Plugin: "hello", Version: "1.0.0", Config: json.RawMessage(`{"greeting":"x"}`)})
+			if err != nil {
+				t.Fatalf("CreateBinding(other) error = %v", err)
+			}
+
+			tests := []struct {
+				name string
+				page Page
+				want []string
+				more bool
+			}{
+				{name: "all", want: created},
+				{name: "first page", page: Page{Limit: 2}, want: created[:2], more: true},
+				{name: "next page", page: Page{After: created[1], Limit: 2}, want: created[2:4], more: true},
+				{name: "last page", page: Page{After: created[3], Limit: 2}, want: created[4:]},
+				{name: "exact fit", page: Page{After: created[2], Limit: 2}, want: created[3:]},
+				{name: "after the last", page: Page{After: created[4], Limit: 2}, want: []string{}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					bindings, more, err := s.ListBindingPage(ctx, "acme", tt.page)
+					if err != nil {
+						t.Fatalf("ListBindingPage error = %v", err)
+					}
+					ids := []string{}
+					for _, binding := range bindings {
+						ids = append(ids, binding.ID)
+					}
+					if got, want := fmt.Sprint(ids), fmt.Sprint(tt.want); got != want {
+						t.Errorf("ids = %s, want %s", got, want)
+					}
+					if more != tt.more {
+						t.Errorf("more = %v, want %v", more, tt.more)
+					}
+				})
+			}
+
+			for _, after := range []string{"bnd_missing", foreign.ID} {
+				_, _, err := s.ListBindingPage(ctx, "acme", Page{After: after, Limit: 2})
+				var fieldErr *config.FieldError
+				if !errors.As(err, &fieldErr) || fieldErr.Field != "after" || !strings.Contains(fieldErr.Message, after) {
+					t.Errorf("ListBindingPage(after %q) error = %v, want a field error on after naming the id", after, err)
+				}
 			}
 		})
 	}

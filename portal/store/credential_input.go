@@ -183,37 +183,37 @@ func checkPublicKey(algorithm, text string) (string, error) {
 	if err != nil {
 		return "", fieldError("public_key", "public_key is not a valid PKIX public key: %v", err)
 	}
-	if problem := keyMismatch(algorithm, key); problem != "" {
-		return "", fieldError("public_key", "%s", problem)
+	if err := keyMismatch(algorithm, key); err != nil {
+		return "", err
 	}
 
 	digest := sha256.Sum256(block.Bytes)
 	return hex.EncodeToString(digest[:8]), nil
 }
 
-// keyMismatch describes why the key does not fit the algorithm, or returns
-// "".
-func keyMismatch(algorithm string, key any) string {
+// keyMismatch returns a field error on public_key when the key does not
+// fit the algorithm, or nil.
+func keyMismatch(algorithm string, key any) error {
 	switch typed := key.(type) {
 	case *rsa.PublicKey:
 		if algorithm != "RS256" {
-			return "an RSA key needs algorithm RS256"
+			return fieldError("public_key", "an RSA key needs algorithm RS256")
 		}
 		if typed.N.BitLen() < 2048 {
-			return fmt.Sprintf("the RSA key has %d bits: use at least 2048", typed.N.BitLen())
+			return fieldError("public_key", "the RSA key has %d bits: use at least 2048", typed.N.BitLen())
 		}
 	case *ecdsa.PublicKey:
 		if algorithm != "ES256" || typed.Curve != elliptic.P256() {
-			return "an ECDSA key needs algorithm ES256 and curve P-256"
+			return fieldError("public_key", "an ECDSA key needs algorithm ES256 and curve P-256")
 		}
 	case ed25519.PublicKey:
 		if algorithm != "EdDSA" {
-			return "an Ed25519 key needs algorithm EdDSA"
+			return fieldError("public_key", "an Ed25519 key needs algorithm EdDSA")
 		}
 	default:
-		return fmt.Sprintf("key type %T is not supported: use RSA, ECDSA P-256 or Ed25519", key)
+		return fieldError("public_key", "key type %T is not supported: use RSA, ECDSA P-256 or Ed25519", key)
 	}
-	return ""
+	return nil
 }
 
 func checkHMAC(input CredentialInput) (checkedCredential, error) {

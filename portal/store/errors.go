@@ -83,8 +83,9 @@ func (e *CompileError) Error() string {
 
 // fieldError builds the *config.FieldError that the store returns for an
 // invalid reference, so callers handle it like any other invalid field.
+// The format must be a string literal, as for config.Invalid.
 func fieldError(field, format string, args ...any) error {
-	return &config.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return config.Invalid(field, format, args...)
 }
 
 func isNotFound(err error) bool {

@@ -140,16 +140,17 @@ func validateConfig(schema *jsonschema.Schema, raw json.RawMessage) error {
 	return schemaFieldErrors(failed, instance, configCheck)
 }
 
-// schemaCheck names the document under validation and the schema it must
-// match, for the messages of schemaFieldErrors.
+// schemaCheck names the document under validation: a binding's config,
+// which must match the plugin's config_schema, or a config_schema, which
+// must match the JSON Schema meta-schema.
 type schemaCheck struct {
-	root    string
-	against string
+	root string
+	meta bool
 }
 
 var (
-	configCheck     = schemaCheck{root: "config", against: "the plugin's config_schema"}
-	metaSchemaCheck = schemaCheck{root: "config_schema", against: "the JSON Schema meta-schema"}
+	configCheck     = schemaCheck{root: "config"}
+	metaSchemaCheck = schemaCheck{root: "config_schema", meta: true}
 )
 
 // schemaFieldErrors returns the errors.Join of one *config.FieldError for
@@ -180,15 +181,53 @@ func collectSchemaErrors(failed *jsonschema.ValidationError, instance any, check
 	switch problem := failed.ErrorKind.(type) {
 	case *kind.Required:
 		for _, name := range problem.Missing {
-			*out = append(*out, fieldError(joinField(field, name), "missing: %s requires this property", check.against))
+			*out = append(*out, missingProperty(joinField(field, name), check))
 		}
 	case *kind.AdditionalProperties:
 		for _, name := range problem.Properties {
-			*out = append(*out, fieldError(joinField(field, name), "unknown property: %s does not allow it", check.against))
+			*out = append(*out, unknownProperty(joinField(field, name), check))
 		}
 	default:
-		*out = append(*out, fieldError(field, "does not match %s: %s", check.against, problem.LocalizedString(schemaPrinter)))
+		*out = append(*out, schemaMismatch(field, check, schemaKind{problem}))
 	}
+}
+
+func missingProperty(field string, check schemaCheck) error {
+	if check.meta {
+		return fieldError(field, "missing: the JSON Schema meta-schema requires this property")
+	}
+	return fieldError(field, "missing: the plugin's config_schema requires this property")
+}
+
+func unknownProperty(field string, check schemaCheck) error {
+	if check.meta {
+		return fieldError(field, "unknown property: the JSON Schema meta-schema does not allow it")
+	}
+	return fieldError(field, "unknown property: the plugin's config_schema does not allow it")
+}
+
+func schemaMismatch(field string, check schemaCheck, problem schemaKind) error {
+	if check.meta {
+		return fieldError(field, "does not match the JSON Schema meta-schema: %s", problem)
+	}
+	return fieldError(field, "does not match the plugin's config_schema: %s", problem)
+}
+
+// schemaKind is a failing keyword of a validation. It formats as English
+// through fmt, and LocalizedString lets a translator render it with a
+// message.Printer for another language.
+type schemaKind struct {
+	kind jsonschema.ErrorKind
+}
+
+func (k schemaKind) String() string {
+	return k.kind.LocalizedString(schemaPrinter)
+}
+
+// LocalizedString renders the keyword's message with the printer's
+// language and catalog.
+func (k schemaKind) LocalizedString(printer *message.Printer) string {
+	return k.kind.LocalizedString(printer)
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)

@@ -16,9 +16,11 @@ import (
 
 	"portcullis.dev/portal/accounts"
 	"portcullis.dev/portal/api"
+	"portcullis.dev/portal/dnstest"
 	"portcullis.dev/portal/secrets"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
+	"portcullis.dev/tenants/testcert"
 )
 
 const consoleToken = "console-operator-token-0123456789"
@@ -32,6 +34,8 @@ type consoleSite struct {
 	cookie string
 	// binding is the id of the seeded binding.
 	binding string
+	// dns is the DNS server that domain verifications ask.
+	dns *dnstest.Server
 }
 
 func startConsole(t *testing.T) *consoleSite {
@@ -53,7 +57,12 @@ func startConsole(t *testing.T) *consoleSite {
 	if err != nil {
 		t.Fatalf("create api: %v", err)
 	}
-	Register(app, Options{Store: st, AdminToken: consoleToken})
+	dns := dnstest.Start(t)
+	lookupTXT, err := api.NewTXTLookup(dns.Addr())
+	if err != nil {
+		t.Fatalf("create TXT lookup: %v", err)
+	}
+	Register(app, Options{Store: st, AdminToken: consoleToken, LookupTXT: lookupTXT})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,10 +73,13 @@ func startConsole(t *testing.T) *consoleSite {
 		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
 			t.Errorf("shut down: %v", err)
 		}
+		// Fiber's shutdown misses a listener that app.Listener has not
+		// handed to the server yet.
+		_ = ln.Close()
 		st.Close()
 	})
 
-	site := &consoleSite{t: t, base: "http://" + ln.Addr().String(), store: st}
+	site := &consoleSite{t: t, base: "http://" + ln.Addr().String(), store: st, dns: dns}
 	site.cookie = site.operatorCookie()
 	site.seed()
 	return site
@@ -127,6 +139,12 @@ func (s *consoleSite) seed() {
 			_, err := st.CreateCredential(ctx, "acme", "alice", store.CredentialInput{Type: "key-auth"})
 			return err
 		},
+		func() error { _, err := st.CreateDomain(ctx, "acme", "shop.example.com"); return err },
+		func() error {
+			cert := testcert.New(s.t, "shop.example.com")
+			_, err := st.SetDomainCertificate(ctx, "acme", "shop.example.com", store.CertificateInput{CertificatePEM: cert.CertificatePEM, PrivateKeyPEM: cert.PrivateKeyPEM})
+			return err
+		},
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
@@ -163,7 +181,7 @@ func (s *consoleSite) get(path string, header map[string]string) (int, string) {
 func (s *consoleSite) consolePaths() []string {
 	return []string{
 		"/", "/login", "/signup",
-		"/ui/tenants", "/ui/marketplace", "/ui/propagation",
+		"/ui/tenants", "/ui/marketplace", "/ui/propagation", "/ui/namespaces",
 		"/ui/tenants/acme",
 		"/ui/tenants/acme/upstreams", "/ui/tenants/acme/upstreams/backend/edit",
 		"/ui/tenants/acme/routes", "/ui/tenants/acme/routes/all/edit",

@@ -14,18 +14,25 @@ type domainsData struct {
 	Domains []store.Domain
 	// Hostname is the create form's value after a failure.
 	Hostname string
+	// CertificateFor is the hostname whose certificate upload failed, and
+	// CertificatePEM the chain that the upload sent. The private key is
+	// never sent back.
+	CertificateFor string
+	CertificatePEM string
 }
 
 func (s *server) domainsPage(c *fiber.Ctx, view pageView) error {
-	return s.renderDomains(c, view, http.StatusOK, "")
+	return s.renderDomains(c, view, http.StatusOK, domainsData{})
 }
 
-func (s *server) renderDomains(c *fiber.Ctx, view pageView, status int, hostname string) error {
+// renderDomains shows the domain page with the form values of data.
+func (s *server) renderDomains(c *fiber.Ctx, view pageView, status int, data domainsData) error {
 	domains, err := s.store.ListDomains(c.UserContext(), view.Tenant)
 	if err != nil {
 		return s.showFailure(c, view, err)
 	}
-	view.Data = domainsData{Domains: domains, Hostname: hostname}
+	data.Domains = domains
+	view.Data = data
 	return renderConsole(c, status, "domains", view)
 }
 
@@ -41,7 +48,7 @@ func (s *server) createDomain(c *fiber.Ctx, view pageView) error {
 			return err
 		}
 		view.Error = failure
-		return s.renderDomains(c, view, status, hostname)
+		return s.renderDomains(c, view, status, domainsData{Hostname: hostname})
 	}
 
 	s.audit(c, view.session, "POST", apiTenantPath(view.Tenant, "domains", domain.Hostname), nil, domain)
@@ -62,7 +69,7 @@ func (s *server) deleteDomain(c *fiber.Ctx, view pageView) error {
 			return err
 		}
 		view.Error = failure
-		return s.renderDomains(c, view, status, "")
+		return s.renderDomains(c, view, status, domainsData{})
 	}
 
 	s.audit(c, view.session, "DELETE", apiTenantPath(view.Tenant, "domains", hostname), before, nil)

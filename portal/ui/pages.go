@@ -17,7 +17,7 @@ import (
 // consoleTemplates are the pages of the signed-in console, which share the
 // layout in console.html.
 var consoleTemplates = template.Must(template.New("console").
-	Funcs(template.FuncMap{"pathEscape": url.PathEscape, "fieldView": newFieldView}).
+	Funcs(template.FuncMap{"pathEscape": url.PathEscape, "fieldView": newFieldView, "domainView": newDomainView}).
 	ParseFS(templates, "templates/console.html", "templates/console_*.html"))
 
 // pageView is the data of every console page. Data holds what the page

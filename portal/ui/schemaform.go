@@ -319,28 +319,29 @@ func assembleObject(fields []formField, formValue func(string) string) (map[stri
 		}
 		value, err := parseInput(field, text)
 		if err != nil {
-			return nil, &config.FieldError{Field: field.Path, Message: err.Error()}
+			return nil, err
 		}
 		object[field.Label] = value
 	}
 	return object, nil
 }
 
-// parseInput converts the text of one input to its JSON value.
+// parseInput converts the text of one input to its JSON value. Its errors
+// are *config.FieldError values on the input's path.
 func parseInput(field formField, text string) (any, error) {
 	switch field.Kind {
 	case kindInteger, kindNumber:
-		return parseScalar(field.Kind, text)
+		return parseScalar(field.Path, field.Kind, text)
 	case kindEnum:
 		index := slices.Index(field.Options, text)
 		if index < 0 {
-			return nil, fmt.Errorf("%q is not one of %s", text, strings.Join(field.Options, ", "))
+			return nil, config.Invalid(field.Path, "%q is not one of %s", text, strings.Join(field.Options, ", "))
 		}
 		return field.enumValues[index], nil
 	case kindList:
 		items := []any{}
 		for _, line := range splitLines(text) {
-			item, err := parseScalar(field.ItemKind, line)
+			item, err := parseScalar(field.Path, field.ItemKind, line)
 			if err != nil {
 				return nil, err
 			}
@@ -348,42 +349,42 @@ func parseInput(field formField, text string) (any, error) {
 		}
 		return items, nil
 	case kindMap:
-		return parseMap(text)
+		return parseMap(field.Path, text)
 	case kindJSON:
 		var value any
 		if err := json.Unmarshal([]byte(text), &value); err != nil {
-			return nil, fmt.Errorf("not valid JSON: %v", err)
+			return nil, config.Invalid(field.Path, "not valid JSON: %v", err)
 		}
 		return value, nil
 	}
 	return text, nil
 }
 
-func parseScalar(kind, text string) (any, error) {
+func parseScalar(path, kind, text string) (any, error) {
 	switch kind {
 	case kindInteger:
 		value, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", text)
+			return nil, config.Invalid(path, "%q is not an integer", text)
 		}
 		return value, nil
 	case kindNumber:
 		value, err := strconv.ParseFloat(text, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", text)
+			return nil, config.Invalid(path, "%q is not a number", text)
 		}
 		return value, nil
 	}
 	return text, nil
 }
 
-func parseMap(text string) (map[string]any, error) {
+func parseMap(path, text string) (map[string]any, error) {
 	entries := map[string]any{}
 	for _, line := range splitLines(text) {
 		key, value, found := strings.Cut(line, ":")
 		key = strings.TrimSpace(key)
 		if !found || key == "" {
-			return nil, fmt.Errorf("line %q is not a name and a value: write one pair a line, such as X-Frame-Options: DENY", line)
+			return nil, config.Invalid(path, "line %q is not a name and a value: write one pair a line, such as X-Frame-Options: DENY", line)
 		}
 		entries[key] = strings.TrimSpace(value)
 	}

@@ -95,8 +95,7 @@ func (s *server) createUser(c *fiber.Ctx, data signupData, password string) (sto
 		issues = append(issues, &config.FieldError{Field: "password", Message: message})
 	}
 	if data.Name == "" || len(data.Name) > accounts.MaxNameBytes {
-		message := fmt.Sprintf("name must be 1 to %d bytes after trimming spaces: enter the name to show to other members", accounts.MaxNameBytes)
-		issues = append(issues, &config.FieldError{Field: "name", Message: message})
+		issues = append(issues, config.Invalid("name", "name must be 1 to %d bytes after trimming spaces: enter the name to show to other members", accounts.MaxNameBytes))
 	}
 	if len(issues) > 0 {
 		return store.User{}, errors.Join(issues...)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,6 +42,9 @@ type Options struct {
 	Limits *api.LoginLimits
 	// Logger receives sign-ins and sign-outs. Nil discards them.
 	Logger *slog.Logger
+	// LookupTXT reads the TXT records of domain verifications, such as the
+	// lookup of api.NewTXTLookup. Nil means the system resolver.
+	LookupTXT store.TXTLookup
 }
 
 // server holds what the signed-in pages share.
@@ -49,6 +53,7 @@ type server struct {
 	isOperator func(sent string) bool
 	limits     *api.LoginLimits
 	logger     *slog.Logger
+	lookupTXT  store.TXTLookup
 }
 
 // Register adds GET /, the sign-up and sign-in pages, POST /logout, and the
@@ -62,7 +67,11 @@ func Register(app *fiber.App, opts Options) {
 	if limits == nil {
 		limits = api.NewLoginLimits()
 	}
-	s := &server{store: opts.Store, isOperator: operatorCheck(opts.AdminToken), limits: limits, logger: logger}
+	lookupTXT := opts.LookupTXT
+	if lookupTXT == nil {
+		lookupTXT = net.DefaultResolver.LookupTXT
+	}
+	s := &server{store: opts.Store, isOperator: operatorCheck(opts.AdminToken), limits: limits, logger: logger, lookupTXT: lookupTXT}
 
 	app.Get("/", servePage)
 	app.Get("/login", s.loginPage)
@@ -75,6 +84,8 @@ func Register(app *fiber.App, opts Options) {
 	app.Post("/ui/tenants", s.createTenant)
 	app.Get("/ui/marketplace", s.marketplacePage)
 	app.Get("/ui/marketplace/bind", s.bindFromMarketplace)
+	app.Get("/ui/namespaces", s.namespacesPage)
+	app.Post("/ui/namespaces", s.createNamespace)
 	s.registerTenantPages(app)
 }
 
@@ -120,6 +131,8 @@ func (s *server) registerTenantPages(app *fiber.App) {
 	tenant.Get("/domains", s.tenantPage("domains.title", viewer, s.domainsPage))
 	tenant.Post("/domains", s.tenantPage("domains.title", developer, s.createDomain))
 	tenant.Post("/domains/:hostname/delete", s.tenantPage("domains.title", developer, s.deleteDomain))
+	tenant.Post("/domains/:hostname/verify", s.tenantPage("domains.title", developer, s.verifyDomain))
+	tenant.Post("/domains/:hostname/certificate", s.tenantPage("domains.title", developer, s.uploadCertificate))
 
 	tenant.Get("/members", s.tenantPage("members.title", viewer, s.membersPage))
 	tenant.Post("/members", s.tenantPage("members.title", admin, s.addMember))

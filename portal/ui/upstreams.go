@@ -69,7 +69,7 @@ func parseTargets(text string) ([]config.Target, error) {
 			weight, err := strconv.Atoi(fields[1])
 			if err != nil || len(fields) > 2 {
 				field := fmt.Sprintf("targets[%d].weight", len(targets))
-				return nil, &config.FieldError{Field: field, Message: fmt.Sprintf("line %q is not a URL and an integer weight: write one target a line, such as http://10.0.0.5:8080 1", line)}
+				return nil, config.Invalid(field, "line %q is not a URL and an integer weight: write one target a line, such as http://10.0.0.5:8080 1", line)
 			}
 			target.Weight = weight
 		}

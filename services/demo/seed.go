@@ -73,11 +73,12 @@ func bindPlugin(ctx context.Context, client *apiclient.Client) error {
 	path := "/api/v1/tenants/" + Tenant + "/bindings"
 	config := map[string]any{"greeting": "hello from Portcullis"}
 
-	var bindings []struct {
+	type binding struct {
 		ID     string `json:"id"`
 		Plugin string `json:"plugin"`
 	}
-	if err := client.Do(ctx, http.MethodGet, path, nil, &bindings); err != nil {
+	bindings, err := apiclient.List[binding](ctx, client, path)
+	if err != nil {
 		return err
 	}
 	for _, binding := range bindings {

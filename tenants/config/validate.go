@@ -12,16 +12,30 @@ import (
 // FieldError reports one invalid field of a resource: the JSON path of the
 // field and what to change.
 type FieldError struct {
-	Field   string
+	Field string
+	// Message is the English text, Format filled with Args.
 	Message string
+	// Format is the English printf format of Message, which a translator
+	// looks up to render the message in another language. It is empty for
+	// a FieldError built without Invalid.
+	Format string
+	// Args are the values of Format's verbs.
+	Args []any
 }
 
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Field, e.Message)
 }
 
+// Invalid builds the FieldError of field with the message format filled
+// with args. The format must be a string literal, so that the portal's
+// translations can find it.
+func Invalid(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
+}
+
 func invalid(field, format string, args ...any) *FieldError {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return Invalid(field, format, args...)
 }
 
 var (

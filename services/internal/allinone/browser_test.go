@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"portcullis.dev/tenants/testcert"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
@@ -205,6 +207,16 @@ func TestBrowserSignUpToPluginAtEdge(t *testing.T) {
 	b.submit("create consumer", map[string]string{"#name": "mobile-app", "#description": "Mobile app", "#tags": "mobile"}, `form[action$="/consumers"] button[type=submit]`)
 	b.open("/ui/tenants/shop/domains")
 	b.submit("claim a domain", map[string]string{"#hostname": "api.shop.example"}, `form[action$="/domains"] button[type=submit]`)
+	cert := testcert.New(t, "api.shop.example")
+	b.submit("upload a certificate", map[string]string{`textarea[name=certificate_pem]`: cert.CertificatePEM, `textarea[name=private_key_pem]`: cert.PrivateKeyPEM}, `form[action$="/certificate"] button[type=submit]`)
+	if subject := b.text("table.certificate"); !strings.Contains(subject, "CN=api.shop.example") {
+		t.Errorf("certificate table = %q, want the subject CN=api.shop.example", subject)
+	}
+	b.open("/ui/namespaces")
+	b.submit("create a namespace", map[string]string{"#name": "ada-tools"}, `form[action="/ui/namespaces"] button[type=submit]`)
+	if namespace := b.text("#namespace-ada-tools h2"); namespace != "ada-tools" {
+		t.Errorf("namespace heading = %q, want ada-tools", namespace)
+	}
 
 	b.open("/ui/marketplace?tenant=shop")
 	b.submit("bind response-rewrite", nil, `#plugin-response-rewrite button[type=submit]`)
@@ -252,6 +264,7 @@ func TestBrowserSignUpToPluginAtEdge(t *testing.T) {
 	b.screenshot("bindings", "/ui/tenants/shop/bindings")
 	b.screenshot("installs", "/ui/tenants/shop/installs")
 	b.screenshot("domains", "/ui/tenants/shop/domains")
+	b.screenshot("namespaces", "/ui/namespaces")
 	b.screenshot("members", "/ui/tenants/shop/members")
 	b.screenshot("settings", "/ui/tenants/shop/settings")
 	b.screenshot("audit", "/ui/tenants/shop/audit")

@@ -42,46 +42,58 @@ func (p *Problem) Error() string {
 // a 2xx response into out (nil discards it). A 4xx or 5xx response becomes
 // a *Problem.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	request, err := c.newRequest(ctx, method, path, body)
+	_, err := c.send(ctx, method, c.url(path), body, out)
+	return err
+}
+
+// url returns the absolute URL of an API path.
+func (c *Client) url(path string) string {
+	return strings.TrimSuffix(c.BaseURL, "/") + path
+}
+
+// send sends a request to the absolute URL target as Do describes, and
+// returns the response's header.
+func (c *Client) send(ctx context.Context, method, target string, body, out any) (http.Header, error) {
+	request, err := c.newRequest(ctx, method, target, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	response, err := c.httpClient().Do(request)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, target, err)
 	}
 	defer response.Body.Close()
 
 	data, err := io.ReadAll(io.LimitReader(response.Body, maxResponseBody))
 	if err != nil {
-		return fmt.Errorf("%s %s: read response: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: read response: %w", method, target, err)
 	}
 	if response.StatusCode >= 400 {
-		return decodeProblem(response, data)
+		return nil, decodeProblem(response, data)
 	}
 	if out == nil || len(data) == 0 {
-		return nil
+		return response.Header, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: decode response: %w", method, target, err)
 	}
-	return nil
+	return response.Header, nil
 }
 
-func (c *Client) newRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
+func (c *Client) newRequest(ctx context.Context, method, target string, body any) (*http.Request, error) {
 	var reader io.Reader
 	if body != nil {
 		encoded, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("encode %s %s body: %w", method, path, err)
+			return nil, fmt.Errorf("encode %s %s body: %w", method, target, err)
 		}
 		reader = bytes.NewReader(encoded)
 	}
 
-	request, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, reader)
+	request, err := http.NewRequestWithContext(ctx, method, target, reader)
 	if err != nil {
-		return nil, fmt.Errorf("build %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("build %s %s: %w", method, target, err)
 	}
 	request.Header.Set("Authorization", "Bearer "+c.Token)
 	if body != nil {
