@@ -161,8 +161,12 @@ func (a *Agent) followOnce(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// NOTE: a tenant that a request loaded before this first
+		// heartbeat keeps the revision it loaded if a change landed
+		// between that load and the head returned here.
 		a.position.Store(head)
 		a.started.Store(true)
+		a.saveRegistration(head)
 		a.opts.Logger.Info("edge registered; following the change feed from its head", "edge", a.opts.NodeID, "region", a.opts.Region, "position", head)
 	}
 
@@ -289,6 +293,19 @@ func (a *Agent) savePositions(ctx context.Context) {
 		case <-ticker.C:
 			a.savePosition()
 		}
+	}
+}
+
+// saveRegistration writes the head the edge registered at, at once rather
+// than at the next tick. An edge killed before that tick would otherwise
+// restart without a position, serve its disk copies and register at a later
+// head, skipping the changes made in between for good.
+func (a *Agent) saveRegistration(head int64) {
+	if a.opts.Disk == nil {
+		return
+	}
+	if err := a.opts.Disk.SavePosition(head); err != nil {
+		a.opts.Logger.Warn("saving the feed position failed", "edge", a.opts.NodeID, "position", head, "error", err)
 	}
 }
 

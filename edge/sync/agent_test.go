@@ -115,6 +115,22 @@ func TestAgentAppliesEachEventOnce(t *testing.T) {
 	}
 }
 
+// TestAgentSavesRegistrationHead checks that an edge without a saved
+// position writes the head it registered at before its first save tick, so
+// that a restart resumes there and applies the changes made meanwhile.
+func TestAgentSavesRegistrationHead(t *testing.T) {
+	portal := startFakePortal(t)
+	portal.addEvent(4, "acme", 1)
+	disk := openDisk(t, 0)
+	agent, _ := runAgent(t, portal, disk, ModeStream, &invalidations{})
+	waitFor(t, "registration", 2*time.Second, func() bool { return agent.Position() == 4 })
+
+	saved, found, err := disk.LoadPosition()
+	if err != nil || !found || saved != 4 {
+		t.Fatalf("saved position right after registering = %d, %v, %v; want 4, true, nil", saved, found, err)
+	}
+}
+
 // TestAgentResumesFromPosition checks that each reconnect requests the
 // events after the last position applied, across a portal outage.
 func TestAgentResumesFromPosition(t *testing.T) {
