@@ -22,12 +22,18 @@ func TestCheckPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			message := CheckPassword(tt.password)
-			if got := message == ""; got != tt.wantOK {
-				t.Errorf("CheckPassword() = %q, want ok %v", message, tt.wantOK)
+			issue := CheckPassword(tt.password)
+			if got := issue == nil; got != tt.wantOK {
+				t.Fatalf("CheckPassword() = %v, want ok %v", issue, tt.wantOK)
 			}
-			if message != "" && strings.Contains(message, tt.password) {
-				t.Errorf("CheckPassword() message %q repeats the password", message)
+			if issue == nil {
+				return
+			}
+			if issue.Field != "password" {
+				t.Errorf("CheckPassword() field = %q, want password", issue.Field)
+			}
+			if strings.Contains(issue.Message, tt.password) {
+				t.Errorf("CheckPassword() message %q repeats the password", issue.Message)
 			}
 		})
 	}
@@ -73,8 +79,12 @@ func TestCheckEmail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.email, func(t *testing.T) {
-			if got := CheckEmail(tt.email) == ""; got != tt.wantOK {
-				t.Errorf("CheckEmail(%q) ok = %v, want %v", tt.email, got, tt.wantOK)
+			issue := CheckEmail(tt.email)
+			if got := issue == nil; got != tt.wantOK {
+				t.Fatalf("CheckEmail(%q) ok = %v, want %v", tt.email, got, tt.wantOK)
+			}
+			if issue != nil && issue.Field != "email" {
+				t.Errorf("CheckEmail(%q) field = %q, want email", tt.email, issue.Field)
 			}
 		})
 	}
@@ -98,6 +108,25 @@ func TestRoleAllows(t *testing.T) {
 				t.Errorf("%s.Allows(%s) = %v, want %v", tt.role, tt.need, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCheckRole(t *testing.T) {
+	for _, role := range []Role{RoleOwner, RoleAdmin, RoleDeveloper, RoleViewer} {
+		if issue := CheckRole(role); issue != nil {
+			t.Errorf("CheckRole(%q) = %v, want nil", role, issue)
+		}
+	}
+
+	issue := CheckRole("boss")
+	if issue == nil {
+		t.Fatal("CheckRole(boss) = nil, want a field error")
+	}
+	if issue.Field != "role" {
+		t.Errorf("CheckRole(boss) field = %q, want role", issue.Field)
+	}
+	if want := `role "boss" is unknown: use owner, admin, developer or viewer`; issue.Message != want {
+		t.Errorf("CheckRole(boss) message = %q, want %q", issue.Message, want)
 	}
 }
 

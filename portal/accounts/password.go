@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"portcullis.dev/tenants/config"
 )
 
 // Password length limits in bytes. The maximum bounds the work of one hash.
@@ -37,20 +39,21 @@ const (
 // ErrMismatch is returned by VerifyPassword for a wrong password.
 var ErrMismatch = errors.New("password does not match")
 
-// CheckPassword returns a message saying how to fix a password that breaks
-// the rules, or "" for a valid one. The message never contains the password.
-func CheckPassword(password string) string {
+// CheckPassword returns the field error on "password" for a password that
+// breaks the rules, or nil for a valid one. The message never contains the
+// password.
+func CheckPassword(password string) *config.FieldError {
 	switch {
 	case len(password) < MinPasswordBytes:
-		return fmt.Sprintf("password is %d bytes, below the minimum of %d: choose a longer passphrase", len(password), MinPasswordBytes)
+		return config.Invalid("password", "password is %d bytes, below the minimum of %d: choose a longer passphrase", len(password), MinPasswordBytes)
 	case len(password) > MaxPasswordBytes:
-		return fmt.Sprintf("password is %d bytes, above the maximum of %d: choose a shorter passphrase", len(password), MaxPasswordBytes)
+		return config.Invalid("password", "password is %d bytes, above the maximum of %d: choose a shorter passphrase", len(password), MaxPasswordBytes)
 	case !utf8.ValidString(password):
-		return "password is not valid UTF-8: send it as UTF-8 text"
+		return config.Invalid("password", "password is not valid UTF-8: send it as UTF-8 text")
 	case strings.TrimSpace(password) == "":
-		return "password is only whitespace: choose a passphrase with visible characters"
+		return config.Invalid("password", "password is only whitespace: choose a passphrase with visible characters")
 	}
-	return ""
+	return nil
 }
 
 // HashPassword returns the argon2id hash of password in the PHC string

@@ -1,6 +1,6 @@
 package accounts
 
-import "fmt"
+import "portcullis.dev/tenants/config"
 
 // Role is a member's role in one tenant. Each role may do everything that
 // the roles below it may do.
@@ -27,10 +27,10 @@ func (r Role) Allows(need Role) bool {
 	return rank[r] > 0 && rank[r] >= rank[need]
 }
 
-// CheckRole returns a message saying how to fix an unknown role, or "".
-func CheckRole(role Role) string {
+// CheckRole returns the field error on "role" for an unknown role, or nil.
+func CheckRole(role Role) *config.FieldError {
 	if rank[role] > 0 {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("role %q is unknown: use owner, admin, developer or viewer", role)
+	return config.Invalid("role", "role %q is unknown: use owner, admin, developer or viewer", role)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"portcullis.dev/tenants/config"
 )
 
 // Token prefixes. A prefix shows a leaked token's kind at a glance and lets
@@ -75,19 +77,19 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// CheckEmail returns a message saying how to fix an invalid address, or ""
-// for a valid one. It expects a normalized address.
-func CheckEmail(email string) string {
+// CheckEmail returns the field error on "email" for an invalid address, or
+// nil for a valid one. It expects a normalized address.
+func CheckEmail(email string) *config.FieldError {
 	switch {
 	case email == "":
-		return "email is missing: send the address to sign in with"
+		return config.Invalid("email", "email is missing: send the address to sign in with")
 	case len(email) > MaxEmailBytes:
-		return fmt.Sprintf("email is %d bytes, above the maximum of %d", len(email), MaxEmailBytes)
+		return config.Invalid("email", "email is %d bytes, above the maximum of %d", len(email), MaxEmailBytes)
 	}
 
 	parsed, err := mail.ParseAddress(email)
 	if err != nil || parsed.Address != email || !strings.Contains(email, "@") {
-		return fmt.Sprintf("email %q is not a plain address: send one such as name@example.com", email)
+		return config.Invalid("email", "email %q is not a plain address: send one such as name@example.com", email)
 	}
-	return ""
+	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"portcullis.dev/portal/accounts"
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 // Login limits. Each email may try LoginBurstPerEmail logins at once and
@@ -120,8 +122,8 @@ func (h *handlers) signup(c *fiber.Ctx) (int, any, error) {
 	}
 	email := accounts.NormalizeEmail(input.Email)
 	name := strings.TrimSpace(input.Name)
-	if issues := checkSignup(email, input.Password, name); len(issues) > 0 {
-		return failed(invalidFields(issues))
+	if err := checkSignup(email, input.Password, name); err != nil {
+		return failed(err)
 	}
 
 	hash, err := accounts.HashPassword(input.Password)
@@ -138,18 +140,20 @@ func (h *handlers) signup(c *fiber.Ctx) (int, any, error) {
 	return created(c, "/api/v1/me", user)
 }
 
-func checkSignup(email, password, name string) []FieldIssue {
-	var issues []FieldIssue
-	if message := accounts.CheckEmail(email); message != "" {
-		issues = append(issues, FieldIssue{Field: "email", Message: message})
+// checkSignup returns the field errors of a sign-up joined into one error,
+// or nil.
+func checkSignup(email, password, name string) error {
+	var issues []error
+	if issue := accounts.CheckEmail(email); issue != nil {
+		issues = append(issues, issue)
 	}
-	if message := accounts.CheckPassword(password); message != "" {
-		issues = append(issues, FieldIssue{Field: "password", Message: message})
+	if issue := accounts.CheckPassword(password); issue != nil {
+		issues = append(issues, issue)
 	}
 	if name == "" || len(name) > accounts.MaxNameBytes {
-		issues = append(issues, FieldIssue{Field: "name", Message: fmt.Sprintf("name must be 1 to %d bytes after trimming spaces: send the name to show to other members", accounts.MaxNameBytes)})
+		issues = append(issues, config.Invalid("name", "name must be 1 to %d bytes after trimming spaces: send the name to show to other members", accounts.MaxNameBytes))
 	}
-	return issues
+	return errors.Join(issues...)
 }
 
 func (h *handlers) login(c *fiber.Ctx) (int, any, error) {
@@ -239,8 +243,8 @@ func (h *handlers) createToken(c *fiber.Ctx) (int, any, error) {
 		return failed(err)
 	}
 	name := strings.TrimSpace(input.Name)
-	if issues := checkTokenRequest(name, input.ExpiresInDays); len(issues) > 0 {
-		return failed(invalidFields(issues))
+	if err := checkTokenRequest(name, input.ExpiresInDays); err != nil {
+		return failed(err)
 	}
 
 	var expires *time.Time
@@ -255,15 +259,17 @@ func (h *handlers) createToken(c *fiber.Ctx) (int, any, error) {
 	return created(c, "/api/v1/tokens/"+url.PathEscape(view.ID), createdToken{UserToken: view, Token: token})
 }
 
-func checkTokenRequest(name string, days int) []FieldIssue {
-	var issues []FieldIssue
+// checkTokenRequest returns the field errors of a token request joined
+// into one error, or nil.
+func checkTokenRequest(name string, days int) error {
+	var issues []error
 	if name == "" || len(name) > accounts.MaxNameBytes {
-		issues = append(issues, FieldIssue{Field: "name", Message: fmt.Sprintf("name must be 1 to %d bytes after trimming spaces: say where the token is used, such as \"ci\"", accounts.MaxNameBytes)})
+		issues = append(issues, config.Invalid("name", "name must be 1 to %d bytes after trimming spaces: say where the token is used, such as \"ci\"", accounts.MaxNameBytes))
 	}
 	if days < 0 || days > MaxTokenDays {
-		issues = append(issues, FieldIssue{Field: "expires_in_days", Message: fmt.Sprintf("expires_in_days is %d: send 1 to %d, or 0 for a token that does not expire", days, MaxTokenDays)})
+		issues = append(issues, config.Invalid("expires_in_days", "expires_in_days is %d: send 1 to %d, or 0 for a token that does not expire", days, MaxTokenDays))
 	}
-	return issues
+	return errors.Join(issues...)
 }
 
 func (h *handlers) getToken(c *fiber.Ctx) (int, any, error) {

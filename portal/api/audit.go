@@ -11,6 +11,7 @@ import (
 
 	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 func (h *handlers) registerAudit(v1 fiber.Router) {
@@ -74,7 +75,7 @@ func pageQuery(c *fiber.Ctx) (int64, int, error) {
 	if text := c.Query("limit"); text != "" {
 		value, err := strconv.Atoi(text)
 		if err != nil || value < 1 || value > store.MaxAuditPage {
-			return 0, 0, invalidFields([]FieldIssue{{Field: "limit", Message: "limit must be an integer from 1 to " + strconv.Itoa(store.MaxAuditPage)}})
+			return 0, 0, config.Invalid("limit", "limit must be an integer from 1 to %d", store.MaxAuditPage)
 		}
 		limit = value
 	}

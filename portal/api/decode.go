@@ -12,6 +12,9 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"portcullis.dev/portal/i18n"
+	"portcullis.dev/tenants/config"
 )
 
 // MaxBodyBytes is the maximum size of a request body. Fiber rejects a larger
@@ -73,7 +76,7 @@ func decodeProblem(err error) *Problem {
 		return newProblem(http.StatusBadRequest, "invalid-json", "Invalid JSON", "the request body ends before the JSON object is complete")
 
 	case errors.As(err, &typeErr):
-		return invalidFields([]FieldIssue{typeIssue(typeErr)})
+		return invalidFields(fieldIssues(typeIssue(typeErr)))
 	}
 
 	// NOTE: encoding/json reports an unknown field only through this message
@@ -88,20 +91,18 @@ func decodeProblem(err error) *Problem {
 
 // typeIssue describes a value of the wrong JSON type. encoding/json names
 // nested fields with dots and without array indexes, as in
-// "targets.weight".
-func typeIssue(err *json.UnmarshalTypeError) FieldIssue {
+// "targets.weight". Both type names are i18n.JSONType values, so a Chinese
+// message names the types in Chinese too.
+func typeIssue(err *json.UnmarshalTypeError) *config.FieldError {
 	field := err.Field
 	if field == "" {
 		field = "body"
 	}
-	return FieldIssue{
-		Field:   field,
-		Message: fmt.Sprintf("wrong type: got a JSON %s, want %s", err.Value, jsonTypeName(err.Type)),
-	}
+	return config.Invalid(field, "wrong type: got a JSON %s, want %s", i18n.JSONType(err.Value), jsonTypeName(err.Type))
 }
 
 // jsonTypeName names the JSON type that decodes into a Go type.
-func jsonTypeName(t reflect.Type) string {
+func jsonTypeName(t reflect.Type) i18n.JSONType {
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"

@@ -116,7 +116,7 @@ func (h *handlers) verifyDomain(c *fiber.Ctx) (int, any, error) {
 }
 
 func verificationProblem(err *store.VerificationError) *Problem {
-	issue := FieldIssue{Field: "verification_record", Message: err.Message}
+	issue := FieldIssue{Field: "verification_record", Message: err.Message, source: err.Issue}
 	if err.Unavailable {
 		return newProblem(http.StatusServiceUnavailable, "dns-unavailable", "DNS lookup failed", err.Error(), issue)
 	}

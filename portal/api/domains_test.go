@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -81,6 +82,12 @@ func checkDomainFlow(t *testing.T, w *walkServer, dns *dnstest.Server) {
 	status, body = w.call(op, "POST", base+"/api.example.com/verify", nil)
 	if problem := decodeProblemBody(t, body); status != http.StatusUnprocessableEntity || !strings.HasSuffix(problem.Type, "/domain-not-verified") || !strings.Contains(problem.Detail, domain.VerificationToken) {
 		t.Errorf("verify without the record: status %d, body %s; want 422 domain-not-verified naming the token", status, body)
+	}
+
+	chinese := callInLanguage(t, w, op, "zh-CN", "POST", base+"/api.example.com/verify", nil)
+	wantMessage := fmt.Sprintf("没有任何 TXT 记录 %s 包含令牌 %q：请在你的 DNS 服务商处发布它，等待其生效后再次验证", domain.VerificationRecord, domain.VerificationToken)
+	if chinese.Title != "域名未通过验证" || len(chinese.Errors) != 1 || chinese.Errors[0].Message != wantMessage || chinese.Detail != `域名 "api.example.com" 未通过验证：`+wantMessage {
+		t.Errorf("verify in Chinese = title %q, detail %q, errors %+v; want the translated title, detail and message", chinese.Title, chinese.Detail, chinese.Errors)
 	}
 
 	dns.SetTXT(domain.VerificationRecord, "unrelated", domain.VerificationToken)

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 // Limits of the edge sync API.
@@ -95,23 +96,20 @@ func (h *handlers) edgeHeartbeat(c *fiber.Ctx) (int, any, error) {
 }
 
 func validateReport(report *store.EdgeReport) error {
-	var issues []FieldIssue
+	var issues []error
 	if !edgeNamePattern.MatchString(report.NodeID) {
-		issues = append(issues, FieldIssue{Field: "node_id", Message: "node_id must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+		issues = append(issues, config.Invalid("node_id", "node_id must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"))
 	}
 	if !edgeNamePattern.MatchString(report.Region) {
-		issues = append(issues, FieldIssue{Field: "region", Message: "region must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+		issues = append(issues, config.Invalid("region", "region must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"))
 	}
 	if report.Position < 0 {
-		issues = append(issues, FieldIssue{Field: "position", Message: "position must not be negative"})
+		issues = append(issues, config.Invalid("position", "position must not be negative"))
 	}
 	if err := store.ValidatePluginErrors(report.PluginErrors); err != nil {
-		issues = append(issues, fieldIssues(err)...)
+		issues = append(issues, err)
 	}
-	if len(issues) > 0 {
-		return invalidFields(issues)
-	}
-	return nil
+	return errors.Join(issues...)
 }
 
 // feedPage is the body of GET /api/v1/edge/changes.
@@ -193,7 +191,7 @@ func streamStart(c *fiber.Ctx) (int64, error) {
 	if last := c.Get("Last-Event-ID"); last != "" {
 		position, err := strconv.ParseInt(last, 10, 64)
 		if err != nil || position < 0 {
-			return 0, invalidFields([]FieldIssue{{Field: "Last-Event-ID", Message: fmt.Sprintf("Last-Event-ID %q is not a feed position: send the id of the last event you applied", last)}})
+			return 0, config.Invalid("Last-Event-ID", "Last-Event-ID %q is not a feed position: send the id of the last event you applied", last)
 		}
 		return position, nil
 	}
@@ -289,7 +287,7 @@ func queryInt(c *fiber.Ctx, name string, fallback int64) (int64, error) {
 
 	value, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || value < 0 {
-		return 0, invalidFields([]FieldIssue{{Field: name, Message: fmt.Sprintf("%s %q is not a non-negative integer", name, raw)}})
+		return 0, config.Invalid(name, "%s %q is not a non-negative integer", name, raw)
 	}
 	return value, nil
 }
@@ -302,7 +300,7 @@ func queryWait(c *fiber.Ctx) (time.Duration, error) {
 
 	wait, err := time.ParseDuration(raw)
 	if err != nil || wait < 0 || wait > MaxFeedWait {
-		return 0, invalidFields([]FieldIssue{{Field: "wait", Message: fmt.Sprintf("wait %q must be a duration from 0s to %s, such as 25s", raw, MaxFeedWait)}})
+		return 0, config.Invalid("wait", "wait %q must be a duration from 0s to %s, such as 25s", raw, MaxFeedWait)
 	}
 	return wait, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 // listPage reads ?limit= (default store.DefaultPageSize, at most
@@ -17,7 +18,7 @@ func listPage(c *fiber.Ctx) (store.Page, error) {
 	if text := c.Query("limit"); text != "" {
 		value, err := strconv.Atoi(text)
 		if err != nil || value < 1 || value > store.MaxPageSize {
-			return store.Page{}, invalidFields([]FieldIssue{{Field: "limit", Message: "limit must be an integer from 1 to " + strconv.Itoa(store.MaxPageSize)}})
+			return store.Page{}, config.Invalid("limit", "limit must be an integer from 1 to %d", store.MaxPageSize)
 		}
 		page.Limit = value
 	}

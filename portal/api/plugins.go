@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 // publishRequest is the body of POST /api/v1/plugins.
@@ -72,7 +73,7 @@ func (h *handlers) listPlugins(c *fiber.Ctx) (int, any, error) {
 	if text := c.Query("page"); text != "" {
 		page, err := strconv.Atoi(text)
 		if err != nil || page < 1 || page > store.MaxBrowsePage {
-			return failed(invalidFields([]FieldIssue{{Field: "page", Message: "page must be an integer from 1 to " + strconv.Itoa(store.MaxBrowsePage)}}))
+			return failed(config.Invalid("page", "page must be an integer from 1 to %d", store.MaxBrowsePage))
 		}
 		query.Page = page
 	}

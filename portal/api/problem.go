@@ -238,6 +238,8 @@ var chineseTitles = map[string]string{
 	"Plugin source does not compile":       "插件源代码无法编译",
 	"A test vector failed":                 "测试向量未通过",
 	"Revision not visible yet":             "修订号尚不可见",
+	"Domain not verified":                  "域名未通过验证",
+	"DNS lookup failed":                    "DNS 查询失败",
 	http.StatusText(http.StatusBadRequest): "错误的请求",
 }
 
@@ -289,6 +291,10 @@ var chineseFrames = []chineseFrame{
 		"%[1]s %[2]s 正在使用中：请先删除以下%[3]s，或把它们改到其他%[1]s：%[4]s"},
 }
 
+// domainNotVerified matches the detail of a failed domain verification,
+// whose reason is also its field message.
+var domainNotVerified = regexp.MustCompile(`^domain (".*") not verified: `)
+
 // chineseWords translates the words that the frames embed, such as the
 // resource kinds of "not found" and the rate limiter's key.
 var chineseWords = map[string]string{
@@ -308,6 +314,11 @@ func translateProblem(problem Problem) Problem {
 		problem.Title = title
 	}
 	problem.Errors = translateIssues(problem.Errors)
+
+	if match := domainNotVerified.FindStringSubmatch(problem.Detail); match != nil && len(problem.Errors) > 0 {
+		problem.Detail = fmt.Sprintf("域名 %s 未通过验证：%s", match[1], problem.Errors[0].Message)
+		return problem
+	}
 
 	if problem.Type == problemTypeBase+"invalid-fields" && len(problem.Errors) > 0 {
 		first := problem.Errors[0]

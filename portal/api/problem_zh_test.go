@@ -80,20 +80,26 @@ func TestChineseTitlesCoverFixedTitles(t *testing.T) {
 	}
 }
 
-// callInLanguage sends a JSON request with the token and Accept-Language,
-// and decodes the problem of a 422 response.
+// callInLanguage sends a request with the token, Accept-Language and, unless
+// body is nil, a JSON body, and decodes the problem of a 422 response.
 func callInLanguage(t *testing.T, w *walkServer, token, language, method, path string, body any) Problem {
 	t.Helper()
 
-	encoded, err := json.Marshal(body)
-	if err != nil {
-		t.Fatalf("encode body: %v", err)
+	var reader io.Reader
+	if body != nil {
+		encoded, err := json.Marshal(body)
+		if err != nil {
+			t.Fatalf("encode body: %v", err)
+		}
+		reader = bytes.NewReader(encoded)
 	}
-	req, err := http.NewRequest(method, w.base+path, bytes.NewReader(encoded))
+	req, err := http.NewRequest(method, w.base+path, reader)
 	if err != nil {
 		t.Fatalf("build %s %s: %v", method, path, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	if language != "" {
 		req.Header.Set("Accept-Language", language)
@@ -172,6 +178,83 @@ func TestFieldMessagesInChinese(t *testing.T) {
 			}
 			if !strings.HasSuffix(chinese.Detail, "："+tt.wantChinese) {
 				t.Errorf("Chinese detail = %q, want it to end with the translated message", chinese.Detail)
+			}
+		})
+	}
+}
+
+func TestRequestChecksInChinese(t *testing.T) {
+	w := startWalkServer(t, "sqlite://"+filepath.Join(t.TempDir(), "portal.db"))
+	_, token := w.signupAndLogin("checks@example.com")
+	w.must(token, "POST", "/api/v1/tenants", map[string]string{"slug": "checks", "name": "checks"}, http.StatusCreated)
+
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		body        any
+		wantField   string
+		wantEnglish string
+		wantChinese string
+	}{
+		{
+			name:        "list limit",
+			method:      "GET",
+			path:        "/api/v1/tenants/checks/routes?limit=0",
+			wantField:   "limit",
+			wantEnglish: fmt.Sprintf("limit must be an integer from 1 to %d", store.MaxPageSize),
+			wantChinese: fmt.Sprintf("limit 必须是 1 到 %d 之间的整数", store.MaxPageSize),
+		},
+		{
+			name:        "short password",
+			method:      "POST",
+			path:        "/api/v1/signup",
+			body:        map[string]string{"email": "short@example.com", "password": "hunter2", "name": "Short"},
+			wantField:   "password",
+			wantEnglish: "password is 7 bytes, below the minimum of 12: choose a longer passphrase",
+			wantChinese: "密码只有 7 字节，低于下限 12：请选择更长的密码短语",
+		},
+		{
+			name:        "unknown role",
+			method:      "POST",
+			path:        "/api/v1/tenants/checks/members",
+			body:        map[string]string{"email": "checks@example.com", "role": "boss"},
+			wantField:   "role",
+			wantEnglish: `role "boss" is unknown: use owner, admin, developer or viewer`,
+			wantChinese: `未知角色 "boss"：请使用 owner、admin、developer 或 viewer`,
+		},
+		{
+			name:        "JSON type",
+			method:      "POST",
+			path:        "/api/v1/tokens",
+			body:        map[string]any{"name": "ci", "expires_in_days": 1.5},
+			wantField:   "expires_in_days",
+			wantEnglish: "wrong type: got a JSON number 1.5, want an integer",
+			wantChinese: "类型错误：收到的是 JSON 数字 1.5，应为整数",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			english := callInLanguage(t, w, token, "", tt.method, tt.path, tt.body)
+			if len(english.Errors) != 1 {
+				t.Fatalf("English errors = %+v, want one", english.Errors)
+			}
+			if english.Errors[0].Field != tt.wantField {
+				t.Errorf("English field = %q, want %q", english.Errors[0].Field, tt.wantField)
+			}
+			if english.Errors[0].Message != tt.wantEnglish {
+				t.Errorf("English message = %q, want %q", english.Errors[0].Message, tt.wantEnglish)
+			}
+
+			chinese := callInLanguage(t, w, token, "zh-CN", tt.method, tt.path, tt.body)
+			if len(chinese.Errors) != 1 {
+				t.Fatalf("Chinese errors = %+v, want one", chinese.Errors)
+			}
+			if chinese.Errors[0].Field != tt.wantField {
+				t.Errorf("Chinese field = %q, want %q", chinese.Errors[0].Field, tt.wantField)
+			}
+			if chinese.Errors[0].Message != tt.wantChinese {
+				t.Errorf("Chinese message = %q, want %q", chinese.Errors[0].Message, tt.wantChinese)
 			}
 		})
 	}

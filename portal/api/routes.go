@@ -19,7 +19,7 @@ func (h *handlers) listRoutes(c *fiber.Ctx) (int, any, error) {
 	}
 	filter := store.RouteFilter{NameContains: c.Query("name")}
 	if len(filter.NameContains) > config.MaxNameLength {
-		return failed(invalidFields([]FieldIssue{{Field: "name", Message: "name filter is " + strconv.Itoa(len(filter.NameContains)) + " bytes long: use at most " + strconv.Itoa(config.MaxNameLength)}}))
+		return failed(config.Invalid("name", "name filter is %d bytes long: use at most %d", len(filter.NameContains), config.MaxNameLength))
 	}
 
 	routes, more, err := h.store.ListRoutePage(requestContext(c), c.Params("slug"), page, filter)

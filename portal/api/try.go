@@ -50,7 +50,7 @@ type tryResponse struct {
 }
 
 func (r *tryRequest) validate() error {
-	var issues []FieldIssue
+	var issues []error
 	if r.Method == "" {
 		r.Method = http.MethodGet
 	}
@@ -58,26 +58,23 @@ func (r *tryRequest) validate() error {
 		r.Path = "/"
 	}
 	if !isHTTPMethod(r.Method) {
-		issues = append(issues, FieldIssue{Field: "method", Message: fmt.Sprintf("%q is not an HTTP method: use upper-case names such as \"GET\"", r.Method)})
+		issues = append(issues, config.Invalid("method", "%q is not an HTTP method: use upper-case names such as \"GET\"", r.Method))
 	}
 	if !strings.HasPrefix(r.Path, "/") || len(r.Path) > config.MaxPathLength {
-		issues = append(issues, FieldIssue{Field: "path", Message: fmt.Sprintf("path must start with \"/\" and have at most %d bytes", config.MaxPathLength)})
+		issues = append(issues, config.Invalid("path", "path must start with \"/\" and have at most %d bytes", config.MaxPathLength))
 	}
 	if strings.HasPrefix(r.Query, "?") {
-		issues = append(issues, FieldIssue{Field: "query", Message: "query is the raw query string without the leading \"?\""})
+		issues = append(issues, config.Invalid("query", "query is the raw query string without the leading \"?\""))
 	}
 	if len(r.Headers) > maxTryHeaders {
-		issues = append(issues, FieldIssue{Field: "headers", Message: fmt.Sprintf("headers has %d entries, above the limit of %d", len(r.Headers), maxTryHeaders)})
+		issues = append(issues, config.Invalid("headers", "headers has %d entries, above the limit of %d", len(r.Headers), maxTryHeaders))
 	}
 	for name := range r.Headers {
 		if name == "" || strings.ContainsAny(name, " :\r\n") {
-			issues = append(issues, FieldIssue{Field: "headers." + name, Message: "header name is empty or contains a space, a colon or a line break"})
+			issues = append(issues, config.Invalid("headers."+name, "header name is empty or contains a space, a colon or a line break"))
 		}
 	}
-	if len(issues) > 0 {
-		return invalidFields(issues)
-	}
-	return nil
+	return errors.Join(issues...)
 }
 
 func isHTTPMethod(method string) bool {

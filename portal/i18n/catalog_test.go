@@ -16,48 +16,26 @@ import (
 
 // scannedDirs are the packages whose field errors reach API responses,
 // relative to this package.
-var scannedDirs = []string{"../../tenants/config", "../store", "../api", "../declarative", "../ui"}
+var scannedDirs = []string{"../../tenants/config", "../store", "../api", "../declarative", "../ui", "../accounts"}
 
 // constructors maps the names of the field error constructors to the
 // position of their format argument.
-var constructors = map[string]int{"invalid": 1, "Invalid": 1, "config.Invalid": 1, "fieldError": 1}
+var constructors = map[string]int{"invalid": 1, "Invalid": 1, "config.Invalid": 1, "fieldError": 1, "verificationError": 3}
 
 // untranslated lists the field messages that the catalog cannot cover,
 // keyed by file and source text, with the reason.
 var untranslated = map[string]string{
 	// Constructors that pass their caller's format on.
-	`validate.go: Invalid(field, format, args...)`:      "invalid passes its caller's format to Invalid",
-	`errors.go: config.Invalid(field, format, args...)`: "fieldError passes its caller's format to config.Invalid",
-
-	// Messages from portal/accounts, which returns finished English text.
-	`credential_input.go: fieldError("password", "%s", problem)`: "accounts.CheckPassword returns English text",
-	`members.go: fieldError("role", "%s", message)`:              "accounts.CheckRole returns English text",
-	`signup.go: Message: message`:                                "accounts.CheckEmail and CheckPassword return English text",
-	`accounts.go: Message: message`:                              "accounts.CheckEmail and CheckPassword return English text",
+	`validate.go: Invalid(field, format, args...)`:                       "invalid passes its caller's format to Invalid",
+	`errors.go: config.Invalid(field, format, args...)`:                  "fieldError passes its caller's format to config.Invalid",
+	`domains.go: config.Invalid("verification_record", format, args...)`: "verificationError passes its caller's format to config.Invalid",
 
 	// Text written by other programs, quoted inside a Portcullis frame.
 	`vectors.go: fieldError("test_vectors", "%v", err)`: "the plugin tester's own error text",
 	`problem.go: Message: compileErr.Error()`:           "the Risor compiler's error text",
 	`problem.go: Message: vectorErr.Error()`:            "the plugin tester's report of a failed vector",
 	`problem.go: Message: fieldErr.Message`:             "the issue keeps its *config.FieldError, which translateIssues renders",
-	`domains.go: Message: err.Message`:                  "a DNS verification error, written by the domain check",
-
-	// TODO: build these REST API messages with a format and its values,
-	// so that translateIssues can render them in Chinese too.
-	`try.go: Message: fmt.Sprintf("%q is not an HTTP method: use upper-case names such as \"GET\"", r.Method)`:                                                  "English only",
-	`try.go: Message: fmt.Sprintf("path must start with \"/\" and have at most %d bytes", config.MaxPathLength)`:                                                "English only",
-	`try.go: Message: fmt.Sprintf("headers has %d entries, above the limit of %d", len(r.Headers), maxTryHeaders)`:                                              "English only",
-	`page.go: Message: "limit must be an integer from 1 to " + strconv.Itoa(store.MaxPageSize)`:                                                                 "English only",
-	`plugins.go: Message: "page must be an integer from 1 to " + strconv.Itoa(store.MaxBrowsePage)`:                                                             "English only",
-	`routes.go: Message: "name filter is " + strconv.Itoa(len(filter.NameContains)) + " bytes long: use at most " + strconv.Itoa(config.MaxNameLength)`:         "English only",
-	`audit.go: Message: "limit must be an integer from 1 to " + strconv.Itoa(store.MaxAuditPage)`:                                                               "English only",
-	`edgesync.go: Message: fmt.Sprintf("Last-Event-ID %q is not a feed position: send the id of the last event you applied", last)`:                             "English only",
-	`edgesync.go: Message: fmt.Sprintf("%s %q is not a non-negative integer", name, raw)`:                                                                       "English only",
-	`edgesync.go: Message: fmt.Sprintf("wait %q must be a duration from 0s to %s, such as 25s", raw, MaxFeedWait)`:                                              "English only",
-	`accounts.go: Message: fmt.Sprintf("name must be 1 to %d bytes after trimming spaces: send the name to show to other members", accounts.MaxNameBytes)`:      "English only",
-	`accounts.go: Message: fmt.Sprintf("name must be 1 to %d bytes after trimming spaces: say where the token is used, such as \"ci\"", accounts.MaxNameBytes)`: "English only",
-	`accounts.go: Message: fmt.Sprintf("expires_in_days is %d: send 1 to %d, or 0 for a token that does not expire", days, MaxTokenDays)`:                       "English only",
-	`decode.go: Message: fmt.Sprintf("wrong type: got a JSON %s, want %s", err.Value, jsonTypeName(err.Type))`:                                                  "English only",
+	`domains.go: Message: err.Message`:                  "the issue keeps the verification's *config.FieldError, which translateIssues renders",
 }
 
 // messageSite is one place that sets a field message.

@@ -21,6 +21,10 @@ var storeFormats = map[string]string{
 	"plugin %q differs from %q in the path: an install cannot change its plugin":                      "插件 %q 与路径中的 %q 不同：安装的插件不能更改",
 	"version %q of plugin %q is yanked and cannot be installed or bound anew: choose another version": "插件 %[2]q 的版本 %[1]q 已被撤回，不能再安装或新建绑定：请选择其他版本",
 
+	// Domain verification.
+	"the DNS lookup of TXT %s failed: %v; try again later":                                                                 "查询 TXT 记录 %s 的 DNS 请求失败：%v；请稍后重试",
+	"no TXT record %s contains the token %q: publish it at your DNS provider, wait for it to propagate, then verify again": "没有任何 TXT 记录 %s 包含令牌 %q：请在你的 DNS 服务商处发布它，等待其生效后再次验证",
+
 	// Names in the path.
 	"name %q differs from %q in the path: a name cannot change, so create a new consumer instead": "名称 %q 与路径中的 %q 不同：名称不能更改，请改为新建一个消费者",
 	"name %q differs from %q in the path: a name cannot change, so create a new route instead":    "名称 %q 与路径中的 %q 不同：名称不能更改，请改为新建一个路由",

@@ -124,8 +124,8 @@ func checkBasicAuth(input CredentialInput) (checkedCredential, error) {
 	if len(input.Username) > 200 || !keyPattern.MatchString(input.Username) || strings.Contains(input.Username, ":") {
 		return checkedCredential{}, fieldError("username", "username must be 1 to 200 printable ASCII characters without spaces or colons")
 	}
-	if problem := accounts.CheckPassword(input.Password); problem != "" {
-		return checkedCredential{}, fieldError("password", "%s", problem)
+	if issue := accounts.CheckPassword(input.Password); issue != nil {
+		return checkedCredential{}, issue
 	}
 
 	hash, err := accounts.HashPassword(input.Password)

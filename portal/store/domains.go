@@ -69,6 +69,16 @@ type VerificationError struct {
 	Record      string
 	Message     string
 	Unavailable bool
+	// Issue is the field error on verification_record that Message is
+	// the text of, kept for translations.
+	Issue *config.FieldError
+}
+
+// verificationError returns the VerificationError of hostname whose
+// message is format filled with args.
+func verificationError(hostname, record string, unavailable bool, format string, args ...any) *VerificationError {
+	issue := config.Invalid("verification_record", format, args...)
+	return &VerificationError{Hostname: hostname, Record: record, Message: issue.Message, Unavailable: unavailable, Issue: issue}
 }
 
 func (e *VerificationError) Error() string {
@@ -300,8 +310,7 @@ func checkChallenge(ctx context.Context, domain Domain, lookup TXTLookup) error 
 	record := domain.VerificationRecord
 	values, err := lookup(ctx, record+".")
 	if err != nil && !isNoSuchHost(err) {
-		return &VerificationError{Hostname: domain.Hostname, Record: record, Unavailable: true,
-			Message: fmt.Sprintf("the DNS lookup of TXT %s failed: %v; try again later", record, err)}
+		return verificationError(domain.Hostname, record, true, "the DNS lookup of TXT %s failed: %v; try again later", record, err)
 	}
 
 	for _, value := range values {
@@ -309,8 +318,7 @@ func checkChallenge(ctx context.Context, domain Domain, lookup TXTLookup) error 
 			return nil
 		}
 	}
-	return &VerificationError{Hostname: domain.Hostname, Record: record,
-		Message: fmt.Sprintf("no TXT record %s contains the token %q: publish it at your DNS provider, wait for it to propagate, then verify again", record, domain.VerificationToken)}
+	return verificationError(domain.Hostname, record, false, "no TXT record %s contains the token %q: publish it at your DNS provider, wait for it to propagate, then verify again", record, domain.VerificationToken)
 }
 
 // isNoSuchHost reports a lookup that found no record, as opposed to one

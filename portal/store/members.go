@@ -289,8 +289,8 @@ func keepAnOwner(tx *gorm.DB, tenant *tenantRow, action string) error {
 
 // checkGrant rejects an unknown role, and the owner role from a non-owner.
 func checkGrant(role, actor accounts.Role) error {
-	if message := accounts.CheckRole(role); message != "" {
-		return fieldError("role", "%s", message)
+	if issue := accounts.CheckRole(role); issue != nil {
+		return issue
 	}
 	if role == accounts.RoleOwner && actor != accounts.RoleOwner {
 		return &ForbiddenError{Message: "only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer"}

@@ -88,11 +88,11 @@ func (s *server) signup(c *fiber.Ctx) error {
 // stores the user. Each invalid field is a *config.FieldError.
 func (s *server) createUser(c *fiber.Ctx, data signupData, password string) (store.User, error) {
 	var issues []error
-	if message := accounts.CheckEmail(data.Email); message != "" {
-		issues = append(issues, &config.FieldError{Field: "email", Message: message})
+	if issue := accounts.CheckEmail(data.Email); issue != nil {
+		issues = append(issues, issue)
 	}
-	if message := accounts.CheckPassword(password); message != "" {
-		issues = append(issues, &config.FieldError{Field: "password", Message: message})
+	if issue := accounts.CheckPassword(password); issue != nil {
+		issues = append(issues, issue)
 	}
 	if data.Name == "" || len(data.Name) > accounts.MaxNameBytes {
 		issues = append(issues, config.Invalid("name", "name must be 1 to %d bytes after trimming spaces: enter the name to show to other members", accounts.MaxNameBytes))
