@@ -161,8 +161,10 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 
 		exitBefore := ex.Exit
 		started := time.Now()
-		err := runStep(ctx, &slot, step, phase, ex)
-		step.Guard.observeCall(ctx, step, string(phase), started, err)
+		waited, err := runStep(ctx, &slot, step, phase, ex, started)
+		elapsed := time.Since(started)
+		step.Guard.recordCall(elapsed, waited, err)
+		step.Guard.observeCall(ctx, step, string(phase), started, elapsed, err)
 		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
 			// Fail open: the plugin is skipped, and so is an exit it set.
 			ex.Exit = exitBefore
@@ -190,26 +192,30 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 // runStep calls one hook, under the step's guard when it has one, and
 // checks what the hook left in ex. slot keeps the tenant's hook slot from
 // one guarded step to the next of the same phase.
-func runStep(ctx context.Context, slot *tenantSlot, step Step, phase pluginhost.Phase, ex *pluginhost.Exchange) error {
+//
+// waited reports that the step waited for a tenant slot, so that its time
+// is not all the hook's.
+func runStep(ctx context.Context, slot *tenantSlot, step Step, phase pluginhost.Phase, ex *pluginhost.Exchange, now time.Time) (waited bool, err error) {
 	if step.Guard == nil {
 		if err := step.Instance.Run(ctx, phase, ex); err != nil {
-			return err
+			return false, err
 		}
-		return checkExchange(phase, ex)
+		return false, checkExchange(phase, ex)
 	}
 
-	if step.Guard.health.quarantined(time.Now()) {
-		return errQuarantined
+	if step.Guard.health.quarantined(now) {
+		return false, errQuarantined
 	}
 	// The wait for a tenant slot is bounded by the request, not by the
 	// hook's deadline, so a busy tenant queues instead of failing.
-	if err := slot.acquire(ctx, step.Guard); err != nil {
-		return err
+	waited, err = slot.acquire(ctx, step.Guard, now)
+	if err != nil {
+		return waited, err
 	}
 	if err := step.Instance.RunWithTimeout(ctx, step.Guard.timeout, phase, ex); err != nil {
-		return err
+		return waited, err
 	}
-	return checkExchange(phase, ex)
+	return waited, checkExchange(phase, ex)
 }
 
 // checkExchange rejects what a step may not set, with the rules that

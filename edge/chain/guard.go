@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -29,17 +28,23 @@ const (
 type Supervisor struct {
 	log *slog.Logger
 
-	// slotsPerTenant bounds how many hook calls of one tenant run at once.
+	// slotsPerTenant is how many phases of one tenant run at once on
+	// slots of its own; see tenantBudget for the others.
 	slotsPerTenant int
+	// cpus bounds the phases of all tenants that run at once, and running
+	// counts them.
+	cpus    int64
+	running atomic.Int64
 
 	mu      sync.Mutex
 	health  map[string]*health
-	budgets map[string]chan struct{}
+	budgets map[string]*tenantBudget
 	observe HookObserver
 }
 
-// NewSupervisor returns a Supervisor that logs to logger. A tenant may run
-// hooks on at most half the CPUs at once, and on at least one.
+// NewSupervisor returns a Supervisor that logs to logger. A tenant has
+// slots for half the CPUs, and at least one, and may borrow the rest while
+// they are idle and its hooks are quick (see tenantBudget).
 func NewSupervisor(logger *slog.Logger) *Supervisor {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -47,8 +52,9 @@ func NewSupervisor(logger *slog.Logger) *Supervisor {
 	return &Supervisor{
 		log:            logger,
 		slotsPerTenant: max(1, runtime.GOMAXPROCS(0)/2),
+		cpus:           int64(runtime.GOMAXPROCS(0)),
 		health:         map[string]*health{},
-		budgets:        map[string]chan struct{}{},
+		budgets:        map[string]*tenantBudget{},
 	}
 }
 
@@ -71,7 +77,7 @@ func (s *Supervisor) Guard(tenant string, step Step, timeout time.Duration, fail
 	}
 	budget, ok := s.budgets[tenant]
 	if !ok {
-		budget = make(chan struct{}, s.slotsPerTenant)
+		budget = &tenantBudget{slots: make(chan struct{}, s.slotsPerTenant), supervisor: s}
 		s.budgets[tenant] = budget
 	}
 	return &Guard{tenant: tenant, timeout: timeout, failOpen: failOpen, health: h, budget: budget, log: s.log, observe: s.observe}
@@ -83,7 +89,7 @@ type Guard struct {
 	timeout  time.Duration
 	failOpen bool
 	health   *health
-	budget   chan struct{}
+	budget   *tenantBudget
 	log      *slog.Logger
 	observe  HookObserver
 }
@@ -157,46 +163,6 @@ func (h *health) shouldLog(now time.Time) (bool, int) {
 
 // errQuarantined is the error of a call skipped by quarantine.
 var errQuarantined = fmt.Errorf("binding is quarantined after %d failures in a row", QuarantineAfter)
-
-// tenantSlot is the tenant hook slot that one phase run holds. Consecutive
-// steps with the same budget, which is every step of a chain because a
-// chain serves one tenant, share one slot, so a phase of n hooks costs one
-// channel send and receive instead of n. The zero value holds no slot.
-type tenantSlot struct {
-	budget chan struct{}
-}
-
-// acquire holds one of g's tenant slots, waiting until ctx ends. It keeps
-// the slot it holds when that slot is of the same budget.
-func (s *tenantSlot) acquire(ctx context.Context, g *Guard) error {
-	if s.budget == g.budget {
-		return nil
-	}
-	s.release()
-
-	select {
-	case g.budget <- struct{}{}:
-		s.budget = g.budget
-		return nil
-	default:
-	}
-	select {
-	case g.budget <- struct{}{}:
-		s.budget = g.budget
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for a hook slot of tenant %q: %w", g.tenant, ctx.Err())
-	}
-}
-
-// release gives the slot back, if one is held.
-func (s *tenantSlot) release() {
-	if s.budget == nil {
-		return
-	}
-	<-s.budget
-	s.budget = nil
-}
 
 // report records the outcome of a call, logs a failure at most once per
 // errorLogInterval, and reports whether the failure is skipped (fail open).

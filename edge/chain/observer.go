@@ -38,12 +38,12 @@ func (s *Supervisor) SetObserver(observe HookObserver) {
 
 // observeCall reports a hook call to the guard's observer, if any. A nil
 // guard reports nothing.
-func (g *Guard) observeCall(ctx context.Context, step Step, phase string, started time.Time, err error) {
+func (g *Guard) observeCall(ctx context.Context, step Step, phase string, started time.Time, elapsed time.Duration, err error) {
 	if g == nil || g.observe == nil {
 		return
 	}
 
-	call := HookCall{Tenant: g.tenant, Step: step, Phase: phase, Started: started, Elapsed: time.Since(started), Err: err}
+	call := HookCall{Tenant: g.tenant, Step: step, Phase: phase, Started: started, Elapsed: elapsed, Err: err}
 	if err != nil && ctx.Err() == nil {
 		call.Cause = hookCause(err)
 	}
