@@ -40,8 +40,9 @@ type Metrics struct {
 	// pluginTimers caches the pluginDuration series of each plugin and
 	// phase (a pluginPhase key), because a plugin keeps its label once
 	// admitted and hook calls are the hottest path that records metrics.
-	timersMu     sync.RWMutex
-	pluginTimers map[pluginPhase]prometheus.Observer
+	// It is a sync.Map because every hook call reads it from every CPU and
+	// it is written once per plugin and phase.
+	pluginTimers sync.Map // pluginPhase -> prometheus.Observer
 	pluginErrors *prometheus.CounterVec
 	tenantLoads  *prometheus.CounterVec
 	l1Hits       prometheus.Counter
@@ -57,9 +58,8 @@ func New() *Metrics {
 
 func newWithCaps(labels *labelLimiter) *Metrics {
 	m := &Metrics{
-		registry:     prometheus.NewRegistry(),
-		labels:       labels,
-		pluginTimers: map[pluginPhase]prometheus.Observer{},
+		registry: prometheus.NewRegistry(),
+		labels:   labels,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_edge_requests_total",
 			Help: "Requests served, by tenant, route, status class (2xx to 5xx) and protocol (http/1.1, h2, h3).",
@@ -267,21 +267,16 @@ type pluginPhase struct {
 // labels on first use only.
 func (m *Metrics) pluginTimer(plugin, phase string) prometheus.Observer {
 	key := pluginPhase{plugin: plugin, phase: phase}
-	m.timersMu.RLock()
-	timer, ok := m.pluginTimers[key]
-	m.timersMu.RUnlock()
-	if ok {
-		return timer
+	if timer, ok := m.pluginTimers.Load(key); ok {
+		return timer.(prometheus.Observer)
 	}
 
 	label := m.labels.plugin(plugin)
-	timer = m.pluginDuration.WithLabelValues(label, phase)
+	timer := m.pluginDuration.WithLabelValues(label, phase)
 	if label == plugin {
 		// Past the cap, plugins share the overflow label and are not
 		// cached, so the cache holds at most MaxPlugins plugins.
-		m.timersMu.Lock()
-		m.pluginTimers[key] = timer
-		m.timersMu.Unlock()
+		m.pluginTimers.Store(key, timer)
 	}
 	return timer
 }
