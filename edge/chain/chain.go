@@ -148,6 +148,9 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 	var slot tenantSlot
 	defer slot.release()
 
+	// Each step starts when the one before it ended, which saves a clock
+	// read per hook.
+	started := time.Now()
 	for i := 0; i < len(steps); i++ {
 		step := steps[i]
 		if step.Remote != nil {
@@ -156,15 +159,17 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 				return err
 			}
 			i += consumed - 1
+			started = time.Now()
 			continue
 		}
 
 		exitBefore := ex.Exit
-		started := time.Now()
-		waited, err := runStep(ctx, &slot, step, phase, ex, started)
-		elapsed := time.Since(started)
+		callStarted := started
+		waited, err := runStep(ctx, &slot, step, phase, ex, callStarted)
+		started = time.Now()
+		elapsed := started.Sub(callStarted)
 		step.Guard.recordCall(elapsed, waited, err)
-		step.Guard.observeCall(ctx, step, string(phase), started, elapsed, err)
+		step.Guard.observeCall(ctx, step, string(phase), callStarted, elapsed, err)
 		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
 			// Fail open: the plugin is skipped, and so is an exit it set.
 			ex.Exit = exitBefore
