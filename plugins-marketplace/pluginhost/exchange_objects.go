@@ -28,12 +28,13 @@ type hostObjects struct {
 	phase    Phase
 
 	// callCtx is the hook caller's context, and timeout the binding's limit
-	// for the call that began at start. Host functions that wait, such as ctx.http, pass on
+	// for the call, whose deadline vmCall holds once the VM started the
+	// call. Host functions that wait, such as ctx.http, pass on
 	// serviceContext, which combines both. caller names the binding for the
 	// host.
 	callCtx        context.Context
 	timeout        time.Duration
-	start          time.Time
+	vmCall         *callContext
 	caller         Caller
 	serviceCtx     context.Context
 	cancelServices context.CancelFunc
@@ -71,10 +72,6 @@ func (host *hostObjects) wire() {
 func (host *hostObjects) begin(ctx context.Context, timeout time.Duration, ex *Exchange, phase Phase, caller Caller, conf object.Object) []object.Object {
 	host.exchange, host.phase = ex, phase
 	host.callCtx, host.timeout = ctx, timeout
-	host.start = time.Time{}
-	if timeout > 0 {
-		host.start = time.Now()
-	}
 	host.caller = caller
 	host.caller.RequestID = ex.RequestID
 	host.serviceCtx, host.cancelServices = nil, nil
@@ -99,15 +96,18 @@ func (host *hostObjects) detach() {
 }
 
 // serviceContext returns the context for host calls that wait: the caller's
-// context, limited to the binding's timeout from the hook's start when there
-// is one. It is created on first use, so hooks that call no such function
-// pay nothing.
+// context, limited to the binding's deadline when there is one. It is
+// created on first use, so hooks that call no such function pay nothing.
 func (host *hostObjects) serviceContext() context.Context {
-	if host.timeout <= 0 {
+	if host.timeout <= 0 || host.vmCall == nil {
 		return host.callCtx
 	}
 	if host.serviceCtx == nil {
-		host.serviceCtx, host.cancelServices = context.WithDeadline(host.callCtx, host.start.Add(host.timeout))
+		deadline, ok := host.vmCall.Deadline()
+		if !ok {
+			return host.callCtx
+		}
+		host.serviceCtx, host.cancelServices = context.WithDeadline(host.callCtx, deadline)
 	}
 	return host.serviceCtx
 }

@@ -52,7 +52,7 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 
 	pvm := &preparedVM{machine: newSandboxVM(p.code), halt: newHaltSignal()}
 	pvm.callCtx = newCallContext(pvm.halt)
-	pvm.host = &hostObjects{}
+	pvm.host = &hostObjects{vmCall: pvm.callCtx}
 	pvm.host.wire()
 
 	// The watcher goroutine keeps the VM alive until its haltSignal fires, so fire
