@@ -256,6 +256,7 @@ func New(cfg Config) (*Edge, error) {
 		MaxCost: cfg.CacheBytes,
 		Logger:  logger,
 		Metrics: e.metrics,
+		Reason:  rejectionReason,
 		OnGone:  e.releaseUpstreams,
 	})
 	if err != nil {

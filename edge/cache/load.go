@@ -42,10 +42,12 @@ func (s *Store) load(tenant string) (*holder, error) {
 	}
 
 	if rt == nil {
+		s.forgetRejection(tenant)
 		// NOTE: clients choose the Host, so each made-up slug still costs
 		// one Source call per MissingTTL, and nothing rate-limits them.
 		s.admit(tenant, h, missingCost, s.opts.MissingTTL)
 	} else {
+		s.accept(tenant, rt.Revision)
 		s.admit(tenant, h, rt.Size, 0)
 		s.opts.Logger.Info("tenant runtime loaded", "tenant", tenant, "revision", rt.Revision)
 	}

@@ -57,6 +57,7 @@ func (s *Store) startWorker(refresh func(), h *holder) {
 // refresh fetches and swaps in bundles until h is at the newest notified
 // revision. It gives up after maxAttempts failed fetches in a row, and when
 // the new bundle fails to compile, keeping the old runtime in both cases.
+// A failed build is recorded for Rejected.
 func (s *Store) refresh(h *holder) {
 	failures := 0
 	for {
@@ -96,6 +97,7 @@ func (s *Store) refresh(h *holder) {
 		if err != nil {
 			s.opts.Logger.Error("new bundle failed to compile; serving the current revision",
 				"tenant", h.tenant, "revision", revisionOf(current), "failed_revision", b.Revision, "error", err)
+			s.reject(h.tenant, b.Revision, err)
 			if !s.notifiedAfter(h, b.Revision) {
 				return
 			}
@@ -134,6 +136,7 @@ func (s *Store) swap(h *holder, rt *runtime.Runtime) {
 	if !swapped {
 		return
 	}
+	s.accept(h.tenant, rt.Revision)
 
 	// Update the cost, unless the holder left the cache meanwhile. A zero
 	// TTL also ends the expiry of a holder that was "not found".
@@ -155,6 +158,7 @@ func (s *Store) remove(h *holder) {
 		s.l1.Del(h.tenant)
 	}
 	s.opts.Metrics.ForgetTenant(h.tenant)
+	s.forgetRejection(h.tenant)
 	s.opts.Logger.Info("tenant removed from the cache because the source no longer has it", "tenant", h.tenant)
 	s.gone(h.tenant, previous)
 }

@@ -50,6 +50,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts hits, misses and loads. Nil records nothing.
 	Metrics *metrics.Metrics
+	// Reason turns the error of a refresh's failed build into the reason
+	// that Rejected returns. The Store then joins it into one line of at
+	// most MaxReasonLength characters. Nil uses the error text.
+	Reason func(error) string
 	// OnGone, when set, is called with a tenant's runtime once the tenant
 	// left the cache: L1 evicted it, or the source no longer has it. It
 	// runs on a cache goroutine, and must not call the Store.
@@ -69,6 +73,10 @@ type Store struct {
 	// l1, so that an Invalidate during the load finds it.
 	mu      sync.Mutex
 	loading map[string]*holder
+
+	// rejected holds the newest revision of each tenant whose refresh
+	// failed to build.
+	rejected rejections
 
 	// evictions counts holders that left l1 because of the budget or
 	// their TTL, not those removed with Del.
@@ -208,6 +216,9 @@ func (s *Store) evicted(item *ristretto.Item[*holder]) {
 	s.evictions.Add(1)
 	s.forget(item)
 	if item.Value != nil {
+		// The tenant's next load builds its newest revision afresh, so a
+		// rejection recorded by an earlier refresh no longer applies.
+		s.forgetRejection(item.Value.tenant)
 		s.gone(item.Value.tenant, item.Value.current.Load())
 	}
 }

@@ -56,13 +56,17 @@ type AgentOptions struct {
 	// by name@version, since the edge started, such as PluginErrorCounts
 	// of the edge's metrics registry. Nil reports none.
 	PluginErrors func() map[string]int64
-	NodeID       string
-	Region       string
-	Mode         string
-	Heartbeat    time.Duration
-	PollWait     time.Duration
-	Metrics      *Metrics
-	Logger       *slog.Logger
+	// Rejected returns the newest revision of each tenant that the edge
+	// failed to build and the reason, such as a conversion of
+	// edge.RejectedRevisions. Nil reports none.
+	Rejected  func() map[string]Rejection
+	NodeID    string
+	Region    string
+	Mode      string
+	Heartbeat time.Duration
+	PollWait  time.Duration
+	Metrics   *Metrics
+	Logger    *slog.Logger
 }
 
 // Agent follows the change feed from the last position it applied and
@@ -164,9 +168,9 @@ func (a *Agent) followOnce(ctx context.Context) error {
 		// NOTE: a tenant that a request loaded before this first
 		// heartbeat keeps the revision it loaded if a change landed
 		// between that load and the head returned here.
+		a.saveRegistration(head)
 		a.position.Store(head)
 		a.started.Store(true)
-		a.saveRegistration(head)
 		a.opts.Logger.Info("edge registered; following the change feed from its head", "edge", a.opts.NodeID, "region", a.opts.Region, "position", head)
 	}
 
@@ -272,6 +276,9 @@ func (a *Agent) report() Report {
 	}
 	if a.opts.PluginErrors != nil {
 		report.PluginErrors = a.opts.PluginErrors()
+	}
+	if a.opts.Rejected != nil {
+		report.Rejected = a.opts.Rejected()
 	}
 	return report
 }

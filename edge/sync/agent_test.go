@@ -212,3 +212,25 @@ func TestNewAgentNeedsParts(t *testing.T) {
 		t.Error("NewAgent() without a client error = nil, want an error")
 	}
 }
+
+func TestReportCarriesRejected(t *testing.T) {
+	client, err := NewClient("http://127.0.0.1:1", "token")
+	if err != nil {
+		t.Fatalf("NewClient() error = %v", err)
+	}
+	rejected := map[string]Rejection{"acme": {Revision: 7, Reason: "pre-flight failed"}}
+	agent, err := NewAgent(AgentOptions{
+		Client:     client,
+		Source:     NewSource(SourceOptions{Client: client}),
+		Invalidate: func(string, int64) {},
+		Rejected:   func() map[string]Rejection { return rejected },
+	})
+	if err != nil {
+		t.Fatalf("NewAgent() error = %v", err)
+	}
+
+	report := agent.report()
+	if !maps.Equal(report.Rejected, rejected) {
+		t.Errorf("report.Rejected = %v, want %v", report.Rejected, rejected)
+	}
+}

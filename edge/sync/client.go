@@ -50,6 +50,17 @@ type Report struct {
 	// PluginErrors counts failed hook calls per plugin version, keyed by
 	// name@version, since the edge started.
 	PluginErrors map[string]int64 `json:"plugin_errors,omitempty"`
+	// Rejected maps each tenant whose newest bundle failed to compile or
+	// pre-flight on this edge to that revision and the reason.
+	Rejected map[string]Rejection `json:"rejected,omitempty"`
+}
+
+// Rejection is a tenant revision that the edge rejected, while it
+// kept serving an older one.
+type Rejection struct {
+	Revision int64 `json:"revision"`
+	// Reason is one line of at most 300 characters without config values.
+	Reason string `json:"reason"`
 }
 
 // ErrUnavailable wraps failures that mean the portal cannot respond now:

@@ -20,6 +20,9 @@ const (
 	// StateBehind: the edge holds an older revision, or has not applied the
 	// change yet.
 	StateBehind = "behind"
+	// StateRejected: the latest revision failed to compile or pre-flight on
+	// the edge, which keeps serving the revision it holds.
+	StateRejected = "rejected"
 )
 
 func (h *handlers) registerEdges(v1 fiber.Router) {
@@ -91,14 +94,18 @@ type EdgePropagation struct {
 	// Revision is the revision the edge holds, 0 when it holds none.
 	Revision int64  `json:"revision"`
 	State    string `json:"state"`
+	// Reason is the edge's one-line error for the rejected revision, set
+	// only in StateRejected.
+	Reason string `json:"reason,omitempty"`
 }
 
 // RegionPropagation counts the edges of one region.
 type RegionPropagation struct {
-	Edges   int `json:"edges"`
-	Serving int `json:"serving"`
-	Ready   int `json:"ready"`
-	Behind  int `json:"behind"`
+	Edges    int `json:"edges"`
+	Serving  int `json:"serving"`
+	Ready    int `json:"ready"`
+	Behind   int `json:"behind"`
+	Rejected int `json:"rejected"`
 }
 
 // Propagation is the body of GET /api/v1/tenants/{slug}/propagation: how
@@ -152,9 +159,13 @@ func TenantPropagation(ctx context.Context, st *store.Store, slug string) (Propa
 func propagationOf(node store.EdgeNode, latest store.FeedEvent) EdgePropagation {
 	entry := EdgePropagation{NodeID: node.NodeID, Region: node.Region, Revision: node.Revisions[latest.Tenant]}
 
+	rejection, rejected := node.Rejected[latest.Tenant]
 	switch {
 	case entry.Revision >= latest.Revision:
 		entry.State = StateServing
+	case rejected && rejection.Revision >= latest.Revision:
+		entry.State = StateRejected
+		entry.Reason = rejection.Reason
 	case entry.Revision == 0 && node.Position >= latest.Position:
 		entry.State = StateReady
 	default:
@@ -176,6 +187,8 @@ func countRegion(regions map[string]*RegionPropagation, entry EdgePropagation) {
 		region.Serving++
 	case StateReady:
 		region.Ready++
+	case StateRejected:
+		region.Rejected++
 	default:
 		region.Behind++
 	}

@@ -109,6 +109,9 @@ func validateReport(report *store.EdgeReport) error {
 	if err := store.ValidatePluginErrors(report.PluginErrors); err != nil {
 		issues = append(issues, err)
 	}
+	if err := store.ValidateRejected(report.Rejected); err != nil {
+		issues = append(issues, err)
+	}
 	return errors.Join(issues...)
 }
 

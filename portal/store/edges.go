@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm/clause"
 )
@@ -32,9 +35,11 @@ type edgeNodeRow struct {
 	TokenID  uint
 	Position int64
 	// Revisions is a JSON object of tenant slug to revision.
-	Revisions    string
-	Healthy      bool
-	Detail       string
+	Revisions string
+	Healthy   bool
+	Detail    string
+	// Rejected is a JSON object of tenant slug to EdgeRejection, or empty.
+	Rejected     string
 	RegisteredAt time.Time
 	LastSeenAt   time.Time
 }
@@ -57,6 +62,17 @@ type EdgeReport struct {
 	// PluginErrors counts the failed hook calls per plugin version, keyed
 	// by name@version, since the edge started. Optional.
 	PluginErrors map[string]int64 `json:"plugin_errors,omitempty"`
+	// Rejected maps each tenant whose newest bundle failed to compile or
+	// pre-flight on the edge to that revision and the reason. The edge
+	// keeps serving an older revision meanwhile. Optional.
+	Rejected map[string]EdgeRejection `json:"rejected,omitempty"`
+}
+
+// EdgeRejection is a tenant revision that an edge rejected.
+type EdgeRejection struct {
+	Revision int64 `json:"revision"`
+	// Reason is one line of at most MaxRejectionReason characters.
+	Reason string `json:"reason"`
 }
 
 // EdgeNode is an edge node as the portal last heard from it.
@@ -103,6 +119,10 @@ func (s *Store) RecordEdge(ctx context.Context, tokenID uint, report EdgeReport)
 	if err != nil {
 		return fmt.Errorf("encode revisions of edge %q: %w", report.NodeID, err)
 	}
+	rejected, err := encodeRejected(report.Rejected)
+	if err != nil {
+		return fmt.Errorf("encode rejected revisions of edge %q: %w", report.NodeID, err)
+	}
 
 	now := time.Now().UTC()
 	row := edgeNodeRow{
@@ -113,13 +133,14 @@ func (s *Store) RecordEdge(ctx context.Context, tokenID uint, report EdgeReport)
 		Revisions:    string(revisions),
 		Healthy:      report.Healthy,
 		Detail:       report.Detail,
+		Rejected:     rejected,
 		RegisteredAt: now,
 		LastSeenAt:   now,
 	}
 
 	err = s.writer.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "node_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"region", "token_id", "position", "revisions", "healthy", "detail", "last_seen_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"region", "token_id", "position", "revisions", "healthy", "detail", "rejected", "last_seen_at"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("record edge %q: %w", report.NodeID, err)
@@ -150,6 +171,11 @@ func (s *Store) ListEdges(ctx context.Context) ([]EdgeNode, error) {
 		if err := json.Unmarshal([]byte(row.Revisions), &node.Revisions); err != nil {
 			return nil, fmt.Errorf("decode revisions of edge %q: %w", row.NodeID, err)
 		}
+		if row.Rejected != "" {
+			if err := json.Unmarshal([]byte(row.Rejected), &node.Rejected); err != nil {
+				return nil, fmt.Errorf("decode rejected revisions of edge %q: %w", row.NodeID, err)
+			}
+		}
 		nodes = append(nodes, node)
 	}
 	return nodes, nil
@@ -158,4 +184,51 @@ func (s *Store) ListEdges(ctx context.Context) ([]EdgeNode, error) {
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// Limits of the rejected revisions in an edge report.
+const (
+	// MaxRejectedTenants caps the tenants in one report's rejected map,
+	// as the edge keeps at most 1000.
+	MaxRejectedTenants = 1000
+	// MaxRejectionReason caps a rejection reason in characters.
+	MaxRejectionReason = 300
+)
+
+// ValidateRejected checks the rejected map of an edge report.
+func ValidateRejected(rejected map[string]EdgeRejection) error {
+	if len(rejected) > MaxRejectedTenants {
+		return fieldError("rejected", "rejected has %d entries, above the limit of %d", len(rejected), MaxRejectedTenants)
+	}
+	for tenant, rejection := range rejected {
+		if tenant == "" || len(tenant) > 63 {
+			return fieldError("rejected", "tenant %q is invalid: use a tenant slug of 1 to 63 characters", tenant)
+		}
+		if rejection.Revision <= 0 {
+			return fieldError("rejected", "revision %d of tenant %q is invalid: use a positive revision", rejection.Revision, tenant)
+		}
+		if err := validateReason(tenant, rejection.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateReason(tenant, reason string) error {
+	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxRejectionReason {
+		return fieldError("rejected", "reason of tenant %q is invalid: use valid UTF-8 of at most %d characters", tenant, MaxRejectionReason)
+	}
+	if strings.ContainsFunc(reason, unicode.IsControl) {
+		return fieldError("rejected", "reason of tenant %q contains a line break or control character: send one line", tenant)
+	}
+	return nil
+}
+
+// encodeRejected returns the rejected map as JSON, or "" when it is empty.
+func encodeRejected(rejected map[string]EdgeRejection) (string, error) {
+	if len(rejected) == 0 {
+		return "", nil
+	}
+	data, err := json.Marshal(rejected)
+	return string(data), err
 }

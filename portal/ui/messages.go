@@ -228,6 +228,11 @@ var englishMessages = map[string]string{
 	"settings.confirm_title":       "Not deleted",
 	"settings.confirm_detail":      "type the slug %s in the confirmation box to delete the tenant",
 	"settings.admins_only":         "Owners and admins change these settings.",
+
+	// A tenant revision that an edge failed to compile or pre-flight.
+	"propagation.rejected":       "Rejected",
+	"propagation.state_rejected": "rejected",
+	"propagation.reason":         "Reason",
 }
 
 // chineseMessages is the console's catalogue in Simplified Chinese.
@@ -457,4 +462,9 @@ var chineseMessages = map[string]string{
 	"settings.confirm_title":       "未删除",
 	"settings.confirm_detail":      "请在确认框中输入标识 %s 以删除租户",
 	"settings.admins_only":         "这些设置由所有者和管理员修改。",
+
+	// A tenant revision that an edge failed to compile or pre-flight.
+	"propagation.rejected":       "已拒绝",
+	"propagation.state_rejected": "已拒绝",
+	"propagation.reason":         "原因",
 }

@@ -50,10 +50,11 @@ type tenantBlock struct {
 }
 
 type regionRow struct {
-	Region  string
-	Serving int
-	Ready   int
-	Behind  int
+	Region   string
+	Serving  int
+	Ready    int
+	Behind   int
+	Rejected int
 }
 
 type tenantEdgeRow struct {
@@ -61,6 +62,8 @@ type tenantEdgeRow struct {
 	Region   string
 	Revision int64
 	State    string
+	// Reason is the edge's error for a rejected latest revision, or empty.
+	Reason string
 }
 
 func (s *server) propagationPage(c *fiber.Ctx) error {
@@ -168,11 +171,19 @@ func (s *server) tenantBlock(ctx context.Context, slug string, text webContent) 
 
 	block := tenantBlock{Slug: slug, Found: true, Revision: result.Revision, Time: result.Time.UTC().Format(timeLayout)}
 	for _, edge := range result.Edges {
-		block.Edges = append(block.Edges, tenantEdgeRow{NodeID: edge.NodeID, Region: edge.Region, Revision: edge.Revision, State: text.States[edge.State]})
+		block.Edges = append(block.Edges, tenantEdgeRow{NodeID: edge.NodeID, Region: edge.Region, Revision: edge.Revision, State: stateText(edge.State, text), Reason: edge.Reason})
 	}
 	for region, counts := range result.Regions {
-		block.Regions = append(block.Regions, regionRow{Region: region, Serving: counts.Serving, Ready: counts.Ready, Behind: counts.Behind})
+		block.Regions = append(block.Regions, regionRow{Region: region, Serving: counts.Serving, Ready: counts.Ready, Behind: counts.Behind, Rejected: counts.Rejected})
 	}
 	sort.Slice(block.Regions, func(i, j int) bool { return block.Regions[i].Region < block.Regions[j].Region })
 	return block, nil
+}
+
+// stateText returns the word for a propagation state in the page's language.
+func stateText(state string, text webContent) string {
+	if state == api.StateRejected {
+		return catalogs[text.Lang].Get("propagation.state_rejected")
+	}
+	return text.States[state]
 }

@@ -184,6 +184,7 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 		Held:         n.edge.HeldRevisions,
 		Domains:      domains,
 		PluginErrors: sync.PluginErrorCounts(n.edge.MetricsRegistry()),
+		Rejected:     n.rejectedRevisions,
 		NodeID:       cfg.NodeID,
 		Region:       cfg.Region,
 		Mode:         cfg.FeedMode,
@@ -206,6 +207,21 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 	}()
 	logger.Info("edge node started", "portal", cfg.PortalURL, "redis", cfg.RedisURL != "")
 	return nil
+}
+
+// rejectedRevisions returns the edge's rejected revisions in the form of a
+// heartbeat report.
+func (n *Node) rejectedRevisions() map[string]sync.Rejection {
+	rejected := n.edge.RejectedRevisions()
+	if len(rejected) == 0 {
+		return nil
+	}
+
+	result := make(map[string]sync.Rejection, len(rejected))
+	for tenant, rejection := range rejected {
+		result[tenant] = sync.Rejection{Revision: rejection.Revision, Reason: rejection.Reason}
+	}
+	return result
 }
 
 // Edge returns the node's edge.
