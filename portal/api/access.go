@@ -2,13 +2,13 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/accounts"
+	"portcullis.dev/portal/i18n"
 	"portcullis.dev/portal/store"
 )
 
@@ -49,12 +49,16 @@ func roleOf(c *fiber.Ctx) accounts.Role {
 	return role
 }
 
-func unauthorized(detail string) *Problem {
-	return newProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
+// unauthorized builds a 401 problem. The format must be a string literal,
+// as for newProblemf.
+func unauthorized(format string, args ...any) *Problem {
+	return newProblemf(http.StatusUnauthorized, "unauthorized", "Unauthorized", format, args...)
 }
 
-func forbidden(detail string) *Problem {
-	return newProblem(http.StatusForbidden, "forbidden", "Forbidden", detail)
+// forbidden builds a 403 problem. The format must be a string literal, as
+// for newProblemf.
+func forbidden(format string, args ...any) *Problem {
+	return newProblemf(http.StatusForbidden, "forbidden", "Forbidden", format, args...)
 }
 
 // authenticate accepts the operator token or a user's personal or session
@@ -161,7 +165,7 @@ func (h *handlers) authorize(c *fiber.Ctx) error {
 	}
 
 	if need.operatorOnly {
-		return forbidden(fmt.Sprintf("%s %s is for the operator only: ask the operator of this portal", c.Method(), c.Path()))
+		return forbidden("%s %s is for the operator only: ask the operator of this portal", c.Method(), c.Path())
 	}
 	if need.tenant == "" {
 		return c.Next()
@@ -172,7 +176,8 @@ func (h *handlers) authorize(c *fiber.Ctx) error {
 		return err
 	}
 	if !role.Allows(need.role) {
-		return forbidden(fmt.Sprintf("your role in tenant %q is %s, and %s %s needs %s or above: ask an owner or admin of the tenant", need.tenant, role, c.Method(), c.Path(), need.role))
+		return forbidden("your role in tenant %q is %s, and %s %s needs %s or above: ask an owner or admin of the tenant",
+			need.tenant, i18n.Term(role), c.Method(), c.Path(), i18n.Term(need.role))
 	}
 
 	c.Locals(localRole, role)

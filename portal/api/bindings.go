@@ -52,14 +52,20 @@ type patchBindingRequest struct {
 }
 
 // listBindings returns one page of bindings in creation order: ?limit= as
-// listPage reads it, and ?after= the id of the previous page's last binding.
+// listPage reads it and ?after= the id of the previous page's last binding.
+// ?plugin=, ?route= and ?consumer= keep the bindings of exactly that
+// plugin, route or consumer.
 func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
 	page, err := listPage(c)
 	if err != nil {
 		return failed(err)
 	}
+	filter, err := bindingFilter(c)
+	if err != nil {
+		return failed(err)
+	}
 
-	bindings, more, err := h.store.ListBindingPage(requestContext(c), c.Params("slug"), page)
+	bindings, more, err := h.store.ListBindingPage(requestContext(c), c.Params("slug"), page, filter)
 	if err != nil {
 		return failed(err)
 	}
@@ -67,9 +73,32 @@ func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
 		redactForReader(c, &bindings[i])
 	}
 	if len(bindings) > 0 {
-		setNextLink(c, page, more, bindings[len(bindings)-1].ID)
+		filters := map[string]string{"plugin": filter.Plugin, "route": filter.Route, "consumer": filter.Consumer}
+		setFilteredNextLink(c, page, more, bindings[len(bindings)-1].ID, filters)
 	}
 	return ok(bindings)
+}
+
+// maxPluginFilterLength is the length of the longest plugin name,
+// "namespace/name" with a namespace and a name of config.MaxNameLength
+// bytes each.
+const maxPluginFilterLength = 2*config.MaxNameLength + 1
+
+// bindingFilter reads the filters of the binding list and rejects a value
+// longer than any name it could match.
+func bindingFilter(c *fiber.Ctx) (store.BindingFilter, error) {
+	filter := store.BindingFilter{Plugin: c.Query("plugin"), Route: c.Query("route"), Consumer: c.Query("consumer")}
+
+	if len(filter.Plugin) > maxPluginFilterLength {
+		return store.BindingFilter{}, config.Invalid("plugin", "plugin filter is %d bytes long: use at most %d", len(filter.Plugin), maxPluginFilterLength)
+	}
+	if len(filter.Route) > config.MaxNameLength {
+		return store.BindingFilter{}, config.Invalid("route", "route filter is %d bytes long: use at most %d", len(filter.Route), config.MaxNameLength)
+	}
+	if len(filter.Consumer) > config.MaxNameLength {
+		return store.BindingFilter{}, config.Invalid("consumer", "consumer filter is %d bytes long: use at most %d", len(filter.Consumer), config.MaxNameLength)
+	}
+	return filter, nil
 }
 
 // redactForReader hides the secret fields of a binding's config, such as

@@ -25,18 +25,29 @@ func consumerPath(slug, name string) string {
 	return tenantPath(slug) + "/consumers/" + url.PathEscape(name)
 }
 
+// listConsumers returns one page of consumers: ?limit= and ?after= as
+// listPage reads them. ?name= keeps the consumers whose name contains it,
+// and ?tag= keeps those with exactly this tag.
 func (h *handlers) listConsumers(c *fiber.Ctx) (int, any, error) {
 	page, err := listPage(c)
 	if err != nil {
 		return failed(err)
 	}
+	filter := store.ConsumerFilter{NameContains: c.Query("name"), Tag: c.Query("tag")}
+	if len(filter.NameContains) > config.MaxNameLength {
+		return failed(config.Invalid("name", "name filter is %d bytes long: use at most %d", len(filter.NameContains), config.MaxNameLength))
+	}
+	if len(filter.Tag) > config.MaxNameLength {
+		return failed(config.Invalid("tag", "tag filter is %d bytes long: use at most %d", len(filter.Tag), config.MaxNameLength))
+	}
 
-	consumers, more, err := h.store.ListConsumers(requestContext(c), c.Params("slug"), page)
+	consumers, more, err := h.store.ListConsumerPage(requestContext(c), c.Params("slug"), page, filter)
 	if err != nil {
 		return failed(err)
 	}
 	if len(consumers) > 0 {
-		setNextLink(c, page, more, consumers[len(consumers)-1].Name)
+		filters := map[string]string{"name": filter.NameContains, "tag": filter.Tag}
+		setFilteredNextLink(c, page, more, consumers[len(consumers)-1].Name, filters)
 	}
 	return ok(consumers)
 }

@@ -74,7 +74,8 @@ func operations() []operation {
 		{Method: "POST", Path: "/api/v1/tenants/:slug/apply", Summary: "Make the tenant match a declarative document in one revision", Tag: "tenants", Request: declarative.Document{}, Response: declarative.Result{},
 			Query: []queryParam{{"dry_run", "boolean", "plan the steps and write nothing"}}},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams", Summary: "List upstreams, one page at a time", Tag: "upstreams", Response: []config.Upstream{}, Query: listQuery},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams", Summary: "List upstreams, one page at a time", Tag: "upstreams", Response: []config.Upstream{},
+			Query: append([]queryParam{{"name", "string", "only upstreams whose name contains this, ignoring case"}}, listQuery...)},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/upstreams", Summary: "Create an upstream", Tag: "upstreams", Request: config.Upstream{}, Response: config.Upstream{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/upstreams/:name", Summary: "Get an upstream", Tag: "upstreams", Response: config.Upstream{}},
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/upstreams/:name", Summary: "Replace an upstream", Tag: "upstreams", Request: config.Upstream{}, Response: config.Upstream{}},
@@ -87,13 +88,22 @@ func operations() []operation {
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/routes/:name", Summary: "Replace a route", Tag: "routes", Request: config.Route{}, Response: config.Route{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug/routes/:name", Summary: "Delete a route that no binding uses", Tag: "routes", Status: http.StatusNoContent},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/bindings", Summary: "List plugin bindings in creation order, one page at a time", Tag: "bindings", Response: []config.Binding{}, Query: listQuery},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/bindings", Summary: "List plugin bindings in creation order, one page at a time", Tag: "bindings", Response: []config.Binding{},
+			Query: append([]queryParam{
+				{"plugin", "string", "only bindings of the plugin with exactly this name"},
+				{"route", "string", "only bindings of the route with exactly this name"},
+				{"consumer", "string", "only bindings of the consumer with exactly this name"},
+			}, listQuery...)},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/bindings", Summary: "Bind a plugin version to the tenant, a route or a consumer", Tag: "bindings", Request: createBindingRequest{}, Response: config.Binding{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Get a binding", Tag: "bindings", Response: config.Binding{}},
 		{Method: "PATCH", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Change a binding", Tag: "bindings", Request: patchBindingRequest{}, Response: config.Binding{}},
 		{Method: "DELETE", Path: "/api/v1/tenants/:slug/bindings/:id", Summary: "Delete a binding", Tag: "bindings", Status: http.StatusNoContent},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/consumers", Summary: "List consumers, one page at a time", Tag: "consumers", Response: []config.Consumer{}, Query: listQuery},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/consumers", Summary: "List consumers, one page at a time", Tag: "consumers", Response: []config.Consumer{},
+			Query: append([]queryParam{
+				{"name", "string", "only consumers whose name contains this, ignoring case"},
+				{"tag", "string", "only consumers with exactly this tag"},
+			}, listQuery...)},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/consumers", Summary: "Create a consumer", Tag: "consumers", Request: config.Consumer{}, Response: config.Consumer{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/consumers/:name", Summary: "Get a consumer", Tag: "consumers", Response: config.Consumer{}},
 		{Method: "PUT", Path: "/api/v1/tenants/:slug/consumers/:name", Summary: "Replace a consumer's description and tags", Tag: "consumers", Request: config.Consumer{}, Response: config.Consumer{}},

@@ -33,6 +33,19 @@ type Problem struct {
 	Errors []FieldIssue `json:"errors"`
 	// Dependents lists the resources that block a delete.
 	Dependents []string `json:"dependents,omitempty"`
+
+	// source is the format behind Detail, which keeps the values for a
+	// translation. Its format is empty for a detail without one.
+	source detailSource
+}
+
+// detailSource is the printf format and values that a detail was built
+// from. The prefix is English text that wraps the formatted part, such as
+// the step of a declarative apply, and stays as it is.
+type detailSource struct {
+	prefix string
+	format string
+	args   []any
 }
 
 // FieldIssue names one invalid field of a request and how to fix it. Line
@@ -57,6 +70,26 @@ func newProblem(status int, kind, title, detail string, issues ...FieldIssue) *P
 		issues = []FieldIssue{}
 	}
 	return &Problem{Type: problemTypeBase + kind, Title: title, Status: status, Detail: detail, Errors: issues}
+}
+
+// newProblemf builds a problem whose detail is format filled with args.
+// The format must be a string literal, so that the catalog in
+// portcullis.dev/portal/i18n can translate it.
+func newProblemf(status int, kind, title, format string, args ...any) *Problem {
+	problem := newProblem(status, kind, title, fmt.Sprintf(format, args...))
+	problem.source = detailSource{format: format, args: args}
+	return problem
+}
+
+// keepSource records the format behind the problem's detail when the
+// detail ends with message, the text that format and args print. A detail
+// that does not end with it keeps no source and is sent in English.
+func (p *Problem) keepSource(message, format string, args ...any) *Problem {
+	prefix, found := strings.CutSuffix(p.Detail, message)
+	if found && format != "" {
+		p.source = detailSource{prefix: prefix, format: format, args: args}
+	}
+	return p
 }
 
 // problemFor maps any error to its problem and status code. It is the one
@@ -88,18 +121,29 @@ func problemFor(err error) *Problem {
 		return invalidFields(issues)
 	}
 
-	var conflict *store.ConflictError
+	var (
+		conflict     *store.ConflictError
+		forbiddenErr *store.ForbiddenError
+		notFound     *store.NotFoundError
+	)
 	switch {
 	case errors.Is(err, store.ErrNoSecretKey):
 		return newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", err.Error())
+	case errors.As(err, &forbiddenErr):
+		problem := newProblem(http.StatusForbidden, "forbidden", "Forbidden", err.Error())
+		return problem.keepSource(forbiddenErr.Message, forbiddenErr.Format, forbiddenErr.Args...)
 	case errors.Is(err, store.ErrForbidden):
 		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", err.Error())
+	case errors.As(err, &notFound):
+		problem := newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
+		return problem.keepSource(notFound.Error(), "%s %q not found", i18n.Term(notFound.Resource), notFound.Name)
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
 	case errors.Is(err, store.ErrRevisionMoved):
 		return newProblem(http.StatusConflict, "conflict", "Conflict", err.Error()+": other writes keep changing the tenant, so apply again")
 	case errors.As(err, &conflict):
 		problem := newProblem(http.StatusConflict, "conflict", "Conflict", conflict.Error())
+		problem.source = detailSource{format: conflict.Format, args: conflict.Args}
 		problem.Dependents = conflict.Dependents
 		return problem
 	}
@@ -146,8 +190,8 @@ func fiberProblem(err *fiber.Error) *Problem {
 	case http.StatusMethodNotAllowed:
 		return newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "this path does not accept the request method")
 	case http.StatusRequestEntityTooLarge:
-		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large",
-			fmt.Sprintf("the request body exceeds %d bytes: send a smaller body", MaxBodyBytes))
+		return newProblemf(http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large",
+			"the request body exceeds %d bytes: send a smaller body", MaxBodyBytes)
 	case http.StatusRequestHeaderFieldsTooLarge:
 		return newProblem(err.Code, "headers-too-large", "Request headers too large", "the request headers exceed the server's buffer: send shorter headers")
 	case http.StatusRequestTimeout:
@@ -243,24 +287,6 @@ var chineseTitles = map[string]string{
 	http.StatusText(http.StatusBadRequest): "错误的请求",
 }
 
-// chineseDetails translates the fixed problem details.
-var chineseDetails = map[string]string{
-	"missing bearer token: send the header Authorization: Bearer <token>":                                      "缺少 Bearer 令牌：请发送请求头 Authorization: Bearer <令牌>",
-	"invalid bearer token: send the operator token, or a token from POST /api/v1/login or POST /api/v1/tokens": "Bearer 令牌无效：请发送运维令牌，或由 POST /api/v1/login 或 POST /api/v1/tokens 获得的令牌",
-	"invalid, revoked or expired token: log in again with POST /api/v1/login":                                  "令牌无效、已吊销或已过期：请用 POST /api/v1/login 重新登录",
-	"the operator token belongs to no account: log in as a user with POST /api/v1/login":                       "运维令牌不属于任何账号：请用 POST /api/v1/login 以用户身份登录",
-	"wrong email or password: check both, or sign up with POST /api/v1/signup":                                 "电子邮箱或密码错误：请检查两者，或用 POST /api/v1/signup 注册",
-	"the portal failed to handle the request: report the request_id to the operator":                           "门户处理请求失败：请把 request_id 报告给运维人员",
-	"no resource at this path":                                                 "此路径下没有资源",
-	"this path does not accept the request method":                             "此路径不接受该请求方法",
-	"the request was not received in time":                                     "未能及时收到请求",
-	"the request body is empty: send a JSON object":                            "请求体为空：请发送一个 JSON 对象",
-	"the request body has data after the JSON object: send exactly one object": "请求体在 JSON 对象之后还有数据：请只发送一个对象",
-	"the request body ends before the JSON object is complete":                 "请求体在 JSON 对象完整之前就结束了",
-	"the request headers exceed the server's buffer: send shorter headers":     "请求头超出服务器缓冲区：请发送更短的请求头",
-	"the database did not respond to a query: check the portal log":            "数据库没有响应查询：请查看门户日志",
-}
-
 // chineseFrame translates a detail that embeds values. The pattern's
 // groups fill the format's verbs, in order or by explicit index.
 type chineseFrame struct {
@@ -268,43 +294,21 @@ type chineseFrame struct {
 	format  string
 }
 
+// chineseFrames translate the details that other packages build with
+// values but without keeping the format.
+//
+// NOTE: the revision frame matches the text of store.Batch's error plus
+// the hint of problemFor. If either changes, that detail stays English.
 var chineseFrames = []chineseFrame{
-	{regexp.MustCompile(`^your role in tenant (".*") is (\w+), and (\S+ \S+) needs (\w+) or above: ask an owner or admin of the tenant$`),
-		"你在租户 %s 中的角色是%s，而 %s 需要%s或更高的角色：请联系该租户的所有者或管理员"},
-	{regexp.MustCompile(`^(\S+ \S+) is for the operator only: ask the operator of this portal$`),
-		"%s 仅限运维人员：请联系本门户的运维人员"},
 	{regexp.MustCompile(`^too many attempts from this (.+): wait (\d+) seconds \(see Retry-After\) and try again$`),
 		"来自此%s的尝试次数过多：请等待 %s 秒（见 Retry-After）后重试"},
-	{regexp.MustCompile(`^the request body exceeds (\d+) bytes: send a smaller body$`),
-		"请求体超过 %s 字节：请发送更小的请求体"},
-	{regexp.MustCompile(`^([a-z ]+) (".*") not found$`),
-		"未找到%s %s"},
-	{regexp.MustCompile(`^([a-z]+) (".*") already exists in tenant (".*"): choose another name or update it with PUT$`),
-		"租户 %[3]s 中已存在%[1]s %[2]s：请换一个名称，或用 PUT 更新它"},
-	{regexp.MustCompile(`^tenant (".*") already exists: choose another slug or update it with PUT$`),
-		"租户 %s 已存在：请换一个标识，或用 PUT 更新它"},
-	{regexp.MustCompile(`^an account for (".*") already exists: log in with POST /api/v1/login instead$`),
-		"%s 的账号已存在：请改用 POST /api/v1/login 登录"},
-	{regexp.MustCompile(`^hostname (".*") is already claimed by another tenant: a hostname belongs to one tenant, so ask its owner to delete it first$`),
-		"主机名 %s 已被另一个租户占用：一个主机名只属于一个租户，请联系其所有者先删除它"},
-	{regexp.MustCompile(`^(upstream|route|consumer) (".*") is in use: delete these (routes|bindings) or .* first: (.*)$`),
-		"%[1]s %[2]s 正在使用中：请先删除以下%[3]s，或把它们改到其他%[1]s：%[4]s"},
+	{regexp.MustCompile(`^tenant (".*") is at revision (\d+), not (\d+): the tenant changed since the plan was made: other writes keep changing the tenant, so apply again$`),
+		"租户 %s 的修订号是 %s，而不是计划所依据的 %s：其他写入一直在修改该租户，请重新应用"},
 }
 
 // domainNotVerified matches the detail of a failed domain verification,
 // whose reason is also its field message.
 var domainNotVerified = regexp.MustCompile(`^domain (".*") not verified: `)
-
-// chineseWords translates the words that the frames embed, such as the
-// resource kinds of "not found" and the rate limiter's key.
-var chineseWords = map[string]string{
-	"tenant": "租户", "upstream": "上游", "route": "路由", "binding": "绑定",
-	"consumer": "消费者", "credential": "凭据", "plugin": "插件",
-	"plugin version": "插件版本", "member": "成员", "user": "用户", "token": "令牌",
-	"client address": "客户端地址", "email": "电子邮箱",
-	"viewer": "查看者", "developer": "开发者", "admin": "管理员", "owner": "所有者",
-	"routes": "路由", "bindings": "绑定",
-}
 
 // translateProblem returns the problem with its title, detail and field
 // messages in Simplified Chinese. Field names and values stay as they are,
@@ -329,9 +333,26 @@ func translateProblem(problem Problem) Problem {
 		return problem
 	}
 
-	if detail, found := chineseDetails[problem.Detail]; found {
-		problem.Detail = detail
-		return problem
+	problem.Detail = translateDetail(problem)
+	return problem
+}
+
+// translateDetail returns the detail of problem in Simplified Chinese, from
+// its source format when it has one, else from the catalog or a frame. It
+// returns the English detail when none of them covers it.
+func translateDetail(problem Problem) string {
+	source := problem.source
+	if source.format != "" {
+		if translated, found := i18n.Translate(source.format, source.args...); found {
+			if len(problem.Dependents) > 0 {
+				translated += "：" + strings.Join(problem.Dependents, ", ")
+			}
+			return source.prefix + translated
+		}
+	}
+
+	if translated := i18n.Chinese(problem.Detail); translated != problem.Detail {
+		return translated
 	}
 	for _, frame := range chineseFrames {
 		match := frame.pattern.FindStringSubmatch(problem.Detail)
@@ -340,15 +361,11 @@ func translateProblem(problem Problem) Problem {
 		}
 		values := make([]any, 0, len(match)-1)
 		for _, value := range match[1:] {
-			if word, found := chineseWords[value]; found {
-				value = word
-			}
-			values = append(values, value)
+			values = append(values, i18n.Term(value).Chinese())
 		}
-		problem.Detail = fmt.Sprintf(frame.format, values...)
-		break
+		return fmt.Sprintf(frame.format, values...)
 	}
-	return problem
+	return problem.Detail
 }
 
 // translateIssues returns a copy of issues with Chinese messages, so the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/i18n"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
@@ -49,10 +50,15 @@ func TestProblemOfInChinese(t *testing.T) {
 		{"fixed detail", unauthorized("missing bearer token: send the header Authorization: Bearer <token>"), "未认证", "缺少 Bearer 令牌"},
 		{"one field", &config.FieldError{Field: "targets[0].url", Message: "url is missing"}, "字段无效", "字段 targets[0].url 无效：url is missing"},
 		{"two fields", errors.Join(&config.FieldError{Field: "config.count", Message: "too small"}, &config.FieldError{Field: "config.mode", Message: "unknown"}), "字段无效", "2 个字段无效，第一个是字段 config.count：too small"},
-		{"role frame", forbidden(fmt.Sprintf("your role in tenant %q is %s, and %s %s needs %s or above: ask an owner or admin of the tenant", "shop", "viewer", "POST", "/api/v1/tenants/shop/routes", "developer")), "禁止访问", `你在租户 "shop" 中的角色是查看者，而 POST /api/v1/tenants/shop/routes 需要开发者或更高的角色`},
+		{"role", forbidden("your role in tenant %q is %s, and %s %s needs %s or above: ask an owner or admin of the tenant", "shop", i18n.Term("viewer"), "POST", "/api/v1/tenants/shop/routes", i18n.Term("developer")), "禁止访问", `你在租户 "shop" 中的角色是查看者，而 POST /api/v1/tenants/shop/routes 需要开发者或更高的角色`},
+		{"wrapped not found", fmt.Errorf("update route main: %w", &store.NotFoundError{Resource: "upstream", Name: "gone"}), "未找到", `update route main: 未找到上游 "gone"`},
+		{"store forbidden", &store.ForbiddenError{Message: `you are not a member of namespace "acme": ask one of its members to add you`, Format: "you are not a member of namespace %q: ask one of its members to add you", Args: []any{"acme"}}, "禁止访问", `你不是命名空间 "acme" 的成员：请联系它的一位成员把你加入`},
+		{"body too large", fiberProblem(&fiber.Error{Code: http.StatusRequestEntityTooLarge}), "请求体过大", fmt.Sprintf("请求体超过 %d 字节", MaxBodyBytes)},
+		{"revision moved", fmt.Errorf("tenant %q is at revision %d, not %d: %w", "shop", 7, 6, store.ErrRevisionMoved), "冲突", `租户 "shop" 的修订号是 7，而不是计划所依据的 6：其他写入一直在修改该租户，请重新应用`},
 		{"internal", errors.New("disk on fire"), "服务器内部错误", "门户处理请求失败"},
-		{"name taken", &store.ConflictError{Message: `route "main" already exists in tenant "shop": choose another name or update it with PUT`}, "冲突", `租户 "shop" 中已存在路由 "main"`},
-		{"in use", &store.ConflictError{Message: `upstream "backend" is in use: delete these routes or point them at another upstream first`, Dependents: []string{`route "main"`}}, "冲突", `上游 "backend" 正在使用中：请先删除以下路由，或把它们改到其他上游：route "main"`},
+		{"name taken", &store.ConflictError{Message: `route "main" already exists in tenant "shop": choose another name or update it with PUT`, Format: "route %q already exists in tenant %q: choose another name or update it with PUT", Args: []any{"main", "shop"}}, "冲突", `租户 "shop" 中已存在路由 "main"`},
+		{"in use", &store.ConflictError{Message: `upstream "backend" is in use: delete these routes or point them at another upstream first`, Format: "upstream %q is in use: delete these routes or point them at another upstream first", Args: []any{"backend"}, Dependents: []string{`route "main"`}}, "冲突", `上游 "backend" 正在使用中：请先删除以下路由，或把它们改到其他上游：route "main"`},
+		{"conflict without format", &store.ConflictError{Message: "the name is taken"}, "冲突", "the name is taken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +90,12 @@ func TestChineseTitlesCoverFixedTitles(t *testing.T) {
 // body is nil, a JSON body, and decodes the problem of a 422 response.
 func callInLanguage(t *testing.T, w *walkServer, token, language, method, path string, body any) Problem {
 	t.Helper()
+	return problemInLanguage(t, w, token, language, method, path, body, http.StatusUnprocessableEntity)
+}
+
+// problemInLanguage is callInLanguage for a response of status want.
+func problemInLanguage(t *testing.T, w *walkServer, token, language, method, path string, body any, want int) Problem {
+	t.Helper()
 
 	var reader io.Reader
 	if body != nil {
@@ -114,8 +126,8 @@ func callInLanguage(t *testing.T, w *walkServer, token, language, method, path s
 	if err != nil {
 		t.Fatalf("read %s %s: %v", method, path, err)
 	}
-	if resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("%s %s: status = %d, want 422; body %s", method, path, resp.StatusCode, data)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status = %d, want %d; body %s", method, path, resp.StatusCode, want, data)
 	}
 	return decodeProblemBody(t, data)
 }
@@ -255,6 +267,83 @@ func TestRequestChecksInChinese(t *testing.T) {
 			}
 			if chinese.Errors[0].Message != tt.wantChinese {
 				t.Errorf("Chinese message = %q, want %q", chinese.Errors[0].Message, tt.wantChinese)
+			}
+		})
+	}
+}
+
+func TestDetailsInChinese(t *testing.T) {
+	w := startWalkServer(t, "sqlite://"+filepath.Join(t.TempDir(), "portal.db"))
+	ownerID, token := w.signupAndLogin("detail@example.com")
+	base := "/api/v1/tenants/detail"
+	w.must(token, "POST", "/api/v1/tenants", map[string]string{"slug": "detail", "name": "detail"}, http.StatusCreated)
+	w.must(token, "POST", base+"/upstreams", map[string]any{"name": "up", "targets": []map[string]any{{"url": "http://127.0.0.1:9"}}}, http.StatusCreated)
+	w.must(token, "POST", base+"/routes", map[string]any{"name": "main", "paths": []string{"/"}, "upstream": "up"}, http.StatusCreated)
+
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		body        any
+		status      int
+		wantEnglish string
+		wantChinese string
+	}{
+		{
+			name:        "tenant taken",
+			method:      "POST",
+			path:        "/api/v1/tenants",
+			body:        map[string]string{"slug": "detail", "name": "again"},
+			status:      http.StatusConflict,
+			wantEnglish: `tenant "detail" already exists: choose another slug or update it with PUT`,
+			wantChinese: `租户 "detail" 已存在：请换一个标识，或用 PUT 更新它`,
+		},
+		{
+			name:        "upstream in use",
+			method:      "DELETE",
+			path:        base + "/upstreams/up",
+			status:      http.StatusConflict,
+			wantEnglish: `upstream "up" is in use: delete these routes or point them at another upstream first: route "main"`,
+			wantChinese: `上游 "up" 正在使用中：请先删除以下路由，或把它们改到其他上游：route "main"`,
+		},
+		{
+			name:        "last owner",
+			method:      "DELETE",
+			path:        base + "/members/" + ownerID,
+			status:      http.StatusConflict,
+			wantEnglish: `cannot remove the last owner of tenant "detail": make another member owner first`,
+			wantChinese: `不能移除租户 "detail" 的最后一位所有者：请先把另一位成员设为所有者`,
+		},
+		{
+			name:        "route not found",
+			method:      "GET",
+			path:        base + "/routes/nope",
+			status:      http.StatusNotFound,
+			wantEnglish: `route "nope" not found`,
+			wantChinese: `未找到路由 "nope"`,
+		},
+		{
+			name:        "operator only",
+			method:      "GET",
+			path:        "/api/v1/edge-tokens",
+			status:      http.StatusForbidden,
+			wantEnglish: "GET /api/v1/edge-tokens is for the operator only: ask the operator of this portal",
+			wantChinese: "GET /api/v1/edge-tokens 仅限运维人员：请联系本门户的运维人员",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			english := problemInLanguage(t, w, token, "", tt.method, tt.path, tt.body, tt.status)
+			if english.Detail != tt.wantEnglish {
+				t.Errorf("English detail = %q, want %q", english.Detail, tt.wantEnglish)
+			}
+
+			chinese := problemInLanguage(t, w, token, "zh-CN", tt.method, tt.path, tt.body, tt.status)
+			if chinese.Detail != tt.wantChinese {
+				t.Errorf("Chinese detail = %q, want %q", chinese.Detail, tt.wantChinese)
+			}
+			if fmt.Sprint(chinese.Dependents) != fmt.Sprint(english.Dependents) {
+				t.Errorf("Chinese dependents = %q, want the English %q", chinese.Dependents, english.Dependents)
 			}
 		})
 	}

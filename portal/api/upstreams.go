@@ -5,23 +5,29 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
 
 // listUpstreams returns one page of upstreams: ?limit= and ?after= as
-// listPage reads them.
+// listPage reads them, and ?name= to keep the upstreams whose name
+// contains it.
 func (h *handlers) listUpstreams(c *fiber.Ctx) (int, any, error) {
 	page, err := listPage(c)
 	if err != nil {
 		return failed(err)
 	}
+	filter := store.UpstreamFilter{NameContains: c.Query("name")}
+	if len(filter.NameContains) > config.MaxNameLength {
+		return failed(config.Invalid("name", "name filter is %d bytes long: use at most %d", len(filter.NameContains), config.MaxNameLength))
+	}
 
-	upstreams, more, err := h.store.ListUpstreamPage(requestContext(c), c.Params("slug"), page)
+	upstreams, more, err := h.store.ListUpstreamPage(requestContext(c), c.Params("slug"), page, filter)
 	if err != nil {
 		return failed(err)
 	}
 	if len(upstreams) > 0 {
-		setNextLink(c, page, more, upstreams[len(upstreams)-1].Name)
+		setFilteredNextLink(c, page, more, upstreams[len(upstreams)-1].Name, map[string]string{"name": filter.NameContains})
 	}
 	return ok(upstreams)
 }

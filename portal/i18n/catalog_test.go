@@ -18,17 +18,25 @@ import (
 // relative to this package.
 var scannedDirs = []string{"../../tenants/config", "../store", "../api", "../declarative", "../ui", "../accounts"}
 
-// constructors maps the names of the field error constructors to the
-// position of their format argument.
-var constructors = map[string]int{"invalid": 1, "Invalid": 1, "config.Invalid": 1, "fieldError": 1, "verificationError": 3}
+// constructors maps the names of the field error and problem detail
+// constructors to the position of their format argument.
+var constructors = map[string]int{
+	"invalid": 1, "Invalid": 1, "config.Invalid": 1, "fieldError": 1, "verificationError": 3,
+	"conflict": 0, "conflictWith": 1, "forbiddenError": 0,
+	"newProblemf": 3, "forbidden": 0, "unauthorized": 0, "problem.keepSource": 1,
+}
 
 // untranslated lists the field messages that the catalog cannot cover,
 // keyed by file and source text, with the reason.
 var untranslated = map[string]string{
 	// Constructors that pass their caller's format on.
-	`validate.go: Invalid(field, format, args...)`:                       "invalid passes its caller's format to Invalid",
-	`errors.go: config.Invalid(field, format, args...)`:                  "fieldError passes its caller's format to config.Invalid",
-	`domains.go: config.Invalid("verification_record", format, args...)`: "verificationError passes its caller's format to config.Invalid",
+	`validate.go: Invalid(field, format, args...)`:                                                     "invalid passes its caller's format to Invalid",
+	`errors.go: config.Invalid(field, format, args...)`:                                                "fieldError passes its caller's format to config.Invalid",
+	`domains.go: config.Invalid("verification_record", format, args...)`:                               "verificationError passes its caller's format to config.Invalid",
+	`errors.go: conflict(format, args...)`:                                                             "conflictWith passes its caller's format to conflict",
+	`access.go: newProblemf(http.StatusUnauthorized, "unauthorized", "Unauthorized", format, args...)`: "unauthorized passes its caller's format to newProblemf",
+	`access.go: newProblemf(http.StatusForbidden, "forbidden", "Forbidden", format, args...)`:          "forbidden passes its caller's format to newProblemf",
+	`problem.go: problem.keepSource(forbiddenErr.Message, forbiddenErr.Format, forbiddenErr.Args...)`:  "the ForbiddenError keeps the literal format of forbiddenError",
 
 	// Text written by other programs, quoted inside a Portcullis frame.
 	`vectors.go: fieldError("test_vectors", "%v", err)`: "the plugin tester's own error text",
@@ -44,7 +52,7 @@ type messageSite struct {
 	key      string // file name and source text, as in untranslated
 	format   string // the literal format or message, if any
 	literal  bool
-	fixed    bool // a FieldIssue or FieldError Message: no verbs apply
+	fixed    bool // a FieldIssue or error literal's Message: no verbs apply
 }
 
 func TestCatalogCoversFieldMessages(t *testing.T) {
@@ -63,7 +71,7 @@ func TestCatalogCoversFieldMessages(t *testing.T) {
 			continue
 		}
 		if !site.literal {
-			t.Errorf("%s: %s has no literal format: pass a string literal so the catalog can translate it", site.position, site.key)
+			t.Errorf("%s: %s has no literal format: pass a string literal to a constructor such as config.Invalid, conflict or forbiddenError, or as a FieldIssue's Message, so the catalog can translate it", site.position, site.key)
 			continue
 		}
 		checkCatalogEntry(t, site)
@@ -87,7 +95,7 @@ func checkCatalogEntry(t *testing.T, site messageSite) {
 	}
 	chinese, found := chineseFormats[english]
 	if !found {
-		t.Errorf("%s: no Chinese format for %q: add it to zh_config.go, zh_store.go or zh_portal.go", site.position, site.format)
+		t.Errorf("%s: no Chinese format for %q: add it to zh_config.go, zh_store.go, zh_portal.go or zh_detail.go", site.position, site.format)
 		return
 	}
 	if err := compareVerbs(english, chinese); err != nil {
@@ -178,11 +186,12 @@ func elementSites(fileSet *token.FileSet, file string, literal *ast.CompositeLit
 	return sites
 }
 
-// literalSite describes a FieldError or FieldIssue literal that sets
-// Message. The constructor's own literal, which sets Format, is skipped.
+// literalSite describes a FieldError, ConflictError, ForbiddenError or
+// FieldIssue literal that sets Message. The constructor's own literal,
+// which sets Format, is skipped.
 func literalSite(fileSet *token.FileSet, file string, literal *ast.CompositeLit, typeName string) (messageSite, bool) {
 	typeName = strings.TrimPrefix(typeName, "*")
-	if !strings.HasSuffix(typeName, "FieldError") && typeName != "FieldIssue" {
+	if !isMessageType(typeName) {
 		return messageSite{}, false
 	}
 
@@ -206,11 +215,22 @@ func literalSite(fileSet *token.FileSet, file string, literal *ast.CompositeLit,
 	site := messageSite{position: fileSet.Position(literal.Pos()).String(), key: file + ": Message: " + expressionText(fileSet, message), fixed: true}
 	site.format, site.literal = stringLiteral(message)
 	if typeName != "FieldIssue" && site.literal {
-		// A FieldError literal bypasses config.Invalid even when its
+		// An error literal bypasses its constructor even when its
 		// message is fixed.
 		site.literal = false
 	}
 	return site, true
+}
+
+// isMessageType reports whether literals of typeName carry a message that
+// the catalog must cover.
+func isMessageType(typeName string) bool {
+	for _, suffix := range []string{"FieldError", "ConflictError", "ForbiddenError"} {
+		if strings.HasSuffix(typeName, suffix) {
+			return true
+		}
+	}
+	return typeName == "FieldIssue"
 }
 
 func stringLiteral(expression ast.Expr) (string, bool) {
@@ -234,7 +254,7 @@ func expressionText(fileSet *token.FileSet, node ast.Node) string {
 }
 
 func TestCatalogFormatsAreConsistent(t *testing.T) {
-	sources := map[string]map[string]string{"config": configFormats, "store": storeFormats, "portal": portalFormats, "schema": schemaFormats}
+	sources := map[string]map[string]string{"config": configFormats, "store": storeFormats, "portal": portalFormats, "detail": detailFormats, "schema": schemaFormats}
 	first := make(map[string]string)
 	for source, formats := range sources {
 		for english, chinese := range formats {

@@ -1,8 +1,9 @@
-// Package i18n translates the field error messages of the portal into
-// Simplified Chinese.
+// Package i18n translates the field error messages and problem details of
+// the portal into Simplified Chinese.
 //
-// Every field error built with config.Invalid keeps its English printf
-// format and arguments. The catalog maps each format to a Chinese format
+// Every field error built with config.Invalid, and every conflict or
+// refusal built with a format, keeps its English printf format and
+// arguments. The catalog maps each format to a Chinese format
 // with the same verbs, and fmt fills it with the same arguments, so values
 // such as names, numbers, URLs and JSON appear exactly as sent. fmt is
 // used rather than a message.Printer because a Printer groups digits
@@ -25,7 +26,7 @@ type localizable interface {
 }
 
 // chineseFormats maps each English format to its Chinese format.
-var chineseFormats = mergeFormats(configFormats, storeFormats, portalFormats)
+var chineseFormats = mergeFormats(configFormats, storeFormats, portalFormats, detailFormats, edgeFormats)
 
 func mergeFormats(sources ...map[string]string) map[string]string {
 	merged := make(map[string]string)

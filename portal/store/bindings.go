@@ -272,11 +272,38 @@ func (s *Store) ListBindings(ctx context.Context, slug string) ([]config.Binding
 	return s.listBindings(ctx, slug, false)
 }
 
-// ListBindingPage returns one page of the tenant's bindings in creation
-// order, and whether more follow. page.After is the id of the previous
-// page's last binding. An id that names no binding of the tenant, such as
-// one deleted since the previous page, is a field error on "after".
-func (s *Store) ListBindingPage(ctx context.Context, slug string, page Page) ([]config.Binding, bool, error) {
+// BindingFilter selects bindings of a list. Each field left empty selects
+// all, so the zero value selects every binding.
+type BindingFilter struct {
+	// Plugin keeps the bindings of the plugin with this exact name, as
+	// config.Binding.Plugin shows it.
+	Plugin string
+	// Route keeps the bindings of the route with this exact name.
+	Route string
+	// Consumer keeps the bindings of the consumer with this exact name.
+	Consumer string
+}
+
+// apply adds the filter's conditions to a query from queryBindings.
+func (f BindingFilter) apply(query *gorm.DB) *gorm.DB {
+	if f.Plugin != "" {
+		query = query.Where("plugin_versions.name = ?", f.Plugin)
+	}
+	if f.Route != "" {
+		query = query.Where("routes.name = ?", f.Route)
+	}
+	if f.Consumer != "" {
+		query = query.Where("consumers.name = ?", f.Consumer)
+	}
+	return query
+}
+
+// ListBindingPage returns one page of the tenant's bindings that filter
+// selects, in creation order, and whether more follow. page.After is the id
+// of the previous page's last binding. An id that names no binding of the
+// tenant, such as one deleted since the previous page, is a field error on
+// "after".
+func (s *Store) ListBindingPage(ctx context.Context, slug string, page Page, filter BindingFilter) ([]config.Binding, bool, error) {
 	bindings := []config.Binding{}
 	more := false
 
@@ -286,7 +313,7 @@ func (s *Store) ListBindingPage(ctx context.Context, slug string, page Page) ([]
 			return err
 		}
 
-		query := queryBindings(tx, tenant)
+		query := filter.apply(queryBindings(tx, tenant))
 		if page.After != "" {
 			after, err := findBindingView(tx, tenant, page.After)
 			if isNotFound(err) {

@@ -219,7 +219,7 @@ func TestListBindingPage(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					bindings, more, err := s.ListBindingPage(ctx, "acme", tt.page)
+					bindings, more, err := s.ListBindingPage(ctx, "acme", tt.page, BindingFilter{})
 					if err != nil {
 						t.Fatalf("ListBindingPage error = %v", err)
 					}
@@ -237,7 +237,7 @@ func TestListBindingPage(t *testing.T) {
 			}
 
 			for _, after := range []string{"bnd_missing", foreign.ID} {
-				_, _, err := s.ListBindingPage(ctx, "acme", Page{After: after, Limit: 2})
+				_, _, err := s.ListBindingPage(ctx, "acme", Page{After: after, Limit: 2}, BindingFilter{})
 				var fieldErr *config.FieldError
 				if !errors.As(err, &fieldErr) || fieldErr.Field != "after" || !strings.Contains(fieldErr.Message, after) {
 					t.Errorf("ListBindingPage(after %q) error = %v, want a field error on after naming the id", after, err)
@@ -245,4 +245,93 @@ func TestListBindingPage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestListBindingPageFilter(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect.name, func(t *testing.T) {
+			s := openDialect(t, dialect.open(t))
+			ctx := context.Background()
+			ids := seedFilteredBindings(t, s)
+
+			tests := []struct {
+				name   string
+				page   Page
+				filter BindingFilter
+				want   []string
+				more   bool
+			}{
+				{name: "plugin", filter: BindingFilter{Plugin: "hello"}, want: []string{ids["hello"], ids["hello all"], ids["hello alice"], ids["hello web"]}},
+				{name: "other plugin", filter: BindingFilter{Plugin: "greet"}, want: []string{ids["greet all"], ids["greet alice"]}},
+				{name: "plugin is exact", filter: BindingFilter{Plugin: "hell"}, want: []string{}},
+				{name: "route", filter: BindingFilter{Route: "all"}, want: []string{ids["hello all"], ids["greet all"]}},
+				{name: "consumer", filter: BindingFilter{Consumer: "alice"}, want: []string{ids["hello alice"], ids["greet alice"]}},
+				{name: "route is exact", filter: BindingFilter{Route: "ALL"}, want: []string{}},
+				{name: "plugin and route", filter: BindingFilter{Plugin: "greet", Route: "all"}, want: []string{ids["greet all"]}},
+				{name: "first filtered page", page: Page{Limit: 2}, filter: BindingFilter{Plugin: "hello"}, want: []string{ids["hello"], ids["hello all"]}, more: true},
+				{name: "second filtered page", page: Page{After: ids["hello all"], Limit: 2}, filter: BindingFilter{Plugin: "hello"}, want: []string{ids["hello alice"], ids["hello web"]}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					bindings, more, err := s.ListBindingPage(ctx, "acme", tt.page, tt.filter)
+					if err != nil {
+						t.Fatalf("ListBindingPage error = %v", err)
+					}
+					got := []string{}
+					for _, binding := range bindings {
+						got = append(got, binding.ID)
+					}
+					if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+						t.Errorf("ids = %v, want %v", got, tt.want)
+					}
+					if more != tt.more {
+						t.Errorf("more = %v, want %v", more, tt.more)
+					}
+				})
+			}
+		})
+	}
+}
+
+// seedFilteredBindings creates the tenant "acme" with bindings of the
+// plugins "hello" and "greet" on the routes "all" and "web" and the
+// consumer "alice". It returns their ids keyed by plugin and target.
+func seedFilteredBindings(t *testing.T, s *Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+
+	seedTenant(t, s, "acme")
+	if _, err := s.CreateRoute(ctx, "acme", config.Route{Name: "web", Paths: []string{"/web"}, Upstream: "backend"}); err != nil {
+		t.Fatalf("CreateRoute(web) error = %v", err)
+	}
+	if _, err := s.CreateConsumer(ctx, "acme", config.Consumer{Name: "alice"}); err != nil {
+		t.Fatalf("CreateConsumer(alice) error = %v", err)
+	}
+	greet := NewPluginVersion{Name: "greet", Version: "1.0.0", Source: "// greet\n", ConfigSchema: json.RawMessage(helloSchema)}
+	if _, err := s.PublishPlugin(ctx, greet); err != nil {
+		t.Fatalf("PublishPlugin(greet) error = %v", err)
+	}
+
+	bindings := []struct {
+		key     string
+		binding config.Binding
+	}{
+		{"hello", config.Binding{Plugin: "hello"}},
+		{"hello all", config.Binding{Plugin: "hello", Route: "all"}},
+		{"greet all", config.Binding{Plugin: "greet", Route: "all"}},
+		{"hello alice", config.Binding{Plugin: "hello", Consumer: "alice"}},
+		{"greet alice", config.Binding{Plugin: "greet", Consumer: "alice"}},
+		{"hello web", config.Binding{Plugin: "hello", Route: "web"}},
+	}
+	ids := make(map[string]string, len(bindings))
+	for _, tt := range bindings {
+		tt.binding.Version = "1.0.0"
+		tt.binding.Config = json.RawMessage(`{"greeting":"hi"}`)
+		created, err := s.CreateBinding(ctx, "acme", tt.binding)
+		if err != nil {
+			t.Fatalf("CreateBinding(%s) error = %v", tt.key, err)
+		}
+		ids[tt.key] = created.ID
+	}
+	return ids
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"portcullis.dev/portal/store/migrations"
 	"portcullis.dev/tenants/config"
 )
 
@@ -71,7 +73,7 @@ func (s *Store) CreateConsumer(ctx context.Context, slug string, input config.Co
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		_, err := findConsumer(tx, tenant, input.Name)
 		if err == nil {
-			return change{}, &ConflictError{Message: fmt.Sprintf("consumer %q already exists in tenant %q: choose another name or update it with PUT", input.Name, slug)}
+			return change{}, conflict("consumer %q already exists in tenant %q: choose another name or update it with PUT", input.Name, slug)
 		}
 		if !isNotFound(err) {
 			return change{}, err
@@ -89,9 +91,24 @@ func (s *Store) CreateConsumer(ctx context.Context, slug string, input config.Co
 	return input, nil
 }
 
+// ConsumerFilter selects consumers of a list. The zero value selects all.
+type ConsumerFilter struct {
+	// NameContains keeps the consumers whose name contains it, compared
+	// without case.
+	NameContains string
+	// Tag keeps the consumers that have this exact tag.
+	Tag string
+}
+
 // ListConsumers returns one page of the tenant's consumers ordered by name,
 // and whether more follow.
 func (s *Store) ListConsumers(ctx context.Context, slug string, page Page) ([]config.Consumer, bool, error) {
+	return s.ListConsumerPage(ctx, slug, page, ConsumerFilter{})
+}
+
+// ListConsumerPage returns one page of the tenant's consumers that filter
+// selects, ordered by name, and whether more follow.
+func (s *Store) ListConsumerPage(ctx context.Context, slug string, page Page, filter ConsumerFilter) ([]config.Consumer, bool, error) {
 	consumers := []config.Consumer{}
 	more := false
 
@@ -101,8 +118,9 @@ func (s *Store) ListConsumers(ctx context.Context, slug string, page Page) ([]co
 			return err
 		}
 
+		query := s.filterConsumers(scoped(tx, tenant), filter)
 		var rows []consumerRow
-		if err := page.apply(scoped(tx, tenant), "name").Find(&rows).Error; err != nil {
+		if err := page.apply(query, "name").Find(&rows).Error; err != nil {
 			return fmt.Errorf("list consumers of tenant %q: %w", slug, err)
 		}
 		rows, more = trimPage(rows, page)
@@ -120,6 +138,23 @@ func (s *Store) ListConsumers(ctx context.Context, slug string, page Page) ([]co
 		return nil, false, err
 	}
 	return consumers, more, nil
+}
+
+// filterConsumers adds the conditions of filter to a query of consumers.
+// The tags column is a JSON array in text, so each dialect unpacks it with
+// its own JSON function.
+func (s *Store) filterConsumers(query *gorm.DB, filter ConsumerFilter) *gorm.DB {
+	if filter.NameContains != "" {
+		query = query.Where("LOWER(name) LIKE ? ESCAPE '!'", containsPattern(strings.ToLower(filter.NameContains)))
+	}
+	if filter.Tag == "" {
+		return query
+	}
+
+	if s.dialect == migrations.Postgres {
+		return query.Where("EXISTS (SELECT 1 FROM jsonb_array_elements_text(consumers.tags::jsonb) AS tag(value) WHERE tag.value = ?)", filter.Tag)
+	}
+	return query.Where("EXISTS (SELECT 1 FROM json_each(consumers.tags) WHERE json_each.value = ?)", filter.Tag)
 }
 
 // GetConsumer returns one consumer of the tenant.
@@ -186,10 +221,7 @@ func (s *Store) DeleteConsumer(ctx context.Context, slug, name string) error {
 			return change{}, fmt.Errorf("find bindings of consumer %q in tenant %q: %w", name, slug, err)
 		}
 		if len(bindings) > 0 {
-			return change{}, &ConflictError{
-				Message:    fmt.Sprintf("consumer %q is in use: delete these bindings or move them to another consumer first", name),
-				Dependents: quoteAll("binding", bindings),
-			}
+			return change{}, conflictWith(quoteAll("binding", bindings), "consumer %q is in use: delete these bindings or move them to another consumer first", name)
 		}
 
 		if err := tx.Where("consumer_id = ?", row.ID).Delete(&credentialRow{}).Error; err != nil {

@@ -150,7 +150,7 @@ func checkKeyUnused(tx *gorm.DB, tenant *tenantRow, keyHash *string) error {
 		return fmt.Errorf("check key-auth keys of tenant %q: %w", tenant.Slug, err)
 	}
 	if count > 0 {
-		return &ConflictError{Message: fmt.Sprintf("this key-auth key is already in use in tenant %q: choose another key, or leave key out to get a generated one", tenant.Slug)}
+		return conflict("this key-auth key is already in use in tenant %q: choose another key, or leave key out to get a generated one", tenant.Slug)
 	}
 	return nil
 }

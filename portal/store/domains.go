@@ -180,7 +180,7 @@ func checkDomainFree(tx *gorm.DB, tenant *tenantRow, hostname string) error {
 		return fmt.Errorf("check domain %q: %w", hostname, result.Error)
 	}
 	if result.RowsAffected > 0 && owner.TenantID == tenant.ID {
-		return &ConflictError{Message: fmt.Sprintf("domain %q already exists in tenant %q", hostname, tenant.Slug)}
+		return conflict("domain %q already exists in tenant %q", hostname, tenant.Slug)
 	}
 	if result.RowsAffected > 0 {
 		return claimedError(hostname)
@@ -191,14 +191,14 @@ func checkDomainFree(tx *gorm.DB, tenant *tenantRow, hostname string) error {
 		return fmt.Errorf("count domains of tenant %q: %w", tenant.Slug, err)
 	}
 	if count >= MaxDomainsPerTenant {
-		return &ConflictError{Message: fmt.Sprintf("tenant %q has %d domains, the limit: delete one before adding %q", tenant.Slug, count, hostname)}
+		return conflict("tenant %q has %d domains, the limit: delete one before adding %q", tenant.Slug, count, hostname)
 	}
 	return nil
 }
 
 // claimedError names the hostname but not the tenant that holds it.
 func claimedError(hostname string) error {
-	return &ConflictError{Message: fmt.Sprintf("hostname %q is already claimed by another tenant: a hostname belongs to one tenant, so ask its owner to delete it first", hostname)}
+	return conflict("hostname %q is already claimed by another tenant: a hostname belongs to one tenant, so ask its owner to delete it first", hostname)
 }
 
 // ListDomains returns the tenant's domains ordered by hostname.
@@ -287,7 +287,7 @@ func (s *Store) VerifyDomain(ctx context.Context, slug, hostname string, lookup 
 			return change{}, err
 		}
 		if row.VerificationToken != current.VerificationToken {
-			return change{}, &ConflictError{Message: fmt.Sprintf("domain %q changed during verification: verify it again", row.Hostname)}
+			return change{}, conflict("domain %q changed during verification: verify it again", row.Hostname)
 		}
 
 		now := tx.NowFunc()

@@ -39,7 +39,12 @@ func (e *NotFoundError) Is(target error) bool {
 // ConflictError reports a write that clashes with existing data: a name that
 // is taken, an immutable plugin version, or a resource that others use.
 type ConflictError struct {
+	// Message is the English text, Format filled with Args.
 	Message string
+	// Format is the printf format of Message. It keeps the values apart,
+	// so the API can render the message in another language.
+	Format string
+	Args   []any
 	// Dependents lists the resources that block a delete, such as
 	// "route \"all\"". It is empty for other conflicts.
 	Dependents []string
@@ -55,6 +60,20 @@ func (e *ConflictError) Error() string {
 // Is matches ErrConflict.
 func (e *ConflictError) Is(target error) bool {
 	return target == ErrConflict
+}
+
+// conflict builds a ConflictError. The format must be a string literal, so
+// that the catalog in portcullis.dev/portal/i18n can translate it.
+func conflict(format string, args ...any) *ConflictError {
+	return &ConflictError{Message: fmt.Sprintf(format, args...), Format: format, Args: args}
+}
+
+// conflictWith builds a ConflictError for a delete that dependents block.
+// The format must be a string literal, as for conflict.
+func conflictWith(dependents []string, format string, args ...any) *ConflictError {
+	err := conflict(format, args...)
+	err.Dependents = dependents
+	return err
 }
 
 // Compiler checks the source of a plugin version at publish time. It returns
@@ -98,7 +117,11 @@ var ErrForbidden = errors.New("forbidden")
 // ForbiddenError reports a change that the caller's role does not allow,
 // such as an admin removing an owner.
 type ForbiddenError struct {
+	// Message is the English text, Format filled with Args.
 	Message string
+	// Format is the printf format of Message, kept for a translation.
+	Format string
+	Args   []any
 }
 
 func (e *ForbiddenError) Error() string {
@@ -108,4 +131,10 @@ func (e *ForbiddenError) Error() string {
 // Is matches ErrForbidden.
 func (e *ForbiddenError) Is(target error) bool {
 	return target == ErrForbidden
+}
+
+// forbiddenError builds a ForbiddenError. The format must be a string
+// literal, as for conflict.
+func forbiddenError(format string, args ...any) *ForbiddenError {
+	return &ForbiddenError{Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }

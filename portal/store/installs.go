@@ -177,7 +177,7 @@ func (s *Store) CreateInstall(ctx context.Context, slug string, request InstallR
 	var created Install
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		if _, err := findInstall(tx, tenant, plugin); err == nil {
-			return change{}, &ConflictError{Message: fmt.Sprintf("plugin %q is already installed in tenant %q: change it with PUT .../installs/%s", plugin, slug, plugin)}
+			return change{}, conflict("plugin %q is already installed in tenant %q: change it with PUT .../installs/%s", plugin, slug, plugin)
 		} else if !isNotFound(err) {
 			return change{}, err
 		}
@@ -246,7 +246,7 @@ func (s *Store) RollbackInstall(ctx context.Context, slug, plugin string) (Insta
 			return change{}, err
 		}
 		if row.PreviousVersionID == nil {
-			return change{}, &ConflictError{Message: fmt.Sprintf("install of plugin %q in tenant %q has no previous version to roll back to", plugin, slug)}
+			return change{}, conflict("install of plugin %q in tenant %q has no previous version to roll back to", plugin, slug)
 		}
 		var previous pluginVersionRow
 		if err := tx.Where("id = ?", *row.PreviousVersionID).Limit(1).Find(&previous).Error; err != nil {
@@ -415,7 +415,7 @@ func (s *Store) DeleteInstall(ctx context.Context, slug, plugin string) error {
 			for i, id := range followers {
 				dependents[i] = fmt.Sprintf("binding %q", id)
 			}
-			return change{}, &ConflictError{Message: fmt.Sprintf("bindings follow the install of plugin %q: delete them or give them a version first", plugin), Dependents: dependents}
+			return change{}, conflictWith(dependents, "bindings follow the install of plugin %q: delete them or give them a version first", plugin)
 		}
 		if err := tx.Delete(&installRow{}, row.ID).Error; err != nil {
 			return change{}, fmt.Errorf("delete install of plugin %q in tenant %q: %w", plugin, slug, err)

@@ -74,7 +74,7 @@ func insertMember(tx *gorm.DB, tenant *tenantRow, user *userRow, role accounts.R
 	row := membershipRow{TenantID: tenant.ID, UserID: user.ID, Role: string(role)}
 	err := tx.Create(&row).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return &ConflictError{Message: fmt.Sprintf("%q is already a member of tenant %q: change the role with PATCH instead", user.Email, tenant.Slug)}
+		return conflict("%q is already a member of tenant %q: change the role with PATCH instead", user.Email, tenant.Slug)
 	}
 	if err != nil {
 		return fmt.Errorf("add %q to tenant %q: %w", user.Email, tenant.Slug, err)
@@ -269,22 +269,28 @@ func lockMember(tx *gorm.DB, slug, userID string, actor accounts.Role) (*tenantR
 		return nil, Member{}, err
 	}
 	if current.Role == accounts.RoleOwner && actor != accounts.RoleOwner {
-		return nil, Member{}, &ForbiddenError{Message: fmt.Sprintf("%q is an owner of tenant %q: only an owner can change or remove an owner", current.Email, slug)}
+		return nil, Member{}, forbiddenError("%q is an owner of tenant %q: only an owner can change or remove an owner", current.Email, slug)
 	}
 	return tenant, current, nil
 }
 
-// keepAnOwner rejects the change when the tenant has only one owner.
+// keepAnOwner rejects the change when the tenant has only one owner. The
+// action is "demote" or "remove".
 func keepAnOwner(tx *gorm.DB, tenant *tenantRow, action string) error {
 	var owners int64
 	err := tx.Model(&membershipRow{}).Where("tenant_id = ? AND role = ?", tenant.ID, string(accounts.RoleOwner)).Count(&owners).Error
 	if err != nil {
 		return fmt.Errorf("count owners of tenant %q: %w", tenant.Slug, err)
 	}
-	if owners <= 1 {
-		return &ConflictError{Message: fmt.Sprintf("cannot %s the last owner of tenant %q: make another member owner first", action, tenant.Slug)}
+	if owners > 1 {
+		return nil
 	}
-	return nil
+
+	// One literal format per action, so each has its own translation.
+	if action == "demote" {
+		return conflict("cannot demote the last owner of tenant %q: make another member owner first", tenant.Slug)
+	}
+	return conflict("cannot remove the last owner of tenant %q: make another member owner first", tenant.Slug)
 }
 
 // checkGrant rejects an unknown role, and the owner role from a non-owner.
@@ -293,7 +299,7 @@ func checkGrant(role, actor accounts.Role) error {
 		return issue
 	}
 	if role == accounts.RoleOwner && actor != accounts.RoleOwner {
-		return &ForbiddenError{Message: "only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer"}
+		return forbiddenError("only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer")
 	}
 	return nil
 }

@@ -50,14 +50,5 @@ func (s *Store) ListNamespacePlugins(ctx context.Context, namespace string) ([]P
 		return nil, fmt.Errorf("list plugins of namespace %q: %w", namespace, err)
 	}
 
-	plugins := []PluginSummary{}
-	for _, row := range rows {
-		last := len(plugins) - 1
-		if last < 0 || plugins[last].Name != row.Name {
-			plugins = append(plugins, PluginSummary{Name: row.Name, Versions: []string{}})
-			last++
-		}
-		plugins[last].Versions = append(plugins[last].Versions, row.Version)
-	}
-	return plugins, nil
+	return summarizeVersions(rows), nil
 }

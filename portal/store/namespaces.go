@@ -107,7 +107,7 @@ func (s *Store) CreateNamespace(ctx context.Context, ownerID, name string) (Name
 		return Namespace{}, err
 	}
 	if name == OperatorNamespace {
-		return Namespace{}, &ConflictError{Message: fmt.Sprintf("namespace %q belongs to the operator: choose another name", name)}
+		return Namespace{}, conflict("namespace %q belongs to the operator: choose another name", name)
 	}
 
 	var created Namespace
@@ -117,7 +117,7 @@ func (s *Store) CreateNamespace(ctx context.Context, ownerID, name string) (Name
 			return err
 		}
 		if _, err := findNamespace(tx, name); err == nil {
-			return &ConflictError{Message: fmt.Sprintf("namespace %q already exists: choose another name", name)}
+			return conflict("namespace %q already exists: choose another name", name)
 		} else if !isNotFound(err) {
 			return err
 		}
@@ -162,7 +162,7 @@ func (s *Store) AddNamespaceMember(ctx context.Context, by Publisher, name, emai
 			return fmt.Errorf("read members of namespace %q: %w", name, err)
 		}
 		if count > 0 {
-			return &ConflictError{Message: fmt.Sprintf("%q is already a member of namespace %q", email, name)}
+			return conflict("%q is already a member of namespace %q", email, name)
 		}
 		if err := tx.Create(&namespaceMemberRow{NamespaceID: namespace.ID, UserID: user.ID, CreatedAt: tx.NowFunc()}).Error; err != nil {
 			return fmt.Errorf("add member to namespace %q: %w", name, err)
@@ -232,7 +232,7 @@ func authorizePublisher(tx *gorm.DB, by Publisher, namespace string) error {
 		if by.Operator {
 			return nil
 		}
-		return &ForbiddenError{Message: fmt.Sprintf("namespace %q belongs to the operator: publish as \"namespace/name\" in a namespace of your own, created with POST /api/v1/namespaces", namespace)}
+		return forbiddenError("namespace %q belongs to the operator: publish as \"namespace/name\" in a namespace of your own, created with POST /api/v1/namespaces", namespace)
 	}
 
 	row, err := findNamespace(tx, namespace)
@@ -240,7 +240,7 @@ func authorizePublisher(tx *gorm.DB, by Publisher, namespace string) error {
 		return fieldError("name", "namespace %q does not exist: a user creates it with POST /api/v1/namespaces", namespace)
 	}
 	if isNotFound(err) {
-		return &ForbiddenError{Message: fmt.Sprintf("namespace %q does not exist: create it with POST /api/v1/namespaces, or publish in a namespace you belong to", namespace)}
+		return forbiddenError("namespace %q does not exist: create it with POST /api/v1/namespaces, or publish in a namespace you belong to", namespace)
 	}
 	if err != nil {
 		return err
@@ -261,7 +261,7 @@ func checkNamespaceMember(tx *gorm.DB, by Publisher, namespace *namespaceRow) er
 		return fmt.Errorf("read members of namespace %q: %w", namespace.Name, err)
 	}
 	if count == 0 {
-		return &ForbiddenError{Message: fmt.Sprintf("you are not a member of namespace %q: ask one of its members to add you", namespace.Name)}
+		return forbiddenError("you are not a member of namespace %q: ask one of its members to add you", namespace.Name)
 	}
 	return nil
 }

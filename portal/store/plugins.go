@@ -268,7 +268,7 @@ func (s *Store) storePluginVersion(ctx context.Context, input NewPluginVersion, 
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := findPluginVersion(tx, input.Name, input.Version)
 		if err == nil {
-			return &ConflictError{Message: fmt.Sprintf("plugin version %q already exists: versions are immutable, so publish a new version", bundle.Key(input.Name, input.Version))}
+			return conflict("plugin version %q already exists: versions are immutable, so publish a new version", bundle.Key(input.Name, input.Version))
 		}
 		if !isNotFound(err) {
 			return err
@@ -332,6 +332,12 @@ func (s *Store) ListPlugins(ctx context.Context) ([]PluginSummary, error) {
 		return nil, fmt.Errorf("list plugins: %w", err)
 	}
 
+	return summarizeVersions(rows), nil
+}
+
+// summarizeVersions groups version rows ordered by name into one summary
+// per plugin, keeping the rows' order of versions.
+func summarizeVersions(rows []pluginVersionRow) []PluginSummary {
 	plugins := []PluginSummary{}
 	for _, row := range rows {
 		last := len(plugins) - 1
@@ -341,7 +347,7 @@ func (s *Store) ListPlugins(ctx context.Context) ([]PluginSummary, error) {
 		}
 		plugins[last].Versions = append(plugins[last].Versions, row.Version)
 	}
-	return plugins, nil
+	return plugins
 }
 
 // canonicalPluginName returns the stored form of a plugin name sent by a
@@ -428,10 +434,7 @@ func (s *Store) DeletePluginVersion(ctx context.Context, name, version string) e
 			return err
 		}
 		if len(dependents) > 0 {
-			return &ConflictError{
-				Message:    fmt.Sprintf("plugin version %q is in use: delete these bindings and installs or move them to another version first", bundle.Key(name, version)),
-				Dependents: dependents,
-			}
+			return conflictWith(dependents, "plugin version %q is in use: delete these bindings and installs or move them to another version first", bundle.Key(name, version))
 		}
 
 		if err := tx.Model(&installRow{}).Where("previous_version_id = ?", row.ID).Update("previous_version_id", nil).Error; err != nil {

@@ -134,7 +134,7 @@ func (s *Store) CreateRoute(ctx context.Context, slug string, input config.Route
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		_, err := findRoute(tx, tenant, input.Name)
 		if err == nil {
-			return change{}, &ConflictError{Message: fmt.Sprintf("route %q already exists in tenant %q: choose another name or update it with PUT", input.Name, slug)}
+			return change{}, conflict("route %q already exists in tenant %q: choose another name or update it with PUT", input.Name, slug)
 		}
 		if !isNotFound(err) {
 			return change{}, err
@@ -318,10 +318,7 @@ func (s *Store) DeleteRoute(ctx context.Context, slug, name string) error {
 			return change{}, fmt.Errorf("find bindings of route %q in tenant %q: %w", name, slug, err)
 		}
 		if len(bindings) > 0 {
-			return change{}, &ConflictError{
-				Message:    fmt.Sprintf("route %q is in use: delete these bindings or move them to another route first", name),
-				Dependents: quoteAll("binding", bindings),
-			}
+			return change{}, conflictWith(quoteAll("binding", bindings), "route %q is in use: delete these bindings or move them to another route first", name)
 		}
 
 		if err := tx.Delete(row).Error; err != nil {

@@ -66,7 +66,7 @@ func (s *Store) createTenant(ctx context.Context, input config.Tenant, afterCrea
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := findTenant(tx, row.Slug)
 		if err == nil {
-			return &ConflictError{Message: fmt.Sprintf("tenant %q already exists: choose another slug or update it with PUT", row.Slug)}
+			return conflict("tenant %q already exists: choose another slug or update it with PUT", row.Slug)
 		}
 		if !isNotFound(err) {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) createTenant(ctx context.Context, input config.Tenant, afterCrea
 		if err := tx.Create(&row).Error; err != nil {
 			// A concurrent create of the slug on PostgreSQL gets here.
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return &ConflictError{Message: fmt.Sprintf("tenant %q already exists: choose another slug or update it with PUT", row.Slug)}
+				return conflict("tenant %q already exists: choose another slug or update it with PUT", row.Slug)
 			}
 			return fmt.Errorf("create tenant %q: %w", row.Slug, err)
 		}

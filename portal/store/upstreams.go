@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -150,7 +151,7 @@ func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Up
 	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		_, err := findUpstream(tx, tenant, input.Name)
 		if err == nil {
-			return change{}, &ConflictError{Message: fmt.Sprintf("upstream %q already exists in tenant %q: choose another name or update it with PUT", input.Name, slug)}
+			return change{}, conflict("upstream %q already exists in tenant %q: choose another name or update it with PUT", input.Name, slug)
 		}
 		if !isNotFound(err) {
 			return change{}, err
@@ -172,15 +173,22 @@ func (s *Store) CreateUpstream(ctx context.Context, slug string, input config.Up
 	return upstreamFromRecord(&created)
 }
 
+// UpstreamFilter selects upstreams of a list. The zero value selects all.
+type UpstreamFilter struct {
+	// NameContains keeps the upstreams whose name contains it, compared
+	// without case.
+	NameContains string
+}
+
 // ListUpstreams returns the tenant's upstreams ordered by name.
 func (s *Store) ListUpstreams(ctx context.Context, slug string) ([]config.Upstream, error) {
-	upstreams, _, err := s.ListUpstreamPage(ctx, slug, Page{})
+	upstreams, _, err := s.ListUpstreamPage(ctx, slug, Page{}, UpstreamFilter{})
 	return upstreams, err
 }
 
 // ListUpstreamPage returns one page of the tenant's upstreams ordered by
 // name, and whether more follow.
-func (s *Store) ListUpstreamPage(ctx context.Context, slug string, page Page) ([]config.Upstream, bool, error) {
+func (s *Store) ListUpstreamPage(ctx context.Context, slug string, page Page, filter UpstreamFilter) ([]config.Upstream, bool, error) {
 	upstreams := []config.Upstream{}
 	more := false
 
@@ -189,7 +197,7 @@ func (s *Store) ListUpstreamPage(ctx context.Context, slug string, page Page) ([
 		if err != nil {
 			return err
 		}
-		upstreams, more, err = listUpstreamPage(tx, tenant, page)
+		upstreams, more, err = listUpstreamPage(tx, tenant, page, filter)
 		return err
 	})
 	if err != nil {
@@ -199,13 +207,18 @@ func (s *Store) ListUpstreamPage(ctx context.Context, slug string, page Page) ([
 }
 
 func listUpstreamRecords(tx *gorm.DB, tenant *tenantRow) ([]upstreamRecord, error) {
-	records, _, err := listUpstreamRecordPage(tx, tenant, Page{})
+	records, _, err := listUpstreamRecordPage(tx, tenant, Page{}, UpstreamFilter{})
 	return records, err
 }
 
-func listUpstreamRecordPage(tx *gorm.DB, tenant *tenantRow, page Page) ([]upstreamRecord, bool, error) {
+func listUpstreamRecordPage(tx *gorm.DB, tenant *tenantRow, page Page, filter UpstreamFilter) ([]upstreamRecord, bool, error) {
+	query := scoped(tx, tenant)
+	if filter.NameContains != "" {
+		query = query.Where("LOWER(name) LIKE ? ESCAPE '!'", containsPattern(strings.ToLower(filter.NameContains)))
+	}
+
 	var records []upstreamRecord
-	if err := page.apply(scoped(tx, tenant), "name").Find(&records).Error; err != nil {
+	if err := page.apply(query, "name").Find(&records).Error; err != nil {
 		return nil, false, fmt.Errorf("list upstreams of tenant %q: %w", tenant.Slug, err)
 	}
 	records, more := trimPage(records, page)
@@ -215,14 +228,14 @@ func listUpstreamRecordPage(tx *gorm.DB, tenant *tenantRow, page Page) ([]upstre
 // listUpstreams returns the API view of the tenant's upstreams, without
 // client keys.
 func listUpstreams(tx *gorm.DB, tenant *tenantRow) ([]config.Upstream, error) {
-	upstreams, _, err := listUpstreamPage(tx, tenant, Page{})
+	upstreams, _, err := listUpstreamPage(tx, tenant, Page{}, UpstreamFilter{})
 	return upstreams, err
 }
 
 // listUpstreamPage returns one page of the API view of the tenant's
 // upstreams, without client keys, and whether more follow.
-func listUpstreamPage(tx *gorm.DB, tenant *tenantRow, page Page) ([]config.Upstream, bool, error) {
-	records, more, err := listUpstreamRecordPage(tx, tenant, page)
+func listUpstreamPage(tx *gorm.DB, tenant *tenantRow, page Page, filter UpstreamFilter) ([]config.Upstream, bool, error) {
+	records, more, err := listUpstreamRecordPage(tx, tenant, page, filter)
 	if err != nil {
 		return nil, false, err
 	}
@@ -318,10 +331,7 @@ func (s *Store) DeleteUpstream(ctx context.Context, slug, name string) error {
 			return change{}, fmt.Errorf("find routes of upstream %q in tenant %q: %w", name, slug, err)
 		}
 		if len(routes) > 0 {
-			return change{}, &ConflictError{
-				Message:    fmt.Sprintf("upstream %q is in use: delete these routes or point them at another upstream first", name),
-				Dependents: quoteAll("route", routes),
-			}
+			return change{}, conflictWith(quoteAll("route", routes), "upstream %q is in use: delete these routes or point them at another upstream first", name)
 		}
 
 		if err := tx.Delete(row).Error; err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -257,6 +258,56 @@ func TestRouteTimeoutsRoundTrip(t *testing.T) {
 				if bundled.Name == "slow" && bundled.Timeouts != route.Timeouts {
 					t.Errorf("bundle route timeouts = %+v, want %+v", bundled.Timeouts, route.Timeouts)
 				}
+			}
+		})
+	}
+}
+
+func TestListUpstreamPageFilter(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect.name, func(t *testing.T) {
+			s := openDialect(t, dialect.open(t))
+			ctx := context.Background()
+			seedTenant(t, s, "acme")
+			for _, name := range []string{"api-a", "api-b", "Legacy", "web_x"} {
+				upstream := config.Upstream{Name: name, Targets: []config.Target{{URL: "http://127.0.0.1:9999", Weight: 1}}}
+				if _, err := s.CreateUpstream(ctx, "acme", upstream); err != nil {
+					t.Fatalf("CreateUpstream(%q) error = %v", name, err)
+				}
+			}
+
+			tests := []struct {
+				name   string
+				page   Page
+				filter UpstreamFilter
+				want   string
+				more   bool
+			}{
+				{name: "contains", filter: UpstreamFilter{NameContains: "api"}, want: "[api-a api-b]"},
+				{name: "filter without case", filter: UpstreamFilter{NameContains: "API"}, want: "[api-a api-b]"},
+				{name: "name without case", filter: UpstreamFilter{NameContains: "legacy"}, want: "[Legacy]"},
+				{name: "underscore literal", filter: UpstreamFilter{NameContains: "_"}, want: "[web_x]"},
+				{name: "percent literal", filter: UpstreamFilter{NameContains: "%"}, want: "[]"},
+				{name: "first filtered page", page: Page{Limit: 1}, filter: UpstreamFilter{NameContains: "api"}, want: "[api-a]", more: true},
+				{name: "second filtered page", page: Page{After: "api-a", Limit: 1}, filter: UpstreamFilter{NameContains: "api"}, want: "[api-b]"},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					upstreams, more, err := s.ListUpstreamPage(ctx, "acme", tt.page, tt.filter)
+					if err != nil {
+						t.Fatalf("ListUpstreamPage error = %v", err)
+					}
+					names := make([]string, len(upstreams))
+					for i, upstream := range upstreams {
+						names[i] = upstream.Name
+					}
+					if got := fmt.Sprint(names); got != tt.want {
+						t.Errorf("names = %s, want %s", got, tt.want)
+					}
+					if more != tt.more {
+						t.Errorf("more = %v, want %v", more, tt.more)
+					}
+				})
 			}
 		})
 	}

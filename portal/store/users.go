@@ -120,7 +120,7 @@ func (s *Store) CreateUser(ctx context.Context, input NewUser) (User, error) {
 
 	err = s.writer.WithContext(ctx).Create(&row).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return User{}, &ConflictError{Message: fmt.Sprintf("an account for %q already exists: log in with POST /api/v1/login instead", input.Email)}
+		return User{}, conflict("an account for %q already exists: log in with POST /api/v1/login instead", input.Email)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", input.Email, err)
