@@ -99,8 +99,8 @@ func (i *Instance) RunWithTimeout(ctx context.Context, timeout time.Duration, ph
 // configFor returns the conf argument of the hook at phase index idx on
 // pvm: the VM's deep copy of the config, or nil for a hook that cannot
 // reach it. Each VM makes its copy once and keeps it for as long as no
-// call changes it (see checkConfig), so a hook never sees what an earlier
-// call wrote into conf.
+// call changes it (see checkConfig), so a hook never receives what an
+// earlier call wrote into conf.
 func (i *Instance) configFor(pvm *preparedVM, idx int) object.Object {
 	if !i.plugin.readsConf[idx] {
 		return object.Nil
