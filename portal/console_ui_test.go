@@ -222,6 +222,27 @@ func TestConsoleSignUpRejectsShortPassword(t *testing.T) {
 	}
 }
 
+func TestConsoleSignUpTakenEmail(t *testing.T) {
+	tp := startPortal(t)
+	fields := url.Values{"email": {"ada@example.com"}, "name": {"Ada"}, "password": {testPassword}}
+	first := newWebClient(tp).submit("/signup", "/signup", fields)
+	if first.status != http.StatusSeeOther && first.status != http.StatusOK {
+		t.Fatalf("first sign-up: status = %d, body %s", first.status, first.body)
+	}
+
+	resp := newWebClient(tp).submit("/signup", "/signup", fields)
+	body := string(resp.body)
+	if resp.status != http.StatusConflict {
+		t.Errorf("second sign-up: status = %d, want 409", resp.status)
+	}
+	if !strings.Contains(body, "sign in on the Sign in page") {
+		t.Errorf("second sign-up page does not point to the sign-in page: %s", body)
+	}
+	if strings.Contains(body, "/api/v1/login") {
+		t.Errorf("second sign-up page gives the API login path to a browser user")
+	}
+}
+
 func TestAPIProblemInChinese(t *testing.T) {
 	tp := startPortal(t)
 

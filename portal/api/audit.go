@@ -75,7 +75,7 @@ func pageQuery(c *fiber.Ctx) (int64, int, error) {
 	if text := c.Query("limit"); text != "" {
 		value, err := strconv.Atoi(text)
 		if err != nil || value < 1 || value > store.MaxAuditPage {
-			return 0, 0, config.Invalid("limit", "limit must be an integer from 1 to %d", store.MaxAuditPage)
+			return 0, 0, config.Invalid("limit", "limit %q is not an integer from 1 to %d: send a page size in that range", text, store.MaxAuditPage)
 		}
 		limit = value
 	}

@@ -57,9 +57,10 @@ func checkContentType(header string) error {
 		return nil
 	}
 
-	issue := FieldIssue{Field: "Content-Type", Message: "set the header to application/json"}
-	detail := fmt.Sprintf("media type %q is not supported: send JSON with Content-Type: application/json", header)
-	return newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail, issue)
+	problem := newProblemf(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+		"media type %q is not supported: send JSON with Content-Type: application/json", header)
+	problem.Errors = []FieldIssue{{Field: "Content-Type", Message: "set the header to application/json"}}
+	return problem
 }
 
 // decodeProblem maps an encoding/json error to a problem.

@@ -18,7 +18,7 @@ func listPage(c *fiber.Ctx) (store.Page, error) {
 	if text := c.Query("limit"); text != "" {
 		value, err := strconv.Atoi(text)
 		if err != nil || value < 1 || value > store.MaxPageSize {
-			return store.Page{}, config.Invalid("limit", "limit must be an integer from 1 to %d", store.MaxPageSize)
+			return store.Page{}, config.Invalid("limit", "limit %q is not an integer from 1 to %d: send a page size in that range", text, store.MaxPageSize)
 		}
 		page.Limit = value
 	}

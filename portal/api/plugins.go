@@ -73,7 +73,7 @@ func (h *handlers) listPlugins(c *fiber.Ctx) (int, any, error) {
 	if text := c.Query("page"); text != "" {
 		page, err := strconv.Atoi(text)
 		if err != nil || page < 1 || page > store.MaxBrowsePage {
-			return failed(config.Invalid("page", "page must be an integer from 1 to %d", store.MaxBrowsePage))
+			return failed(config.Invalid("page", "page %q is not an integer from 1 to %d: send a page number in that range", text, store.MaxBrowsePage))
 		}
 		query.Page = page
 	}

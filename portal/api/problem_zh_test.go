@@ -214,8 +214,8 @@ func TestRequestChecksInChinese(t *testing.T) {
 			method:      "GET",
 			path:        "/api/v1/tenants/checks/routes?limit=0",
 			wantField:   "limit",
-			wantEnglish: fmt.Sprintf("limit must be an integer from 1 to %d", store.MaxPageSize),
-			wantChinese: fmt.Sprintf("limit 必须是 1 到 %d 之间的整数", store.MaxPageSize),
+			wantEnglish: fmt.Sprintf(`limit "0" is not an integer from 1 to %d: send a page size in that range`, store.MaxPageSize),
+			wantChinese: fmt.Sprintf(`limit "0" 不是 1 到 %d 之间的整数：请发送该范围内的每页条数`, store.MaxPageSize),
 		},
 		{
 			name:        "short password",

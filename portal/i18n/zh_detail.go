@@ -6,6 +6,9 @@ import "golang.org/x/text/message"
 // no field: conflicts, refused access and request-level errors. A detail
 // without values is its own format.
 var detailFormats = map[string]string{
+	// Request framing.
+	"media type %q is not supported: send JSON with Content-Type: application/json": "不支持媒体类型 %q：请以 Content-Type: application/json 发送 JSON",
+
 	// Names that are taken.
 	"tenant %q already exists: choose another slug or update it with PUT":                                           "租户 %q 已存在：请换一个标识，或用 PUT 更新它",
 	"upstream %q already exists in tenant %q: choose another name or update it with PUT":                            "租户 %[2]q 中已存在上游 %[1]q：请换一个名称，或用 PUT 更新它",

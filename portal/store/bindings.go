@@ -275,8 +275,9 @@ func (s *Store) ListBindings(ctx context.Context, slug string) ([]config.Binding
 // BindingFilter selects bindings of a list. Each field left empty selects
 // all, so the zero value selects every binding.
 type BindingFilter struct {
-	// Plugin keeps the bindings of the plugin with this exact name, as
-	// config.Binding.Plugin shows it.
+	// Plugin keeps the bindings of the plugin with this name. A name in
+	// the operator's namespace matches with or without the namespace, as
+	// everywhere else.
 	Plugin string
 	// Route keeps the bindings of the route with this exact name.
 	Route string
@@ -287,7 +288,7 @@ type BindingFilter struct {
 // apply adds the filter's conditions to a query from queryBindings.
 func (f BindingFilter) apply(query *gorm.DB) *gorm.DB {
 	if f.Plugin != "" {
-		query = query.Where("plugin_versions.name = ?", f.Plugin)
+		query = query.Where("plugin_versions.name = ?", canonicalPluginName(f.Plugin))
 	}
 	if f.Route != "" {
 		query = query.Where("routes.name = ?", f.Route)

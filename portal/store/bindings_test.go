@@ -264,6 +264,7 @@ func TestListBindingPageFilter(t *testing.T) {
 				{name: "plugin", filter: BindingFilter{Plugin: "hello"}, want: []string{ids["hello"], ids["hello all"], ids["hello alice"], ids["hello web"]}},
 				{name: "other plugin", filter: BindingFilter{Plugin: "greet"}, want: []string{ids["greet all"], ids["greet alice"]}},
 				{name: "plugin is exact", filter: BindingFilter{Plugin: "hell"}, want: []string{}},
+				{name: "plugin with namespace", filter: BindingFilter{Plugin: "portcullis/greet"}, want: []string{ids["greet all"], ids["greet alice"]}},
 				{name: "route", filter: BindingFilter{Route: "all"}, want: []string{ids["hello all"], ids["greet all"]}},
 				{name: "consumer", filter: BindingFilter{Consumer: "alice"}, want: []string{ids["hello alice"], ids["greet alice"]}},
 				{name: "route is exact", filter: BindingFilter{Route: "ALL"}, want: []string{}},

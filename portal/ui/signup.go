@@ -77,6 +77,11 @@ func (s *server) signup(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if status == http.StatusConflict {
+			// The API's detail points to POST /api/v1/login; a browser
+			// user needs the sign-in page instead.
+			failure.Detail = catalogs[language(c)].Format("signup.account_exists", data.Email)
+		}
 		return renderSignup(c, status, secret, data, failure)
 	}
 
