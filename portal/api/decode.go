@@ -37,6 +37,12 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	decoder := json.NewDecoder(bytes.NewReader(body))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(dst); err != nil {
+		// encoding/json names an unknown field without its path, such as
+		// "colour" for routes[1].colour; the walk of checkFieldNames names
+		// the whole path.
+		if issue := checkFieldNames(body, reflect.TypeOf(dst)); issue != nil && isUnknownField(err) {
+			return invalidFields([]FieldIssue{*issue})
+		}
 		return decodeProblem(err)
 	}
 
@@ -63,6 +69,15 @@ func checkContentType(header string) error {
 	return problem
 }
 
+// unknownFieldPrefix starts the text of encoding/json's error for a field
+// that the target type lacks.
+const unknownFieldPrefix = "json: unknown field "
+
+// isUnknownField reports whether err is encoding/json's unknown field error.
+func isUnknownField(err error) bool {
+	return strings.HasPrefix(err.Error(), unknownFieldPrefix)
+}
+
 // decodeProblem maps an encoding/json error to a problem.
 func decodeProblem(err error) *Problem {
 	var syntaxErr *json.SyntaxError
@@ -83,7 +98,7 @@ func decodeProblem(err error) *Problem {
 	// NOTE: encoding/json reports an unknown field only through this message
 	// text. If the text changes, such a body falls through to a 400 without
 	// the field name, and the tests of unknown fields fail.
-	if name, found := strings.CutPrefix(err.Error(), "json: unknown field "); found {
+	if name, found := strings.CutPrefix(err.Error(), unknownFieldPrefix); found {
 		field := strings.Trim(name, `"`)
 		return invalidFields([]FieldIssue{{Field: field, Message: "unknown field: remove it or correct its name"}})
 	}
