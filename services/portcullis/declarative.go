@@ -216,13 +216,18 @@ func printSteps(out io.Writer, result *applyResult) {
 }
 
 // printProblem prints a portal problem with each field error on its line.
+// A single field error that the detail already states is not repeated.
 func printProblem(out io.Writer, err error) {
 	fmt.Fprintln(out, err)
 	var problem *apiclient.Problem
-	if errors.As(err, &problem) {
-		for _, field := range problem.Errors {
-			fmt.Fprintf(out, "  %s: %s\n", field.Field, field.Message)
-		}
+	if !errors.As(err, &problem) {
+		return
+	}
+	if len(problem.Errors) == 1 && problem.Detail == problem.Errors[0].Field+": "+problem.Errors[0].Message {
+		return
+	}
+	for _, field := range problem.Errors {
+		fmt.Fprintf(out, "  %s: %s\n", field.Field, field.Message)
 	}
 }
 

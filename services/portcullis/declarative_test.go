@@ -133,6 +133,9 @@ func TestApplyReportsFieldErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "routes[0].paths") {
 		t.Errorf("apply of a bad path: exit %d, stderr %q; want 1 and the field routes[0].paths", code, errOut)
 	}
+	if count := strings.Count(errOut, "routes[0].paths"); count != 1 {
+		t.Errorf("apply of a bad path names the field %d times in %q, want once", count, errOut)
+	}
 
 	t.Setenv("PORTCULLIS_TOKEN", "")
 	code, _, errOut = runCLI(t, export, "--tenant", "acme")
