@@ -46,13 +46,18 @@ func Seed(ctx context.Context, client *apiclient.Client, upstreamURL string) err
 	return nil
 }
 
-// upsert creates a resource, or replaces it when it already exists.
+// upsert creates a resource, or replaces it when it already exists. It
+// looks first, so a restart does not log a rejected create.
 func upsert(ctx context.Context, client *apiclient.Client, collection, item string, body map[string]any) error {
-	err := client.Do(ctx, http.MethodPost, collection, body, nil)
-	if apiclient.StatusOf(err) != http.StatusConflict {
+	err := client.Do(ctx, http.MethodGet, item, nil, nil)
+	switch {
+	case err == nil:
+		return client.Do(ctx, http.MethodPut, item, body, nil)
+	case apiclient.StatusOf(err) == http.StatusNotFound:
+		return client.Do(ctx, http.MethodPost, collection, body, nil)
+	default:
 		return err
 	}
-	return client.Do(ctx, http.MethodPut, item, body, nil)
 }
 
 func publishPlugin(ctx context.Context, client *apiclient.Client) error {
@@ -62,11 +67,11 @@ func publishPlugin(ctx context.Context, client *apiclient.Client) error {
 		"source":        PluginSource,
 		"config_schema": json.RawMessage(PluginSchema),
 	}
-	err := client.Do(ctx, http.MethodPost, "/api/v1/plugins", body, nil)
-	if apiclient.StatusOf(err) == http.StatusConflict {
-		return nil
+	err := client.Do(ctx, http.MethodGet, "/api/v1/plugins/"+PluginName+"/versions/"+PluginVersion, nil, nil)
+	if apiclient.StatusOf(err) != http.StatusNotFound {
+		return err
 	}
-	return err
+	return client.Do(ctx, http.MethodPost, "/api/v1/plugins", body, nil)
 }
 
 func bindPlugin(ctx context.Context, client *apiclient.Client) error {
