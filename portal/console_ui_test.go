@@ -261,6 +261,17 @@ func TestAPIProblemInChinese(t *testing.T) {
 	}
 }
 
+func TestUnsupportedMediaTypeInChinese(t *testing.T) {
+	tp := startPortal(t)
+
+	resp := tp.send(request{method: "POST", path: "/api/v1/tenants", body: "slug=b", contentType: "text/plain", header: map[string]string{"Accept-Language": "zh-CN"}})
+	got := checkProblem(t, resp, http.StatusUnsupportedMediaType, "Content-Type")
+	want := `不支持媒体类型 "text/plain"：请以 Content-Type: application/json 发送 JSON`
+	if got.Detail != want {
+		t.Errorf("detail = %q, want %q", got.Detail, want)
+	}
+}
+
 func TestConsoleBindsConsumer(t *testing.T) {
 	tp := startPortal(t)
 	tp.seed("acme")
