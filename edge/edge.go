@@ -257,7 +257,7 @@ func New(cfg Config) (*Edge, error) {
 		Logger:  logger,
 		Metrics: e.metrics,
 		Reason:  rejectionReason,
-		OnGone:  e.releaseUpstreams,
+		OnLeave: e.releaseUpstreams,
 	})
 	if err != nil {
 		return nil, err

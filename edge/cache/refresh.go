@@ -160,5 +160,5 @@ func (s *Store) remove(h *holder) {
 	s.opts.Metrics.ForgetTenant(h.tenant)
 	s.forgetRejection(h.tenant)
 	s.opts.Logger.Info("tenant removed from the cache because the source no longer has it", "tenant", h.tenant)
-	s.gone(h.tenant, previous)
+	s.reportLeave(h.tenant, previous)
 }

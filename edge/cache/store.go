@@ -54,10 +54,10 @@ type Options struct {
 	// that Rejected returns. The Store then joins it into one line of at
 	// most MaxReasonLength characters. Nil uses the error text.
 	Reason func(error) string
-	// OnGone, when set, is called with a tenant's runtime once the tenant
+	// OnLeave, when set, is called with a tenant's runtime once the tenant
 	// left the cache: L1 evicted it, or the source no longer has it. It
 	// runs on a cache goroutine, and must not call the Store.
-	OnGone func(tenant string, rt *runtime.Runtime)
+	OnLeave func(tenant string, rt *runtime.Runtime)
 }
 
 // Store is the L1 cache of tenant runtimes. It is safe for concurrent use.
@@ -211,7 +211,7 @@ func (s *Store) lookup(tenant string) *holder {
 }
 
 // evicted counts an eviction, deletes the tenant's metric series and
-// reports the runtime to OnGone.
+// reports the runtime to OnLeave.
 func (s *Store) evicted(item *ristretto.Item[*holder]) {
 	s.evictions.Add(1)
 	s.forget(item)
@@ -219,14 +219,14 @@ func (s *Store) evicted(item *ristretto.Item[*holder]) {
 		// The tenant's next load builds its newest revision afresh, so a
 		// rejection recorded by an earlier refresh no longer applies.
 		s.forgetRejection(item.Value.tenant)
-		s.gone(item.Value.tenant, item.Value.current.Load())
+		s.reportLeave(item.Value.tenant, item.Value.current.Load())
 	}
 }
 
-// gone passes a runtime that left the cache to OnGone.
-func (s *Store) gone(tenant string, rt *runtime.Runtime) {
-	if rt != nil && s.opts.OnGone != nil {
-		s.opts.OnGone(tenant, rt)
+// reportLeave passes a runtime that left the cache to OnLeave.
+func (s *Store) reportLeave(tenant string, rt *runtime.Runtime) {
+	if rt != nil && s.opts.OnLeave != nil {
+		s.opts.OnLeave(tenant, rt)
 	}
 }
 

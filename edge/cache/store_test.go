@@ -313,14 +313,14 @@ func TestRuntimeCallerGivesUp(t *testing.T) {
 	}
 }
 
-func TestEvictedRuntimeReportedGone(t *testing.T) {
+func TestEvictedRuntimeReportedLeaving(t *testing.T) {
 	source := newFakeSource()
-	gone := make(chan string, 64)
+	left := make(chan string, 64)
 	store, err := New(Options{
 		Source:  source,
 		Build:   buildRevisions(),
 		MaxCost: 2500,
-		OnGone:  func(tenant string, rt *runtime.Runtime) { gone <- fmt.Sprintf("%s@%d", tenant, rt.Revision) },
+		OnLeave: func(tenant string, rt *runtime.Runtime) { left <- fmt.Sprintf("%s@%d", tenant, rt.Revision) },
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -338,11 +338,11 @@ func TestEvictedRuntimeReportedGone(t *testing.T) {
 	}
 
 	select {
-	case got := <-gone:
+	case got := <-left:
 		if got[len(got)-2:] != "@1" {
-			t.Errorf("OnGone got %q, want a tenant at revision 1", got)
+			t.Errorf("OnLeave got %q, want a tenant at revision 1", got)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("OnGone was not called although six runtimes of cost 1000 went into a budget of 2500")
+		t.Fatal("OnLeave was not called although six runtimes of cost 1000 went into a budget of 2500")
 	}
 }

@@ -33,9 +33,9 @@ func TestDeadlineTimerSparesCallsThatEndInTime(t *testing.T) {
 	halt := newHaltSignal()
 	d := newDeadlineTimer(halt)
 
-	// Each call runs for about 2 ms of a 200 ms timeout, so the timer
-	// mostly fires, at the deadline of a call that ended long ago, while a
-	// later call runs; none of them may be halted.
+	// Each call runs for about 2 ms of a 200 ms timeout. So the timer
+	// mostly fires while a later call runs, at the deadline of a call that
+	// ended long ago, and it must halt none of them.
 	stop := time.Now().Add(time.Second)
 	calls := 0
 	for time.Now().Before(stop) {

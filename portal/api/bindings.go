@@ -74,7 +74,7 @@ func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
 	}
 	if len(bindings) > 0 {
 		filters := map[string]string{"plugin": filter.Plugin, "route": filter.Route, "consumer": filter.Consumer}
-		setFilteredNextLink(c, page, more, bindings[len(bindings)-1].ID, filters)
+		setNextLink(c, page, more, bindings[len(bindings)-1].ID, filters)
 	}
 	return ok(bindings)
 }

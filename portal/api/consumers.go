@@ -47,7 +47,7 @@ func (h *handlers) listConsumers(c *fiber.Ctx) (int, any, error) {
 	}
 	if len(consumers) > 0 {
 		filters := map[string]string{"name": filter.NameContains, "tag": filter.Tag}
-		setFilteredNextLink(c, page, more, consumers[len(consumers)-1].Name, filters)
+		setNextLink(c, page, more, consumers[len(consumers)-1].Name, filters)
 	}
 	return ok(consumers)
 }

@@ -26,8 +26,9 @@ func listPage(c *fiber.Ctx) (store.Page, error) {
 }
 
 // setNextLink adds a Link header with rel="next" (RFC 8288) when more items
-// follow the page. last is the key of the page's last item.
-func setNextLink(c *fiber.Ctx, page store.Page, more bool, last string) {
+// follow the page. last is the key of the page's last item, and the link
+// keeps each non-empty filter under its query parameter name.
+func setNextLink(c *fiber.Ctx, page store.Page, more bool, last string, filters map[string]string) {
 	if !more {
 		return
 	}
@@ -35,5 +36,10 @@ func setNextLink(c *fiber.Ctx, page store.Page, more bool, last string) {
 	query := url.Values{}
 	query.Set("limit", strconv.Itoa(page.Limit))
 	query.Set("after", last)
+	for name, value := range filters {
+		if value != "" {
+			query.Set(name, value)
+		}
+	}
 	c.Set(fiber.HeaderLink, "<"+c.Path()+"?"+query.Encode()+">; rel=\"next\"")
 }

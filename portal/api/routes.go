@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,22 +25,10 @@ func (h *handlers) listRoutes(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
-	if more && len(routes) > 0 {
-		setRouteNextLink(c, page, filter, routes[len(routes)-1].Name)
+	if len(routes) > 0 {
+		setNextLink(c, page, more, routes[len(routes)-1].Name, map[string]string{"name": filter.NameContains})
 	}
 	return ok(routes)
-}
-
-// setRouteNextLink adds a Link header with rel="next" (RFC 8288) that
-// keeps the name filter.
-func setRouteNextLink(c *fiber.Ctx, page store.Page, filter store.RouteFilter, last string) {
-	query := url.Values{}
-	query.Set("limit", strconv.Itoa(page.Limit))
-	query.Set("after", last)
-	if filter.NameContains != "" {
-		query.Set("name", filter.NameContains)
-	}
-	c.Set(fiber.HeaderLink, "<"+c.Path()+"?"+query.Encode()+">; rel=\"next\"")
 }
 
 func (h *handlers) createRoute(c *fiber.Ctx) (int, any, error) {

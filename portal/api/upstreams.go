@@ -27,7 +27,7 @@ func (h *handlers) listUpstreams(c *fiber.Ctx) (int, any, error) {
 		return failed(err)
 	}
 	if len(upstreams) > 0 {
-		setFilteredNextLink(c, page, more, upstreams[len(upstreams)-1].Name, map[string]string{"name": filter.NameContains})
+		setNextLink(c, page, more, upstreams[len(upstreams)-1].Name, map[string]string{"name": filter.NameContains})
 	}
 	return ok(upstreams)
 }

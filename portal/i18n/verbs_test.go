@@ -55,7 +55,7 @@ func formatVerbs(format string) (map[int][]string, error) {
 
 // removeIndexes drops the "[n]" parts of a verb's flags.
 func removeIndexes(flags string) string {
-	var kept strings.Builder
+	var flagsOnly strings.Builder
 	depth := 0
 	for _, r := range flags {
 		switch {
@@ -64,10 +64,10 @@ func removeIndexes(flags string) string {
 		case r == ']':
 			depth--
 		case depth == 0:
-			kept.WriteRune(r)
+			flagsOnly.WriteRune(r)
 		}
 	}
-	return kept.String()
+	return flagsOnly.String()
 }
 
 // compareVerbs returns an error unless the translation prints every
