@@ -246,6 +246,9 @@ func New(cfg Config) (*Edge, error) {
 		e.compiler.RequireSignatures(cfg.PluginPublicKey)
 	}
 	e.preflight = preflight.New(e.compiler, e.metrics.Registry(), logger)
+	if e.sandbox != nil {
+		e.preflight.SetSandbox(e.sandbox)
+	}
 	if e.services == nil {
 		e.services = hostsvc.New(logger, nil)
 	}
@@ -268,20 +271,16 @@ func New(cfg Config) (*Edge, error) {
 
 // build compiles a bundle with the edge's shared plugin compiler. When the
 // tenant already serves traffic, the new bundle must also pass its plugins'
-// test vectors, or the old runtime keeps serving. A first load skips them,
-// because the portal ran them at publish time and the load is on the
-// request path.
+// test vectors, or the old runtime keeps serving. Sandboxed bindings run
+// theirs in a plugin worker started for the check. A first load skips them, because the
+// portal ran them at publish time and the load is on the request path.
 func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 	rt, err := runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor, Sandbox: e.sandbox})
 	if err != nil {
 		return nil, err
 	}
 	if _, serving := e.store.Loaded(strings.ToLower(b.Tenant)); serving {
-		checked := b
-		if e.sandbox != nil {
-			checked = runtime.WithoutSandboxed(b)
-		}
-		if err := e.preflight.Check(context.Background(), checked); err != nil {
+		if err := e.preflight.Check(context.Background(), b); err != nil {
 			return nil, err
 		}
 	}

@@ -1,7 +1,9 @@
 // Package preflight runs a plugin version's own test vectors on the edge
-// before a new bundle replaces the one that serves traffic. A version or
-// config that fails its vectors never replaces a serving runtime: the old
-// runtime keeps serving, and the failure is logged, counted and listed.
+// before a new bundle replaces the one that serves traffic: in the edge
+// process for trusted bindings, and in a plugin worker started for the
+// check for sandboxed ones. A version or config that fails its vectors never
+// replaces a serving runtime: the old runtime keeps serving, and the
+// failure is logged, counted and listed.
 package preflight
 
 import (
@@ -20,12 +22,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"portcullis.dev/edge/chain"
+	"portcullis.dev/edge/runtime"
 	"portcullis.dev/plugins-marketplace/pluginpkg"
+	"portcullis.dev/plugins-marketplace/worker"
 	"portcullis.dev/tenants/bundle"
+	"portcullis.dev/tenants/config"
 )
 
-// Timeout bounds one bundle's whole pre-flight.
+// Timeout bounds one bundle's whole pre-flight. A check in a plugin worker
+// may run past it by the pool's call margin, plus its kill margin when the
+// worker misses its deadline.
 const Timeout = 10 * time.Second
+
+// Sandbox runs test vectors in plugin worker processes. *sandbox.Pool
+// implements it.
+type Sandbox interface {
+	// Verify returns nil when every vector passed or was skipped, and a
+	// *pluginpkg.VectorError for the first vector that failed.
+	Verify(ctx context.Context, tenant string, v worker.Verify) error
+}
 
 // Failure is the last pre-flight failure of one tenant.
 type Failure struct {
@@ -43,8 +58,11 @@ type Failure struct {
 // vectors only once each. It is safe for concurrent use.
 type Checker struct {
 	compiler *chain.Compiler
-	logger   *slog.Logger
-	failed   prometheus.Counter
+	// sandbox runs the vectors of sandboxed bindings. Nil runs every
+	// binding's vectors in the edge process.
+	sandbox Sandbox
+	logger  *slog.Logger
+	failed  prometheus.Counter
 
 	passed sync.Map // check key → struct{}
 
@@ -68,11 +86,19 @@ func New(compiler *chain.Compiler, registerer prometheus.Registerer, logger *slo
 	return c
 }
 
+// SetSandbox makes the Checker run the vectors of sandboxed bindings (see
+// runtime.IsSandboxed) in sandbox, the edge's worker pool. Call it before
+// the first Check, because Check reads it without a lock.
+func (c *Checker) SetSandbox(sandbox Sandbox) {
+	c.sandbox = sandbox
+}
+
 // Check runs the test vectors of every enabled binding of b that has not
 // passed before with the same source, vectors and config. Vectors marked
 // binding_config run with the binding's config; the others with their own.
 // Vectors that need Redis are skipped, because pre-flight must not touch
-// shared counters.
+// shared counters. With a sandbox, a sandboxed binding's vectors run in a
+// plugin worker, and a worker that dies during them fails the check.
 func (c *Checker) Check(ctx context.Context, b *bundle.Bundle) error {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -90,7 +116,7 @@ func (c *Checker) Check(ctx context.Context, b *bundle.Bundle) error {
 		if _, done := c.passed.Load(key); done {
 			continue
 		}
-		if err := c.run(ctx, code, binding.Config); err != nil {
+		if err := c.run(ctx, b.Tenant, binding, code); err != nil {
 			c.recordFailure(b, binding.ID, code, err)
 			return fmt.Errorf("pre-flight of plugin %q version %q for binding %q: %w", code.Name, code.Version, binding.ID, err)
 		}
@@ -101,7 +127,16 @@ func (c *Checker) Check(ctx context.Context, b *bundle.Bundle) error {
 	return nil
 }
 
-func (c *Checker) run(ctx context.Context, code bundle.PluginCode, config json.RawMessage) error {
+// run runs the vectors of one binding where its hooks run.
+func (c *Checker) run(ctx context.Context, tenant string, binding config.Binding, code bundle.PluginCode) error {
+	bindingConfig := binding.Config
+	if bindingConfig == nil {
+		bindingConfig = json.RawMessage("{}")
+	}
+	if c.sandbox != nil && runtime.IsSandboxed(binding, code) {
+		return c.runInWorker(ctx, tenant, code, bindingConfig)
+	}
+
 	plugin, err := c.compiler.Compile(code)
 	if err != nil {
 		return err
@@ -110,12 +145,28 @@ func (c *Checker) run(ctx context.Context, code bundle.PluginCode, config json.R
 	if err != nil {
 		return err
 	}
-	if config == nil {
-		config = json.RawMessage("{}")
+	results := pluginpkg.Run(ctx, plugin, vectors, pluginpkg.RunOptions{BindingConfig: bindingConfig})
+	return pluginpkg.FirstFailure(results)
+}
+
+// runInWorker runs the vectors of a sandboxed binding in a plugin
+// worker. It first checks the source hash and signature, as the compiler
+// does in-process, because the passed cache keys on the declared hash.
+func (c *Checker) runInWorker(ctx context.Context, tenant string, code bundle.PluginCode, bindingConfig json.RawMessage) error {
+	if sum := bundle.SourceHash(code.Source); sum != code.SHA256 {
+		return fmt.Errorf("plugin %q version %q: source hash %q does not match the declared %q", code.Name, code.Version, sum, code.SHA256)
+	}
+	if err := c.compiler.Verify(code); err != nil {
+		return err
 	}
 
-	results := pluginpkg.Run(ctx, plugin, vectors, pluginpkg.RunOptions{BindingConfig: config})
-	return pluginpkg.FirstFailure(results)
+	return c.sandbox.Verify(ctx, tenant, worker.Verify{
+		Plugin:  code.Name,
+		Version: code.Version,
+		Source:  code.Source,
+		Vectors: code.TestVectors,
+		Config:  bindingConfig,
+	})
 }
 
 // checkKey identifies one plugin version with one binding config.

@@ -11,9 +11,14 @@ import (
 	"portcullis.dev/tenants/config"
 )
 
-// isSandboxed reports whether a binding's hooks run in a worker process: a
-// binding's Tier decides, and an empty Tier follows the plugin version's
-// reviewed flag.
+// IsSandboxed reports whether a binding's hooks run in a worker process
+// when the edge runs workers: a binding's Tier decides, and an empty Tier
+// follows the plugin version's reviewed flag. Pre-flight uses it to run a
+// binding's test vectors where its hooks run.
+func IsSandboxed(binding config.Binding, code bundle.PluginCode) bool {
+	return isSandboxed(binding, code)
+}
+
 func isSandboxed(binding config.Binding, code bundle.PluginCode) bool {
 	switch binding.Tier {
 	case config.TierSandboxed:
@@ -79,23 +84,4 @@ func (s *sandboxedBindings) load(pool *sandbox.Pool, tenant string, steps []boun
 		steps[position].step.Remote = set.Step(i)
 	}
 	return nil
-}
-
-// WithoutSandboxed returns a shallow copy of b without the bindings that
-// run in worker processes, for checks that run plugin code inside the edge
-// process, such as the pre-flight of test vectors.
-//
-// TODO: run the test vectors of sandboxed bindings in the tenant's worker;
-// until then a sandboxed binding swaps in without its pre-flight.
-func WithoutSandboxed(b *bundle.Bundle) *bundle.Bundle {
-	out := *b
-	out.Bindings = make([]config.Binding, 0, len(b.Bindings))
-	for _, binding := range b.Bindings {
-		code, ok := b.Plugins[bundle.Key(binding.Plugin, binding.Version)]
-		if ok && isSandboxed(binding, code) {
-			continue
-		}
-		out.Bindings = append(out.Bindings, binding)
-	}
-	return &out
 }

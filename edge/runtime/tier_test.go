@@ -28,26 +28,3 @@ func TestIsSandboxedFollowsTierThenReview(t *testing.T) {
 		})
 	}
 }
-
-func TestWithoutSandboxedKeepsTrustedBindings(t *testing.T) {
-	b := &bundle.Bundle{
-		Tenant: "acme",
-		Bindings: []config.Binding{
-			{ID: "reviewed", Plugin: "a", Version: "1.0.0"},
-			{ID: "unreviewed", Plugin: "b", Version: "1.0.0"},
-			{ID: "forced", Plugin: "b", Version: "1.0.0", Tier: config.TierTrusted},
-		},
-		Plugins: map[string]bundle.PluginCode{
-			bundle.Key("a", "1.0.0"): {Name: "a", Version: "1.0.0", Reviewed: true},
-			bundle.Key("b", "1.0.0"): {Name: "b", Version: "1.0.0"},
-		},
-	}
-
-	got := WithoutSandboxed(b)
-	if len(got.Bindings) != 2 || got.Bindings[0].ID != "reviewed" || got.Bindings[1].ID != "forced" {
-		t.Errorf("bindings = %+v, want reviewed and forced", got.Bindings)
-	}
-	if len(b.Bindings) != 3 {
-		t.Errorf("the input bundle lost bindings: %+v", b.Bindings)
-	}
-}

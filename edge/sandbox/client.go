@@ -40,7 +40,8 @@ type workerConn struct {
 // pendingCall is a Load or Call that waits for its reply.
 type pendingCall struct {
 	reply chan *worker.Frame
-	// set and ctx serve the call's host calls; both are nil for a Load.
+	// set and ctx serve the call's host calls; both are nil for a Load
+	// and a Verify.
 	set       *Set
 	ctx       context.Context
 	host      pluginhost.Host
@@ -104,7 +105,7 @@ func (w *workerConn) readLoop() {
 			break
 		}
 		switch f.Kind {
-		case worker.KindLoaded, worker.KindResult:
+		case worker.KindLoaded, worker.KindResult, worker.KindVerified:
 			if pc := w.take(f.ID); pc != nil {
 				pc.reply <- f
 			}

@@ -26,6 +26,10 @@ type Pool struct {
 	starting int
 	closed   bool
 	done     chan struct{}
+
+	// checkSlot holds a token while a pre-flight check's worker runs (see
+	// Verify), which is not one of the MaxWorkers.
+	checkSlot chan struct{}
 }
 
 // New returns a Pool that starts workers with cfg.Command. It starts no
@@ -36,11 +40,12 @@ func New(cfg Config) (*Pool, error) {
 		return nil, err
 	}
 	p := &Pool{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		tenants: map[string]*tenant{},
-		workers: map[*workerConn]struct{}{},
-		done:    make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		tenants:   map[string]*tenant{},
+		workers:   map[*workerConn]struct{}{},
+		done:      make(chan struct{}),
+		checkSlot: make(chan struct{}, 1),
 	}
 	go p.reapIdle()
 	return p, nil
@@ -105,6 +110,12 @@ func (p *Pool) Close() {
 	for _, w := range workers {
 		<-w.dead
 	}
+}
+
+func (p *Pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 // Workers returns the number of running workers.

@@ -27,12 +27,17 @@ const (
 	KindHostCall
 	// KindHostReply (edge) replies to a HostCall.
 	KindHostReply
+	// KindVerify (edge) runs a plugin version's test vectors.
+	KindVerify
+	// KindVerified (worker) replies to a Verify.
+	KindVerified
 )
 
-// Frame is one message. ID ties a reply to its request: Loaded and Result
-// carry the id of their Load and Call, Cancel the id of its Call, and
-// HostReply the id of its HostCall. Exactly one pointer field is set, the one
-// that Kind names, except for Unload and Cancel, which carry only ids.
+// Frame is one message. ID ties a reply to its request: Loaded, Result and
+// Verified carry the id of their Load, Call and Verify, Cancel the id of
+// its Call or Verify, and HostReply the id of its HostCall. Exactly one
+// pointer field is set, the one that Kind names, except for Unload and
+// Cancel, which carry only ids.
 type Frame struct {
 	Kind Kind
 	ID   uint64
@@ -45,6 +50,8 @@ type Frame struct {
 	Result    *Result
 	HostCall  *HostCall
 	HostReply *HostReply
+	Verify    *Verify
+	Verified  *Verified
 }
 
 // Load is a tenant's set of sandboxed bindings at one runtime revision.
@@ -133,6 +140,33 @@ type Exchange struct {
 	// unchanged has a bit set for each section (unchangedRequest and the
 	// like) that a Result left out, so Apply keeps the edge's own.
 	unchanged uint8
+}
+
+// Verify runs a plugin version's test vectors under one binding's config:
+// the pre-flight of a sandboxed binding. The vectors run as the edge runs
+// them in-process (pluginpkg.Run), offline and without Redis.
+type Verify struct {
+	Plugin  string
+	Version string
+	Source  string
+	// Vectors is the version's test vectors, a JSON array.
+	Vectors []byte
+	// Config is the binding's config, which the vectors marked
+	// binding_config run with. Empty means {}.
+	Config []byte
+	// Timeout bounds the whole run: a hook that runs at the deadline
+	// fails, and the vectors after it are skipped. Zero sets no deadline.
+	Timeout time.Duration
+}
+
+// Verified is the reply to a Verify. Vector names the first vector that
+// failed, empty when none did, and Differences lists what differed. Err is
+// set when the vectors did not run: the source does not compile or the
+// vectors are invalid.
+type Verified struct {
+	Vector      string
+	Differences []string
+	Err         string
 }
 
 // Host API methods of a HostCall.

@@ -78,6 +78,11 @@ func (s *server) dispatch(f *Frame) error {
 			return errors.New("call frame without a call")
 		}
 		s.startCall(f.ID, f.Call)
+	case KindVerify:
+		if f.Verify == nil {
+			return errors.New("verify frame without a verify")
+		}
+		return s.startVerify(f.ID, f.Verify)
 	case KindCancel:
 		s.mu.Lock()
 		cancel := s.calls[f.ID]

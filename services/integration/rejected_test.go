@@ -41,8 +41,8 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 		"name": "guard", "version": "1.0.0", "source": guardSource,
 		"test_vectors": json.RawMessage(guardVectors),
 	}, nil)
-	// The edge runs pre-flight only for bindings in the trusted tier,
-	// because sandboxed bindings run in worker processes.
+	// The binding runs in the trusted tier, so its pre-flight runs in the
+	// edge process; edge/preflight_test.go covers the sandboxed tier.
 	var binding struct {
 		ID string `json:"id"`
 	}

@@ -1,0 +1,126 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"portcullis.dev/plugins-marketplace/worker"
+)
+
+// DefaultVerifyTimeout bounds a Verify whose context has no deadline.
+const DefaultVerifyTimeout = 10 * time.Second
+
+// Verify runs a plugin version's test vectors in a worker process of its
+// own, so that a script that kills its process ends that worker and not the
+// edge. It returns nil when every vector passed or was skipped, and a
+// *pluginpkg.VectorError for the first vector that failed. Any other error
+// means the vectors did not run to the end: the source does not compile,
+// the vectors are invalid, or the worker could not start, died (the error
+// names its exit cause) or missed its deadline.
+//
+// The check does not use the tenant's worker. A worker that dies fails
+// its calls in flight and makes the tenant wait out a restart back-off, so
+// the failed calls could quarantine the bindings that serve traffic. The
+// check's worker does not count against MaxWorkers, so a busy edge never
+// rejects a change for want of a worker: the pool runs one check worker
+// at a time on top of them, a second check waits for it within ctx, and
+// Verify stops the worker before it returns.
+//
+// The worker stops the vectors at ctx's deadline, or after
+// DefaultVerifyTimeout without one. The edge waits CallMargin longer for
+// the reply, and then cancels the run and kills the worker unless the
+// reply arrives within KillMargin, as it does for a call.
+func (p *Pool) Verify(ctx context.Context, tenantName string, v worker.Verify) error {
+	verified, err := p.verify(ctx, tenantName, v)
+	if err != nil {
+		return fmt.Errorf("run test vectors in a plugin worker: %w", err)
+	}
+	return verified.Failure()
+}
+
+// verify sends v to a new worker and returns the worker's reply.
+func (p *Pool) verify(ctx context.Context, tenantName string, v worker.Verify) (*worker.Verified, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v.Timeout = DefaultVerifyTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		v.Timeout = time.Until(deadline)
+	}
+	if v.Timeout <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+
+	w, err := p.startVerifier(ctx, tenantName)
+	if err != nil {
+		return nil, err
+	}
+	defer p.stopVerifier(w)
+
+	waitCtx, stop := withoutDeadline(ctx)
+	defer stop()
+	reply, err := w.roundTrip(waitCtx, &worker.Frame{Kind: worker.KindVerify, Verify: &v}, &pendingCall{}, v.Timeout+p.cfg.CallMargin)
+	if err != nil {
+		return nil, err
+	}
+	if reply.Verified == nil {
+		return nil, fmt.Errorf("plugin worker of tenant %q: %w", tenantName, errNoAnswer)
+	}
+	return reply.Verified, nil
+}
+
+// startVerifier waits for the check slot within ctx and starts a worker
+// for one check. Its tenant record is its own and holds no binding sets,
+// so its exit never touches the state of the tenant's serving worker, and
+// the pool does not restart it.
+//
+// NOTE: the "plugin worker failed" log line of a check's worker that died
+// still names a restart delay, although no restart follows.
+func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerConn, error) {
+	select {
+	case p.checkSlot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the worker of another check: %w", ctx.Err())
+	}
+	if p.isClosed() {
+		<-p.checkSlot
+		return nil, errors.New("plugin worker pool is closed")
+	}
+
+	proc, socket, err := startProcess(&p.cfg)
+	if err != nil {
+		<-p.checkSlot
+		return nil, err
+	}
+	t := &tenant{pool: p, name: tenantName, sets: map[uint64]*worker.Load{}}
+	w := newWorkerConn(t, proc, worker.NewConn(socket))
+	go w.readLoop()
+	p.log.Info("plugin worker started", "tenant", tenantName, "pid", proc.cmd.Process.Pid, "purpose", "pre-flight")
+	return w, nil
+}
+
+// stopVerifier stops the worker of a check and frees the check slot. A
+// worker that does not end at once is killed after KillMargin, in the
+// background.
+func (p *Pool) stopVerifier(w *workerConn) {
+	w.stop()
+	<-p.checkSlot
+}
+
+// withoutDeadline returns a context that ends when ctx is canceled, but not
+// at ctx's deadline. The round trip's own timer then decides how long to
+// wait, and it kills a worker that misses its deadline.
+func withoutDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopForwarding := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return out, func() {
+		stopForwarding()
+		cancel()
+	}
+}

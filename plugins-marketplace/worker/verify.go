@@ -1,0 +1,78 @@
+package worker
+
+import (
+	"context"
+	"errors"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/pluginpkg"
+)
+
+// startVerify compiles the plugin of v and runs its test vectors in a
+// goroutine of their own, so that calls keep flowing while they run. The
+// compile happens here, on the read loop, because the compile cache belongs
+// to it. The run is registered as a call, so a Cancel frame with its id
+// stops it.
+func (s *server) startVerify(id uint64, v *Verify) error {
+	plugin, err := s.compile(Binding{Plugin: v.Plugin, Version: v.Version, Source: v.Source})
+	if err != nil {
+		return s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: &Verified{Err: err.Error()}})
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	if v.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), v.Timeout)
+	}
+	s.mu.Lock()
+	s.calls[id] = cancel
+	s.mu.Unlock()
+
+	go s.verify(ctx, cancel, id, plugin, v)
+	return nil
+}
+
+// verify runs the vectors of v and sends the Verified reply.
+func (s *server) verify(ctx context.Context, cancel context.CancelFunc, id uint64, plugin *pluginhost.Plugin, v *Verify) {
+	verified := runVectors(ctx, plugin, v)
+	cancel()
+
+	s.mu.Lock()
+	delete(s.calls, id)
+	s.mu.Unlock()
+	// A failed send means the connection is gone, and the read loop ends
+	// the worker.
+	_ = s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: verified})
+}
+
+// runVectors runs the vectors of v as the edge's pre-flight runs them
+// in-process, and reports the first failure.
+func runVectors(ctx context.Context, plugin *pluginhost.Plugin, v *Verify) *Verified {
+	vectors, err := pluginpkg.ParseVectors("test_vectors", v.Vectors)
+	if err != nil {
+		return &Verified{Err: err.Error()}
+	}
+	config := v.Config
+	if len(config) == 0 {
+		config = []byte("{}")
+	}
+
+	results := pluginpkg.Run(ctx, plugin, vectors, pluginpkg.RunOptions{BindingConfig: config})
+	var failure *pluginpkg.VectorError
+	if errors.As(pluginpkg.FirstFailure(results), &failure) {
+		return &Verified{Vector: failure.Vector, Differences: failure.Differences}
+	}
+	return &Verified{}
+}
+
+// Failure returns the error of the run that v reports: a
+// *pluginpkg.VectorError for a failed vector, the worker's error when the
+// vectors did not run, and nil when every vector passed or was skipped.
+func (v *Verified) Failure() error {
+	switch {
+	case v.Err != "":
+		return errors.New(v.Err)
+	case v.Vector != "":
+		return &pluginpkg.VectorError{Vector: v.Vector, Differences: v.Differences}
+	}
+	return nil
+}
