@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"net"
 	"os"
 	"runtime/pprof"
 	"testing"
@@ -39,7 +38,7 @@ func TestMain(m *testing.M) {
 // With an empty onCall it is a worker stuck in a runaway garbage
 // collection.
 func fakeWorker(onCall func()) int {
-	socket, err := net.FileConn(os.NewFile(3, "edge-socket"))
+	socket, err := worker.NewSocket(3, "edge-socket")
 	if err != nil {
 		return 2
 	}
@@ -86,7 +85,7 @@ func writeOneMapConcurrently() {
 // call at once with the call's exchange and an outcome of success for each
 // step, so a benchmark measures the protocol's cost without the hooks.
 func echoWorker() int {
-	socket, err := net.FileConn(os.NewFile(3, "edge-socket"))
+	socket, err := worker.NewSocket(3, "edge-socket")
 	if err != nil {
 		return 2
 	}
@@ -121,7 +120,7 @@ func echoWorker() int {
 
 // pongWorker writes back each byte that it reads on its socket.
 func pongWorker() int {
-	socket, err := net.FileConn(os.NewFile(3, "edge-socket"))
+	socket, err := worker.NewSocket(3, "edge-socket")
 	if err != nil {
 		return 2
 	}

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"os"
 	"runtime"
 	"runtime/debug"
 )
@@ -53,15 +51,9 @@ func Main(args []string, stderr io.Writer) int {
 		return 1
 	}
 
-	file := os.NewFile(socketFD, "edge-socket")
-	if file == nil {
-		fmt.Fprintln(stderr, "worker: descriptor 3 is not open: start the worker from the edge")
-		return 2
-	}
-	socket, err := net.FileConn(file)
-	_ = file.Close()
+	socket, err := NewSocket(socketFD, "edge-socket")
 	if err != nil {
-		fmt.Fprintf(stderr, "worker: descriptor 3 is not a socket: %v\n", err)
+		fmt.Fprintf(stderr, "worker: descriptor %d is not the edge's socket: %v: start the worker from the edge\n", socketFD, err)
 		return 2
 	}
 
