@@ -52,9 +52,10 @@ type Config struct {
 	// means DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// MemoryLimit is each worker's heap limit in bytes. The worker sets it
-	// as its Go memory limit and, without a cgroup, sets RLIMIT_AS to it
-	// plus worker.AddressSpaceOverhead. Zero means
-	// worker.DefaultMemoryLimit (256 MiB).
+	// as its Go memory limit, RLIMIT_DATA to it plus worker.DataOverhead
+	// and RLIMIT_AS to it plus worker.AddressSpaceOverhead. A worker
+	// cgroup gets memory.max of MemoryLimit plus worker.DataOverhead. Zero
+	// means worker.DefaultMemoryLimit (256 MiB).
 	MemoryLimit int64
 	// Procs bounds the CPUs that one worker runs Go code on at once
 	// (GOMAXPROCS). Zero means half the CPUs and at least one.
@@ -69,7 +70,11 @@ type Config struct {
 	Dir string
 	// CgroupParent is a cgroup v2 folder that the edge may write. When set,
 	// each worker starts in its own child cgroup with memory.max set to
-	// MemoryLimit. Empty leaves the memory bound to RLIMIT_AS.
+	// MemoryLimit plus worker.DataOverhead, the room RLIMIT_DATA also
+	// leaves for the Go runtime's own mappings. New rejects a folder without the memory controller in
+	// its cgroup.controllers and cgroup.subtree_control. Empty leaves
+	// RLIMIT_DATA, which the worker sets on itself in either case, as the
+	// only hard memory bound.
 	CgroupParent string
 	// Logger receives worker starts, stops and failures. Nil is silent.
 	Logger *slog.Logger
@@ -94,6 +99,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.KillMargin <= 0 {
 		cfg.KillMargin = DefaultKillMargin
+	}
+	if cfg.CgroupParent != "" {
+		if err := checkCgroupParent(cfg.CgroupParent, cfg.MemoryLimit); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -39,3 +39,16 @@ func TestParseServeFlagsPluginWorkers(t *testing.T) {
 		t.Errorf("sandbox = %+v / %+v, want 2 workers and a command in both roles", cfg.Sandbox, edgeCfg.Sandbox)
 	}
 }
+
+func TestParseServeFlagsPluginCgroup(t *testing.T) {
+	cfg, edgeCfg, _, err := parseServeFlags([]string{"-plugin-cgroup", "/sys/fs/cgroup/portcullis"}, os.Stderr)
+	if err != nil {
+		t.Fatalf("parseServeFlags: %v", err)
+	}
+	if cfg.Sandbox.CgroupParent != "/sys/fs/cgroup/portcullis" {
+		t.Errorf("all-in-one cgroup parent = %q, want the flag's folder", cfg.Sandbox.CgroupParent)
+	}
+	if edgeCfg.Sandbox.CgroupParent != "/sys/fs/cgroup/portcullis" {
+		t.Errorf("edge cgroup parent = %q, want the flag's folder", edgeCfg.Sandbox.CgroupParent)
+	}
+}
