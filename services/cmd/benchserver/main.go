@@ -1,9 +1,11 @@
 // Command benchserver starts the benchmark set-up for external load tools
 // such as wrk and h2load. It runs the all-in-one server on free loopback
 // ports and a fixed-response upstream. Tenant "plain" has a route without
-// plugins, and tenant "chain5" the same route with five light plugins. It
-// prints the addresses as shell assignments, then serves until SIGINT or
-// SIGTERM, or until -lifetime passes.
+// plugins, tenant "chain5" the same route with five light plugins inside
+// the edge process (the trusted tier), and tenant "sandbox5" the same five
+// plugins in a plugin worker process (the sandboxed tier). It prints the
+// addresses as shell assignments, then serves until SIGINT or SIGTERM, or
+// until -lifetime passes. Run as "benchserver worker", it is that worker.
 package main
 
 import (
@@ -17,13 +19,18 @@ import (
 	"syscall"
 	"time"
 
+	"portcullis.dev/plugins-marketplace/worker"
 	"portcullis.dev/services/internal/benchenv"
+	"portcullis.dev/tenants/config"
 )
 
 // chainLength is the number of light plugins on tenant chain5's route.
 const chainLength = 5
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "worker" {
+		os.Exit(worker.Main(os.Args[2:], os.Stderr))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchserver:", err)
 		os.Exit(1)
@@ -53,7 +60,11 @@ func run() error {
 	}
 	defer os.RemoveAll(dataDir)
 
-	env, err := benchenv.Start(ctx, dataDir)
+	executable, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the benchserver executable for plugin workers: %w", err)
+	}
+	env, err := benchenv.StartWith(ctx, dataDir, benchenv.Options{WorkerCommand: []string{executable, "worker"}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +81,7 @@ func run() error {
 	return nil
 }
 
-// setUp publishes the light plugins and creates both tenants.
+// setUp publishes the light plugins and creates the three tenants.
 func setUp(ctx context.Context, env *benchenv.Env) error {
 	for i := range chainLength {
 		if err := env.PublishLight(ctx, i, "1.0.0"); err != nil {
@@ -80,6 +91,9 @@ func setUp(ctx context.Context, env *benchenv.Env) error {
 	if _, err := env.AddTenant(ctx, "plain", 0); err != nil {
 		return err
 	}
-	_, err := env.AddTenant(ctx, "chain5", chainLength)
+	if _, err := env.AddTenantTier(ctx, "chain5", chainLength, config.TierTrusted); err != nil {
+		return err
+	}
+	_, err := env.AddTenantTier(ctx, "sandbox5", chainLength, config.TierSandboxed)
 	return err
 }

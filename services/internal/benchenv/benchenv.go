@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"portcullis.dev/edge/sandbox"
 	"portcullis.dev/services/internal/allinone"
 	"portcullis.dev/services/internal/apiclient"
 	"portcullis.dev/services/internal/datadir"
@@ -33,15 +34,32 @@ type Env struct {
 	upstream    *http.Server
 }
 
+// Options tunes the benchmark set-up. The zero value runs every plugin
+// inside the edge process.
+type Options struct {
+	// WorkerCommand starts a plugin worker process, such as
+	// {executable, "worker"}. Empty turns the sandboxed tier off.
+	WorkerCommand []string
+}
+
 // Start starts the upstream and the all-in-one server with its data in
 // dataDir. Call Close when done.
 func Start(ctx context.Context, dataDir string) (*Env, error) {
+	return StartWith(ctx, dataDir, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, dataDir string, opts Options) (*Env, error) {
 	env := &Env{}
 	if err := env.startUpstream(); err != nil {
 		return nil, err
 	}
 
 	const token = "bench-operator-token-0123456789"
+	var workers sandbox.Config
+	if len(opts.WorkerCommand) > 0 {
+		workers = sandbox.Config{MaxWorkers: sandbox.DefaultMaxWorkers, Command: opts.WorkerCommand}
+	}
 	server, err := allinone.Start(ctx, allinone.Config{
 		Role:       "all",
 		PortalAddr: "127.0.0.1:0",
@@ -51,6 +69,7 @@ func Start(ctx context.Context, dataDir string) (*Env, error) {
 		DataDir:    dataDir,
 		BaseDomain: "localhost",
 		AdminToken: token,
+		Sandbox:    workers,
 	})
 	if err != nil {
 		env.Close()

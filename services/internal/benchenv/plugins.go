@@ -42,8 +42,15 @@ func (e *Env) PublishLight(ctx context.Context, index int, version string) error
 // AddTenant creates tenant with an upstream at the benchmark upstream and
 // one route "main" for every path, binds light plugins 0 to plugins-1 at
 // version 1.0.0 with config tag "t0" to that route, and returns the binding
-// ids. The plugins must be published already.
+// ids. The plugins must be published already. The bindings follow the
+// version's reviewed flag; AddTenantTier chooses their tier.
 func (e *Env) AddTenant(ctx context.Context, tenant string, plugins int) ([]string, error) {
+	return e.AddTenantTier(ctx, tenant, plugins, "")
+}
+
+// AddTenantTier is AddTenant with every binding in tier: "sandboxed",
+// "trusted" or empty.
+func (e *Env) AddTenantTier(ctx context.Context, tenant string, plugins int, tier string) ([]string, error) {
 	base := "/api/v1/tenants/" + tenant
 	steps := []struct {
 		path string
@@ -68,9 +75,13 @@ func (e *Env) AddTenant(ctx context.Context, tenant string, plugins int) ([]stri
 		var created struct {
 			ID string `json:"id"`
 		}
-		err := e.API.Do(ctx, http.MethodPost, base+"/bindings", map[string]any{
+		body := map[string]any{
 			"plugin": LightName(i), "version": "1.0.0", "route": "main", "config": map[string]any{"tag": "t0"},
-		}, &created)
+		}
+		if tier != "" {
+			body["tier"] = tier
+		}
+		err := e.API.Do(ctx, http.MethodPost, base+"/bindings", body, &created)
 		if err != nil {
 			return nil, fmt.Errorf("bind %q to tenant %q: %w", LightName(i), tenant, err)
 		}
