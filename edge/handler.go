@@ -124,7 +124,12 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 	plugins := e.newExchange(r, state, route)
 	plugins.Request.Params = params
 	state.routeRuntime, state.exchange = route, plugins
-	active, err := route.RunRequest(r.Context(), plugins)
+	// The hooks of every phase until the response body is copied follow
+	// the request's cancellation through one watch. The log phase runs
+	// later, under a context of its own.
+	hookCtx, stopWatch := route.Chain.WatchRequest(r.Context())
+	defer stopWatch()
+	active, err := route.RunRequest(hookCtx, plugins)
 	state.chain = active
 	if rt.DebugHeaders && active != route.Chain {
 		w.Header().Set(pluginsHeader, active.Names())
@@ -133,7 +138,7 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 		return err
 	}
 	if plugins.Exit != nil {
-		if err := active.RunExitResponse(r.Context(), plugins); err != nil {
+		if err := active.RunExitResponse(hookCtx, plugins); err != nil {
 			return err
 		}
 		state.status = plugins.Exit.Status
@@ -148,7 +153,7 @@ func (e *Edge) handle(w http.ResponseWriter, r *http.Request, state *requestStat
 
 		WebSocketIdleTimeout: e.cfg.WebSocketIdleTimeout,
 		OnResponse: func(resp *http.Response) error {
-			return active.RunResponse(r, plugins, resp)
+			return active.RunResponse(hookCtx, plugins, resp)
 		},
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			e.failRequest(w, r, state, err)

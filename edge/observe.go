@@ -26,10 +26,27 @@ func newObserver(cfg Config, m *metrics.Metrics) *observer {
 // hookCalled records a plugin hook call in the metrics and, while tracing
 // is on, as a span.
 func (o *observer) hookCalled(ctx context.Context, call chain.HookCall) {
-	o.metrics.ObservePlugin(call.Tenant, call.Step.Plugin, call.Step.Version, call.Phase, call.Elapsed, call.Cause)
+	o.pluginTimer(call).Observe(call.Elapsed)
+	o.metrics.PluginFailed(call.Tenant, call.Step.Plugin, call.Step.Version, call.Cause)
 	if o.tracer != nil {
 		o.tracer.RecordHook(ctx, call)
 	}
+}
+
+// pluginTimer returns the duration series of the call's plugin and phase.
+// It keeps the series in the call's memo, so later calls of the same
+// binding and phase skip the label lookup.
+func (o *observer) pluginTimer(call chain.HookCall) *metrics.PluginTimer {
+	if call.Memo == nil {
+		return o.metrics.PluginTimer(call.Step.Plugin, call.Phase)
+	}
+	if timer, ok := call.Memo.Load().(*metrics.PluginTimer); ok {
+		return timer
+	}
+
+	timer := o.metrics.PluginTimer(call.Step.Plugin, call.Phase)
+	call.Memo.Store(timer)
+	return timer
 }
 
 // begin starts the request span while tracing is on, and counts body bytes

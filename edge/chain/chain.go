@@ -36,6 +36,10 @@ type Chain struct {
 	// that have a hook for it, so a phase without hooks costs one lookup.
 	phases [phaseCount][]Step
 	names  string
+
+	// inProcess records that a step runs in the edge process, whose hook
+	// calls can share one watch of the request's context (WatchRequest).
+	inProcess bool
 }
 
 // phaseCount is the number of phases in pluginhost.Phases.
@@ -73,6 +77,9 @@ func New(steps []Step) *Chain {
 		names = append(names, step.Plugin+"@"+step.Version)
 	}
 	c.names = strings.Join(names, ",")
+	for _, step := range steps {
+		c.inProcess = c.inProcess || step.Remote == nil
+	}
 	for _, phase := range pluginhost.Phases {
 		slot := phaseSlot(phase)
 		for _, step := range steps {
@@ -110,6 +117,22 @@ func (c *Chain) Has(phase pluginhost.Phase) bool {
 	return len(c.stepsOf(phase)) > 0
 }
 
+// WatchRequest returns the context to run all of one request's phases
+// under, and a stop function to call once they are done. Its hook calls
+// follow the request's cancellation through one registration instead of
+// one per phase (see pluginhost.WatchHooks). A chain without in-process
+// steps returns ctx, because its hooks run in workers.
+func (c *Chain) WatchRequest(ctx context.Context) (context.Context, func() bool) {
+	if !c.inProcess {
+		return ctx, stopNothing
+	}
+	return pluginhost.WatchHooks(ctx)
+}
+
+func stopNothing() bool {
+	return false
+}
+
 // RunRequest runs the request phases in order. It stops after the first step
 // that sets ex.Exit, and returns an *Error when a step fails or sets an
 // invalid exit.
@@ -138,12 +161,14 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 	}
 	if len(steps) > 1 {
 		// The steps run one after another, so they can share one
-		// registration with the request's context. A single step is
-		// cheaper with its own.
+		// registration with the request's context, unless the caller
+		// shares one already (WatchRequest). A single step is cheaper
+		// with its own.
 		var stopWatch func() bool
 		ctx, stopWatch = pluginhost.WatchHooks(ctx)
 		defer stopWatch()
 	}
+	slotIndex := phaseSlot(phase)
 
 	var slot tenantSlot
 	defer slot.release()
@@ -169,7 +194,7 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 		started = time.Now()
 		elapsed := started.Sub(callStarted)
 		step.Guard.recordCall(elapsed, waited, err)
-		step.Guard.observeCall(ctx, step, string(phase), callStarted, elapsed, err)
+		step.Guard.observeCall(ctx, step, string(phase), slotIndex, callStarted, elapsed, err)
 		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
 			// Fail open: the plugin is skipped, and so is an exit it set.
 			ex.Exit = exitBefore
@@ -217,7 +242,13 @@ func runStep(ctx context.Context, slot *tenantSlot, step Step, phase pluginhost.
 	if err != nil {
 		return waited, err
 	}
-	if err := step.Instance.RunWithTimeout(ctx, step.Guard.timeout, phase, ex); err != nil {
+	// The hook's deadline counts from now, which saves a clock read,
+	// unless the wait for a slot made now stale.
+	start := now
+	if waited {
+		start = time.Time{}
+	}
+	if err := step.Instance.RunWithTimeoutFrom(ctx, start, step.Guard.timeout, phase, ex); err != nil {
 		return waited, err
 	}
 	return waited, checkExchange(phase, ex)

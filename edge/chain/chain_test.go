@@ -188,7 +188,7 @@ func TestRunResponse(t *testing.T) {
 			resp := upstreamResponse()
 			resp.StatusCode = tt.status
 
-			if err := chain.RunResponse(in, ex, resp); err != nil {
+			if err := chain.RunResponse(in.Context(), ex, resp); err != nil {
 				t.Fatalf("RunResponse: %v", err)
 			}
 			body, _ := io.ReadAll(resp.Body)
@@ -217,7 +217,7 @@ func TestRunResponseWithoutFilter(t *testing.T) {
 	in := httptest.NewRequest("GET", "/x", nil)
 	resp := upstreamResponse()
 
-	if err := chain.RunResponse(in, NewExchange(in), resp); err != nil {
+	if err := chain.RunResponse(in.Context(), NewExchange(in), resp); err != nil {
 		t.Fatalf("RunResponse: %v", err)
 	}
 	if resp.StatusCode != 200 {

@@ -53,13 +53,14 @@ func ApplyRequest(r *http.Request, ex *pluginhost.Exchange) *http.Request {
 	return out
 }
 
-// RunResponse runs the header_filter phase on resp and applies the result:
-// the header, a changed status, and an exit that replaces status and body.
-// When the chain has body_filter hooks, it then wraps resp.Body so that the
-// body passes through them (see filterBody). It returns an *Error when a
+// RunResponse runs the header_filter phase on resp under ctx, the request's
+// context, and applies the result: the header, a changed status, and an
+// exit that replaces status and body. When the chain has body_filter hooks,
+// it then wraps resp.Body so that the body passes through them under ctx
+// (see filterBody). It returns an *Error when a
 // step fails or sets an invalid status. A 101 response hands the connection
 // to another protocol (RFC 9110 section 15.2.2), so no hook runs on it.
-func (c *Chain) RunResponse(r *http.Request, ex *pluginhost.Exchange, resp *http.Response) error {
+func (c *Chain) RunResponse(ctx context.Context, ex *pluginhost.Exchange, resp *http.Response) error {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return nil
 	}
@@ -70,7 +71,7 @@ func (c *Chain) RunResponse(r *http.Request, ex *pluginhost.Exchange, resp *http
 	upstreamType := resp.Header.Get("Content-Type")
 	ex.Exit = nil
 	ex.Response = pluginhost.Response{Status: resp.StatusCode, Header: resp.Header}
-	buffering, err := c.runHeaderFilter(r.Context(), ex)
+	buffering, err := c.runHeaderFilter(ctx, ex)
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (c *Chain) RunResponse(r *http.Request, ex *pluginhost.Exchange, resp *http
 		resp.StatusCode = ex.Response.Status
 		resp.Status = ""
 	}
-	return c.filterBody(r.Context(), ex, resp, buffering)
+	return c.filterBody(ctx, ex, resp, buffering)
 }
 
 // runHeaderFilter runs the header_filter phase and returns the steps that

@@ -92,6 +92,9 @@ type Guard struct {
 	budget   *tenantBudget
 	log      *slog.Logger
 	observe  HookObserver
+	// memos are the observer's HookCall.Memo of each phase, indexed like
+	// Chain.phases.
+	memos [phaseCount]atomic.Value
 }
 
 // health is the failure state of one binding version. The fast path of a

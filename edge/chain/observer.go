@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,13 @@ type HookCall struct {
 	// empty when Err is nil or when the request's context ended first,
 	// because then the plugin is not at fault.
 	Cause string
+
+	// Memo belongs to the call's guard and phase. An observer may store in
+	// it what it derives from the call's plugin and phase, such as a
+	// resolved metric series, and load it on the binding's later calls in
+	// that phase instead of deriving it again. It is nil for a phase that
+	// pluginhost does not define.
+	Memo *atomic.Value
 }
 
 // HookObserver receives every guarded hook call after it returns. ctx is
@@ -36,14 +44,17 @@ func (s *Supervisor) SetObserver(observe HookObserver) {
 	s.observe = observe
 }
 
-// observeCall reports a hook call to the guard's observer, if any. A nil
-// guard reports nothing.
-func (g *Guard) observeCall(ctx context.Context, step Step, phase string, started time.Time, elapsed time.Duration, err error) {
+// observeCall reports a hook call to the guard's observer, if any. slot is
+// the phase's index in Chain.phases. A nil guard reports nothing.
+func (g *Guard) observeCall(ctx context.Context, step Step, phase string, slot int, started time.Time, elapsed time.Duration, err error) {
 	if g == nil || g.observe == nil {
 		return
 	}
 
 	call := HookCall{Tenant: g.tenant, Step: step, Phase: phase, Started: started, Elapsed: elapsed, Err: err}
+	if slot >= 0 {
+		call.Memo = &g.memos[slot]
+	}
 	if err != nil && ctx.Err() == nil {
 		call.Cause = hookCause(err)
 	}

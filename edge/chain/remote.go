@@ -78,7 +78,7 @@ func runRemote(ctx context.Context, phase pluginhost.Phase, steps []Step, ex *pl
 			}
 		}
 
-		step.Guard.observeCall(ctx, step, string(phase), started, time.Since(started), stepErr)
+		step.Guard.observeCall(ctx, step, string(phase), phaseSlot(phase), started, time.Since(started), stepErr)
 		if stepErr != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, stepErr) {
 			if ran != nil {
 				ran(step, false)

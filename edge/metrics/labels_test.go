@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestLabelCapsTenants(t *testing.T) {
@@ -96,5 +98,37 @@ func TestObservePluginSuccessCountsNoError(t *testing.T) {
 	}
 	if got := testutil.CollectAndCount(m.pluginErrors); got != 0 {
 		t.Errorf("plugin error series = %d, want 0", got)
+	}
+}
+
+// pluginCalls returns the number of hook calls that the duration series of
+// plugin in phase recorded.
+func pluginCalls(t *testing.T, m *Metrics, plugin, phase string) uint64 {
+	t.Helper()
+	var sample dto.Metric
+	if err := m.pluginDuration.WithLabelValues(plugin, phase).(prometheus.Histogram).Write(&sample); err != nil {
+		t.Fatalf("read duration series of %s in %s: %v", plugin, phase, err)
+	}
+	return sample.GetHistogram().GetSampleCount()
+}
+
+func TestPluginTimerKeepsLabel(t *testing.T) {
+	m := newWithCaps(newLabelLimiter(2, 3, 1, 3))
+
+	auth := m.PluginTimer("auth", "access")
+	auth.Observe(time.Millisecond)
+	m.PluginTimer("auth", "access").Observe(time.Millisecond)
+	overflow := m.PluginTimer("cors", "access")
+	overflow.Observe(time.Millisecond)
+	m.PluginFailed("acme", "auth", "1.0.0", "")
+
+	if got := pluginCalls(t, m, "auth", "access"); got != 2 {
+		t.Errorf("calls of auth = %d, want 2", got)
+	}
+	if got := pluginCalls(t, m, OtherPlugin, "access"); got != 1 {
+		t.Errorf("calls of %q = %d, want 1 from the plugin past the cap", OtherPlugin, got)
+	}
+	if got := testutil.CollectAndCount(m.pluginErrors); got != 0 {
+		t.Errorf("plugin error series = %d, want 0 after a call without a cause", got)
 	}
 }

@@ -42,7 +42,7 @@ type Metrics struct {
 	// admitted and hook calls are the hottest path that records metrics.
 	// It is a sync.Map because every hook call reads it from every CPU and
 	// it is written once per plugin and phase.
-	pluginTimers sync.Map // pluginPhase -> prometheus.Observer
+	pluginTimers sync.Map // pluginPhase -> *PluginTimer
 	pluginErrors *prometheus.CounterVec
 	tenantLoads  *prometheus.CounterVec
 	l1Hits       prometheus.Counter
@@ -147,10 +147,18 @@ func (m *Metrics) ObservePlugin(tenant, plugin, version, phase string, elapsed t
 		return
 	}
 
-	m.pluginTimer(plugin, phase).Observe(elapsed.Seconds())
-	if cause == "" {
+	m.PluginTimer(plugin, phase).Observe(elapsed)
+	m.PluginFailed(tenant, plugin, version, cause)
+}
+
+// PluginFailed counts a failed plugin hook call by cause: "timeout",
+// "quarantined" or "error". The empty cause of a call that succeeded
+// counts nothing.
+func (m *Metrics) PluginFailed(tenant, plugin, version, cause string) {
+	if m == nil || cause == "" {
 		return
 	}
+
 	plugin, version = m.labels.pluginVersion(plugin, version)
 	m.pluginErrors.WithLabelValues(m.labels.tenant(tenant), plugin, version, cause).Inc()
 }
@@ -263,16 +271,36 @@ type pluginPhase struct {
 	plugin, phase string
 }
 
-// pluginTimer returns the duration series of plugin in phase, resolving its
-// labels on first use only.
-func (m *Metrics) pluginTimer(plugin, phase string) prometheus.Observer {
+// PluginTimer is the hook duration series of one plugin in one phase. A
+// caller that records many calls of one plugin and phase may keep it, since
+// a plugin keeps its label for as long as the Metrics exist. A nil
+// *PluginTimer records nothing.
+type PluginTimer struct {
+	series prometheus.Observer
+}
+
+// Observe records the duration of one hook call.
+func (t *PluginTimer) Observe(elapsed time.Duration) {
+	if t != nil {
+		t.series.Observe(elapsed.Seconds())
+	}
+}
+
+// PluginTimer returns the duration series of plugin in phase, resolving its
+// labels on first use only. Past MaxPlugins, new plugins share the
+// OtherPlugin series.
+func (m *Metrics) PluginTimer(plugin, phase string) *PluginTimer {
+	if m == nil {
+		return nil
+	}
+
 	key := pluginPhase{plugin: plugin, phase: phase}
 	if timer, ok := m.pluginTimers.Load(key); ok {
-		return timer.(prometheus.Observer)
+		return timer.(*PluginTimer)
 	}
 
 	label := m.labels.plugin(plugin)
-	timer := m.pluginDuration.WithLabelValues(label, phase)
+	timer := &PluginTimer{series: m.pluginDuration.WithLabelValues(label, phase)}
 	if label == plugin {
 		// Past the cap, plugins share the overflow label and are not
 		// cached, so the cache holds at most MaxPlugins plugins.

@@ -82,6 +82,8 @@ func TestNilMetrics(t *testing.T) {
 	m.ObserveRequest("acme", "main", req, 200, time.Millisecond)
 	m.ObserveUpstream("acme", "main", 200, time.Millisecond)
 	m.ObservePlugin("acme", "auth", "1.0.0", "access", time.Millisecond, "error")
+	m.PluginTimer("auth", "access").Observe(time.Millisecond)
+	m.PluginFailed("acme", "auth", "1.0.0", "error")
 	m.TenantLoad("load", "ok")
 	m.L1Hit()
 	m.L1Miss()

@@ -225,6 +225,21 @@ func access(ctx, conf) {
 			time.AfterFunc(20*time.Millisecond, cancel)
 			return watched, func() { stop(); cancel() }
 		}, context.Canceled},
+		{"endless loop cancelled under nested WatchHooks", "loop", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			outer, stopOuter := WatchHooks(ctx)
+			inner, stopInner := WatchHooks(context.WithValue(outer, testValueKey{}, "request"))
+			time.AfterFunc(20*time.Millisecond, cancel)
+			return inner, func() { stopInner(); stopOuter(); cancel() }
+		}, context.Canceled},
+		{"endless loop cancelled through a context derived from a watched one", "loop", func() (context.Context, context.CancelFunc) {
+			ctx, cancelOuter := context.WithCancel(context.Background())
+			outer, stopOuter := WatchHooks(ctx)
+			derived, cancel := context.WithCancel(outer)
+			inner, stopInner := WatchHooks(derived)
+			time.AfterFunc(20*time.Millisecond, cancel)
+			return inner, func() { stopInner(); stopOuter(); cancel(); cancelOuter() }
+		}, context.Canceled},
 		{"endless loop cancelled", "loop", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(20*time.Millisecond, cancel)
@@ -401,5 +416,39 @@ func TestWatchHooksLateCancel(t *testing.T) {
 		if got := ex.Request.Header.Get("X-Out"); got != want {
 			t.Fatalf("round %d: next call: X-Out = %q, want %q", round, got, want)
 		}
+	}
+}
+
+// testValueKey is a context key of the tests.
+type testValueKey struct{}
+
+// TestWatchHooksReusesWatch checks that WatchHooks on a context that a
+// caller already watches for the same cancellation adds no registration,
+// and that a context with a cancellation of its own gets its own watch.
+func TestWatchHooksReusesWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outer, stopOuter := WatchHooks(ctx)
+	defer stopOuter()
+	if watchOf(outer) == nil {
+		t.Fatal("WatchHooks of a cancelable context returned a context without a watch")
+	}
+
+	valued := context.WithValue(outer, testValueKey{}, "request")
+	same, stopSame := WatchHooks(valued)
+	defer stopSame()
+	if same != valued {
+		t.Error("WatchHooks of a watched context returned a new context, want the same one")
+	}
+	if got := same.Value(testValueKey{}); got != "request" {
+		t.Errorf("Value(testValueKey) = %v, want %q", got, "request")
+	}
+
+	derived, cancelDerived := context.WithCancel(outer)
+	defer cancelDerived()
+	own, stopOwn := WatchHooks(derived)
+	defer stopOwn()
+	if own == derived || watchOf(own) == watchOf(outer) {
+		t.Error("WatchHooks of a context with its own cancellation reused the outer watch, want a new one")
 	}
 }

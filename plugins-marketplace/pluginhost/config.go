@@ -110,38 +110,73 @@ func copyConfig(value object.Object) object.Object {
 	}
 }
 
-// sameConfig reports whether copied, made by copyConfig from original,
-// still matches it: the same keys and length in every map and list, and
-// the same objects at the leaves, which copyConfig shares and no script can
-// change in place. It allocates nothing, so checking a copy after each call
-// costs less than making a new one.
-func sameConfig(copied, original object.Object) bool {
-	switch original := original.(type) {
+// configShape is a config value built by jsonToObject together with the
+// keys of each of its maps. With them, sameConfig checks a copy by map
+// lookups, which cost less than iterating the original's maps on every
+// hook call. A bound config never changes, so its shape is made once.
+type configShape struct {
+	value object.Object
+
+	// keys are the keys of a map value, and items the shapes of its
+	// entries in the same order, or of a list value's items.
+	keys  []string
+	items []configShape
+}
+
+// shapeOf returns the shape of a value built by jsonToObject.
+func shapeOf(value object.Object) configShape {
+	switch value := value.(type) {
+	case *object.Map:
+		shape := configShape{value: value, keys: make([]string, 0, value.Size()), items: make([]configShape, 0, value.Size())}
+		for key, item := range value.Value() {
+			shape.keys = append(shape.keys, key)
+			shape.items = append(shape.items, shapeOf(item))
+		}
+		return shape
+	case *object.List:
+		source := value.Value()
+		shape := configShape{value: value, items: make([]configShape, len(source))}
+		for i, item := range source {
+			shape.items[i] = shapeOf(item)
+		}
+		return shape
+	default:
+		return configShape{value: value}
+	}
+}
+
+// sameConfig reports whether copied, made by copyConfig from the value of
+// original, still matches it. A match has the same keys and length in
+// every map and list, and the same objects at the leaves, which copyConfig
+// shares and no script can change in place. It allocates nothing, so
+// checking a copy after each call costs less than making a new one.
+func sameConfig(copied object.Object, original *configShape) bool {
+	switch value := original.value.(type) {
 	case *object.Map:
 		copiedMap, ok := copied.(*object.Map)
-		if !ok || copiedMap == original || copiedMap.Size() != original.Size() {
+		if !ok || copiedMap == value || copiedMap.Size() != len(original.keys) {
 			return false
 		}
 		items := copiedMap.Value()
-		for key, item := range original.Value() {
-			if copiedItem, found := items[key]; !found || !sameConfig(copiedItem, item) {
+		for i, key := range original.keys {
+			if item, found := items[key]; !found || !sameConfig(item, &original.items[i]) {
 				return false
 			}
 		}
 		return true
 	case *object.List:
 		copiedList, ok := copied.(*object.List)
-		if !ok || copiedList == original || len(copiedList.Value()) != len(original.Value()) {
+		if !ok || copiedList == value || len(copiedList.Value()) != len(original.items) {
 			return false
 		}
 		items := copiedList.Value()
-		for i, item := range original.Value() {
-			if !sameConfig(items[i], item) {
+		for i := range original.items {
+			if !sameConfig(items[i], &original.items[i]) {
 				return false
 			}
 		}
 		return true
 	default:
-		return copied == original
+		return copied == value
 	}
 }

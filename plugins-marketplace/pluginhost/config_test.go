@@ -117,6 +117,7 @@ func TestConfigIsolationEachChange(t *testing.T) {
 		"add nested":     `conf["nested"]["m"] = 1`,
 		"replace nested": `conf["nested"] = {"n": 1}`,
 		"pop list":       `conf["keys"].pop(0)`,
+		"swap key":       `delete(conf, "name"); conf["other"] = "x"`,
 	}
 	const config = `{"limit": 1, "keys": ["a"], "nested": {"n": 1}, "name": "x"}`
 	const want = `{"keys": ["a"], "limit": 1, "name": "x", "nested": {"n": 1}}`

@@ -30,12 +30,12 @@ type hostObjects struct {
 	// callCtx is the hook caller's context, and timeout the binding's limit
 	// for the call, whose deadline vmCall holds once the VM started the
 	// call. Host functions that wait, such as ctx.http, pass on
-	// serviceContext, which combines both. caller names the binding for the
-	// host.
+	// serviceContext, which combines both. binding names the binding for
+	// the host, without a request id (see caller).
 	callCtx        context.Context
 	timeout        time.Duration
 	vmCall         *callContext
-	caller         Caller
+	binding        *Caller
 	serviceCtx     context.Context
 	cancelServices context.CancelFunc
 
@@ -69,11 +69,10 @@ func (host *hostObjects) wire() {
 
 // begin attaches host to the call of a hook for phase on ex, and returns
 // the hook's arguments: ctx and conf.
-func (host *hostObjects) begin(ctx context.Context, timeout time.Duration, ex *Exchange, phase Phase, caller Caller, conf object.Object) []object.Object {
+func (host *hostObjects) begin(ctx context.Context, timeout time.Duration, ex *Exchange, phase Phase, binding *Caller, conf object.Object) []object.Object {
 	host.exchange, host.phase = ex, phase
 	host.callCtx, host.timeout = ctx, timeout
-	host.caller = caller
-	host.caller.RequestID = ex.RequestID
+	host.binding = binding
 	host.serviceCtx, host.cancelServices = nil, nil
 	host.vars = nil
 	host.exited = false
@@ -86,13 +85,21 @@ func (host *hostObjects) begin(ctx context.Context, timeout time.Duration, ex *E
 // the caller's context, and a host call still waiting on serviceContext is
 // cancelled.
 func (host *hostObjects) detach() {
-	host.exchange = nil
+	host.exchange, host.binding = nil, nil
 	if host.cancelServices != nil {
 		host.cancelServices()
 	}
 	host.callCtx, host.serviceCtx, host.cancelServices = nil, nil, nil
 	host.vars = nil
 	host.args = [2]object.Object{}
+}
+
+// caller returns the ids of the binding and the request for host calls.
+// It is built on use, so hooks that make no such call do not copy it.
+func (host *hostObjects) caller() Caller {
+	caller := *host.binding
+	caller.RequestID = host.exchange.RequestID
+	return caller
 }
 
 // serviceContext returns the context for host calls that wait: the caller's

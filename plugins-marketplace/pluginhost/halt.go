@@ -85,9 +85,11 @@ type callContext struct {
 	done <-chan struct{}
 
 	// timeout is the binding's limit for this call, zero for none, and
-	// deadline is when it ends. timer is kept across the calls of one VM
-	// and enforces the deadline of each call that has one.
+	// deadline is when it ends: timeout after start, or after arm when
+	// start is zero. timer is kept across the calls of one VM and
+	// enforces the deadline of each call that has one.
 	timeout  time.Duration
+	start    time.Time
 	deadline time.Time
 	timer    *deadlineTimer
 
@@ -110,9 +112,10 @@ func newCallContext(halt *haltSignal) *callContext {
 }
 
 // reset prepares c for a vm.Call under parent, with an extra limit of
-// timeout when it is positive. It keeps the VM's haltSignal and timer.
-func (c *callContext) reset(parent context.Context, timeout time.Duration) {
-	*c = callContext{parent: parent, halt: c.halt, timeout: timeout, timer: c.timer}
+// timeout after start when timeout is positive. It keeps the VM's
+// haltSignal and timer.
+func (c *callContext) reset(parent context.Context, start time.Time, timeout time.Duration) {
+	*c = callContext{parent: parent, halt: c.halt, timeout: timeout, start: start, timer: c.timer}
 }
 
 // Done arms the deadline on its first call and returns the channel described
@@ -132,7 +135,10 @@ func (c *callContext) Done() <-chan struct{} {
 // the VM's haltSignal, which retires the VM.
 func (c *callContext) arm() {
 	if c.timeout > 0 {
-		now := time.Now()
+		now := c.start
+		if now.IsZero() {
+			now = time.Now()
+		}
 		c.deadline = now.Add(c.timeout)
 		c.timer.start(now, c.deadline)
 	}

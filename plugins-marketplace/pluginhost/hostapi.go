@@ -240,7 +240,7 @@ func logFunc(name string, level slog.Level) func(*hostObjects, []object.Object) 
 			return errNoHost(name)
 		}
 
-		host.exchange.Host.Log(host.caller, level, message, fields)
+		host.exchange.Host.Log(host.caller(), level, message, fields)
 		return object.Nil
 	}
 }

@@ -188,7 +188,7 @@ func httpRequest(host *hostObjects, args []object.Object) object.Object {
 		return errNoHost("ctx.http.request")
 	}
 
-	resp, fetchErr := host.exchange.Host.Fetch(host.serviceContext(), host.caller, req)
+	resp, fetchErr := host.exchange.Host.Fetch(host.serviceContext(), host.caller(), req)
 	if fetchErr != nil {
 		return object.Errorf("io error: ctx.http.request: %v", fetchErr)
 	}

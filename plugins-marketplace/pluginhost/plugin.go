@@ -58,7 +58,7 @@ func (p *Plugin) BindWith(config json.RawMessage, options BindOptions) (*Instanc
 		Version:    p.version,
 		AllowHosts: append([]string(nil), options.AllowHosts...),
 	}
-	instance := &Instance{plugin: p, config: conf, caller: caller}
+	instance := &Instance{plugin: p, config: conf, configShape: shapeOf(conf), caller: caller}
 	instance.pool.plugin = p
 	return instance, nil
 }

@@ -82,11 +82,12 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 }
 
 // call runs the hook at phase index idx under ctx and, when timeout is
-// positive, at most for timeout. reusable is false when the VM must not run
-// again: it was halted, or Risor recovered a panic inside it.
-func (pvm *preparedVM) call(ctx context.Context, timeout time.Duration, idx int, args []object.Object) (reusable bool, err error) {
+// positive, at most until start plus timeout, or from now when start is
+// zero. reusable is false when the VM must not run again: it was halted,
+// or Risor recovered a panic inside it.
+func (pvm *preparedVM) call(ctx context.Context, start time.Time, timeout time.Duration, idx int, args []object.Object) (reusable bool, err error) {
 	callCtx := pvm.callCtx
-	callCtx.reset(ctx, timeout)
+	callCtx.reset(ctx, start, timeout)
 	_, err = pvm.machine.Call(callCtx, pvm.hooks[idx], args)
 
 	reusable = callCtx.disarm()
@@ -146,15 +147,16 @@ type vmPool struct {
 	idle   sync.Pool
 }
 
-// get returns an idle VM, or creates one. Creating a VM runs the top-level
-// code, which Compile proved to end within mainRunTimeout, so it keeps ctx's
-// values but not its deadline: a pool that must grow under load does not
-// fail hooks.
-func (pool *vmPool) get(ctx context.Context) (*preparedVM, error) {
-	if pvm, ok := pool.idle.Get().(*preparedVM); ok {
-		return pvm, nil
+// get returns an idle VM, or creates one and reports created. Creating a
+// VM runs the top-level code, which Compile proved to end within
+// mainRunTimeout, so it keeps ctx's values but not its deadline: a pool
+// that must grow under load does not fail hooks.
+func (pool *vmPool) get(ctx context.Context) (pvm *preparedVM, created bool, err error) {
+	if idle, ok := pool.idle.Get().(*preparedVM); ok {
+		return idle, false, nil
 	}
-	return newPreparedVM(context.WithoutCancel(ctx), pool.plugin)
+	pvm, err = newPreparedVM(context.WithoutCancel(ctx), pool.plugin)
+	return pvm, true, err
 }
 
 // put returns pvm to the pool when reusable, and retires it otherwise.
