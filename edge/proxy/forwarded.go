@@ -64,9 +64,12 @@ func forwardedElement(r *http.Request) string {
 
 // quote returns s as an HTTP quoted-string (RFC 9110 section 5.6.4).
 func quote(s string) string {
-	escaped := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
-	return `"` + escaped + `"`
+	return `"` + quoteEscaper.Replace(s) + `"`
 }
+
+// quoteEscaper escapes backslashes and double quotes in a quoted-string.
+// A Replacer is safe for concurrent use, so one serves every request.
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // isTrusted reports whether the IP of remoteAddr ("ip:port") is in one of
 // the trusted prefixes. An unparsable address is not trusted.
