@@ -25,13 +25,14 @@ awk '/^BenchmarkEdgeChain\/plugins=/ {
     }
   }' "$results/chain.txt" >"$out/chain.dat"
 
-# throughput.dat: protocol, chain5/plain ratio of summed requests per second.
+# throughput.dat: protocol, then the chain5/plain (trusted tier) and
+# sandbox5/plain (sandboxed tier) ratios of summed requests per second.
 awk -F, 'NR > 1 { sum[$2 "," $3] += $4 }
   END {
     split("h1 h2 h3", list, " ")
     for (i = 1; i <= 3; i++) {
       p = list[i]
-      if (sum[p ",plain"] > 0) printf "%s %.3f\n", p, sum[p ",chain5"] / sum[p ",plain"]
+      if (sum[p ",plain"] > 0) printf "%s %.3f %.3f\n", p, sum[p ",chain5"] / sum[p ",plain"], sum[p ",sandbox5"] / sum[p ",plain"]
     }
   }' "$results/throughput.csv" >"$out/throughput.dat"
 
@@ -53,9 +54,14 @@ set output "$out/throughput.png"
 set title "Throughput with 5 light plugins relative to no plugins (one edge, alternating)"
 set xlabel "protocol (h1: wrk, h2: h2load, h3: loadgen)"
 set ylabel "requests/s with 5 plugins / without"
-set yrange [0:1.2]
-plot "$out/throughput.dat" using 0:2:xtic(1) with boxes notitle, \
-     "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,1 notitle, \
-     0.85 with lines dashtype 2 linewidth 2 title "target 0.85"
+set yrange [0:1.35]
+set boxwidth 0.35
+set key top left Left reverse maxrows 2
+plot "$out/throughput.dat" using (\$0-0.18):2:xtic(1) with boxes title "in the edge (trusted)", \
+     "" using (\$0-0.18):2:(sprintf("%.3f", \$2)) with labels offset 0,1 notitle, \
+     "" using (\$0+0.18):3 with boxes title "in a worker (sandboxed)", \
+     "" using (\$0+0.18):3:(sprintf("%.3f", \$3)) with labels offset 0,1 notitle, \
+     0.85 with lines dashtype 2 linewidth 2 title "trusted target 0.85", \
+     0.60 with lines dashtype 3 linewidth 2 title "sandboxed target 0.60"
 PLOT
 echo "wrote $out/chain.png and $out/throughput.png"
