@@ -55,6 +55,15 @@ const (
 type Config struct {
 	// Source returns tenant bundles. It is required.
 	Source bundle.Source
+	// OnBuilt, when set, receives each bundle that the edge compiled and,
+	// for a tenant already serving, that passed its pre-flight: the
+	// bundles that may serve traffic. The edge node keeps them on disk as
+	// last-known-good copies.
+	OnBuilt func(*bundle.Bundle)
+	// Fallback, when set, returns the tenant's last-known-good bundle, or
+	// nil. A first load of a newer revision then runs its pre-flight and,
+	// when that fails, serves the fallback instead (see build).
+	Fallback func(tenant string) *bundle.Bundle
 	// BaseDomain is the domain that tenants are served under: tenant
 	// "acme" is served at Host "acme.<BaseDomain>", on any port. Empty
 	// means DefaultBaseDomain.
@@ -272,21 +281,52 @@ func New(cfg Config) (*Edge, error) {
 // build compiles a bundle with the edge's shared plugin compiler. When the
 // tenant already serves traffic, the new bundle must also pass its plugins'
 // test vectors, or the old runtime keeps serving. Sandboxed bindings run
-// theirs in a plugin worker started for the check. A first load skips them, because the
-// portal ran them at publish time and the load is on the request path.
+// theirs in a plugin worker started for the check.
+//
+// A first load runs them only when Config.Fallback has an older accepted
+// revision to serve instead, because the load is on the request path and
+// without an older revision there is nothing better to serve. A first load
+// whose vectors fail then serves that older revision, and the new one is
+// reported as rejected, as on a reload.
 func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 	rt, err := runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor, Sandbox: e.sandbox})
 	if err != nil {
 		return nil, err
 	}
-	if _, serving := e.store.Loaded(strings.ToLower(b.Tenant)); serving {
+
+	_, serving := e.store.Loaded(strings.ToLower(b.Tenant))
+	fallback := e.olderFallback(b)
+	if serving || fallback != nil {
 		if err := e.preflight.Check(context.Background(), b); err != nil {
-			return nil, err
+			if serving || fallback == nil {
+				return nil, err
+			}
+			e.store.Reject(strings.ToLower(b.Tenant), b.Revision, err)
+			e.log.Warn("first load serves the last-known-good revision, because the newest failed its pre-flight",
+				"tenant", b.Tenant, "revision", fallback.Revision, "rejected_revision", b.Revision)
+			return e.build(fallback)
 		}
 	}
+
 	e.storeSite(b)
 	e.syncUpstreams(b, rt)
+	if e.cfg.OnBuilt != nil {
+		e.cfg.OnBuilt(b)
+	}
 	return rt, nil
+}
+
+// olderFallback returns the tenant's last-known-good bundle from
+// Config.Fallback when it is older than b, and nil otherwise.
+func (e *Edge) olderFallback(b *bundle.Bundle) *bundle.Bundle {
+	if e.cfg.Fallback == nil {
+		return nil
+	}
+	fallback := e.cfg.Fallback(b.Tenant)
+	if fallback == nil || fallback.Tenant != b.Tenant || fallback.Revision >= b.Revision {
+		return nil
+	}
+	return fallback
 }
 
 // Handler returns the handler that serves tenant traffic on every listener.

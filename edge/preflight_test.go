@@ -3,7 +3,9 @@ package edge
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,7 +126,16 @@ func TestPreflightRejectsFailingVersionInEitherTier(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			upstream, _ := echoUpstream(t, "api")
 			source := newMemorySource(versionBundle(t, 1, upstream.URL, tt.tier, "1.0.0", versionSource("1")))
-			te := startEdge(t, source, withWorkers(t))
+			var builtMu sync.Mutex
+			var built []int64
+			te := startEdge(t, source, func(cfg *Config) {
+				withWorkers(t)(cfg)
+				cfg.OnBuilt = func(b *bundle.Bundle) {
+					builtMu.Lock()
+					defer builtMu.Unlock()
+					built = append(built, b.Revision)
+				}
+			})
 			if got := servedVersion(t, te); got != "1" {
 				t.Fatalf("X-Version before the change = %q, want 1", got)
 			}
@@ -138,6 +149,11 @@ func TestPreflightRejectsFailingVersionInEitherTier(t *testing.T) {
 			if got := servedVersion(t, te); got != "1" {
 				t.Errorf("X-Version after the rejection = %q, want the old version 1", got)
 			}
+			builtMu.Lock()
+			if !slices.Equal(built, []int64{1}) {
+				t.Errorf("revisions handed to OnBuilt = %v, want only the accepted 1, so the rejected 2 never becomes last-known-good", built)
+			}
+			builtMu.Unlock()
 			if stopped := te.logs.records(t, "plugin failed; request stopped"); len(stopped) != 0 {
 				t.Errorf("requests stopped by a plugin failure = %d, want none: %v", len(stopped), stopped[0])
 			}
@@ -205,5 +221,62 @@ func TestPreflightSwapsPassingSandboxedVersion(t *testing.T) {
 	waitForRevision(t, te.Edge, "acme", 3)
 	if got := len(te.logs.records(t, "plugin worker started")); got != started {
 		t.Errorf("worker starts after a checked version = %d, want %d", got, started)
+	}
+}
+
+// TestFirstLoadFallsBackToLastKnownGood loads a tenant for the first time
+// at a revision whose vectors fail while Config.Fallback holds an older
+// accepted one, as an edge restarted after rejecting a revision does: the
+// older revision serves and the newer one is reported as rejected.
+func TestFirstLoadFallsBackToLastKnownGood(t *testing.T) {
+	for _, tier := range []string{config.TierTrusted, config.TierSandboxed} {
+		t.Run(tier, func(t *testing.T) {
+			upstream, _ := echoUpstream(t, "api")
+			good := versionBundle(t, 1, upstream.URL, tier, "1.0.0", versionSource("1"))
+			source := newMemorySource(versionBundle(t, 2, upstream.URL, tier, "2.0.0", leakingSource))
+			var builtMu sync.Mutex
+			var built []int64
+			te := startEdge(t, source, func(cfg *Config) {
+				withWorkers(t)(cfg)
+				cfg.Fallback = func(string) *bundle.Bundle { return good }
+				cfg.OnBuilt = func(b *bundle.Bundle) {
+					builtMu.Lock()
+					defer builtMu.Unlock()
+					built = append(built, b.Revision)
+				}
+			})
+
+			if got := servedVersion(t, te); got != "1" {
+				t.Errorf("X-Version of the first load = %q, want the last-known-good version 1", got)
+			}
+			if rejected := te.RejectedRevisions()["acme"]; rejected.Revision != 2 {
+				t.Errorf("rejected revision = %+v, want revision 2", rejected)
+			}
+			builtMu.Lock()
+			if !slices.Equal(built, []int64{1}) {
+				t.Errorf("revisions handed to OnBuilt = %v, want only the accepted 1", built)
+			}
+			builtMu.Unlock()
+		})
+	}
+}
+
+// TestFirstLoadWithoutOlderFallbackSkipsPreflight loads a tenant whose
+// last-known-good copy is the revision being loaded: there is nothing older
+// to serve, so the load runs no vectors and serves it, failing vectors and
+// all.
+func TestFirstLoadWithoutOlderFallbackSkipsPreflight(t *testing.T) {
+	upstream, _ := echoUpstream(t, "api")
+	current := versionBundle(t, 2, upstream.URL, config.TierTrusted, "2.0.0", leakingSource)
+	source := newMemorySource(current)
+	te := startEdge(t, source, func(cfg *Config) {
+		cfg.Fallback = func(string) *bundle.Bundle { return current }
+	})
+
+	if got := te.do(t, "h1", http.MethodGet, "acme.localhost", "/"); got.StatusCode != http.StatusForbidden {
+		t.Errorf("status of the first load = %d, want 403 from revision 2's plugin", got.StatusCode)
+	}
+	if failures := te.preflight.Failures(); len(failures) != 0 {
+		t.Errorf("pre-flight failures = %+v, want none", failures)
 	}
 }

@@ -52,6 +52,12 @@ func (s *Store) Rejected() map[string]Rejection {
 	return result
 }
 
+// Reject records that revision of tenant was kept out of service with err
+// while an older revision serves, for a Build that falls back on its own.
+func (s *Store) Reject(tenant string, revision int64, err error) {
+	s.reject(tenant, revision, err)
+}
+
 // reject records that revision of tenant failed to build with err, unless
 // a newer revision of it was already rejected.
 func (s *Store) reject(tenant string, revision int64, err error) {

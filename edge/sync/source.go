@@ -17,7 +17,9 @@ import (
 // Redis L2 (only at a revision learned from the change feed), then at the
 // portal, then in the last-known-good copies on disk. While the portal is
 // unreachable it reads the disk before the portal. Every bundle it returns
-// from the L2 or the portal is written to the L2 and the disk.
+// from the portal is written to the L2. Only Keep writes the disk, once the
+// edge has built a bundle and it passed its pre-flight, so a revision that
+// the edge rejected never becomes the last-known-good copy.
 type Source struct {
 	client  *Client
 	l2      *l2.Cache
@@ -144,7 +146,8 @@ func (s *Source) fromDisk(tenant string) *bundle.Bundle {
 }
 
 // keep records a bundle that came from the L2 or the portal, and writes it
-// to the disk and, when it came from the portal, to the L2.
+// to the L2 when it came from the portal. The L2 caches the portal's
+// revisions, good or not, so it may hold one that this edge rejects.
 func (s *Source) keep(b *bundle.Bundle, fromPortal bool) *bundle.Bundle {
 	s.markServed(b)
 	s.Learn(b.Tenant, b.Revision)
@@ -154,10 +157,31 @@ func (s *Source) keep(b *bundle.Bundle, fromPortal bool) *bundle.Bundle {
 		s.l2.Put(ctx, b)
 		cancel()
 	}
-	if s.disk != nil {
-		if err := s.disk.Save(b); err != nil {
-			s.log.Warn("writing the last-known-good bundle failed", "tenant", b.Tenant, "revision", b.Revision, "error", err)
-		}
+	return b
+}
+
+// Keep writes b to the last-known-good copies on disk. The edge calls it
+// (edge.Config.OnBuilt) once b is built and passed its pre-flight, so a
+// restart during a portal outage serves a revision that this edge
+// accepted.
+func (s *Source) Keep(b *bundle.Bundle) {
+	if s.disk == nil {
+		return
+	}
+	if err := s.disk.Save(b); err != nil {
+		s.log.Warn("writing the last-known-good bundle failed", "tenant", b.Tenant, "revision", b.Revision, "error", err)
+	}
+}
+
+// LastKnownGood returns the tenant's bundle that Keep wrote to disk, or
+// nil when there is none or it does not verify.
+func (s *Source) LastKnownGood(tenant string) *bundle.Bundle {
+	if s.disk == nil {
+		return nil
+	}
+	b, err := s.disk.Load(tenant)
+	if err != nil {
+		return nil
 	}
 	return b
 }

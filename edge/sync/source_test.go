@@ -76,12 +76,12 @@ func TestSourceReadsL2AtLearnedRevision(t *testing.T) {
 	if parts.portal.bundleCalls != 0 {
 		t.Errorf("portal bundle calls = %d, want 0 on an L2 hit", parts.portal.bundleCalls)
 	}
-	if _, err := parts.disk.Load("acme"); err != nil {
-		t.Errorf("disk copy after an L2 hit: %v, want one", err)
+	if _, err := parts.disk.Load("acme"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("disk copy after an L2 hit: %v, want none before the edge keeps it", err)
 	}
 }
 
-func TestSourceFillsL2AndDiskFromPortal(t *testing.T) {
+func TestSourceFillsL2FromPortal(t *testing.T) {
 	parts := newSourceParts(t)
 	ctx := context.Background()
 	parts.portal.bundles["acme"] = sealed(t, "acme", 3)
@@ -97,11 +97,39 @@ func TestSourceFillsL2AndDiskFromPortal(t *testing.T) {
 	if _, err := parts.l2.Get(ctx, "acme", 3); err != nil {
 		t.Errorf("L2 after a portal fetch: %v, want the bundle", err)
 	}
-	if disk, err := parts.disk.Load("acme"); err != nil || disk.Revision != 3 {
-		t.Errorf("disk after a portal fetch = %v, %v; want revision 3", disk, err)
+	if _, err := parts.disk.Load("acme"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("disk after a portal fetch: %v, want no copy before the edge keeps it", err)
 	}
 	if got := parts.source.Served()["acme"]; got != 3 {
 		t.Errorf("Served()[acme] = %d, want 3", got)
+	}
+}
+
+// TestSourceKeepsOnlyAcceptedOnDisk fetches revision 3 and then 4 but
+// keeps only 3, as an edge does that rejects 4 in its pre-flight: the
+// disk then serves 3 while the portal is down.
+func TestSourceKeepsOnlyAcceptedOnDisk(t *testing.T) {
+	parts := newSourceParts(t)
+	ctx := context.Background()
+
+	parts.portal.bundles["acme"] = sealed(t, "acme", 3)
+	accepted, err := parts.source.Bundle(ctx, "acme")
+	if err != nil {
+		t.Fatalf("Bundle() revision 3: %v", err)
+	}
+	parts.source.Keep(accepted)
+
+	parts.portal.bundles["acme"] = sealed(t, "acme", 4)
+	if _, err := parts.source.Bundle(ctx, "acme"); err != nil {
+		t.Fatalf("Bundle() revision 4: %v", err)
+	}
+
+	disk, err := parts.disk.Load("acme")
+	if err != nil {
+		t.Fatalf("disk copy: %v, want revision 3", err)
+	}
+	if disk.Revision != 3 {
+		t.Errorf("disk copy revision = %d, want the accepted 3", disk.Revision)
 	}
 }
 

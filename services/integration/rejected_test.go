@@ -62,6 +62,16 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 		t.Errorf("GET /base after the rejected change: status %d, want 200 from the old config", status)
 	}
 
+	// A restarted edge loads the tenant afresh. Its last-known-good copy
+	// on disk is the accepted revision, so the rejected one still does not
+	// serve, and the rejection is reported again.
+	edge.kill()
+	edge.restart(t)
+	if status := edge.get(client, "acme", "/base"); status != http.StatusOK {
+		t.Errorf("GET /base after the edge restarted: status %d, want 200 from the last-known-good config", status)
+	}
+	waitEdgeState(t, p, "acme", "rejected", 15*time.Second)
+
 	p.call(t, http.MethodPatch, "/tenants/acme/bindings/"+binding.ID, map[string]any{"config": map[string]any{"mode": "strict"}}, nil)
 	serving := waitEdgeState(t, p, "acme", "serving", 15*time.Second)
 	if serving.Reason != "" {

@@ -155,6 +155,8 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 		PluginPublicKey: pluginKey,
 		PluginServices:  services,
 		Source:          forward,
+		OnBuilt:         forward.keep,
+		Fallback:        forward.lastKnownGood,
 		BaseDomain:      cfg.BaseDomain,
 		TrustedProxies:  cfg.TrustedProxies,
 		HTTPAddr:        cfg.HTTPAddr,
