@@ -187,7 +187,7 @@ func TestCompileFailureKeepsOldRuntime(t *testing.T) {
 	var records []map[string]any
 	for len(records) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-		records = te.logs.records(t, "new bundle failed to compile; serving the current revision")
+		records = te.logs.records(t, "new bundle rejected; serving the current revision")
 	}
 	if len(records) != 1 {
 		t.Fatalf("compile failure log records = %d, want 1", len(records))

@@ -95,7 +95,7 @@ func (s *Store) refresh(h *holder) {
 
 		rt, err := s.build(b, "refresh")
 		if err != nil {
-			s.opts.Logger.Error("new bundle failed to compile; serving the current revision",
+			s.opts.Logger.Error("new bundle rejected; serving the current revision",
 				"tenant", h.tenant, "revision", revisionOf(current), "failed_revision", b.Revision, "error", err)
 			s.reject(h.tenant, b.Revision, err)
 			if !s.notifiedAfter(h, b.Revision) {

@@ -66,29 +66,29 @@ func newCgroup(parent string, limit int64) (*cgroup, error) {
 // controller listed in the parent's cgroup.controllers and enabled in its
 // cgroup.subtree_control. A limit of zero needs no controller.
 func checkCgroupParent(parent string, limit int64) error {
-	const fallback = "or leave CgroupParent empty to bound each worker with its own RLIMIT_DATA"
+	const fallback = "or leave the cgroup parent empty to bound each worker with its own RLIMIT_DATA"
 	if runtime.GOOS != "linux" {
-		return fmt.Errorf("sandbox config: CgroupParent %q is set, but worker cgroups need Linux: leave CgroupParent empty", parent)
+		return fmt.Errorf("plugin worker cgroup parent %q (--plugin-cgroup, sandbox.Config.CgroupParent) is set, but worker cgroups need Linux: leave the cgroup parent empty", parent)
 	}
 
 	available, err := readControllers(parent, "cgroup.controllers")
 	if err != nil {
-		return fmt.Errorf("sandbox config: CgroupParent %q is not a cgroup v2 directory: %w: set it to a directory on a cgroup2 mount that the edge may write, %s", parent, err, fallback)
+		return fmt.Errorf("plugin worker cgroup parent %q (--plugin-cgroup, sandbox.Config.CgroupParent) is not a cgroup v2 directory: %w: set it to a directory on a cgroup2 mount that the edge may write, %s", parent, err, fallback)
 	}
 	if limit <= 0 {
 		return nil
 	}
 	if !slices.Contains(available, "memory") {
-		return fmt.Errorf("sandbox config: CgroupParent %q cannot set memory.max for MemoryLimit %d, because its cgroup.controllers lists %q, without memory: enable the memory controller for this subtree (a host that mounts cgroup v1 may have bound it to a v1 hierarchy), %s",
+		return fmt.Errorf("plugin worker cgroup parent %q (--plugin-cgroup, sandbox.Config.CgroupParent) cannot set memory.max for the memory limit of %d bytes, because its cgroup.controllers lists %q, without memory: enable the memory controller for this subtree (a host that mounts cgroup v1 may have bound it to a v1 hierarchy), %s",
 			parent, limit, strings.Join(available, " "), fallback)
 	}
 
 	enabled, err := readControllers(parent, "cgroup.subtree_control")
 	if err != nil {
-		return fmt.Errorf("sandbox config: CgroupParent %q: %w: let the edge read it, %s", parent, err, fallback)
+		return fmt.Errorf("plugin worker cgroup parent %q (--plugin-cgroup, sandbox.Config.CgroupParent): %w: let the edge read it, %s", parent, err, fallback)
 	}
 	if !slices.Contains(enabled, "memory") {
-		return fmt.Errorf("sandbox config: CgroupParent %q cannot set memory.max for MemoryLimit %d, because memory is not enabled in its cgroup.subtree_control: write \"+memory\" to %q, %s",
+		return fmt.Errorf("plugin worker cgroup parent %q (--plugin-cgroup, sandbox.Config.CgroupParent) cannot set memory.max for the memory limit of %d bytes, because memory is not enabled in its cgroup.subtree_control: write \"+memory\" to %q, %s",
 			parent, limit, filepath.Join(parent, "cgroup.subtree_control"), fallback)
 	}
 	return nil

@@ -214,8 +214,8 @@ func TestCheckCgroupParent(t *testing.T) {
 			if !strings.Contains(err.Error(), strconv.Quote(dir)) {
 				t.Errorf("error = %q, want it to name the directory %q", err, dir)
 			}
-			if !strings.Contains(err.Error(), "leave CgroupParent empty") {
-				t.Errorf("error = %q, want it to offer an empty CgroupParent", err)
+			if !strings.Contains(err.Error(), "leave the cgroup parent empty") {
+				t.Errorf("error = %q, want it to offer an empty cgroup parent", err)
 			}
 		})
 	}
@@ -247,11 +247,11 @@ func TestNewRejectsCgroupWithoutMemory(t *testing.T) {
 	if !strings.Contains(message, strconv.Quote(parent)) {
 		t.Errorf("error = %q, want it to name %q", message, parent)
 	}
-	if want := "MemoryLimit " + strconv.Itoa(worker.DefaultMemoryLimit); !strings.Contains(message, want) {
+	if want := "memory limit of " + strconv.Itoa(worker.DefaultMemoryLimit) + " bytes"; !strings.Contains(message, want) {
 		t.Errorf("error = %q, want it to contain %q", message, want)
 	}
-	if !strings.Contains(message, "leave CgroupParent empty") {
-		t.Errorf("error = %q, want it to offer an empty CgroupParent", message)
+	if !strings.Contains(message, "leave the cgroup parent empty") {
+		t.Errorf("error = %q, want it to offer an empty cgroup parent", message)
 	}
 
 	want := `write "+memory" to`

@@ -16,6 +16,9 @@ import (
 type tenant struct {
 	pool *Pool
 	name string
+	// checkOnly marks the record of a pre-flight check's worker (see
+	// Verify), which is never restarted.
+	checkOnly bool
 
 	mu       sync.Mutex
 	w        *workerConn
@@ -175,6 +178,11 @@ func (t *tenant) exited(w *workerConn, cause string, readErr error, plugins []st
 		t.w = nil
 	}
 	if w.stopping.Load() {
+		return
+	}
+	if t.checkOnly {
+		t.pool.log.Error("plugin worker of a pre-flight check failed", "tenant", t.name, "pid", w.proc.cmd.Process.Pid,
+			"plugins", strings.Join(unique(plugins), ","), "cause", cause, "connection_error", readErr, "purpose", "pre-flight")
 		return
 	}
 

@@ -75,9 +75,6 @@ func (p *Pool) verify(ctx context.Context, tenantName string, v worker.Verify) (
 // for one check. Its tenant record is its own and holds no binding sets,
 // so its exit never touches the state of the tenant's serving worker, and
 // the pool does not restart it.
-//
-// NOTE: the "plugin worker failed" log line of a check's worker that died
-// still names a restart delay, although no restart follows.
 func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerConn, error) {
 	select {
 	case p.checkSlot <- struct{}{}:
@@ -94,7 +91,7 @@ func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerCon
 		<-p.checkSlot
 		return nil, err
 	}
-	t := &tenant{pool: p, name: tenantName, sets: map[uint64]*worker.Load{}}
+	t := &tenant{pool: p, name: tenantName, sets: map[uint64]*worker.Load{}, checkOnly: true}
 	w := newWorkerConn(t, proc, worker.NewConn(socket))
 	go w.readLoop()
 	p.log.Info("plugin worker started", "tenant", tenantName, "pid", proc.cmd.Process.Pid, "purpose", "pre-flight")

@@ -108,7 +108,7 @@ func TestPoolVerifySurvivesWorkerDeath(t *testing.T) {
 			if errors.As(err, &vectorErr) {
 				t.Errorf("Verify error = %v, want the worker's death, not a vector failure", err)
 			}
-			waitFor(t, "the failure log", func() bool { return strings.Contains(logs.String(), "plugin worker failed") })
+			waitFor(t, "the failure log", func() bool { return strings.Contains(logs.String(), "plugin worker of a pre-flight check failed") })
 
 			// The check's worker was its own, so the next check starts
 			// another one at once, without a restart back-off.

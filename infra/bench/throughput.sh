@@ -61,20 +61,34 @@ h3_rps() { # tenant
     | sed -n 's/.*throughput=\([0-9.]*\)\/s.*/\1/p'
 }
 
+# record appends one measurement to the CSV and stops the script when the
+# load tool printed no rate, so a missing or failed tool cannot skew the
+# ratios. Usage: record ROUND PROTOCOL TARGET MEASURE [ARGS...]
+record() {
+  local round=$1 protocol=$2 target=$3 rps
+  shift 3
+  rps=$("$@")
+  if [ -z "$rps" ]; then
+    echo "throughput.sh: $* printed no requests per second for $protocol $target; is the tool installed?" >&2
+    exit 1
+  fi
+  echo "$round,$protocol,$target,$rps" >>"$csv"
+}
+
 csv="$results/throughput.csv"
 echo "round,protocol,target,rps" >"$csv"
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
-  echo "$round,h1,plain,$(wrk_rps plain.localhost "http://$EDGE_HTTP/")" >>"$csv"
-  echo "$round,h1,chain5,$(wrk_rps chain5.localhost "http://$EDGE_HTTP/")" >>"$csv"
-  echo "$round,h1,sandbox5,$(wrk_rps sandbox5.localhost "http://$EDGE_HTTP/")" >>"$csv"
-  echo "$round,h1,upstream,$(wrk_rps 127.0.0.1 "$UPSTREAM/")" >>"$csv"
-  echo "$round,h2,plain,$(h2load_rps plain.localhost)" >>"$csv"
-  echo "$round,h2,chain5,$(h2load_rps chain5.localhost)" >>"$csv"
-  echo "$round,h2,sandbox5,$(h2load_rps sandbox5.localhost)" >>"$csv"
-  echo "$round,h3,plain,$(h3_rps plain)" >>"$csv"
-  echo "$round,h3,chain5,$(h3_rps chain5)" >>"$csv"
-  echo "$round,h3,sandbox5,$(h3_rps sandbox5)" >>"$csv"
+  record "$round" h1 plain wrk_rps plain.localhost "http://$EDGE_HTTP/"
+  record "$round" h1 chain5 wrk_rps chain5.localhost "http://$EDGE_HTTP/"
+  record "$round" h1 sandbox5 wrk_rps sandbox5.localhost "http://$EDGE_HTTP/"
+  record "$round" h1 upstream wrk_rps 127.0.0.1 "$UPSTREAM/"
+  record "$round" h2 plain h2load_rps plain.localhost
+  record "$round" h2 chain5 h2load_rps chain5.localhost
+  record "$round" h2 sandbox5 h2load_rps sandbox5.localhost
+  record "$round" h3 plain h3_rps plain
+  record "$round" h3 chain5 h3_rps chain5
+  record "$round" h3 sandbox5 h3_rps sandbox5
 done
 cat "$csv"
 

@@ -162,6 +162,9 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	if err := setWorkerCommand(&cfg.Sandbox); err != nil {
 		return cfg, edgeCfg, "", err
 	}
+	if cfg.Sandbox.MaxWorkers == 0 && cfg.Sandbox.CgroupParent != "" {
+		return cfg, edgeCfg, "", fmt.Errorf("--plugin-cgroup %q has no effect with --plugin-workers 0, which runs every plugin inside the edge: drop --plugin-cgroup or allow plugin workers", cfg.Sandbox.CgroupParent)
+	}
 	edgeCfg.Sandbox = cfg.Sandbox
 	return cfg, edgeCfg, logLevel, nil
 }

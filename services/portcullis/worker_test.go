@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"portcullis.dev/edge/sandbox"
@@ -50,5 +51,15 @@ func TestParseServeFlagsPluginCgroup(t *testing.T) {
 	}
 	if edgeCfg.Sandbox.CgroupParent != "/sys/fs/cgroup/portcullis" {
 		t.Errorf("edge cgroup parent = %q, want the flag's folder", edgeCfg.Sandbox.CgroupParent)
+	}
+}
+
+func TestParseServeFlagsCgroupWithoutWorkers(t *testing.T) {
+	_, _, _, err := parseServeFlags([]string{"-plugin-workers", "0", "-plugin-cgroup", "/sys/fs/cgroup/portcullis"}, os.Stderr)
+	if err == nil {
+		t.Fatal("parseServeFlags accepted --plugin-cgroup with --plugin-workers 0, want an error")
+	}
+	if !strings.Contains(err.Error(), "--plugin-workers 0") {
+		t.Errorf("error = %q, want it to name --plugin-workers 0", err)
 	}
 }
