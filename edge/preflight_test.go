@@ -126,15 +126,10 @@ func TestPreflightRejectsFailingVersionInEitherTier(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			upstream, _ := echoUpstream(t, "api")
 			source := newMemorySource(versionBundle(t, 1, upstream.URL, tt.tier, "1.0.0", versionSource("1")))
-			var builtMu sync.Mutex
-			var built []int64
+			onBuilt, built := recordBuilt()
 			te := startEdge(t, source, func(cfg *Config) {
 				withWorkers(t)(cfg)
-				cfg.OnBuilt = func(b *bundle.Bundle) {
-					builtMu.Lock()
-					defer builtMu.Unlock()
-					built = append(built, b.Revision)
-				}
+				cfg.OnBuilt = onBuilt
 			})
 			if got := servedVersion(t, te); got != "1" {
 				t.Fatalf("X-Version before the change = %q, want 1", got)
@@ -149,11 +144,9 @@ func TestPreflightRejectsFailingVersionInEitherTier(t *testing.T) {
 			if got := servedVersion(t, te); got != "1" {
 				t.Errorf("X-Version after the rejection = %q, want the old version 1", got)
 			}
-			builtMu.Lock()
-			if !slices.Equal(built, []int64{1}) {
-				t.Errorf("revisions handed to OnBuilt = %v, want only the accepted 1, so the rejected 2 never becomes last-known-good", built)
+			if got := built(); !slices.Equal(got, []int64{1}) {
+				t.Errorf("revisions handed to OnBuilt = %v, want only the accepted 1, so the rejected 2 never becomes last-known-good", got)
 			}
-			builtMu.Unlock()
 			if stopped := te.logs.records(t, "plugin failed; request stopped"); len(stopped) != 0 {
 				t.Errorf("requests stopped by a plugin failure = %d, want none: %v", len(stopped), stopped[0])
 			}
@@ -234,16 +227,11 @@ func TestFirstLoadFallsBackToLastKnownGood(t *testing.T) {
 			upstream, _ := echoUpstream(t, "api")
 			good := versionBundle(t, 1, upstream.URL, tier, "1.0.0", versionSource("1"))
 			source := newMemorySource(versionBundle(t, 2, upstream.URL, tier, "2.0.0", leakingSource))
-			var builtMu sync.Mutex
-			var built []int64
+			onBuilt, built := recordBuilt()
 			te := startEdge(t, source, func(cfg *Config) {
 				withWorkers(t)(cfg)
 				cfg.Fallback = func(string) *bundle.Bundle { return good }
-				cfg.OnBuilt = func(b *bundle.Bundle) {
-					builtMu.Lock()
-					defer builtMu.Unlock()
-					built = append(built, b.Revision)
-				}
+				cfg.OnBuilt = onBuilt
 			})
 
 			if got := servedVersion(t, te); got != "1" {
@@ -252,11 +240,9 @@ func TestFirstLoadFallsBackToLastKnownGood(t *testing.T) {
 			if rejected := te.RejectedRevisions()["acme"]; rejected.Revision != 2 {
 				t.Errorf("rejected revision = %+v, want revision 2", rejected)
 			}
-			builtMu.Lock()
-			if !slices.Equal(built, []int64{1}) {
-				t.Errorf("revisions handed to OnBuilt = %v, want only the accepted 1", built)
+			if got := built(); !slices.Equal(got, []int64{1}) {
+				t.Errorf("revisions handed to OnBuilt = %v, want only the accepted 1", got)
 			}
-			builtMu.Unlock()
 		})
 	}
 }
@@ -279,4 +265,22 @@ func TestFirstLoadWithoutOlderFallbackSkipsPreflight(t *testing.T) {
 	if failures := te.preflight.Failures(); len(failures) != 0 {
 		t.Errorf("pre-flight failures = %+v, want none", failures)
 	}
+}
+
+// recordBuilt returns a Config.OnBuilt that records the revisions it
+// receives, and a function that returns them.
+func recordBuilt() (func(*bundle.Bundle), func() []int64) {
+	var mu sync.Mutex
+	var revisions []int64
+	record := func(b *bundle.Bundle) {
+		mu.Lock()
+		defer mu.Unlock()
+		revisions = append(revisions, b.Revision)
+	}
+	recorded := func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(revisions)
+	}
+	return record, recorded
 }

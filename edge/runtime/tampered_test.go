@@ -105,7 +105,7 @@ func TestTamperedBundleKeepsLastGoodRevision(t *testing.T) {
 	store.Invalidate("acme", 2)
 
 	deadline := time.Now().Add(2 * time.Second)
-	for !logContains(&logsMu, &logs, "failed to compile") {
+	for !logContains(&logsMu, &logs, "new bundle rejected") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no build failure logged after 2s; log:\n%s", logs.String())
 		}
