@@ -295,10 +295,13 @@ func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 	}
 
 	_, serving := e.store.Loaded(strings.ToLower(b.Tenant))
-	fallback := e.olderFallback(b)
+	var fallback *bundle.Bundle
+	if !serving {
+		fallback = e.olderFallback(b)
+	}
 	if serving || fallback != nil {
 		if err := e.preflight.Check(context.Background(), b); err != nil {
-			if serving || fallback == nil {
+			if serving {
 				return nil, err
 			}
 			e.store.Reject(strings.ToLower(b.Tenant), b.Revision, err)
