@@ -218,9 +218,9 @@ func TestPreflightSwapsPassingSandboxedVersion(t *testing.T) {
 }
 
 // TestFirstLoadFallsBackToLastKnownGood loads a tenant for the first time
-// at a revision whose vectors fail while Config.Fallback holds an older
-// accepted one, as an edge restarted after rejecting a revision does: the
-// older revision serves and the newer one is reported as rejected.
+// at a revision whose vectors fail, while Config.Fallback holds an older
+// accepted one. An edge restarted after a rejection is in that state. The
+// older revision must serve and the newer one be reported as rejected.
 func TestFirstLoadFallsBackToLastKnownGood(t *testing.T) {
 	for _, tier := range []string{config.TierTrusted, config.TierSandboxed} {
 		t.Run(tier, func(t *testing.T) {

@@ -24,9 +24,9 @@ const DefaultVerifyTimeout = 10 * time.Second
 // its calls in flight and makes the tenant wait out a restart back-off, so
 // the failed calls could quarantine the bindings that serve traffic. The
 // check's worker does not count against MaxWorkers, so a busy edge never
-// rejects a change for want of a worker: the pool runs one check worker
-// at a time on top of them, a second check waits for it within ctx, and
-// Verify stops the worker before it returns.
+// rejects a change for want of a worker. The pool runs one check worker at
+// a time beside them, and a second check waits for it within ctx. Verify
+// stops the worker before it returns.
 //
 // The worker stops the vectors at ctx's deadline, or after
 // DefaultVerifyTimeout without one. The edge waits CallMargin longer for

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Compares the throughput of a route with five light plugins inside the
-# edge process (tenant chain5, the trusted tier) and in a plugin worker
-# process (tenant sandbox5, the sandboxed tier) with the same route
-# without plugins (tenant plain) on one edge, measured alternately, and
-# the upstream directly for reference. HTTP/1.1
+# Compares the throughput of three tenants on one edge, measured
+# alternately: plain (a route without plugins), chain5 (the same route
+# with five light plugins inside the edge process, the trusted tier) and
+# sandbox5 (the same plugins in a plugin worker process, the sandboxed
+# tier). The upstream is measured directly for reference. HTTP/1.1
 # uses wrk, HTTP/2 over TLS uses h2load, HTTP/3 uses our loadgen. Every
 # target is on 127.0.0.1, started by this script and stopped at its end.
 #
