@@ -92,6 +92,7 @@ func New(transport http.RoundTripper, owned []string, trusted []netip.Prefix, lo
 		// stream in one HTTP/2 or HTTP/3 frame. -1 would flush the
 		// headers at once and split them.
 		FlushInterval: 0,
+		BufferPool:    newCopyBuffers(),
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ModifyResponse: func(resp *http.Response) error {
 			call := callFrom(resp.Request.Context())
