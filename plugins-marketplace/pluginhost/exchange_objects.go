@@ -306,5 +306,8 @@ func (m *hostMethod) Call(ctx context.Context, args ...object.Object) object.Obj
 	if m.host.exchange == nil {
 		return errDetached()
 	}
+	if m.host.vmCall != nil {
+		m.host.vmCall.learn(ctx)
+	}
 	return methodSpecs[m.kind].run(m.host, args)
 }

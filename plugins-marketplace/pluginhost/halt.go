@@ -23,7 +23,9 @@ import (
 // caller's context ends during a call, the haltSignal fires, the watcher sets
 // the flag, and the VM is never used again. The deadline is armed inside
 // Done, which start calls right after it clears the flag, so the flag cannot
-// be cleared after the watcher set it.
+// be cleared after the watcher set it. A VM that calls its hooks directly
+// (directcall.go) skips start: invoke asks for Done itself, and nothing
+// clears the flag.
 //
 // The caller's context is followed with context.AfterFunc, or, for calls
 // under WatchHooks, through one registration shared by a series of calls.
@@ -99,6 +101,10 @@ type callContext struct {
 	armed      atomic.Bool
 	watch      *hookWatch
 	stopParent func() bool
+
+	// direct runs the VM's hook calls without vm.Call's setup once a
+	// host method has recorded it, and reset keeps it.
+	direct *directCall
 }
 
 func newRunContext(parent context.Context, halt *haltSignal) *callContext {
@@ -115,7 +121,7 @@ func newCallContext(halt *haltSignal) *callContext {
 // timeout after start when timeout is positive. It keeps the VM's
 // haltSignal and timer.
 func (c *callContext) reset(parent context.Context, start time.Time, timeout time.Duration) {
-	*c = callContext{parent: parent, halt: c.halt, timeout: timeout, start: start, timer: c.timer}
+	*c = callContext{parent: parent, halt: c.halt, timeout: timeout, start: start, timer: c.timer, direct: c.direct}
 }
 
 // Done arms the deadline on its first call and returns the channel described

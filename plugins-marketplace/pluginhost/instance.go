@@ -92,15 +92,7 @@ func (i *Instance) RunWithTimeoutFrom(ctx context.Context, start time.Time, time
 		start = time.Time{}
 	}
 
-	host := pvm.host
-	args := host.begin(ctx, timeout, ex, phase, &i.caller, i.configFor(pvm, idx))
-	reusable, err := pvm.call(ctx, start, timeout, idx, args)
-	i.checkConfig(pvm)
-	if varsErr := host.storeVars(); varsErr != nil && err == nil {
-		err = fmt.Errorf("ctx.vars: %w", varsErr)
-	}
-	exited := host.exited
-	host.detach()
+	reusable, exited, err := i.runOn(ctx, pvm, start, timeout, idx, ex)
 	i.pool.put(pvm, reusable)
 
 	if err != nil && exited && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
@@ -113,6 +105,21 @@ func (i *Instance) RunWithTimeoutFrom(ctx context.Context, start time.Time, time
 		return i.runError(phase, err)
 	}
 	return nil
+}
+
+// runOn runs the hook at phase index idx on pvm for ex, and reports
+// whether pvm may run again and whether the hook called ctx.exit.
+func (i *Instance) runOn(ctx context.Context, pvm *preparedVM, start time.Time, timeout time.Duration, idx int, ex *Exchange) (reusable, exited bool, err error) {
+	host := pvm.host
+	args := host.begin(ctx, timeout, ex, phaseOrder[idx], &i.caller, i.configFor(pvm, idx))
+	reusable, err = pvm.call(ctx, start, timeout, idx, args)
+	i.checkConfig(pvm)
+	if varsErr := host.storeVars(); varsErr != nil && err == nil {
+		err = fmt.Errorf("ctx.vars: %w", varsErr)
+	}
+	exited = host.exited
+	host.detach()
+	return reusable, exited, err
 }
 
 // configFor returns the conf argument of the hook at phase index idx on

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -88,14 +87,13 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 func (pvm *preparedVM) call(ctx context.Context, start time.Time, timeout time.Duration, idx int, args []object.Object) (reusable bool, err error) {
 	callCtx := pvm.callCtx
 	callCtx.reset(ctx, start, timeout)
-	_, err = pvm.machine.Call(callCtx, pvm.hooks[idx], args)
+	panicked, err := pvm.invoke(pvm.hooks[idx], args)
 
 	reusable = callCtx.disarm()
 	// Drop the caller's context, so an idle VM does not keep a request alive.
 	callCtx.parent = context.Background()
-	if err != nil && strings.HasPrefix(err.Error(), "panic: ") {
-		// vm.Call turns a recovered panic into an error with this prefix.
-		// The VM's stacks may be inconsistent after it.
+	if panicked {
+		// The VM's stacks may be inconsistent after a recovered panic.
 		reusable = false
 	}
 	return reusable, err
