@@ -5,7 +5,7 @@ GO ?= go
 PACKAGES := portcullis.dev/...
 BIN := bin/portcullis
 
-.PHONY: demo serve build test vet fmt-check fuzz
+.PHONY: demo serve build test vet fmt-check fuzz vm-test
 
 # Start the all-in-one server with the demo tenant.
 demo:
@@ -31,6 +31,13 @@ fmt-check:
 test: fmt-check vet build
 	$(GO) test -race -count=1 -timeout 20m $(PACKAGES)
 	$(MAKE) fuzz
+	$(MAKE) vm-test
+
+# The cgroup v2 tests of the plugin sandbox in a virtual machine, for hosts
+# whose memory controller is in cgroup v1 (infra/vmtest/cgroup-v2.sh). It
+# skips with a message when qemu or a kernel package cannot be had.
+vm-test:
+	infra/vmtest/cgroup-v2.sh
 
 # Each fuzz target runs for FUZZTIME (10s by default). The seeds and the
 # corpus in testdata/fuzz also run as plain tests in "make test".
