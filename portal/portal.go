@@ -51,6 +51,9 @@ type Config struct {
 	// Tester runs a plugin version's test vectors at publish time. Nil
 	// stores them without running them.
 	Tester Tester
+	// Tracer runs a route's chain when a user tries the route. Nil runs it
+	// in the portal process (api.TraceInProcess).
+	Tracer api.Tracer
 	// Logger receives request and error logs. Nil discards them.
 	Logger *slog.Logger
 	// SecretKey is the AES-256 key, 32 bytes, that encrypts consumer
@@ -104,7 +107,7 @@ func New(cfg Config) (*Portal, error) {
 
 	feed := portalsync.NewBroadcaster()
 	limits := api.NewLoginLimits()
-	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed, Limits: limits, DNSResolver: cfg.DNSResolver, PluginKey: publicKey})
+	app, err := api.NewApp(api.Options{Store: st, AdminToken: cfg.AdminToken, Logger: logger, Feed: feed, Limits: limits, DNSResolver: cfg.DNSResolver, PluginKey: publicKey, Tracer: cfg.Tracer})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create portal: %w", err), st.Close())
 	}

@@ -105,7 +105,7 @@ func (w *workerConn) readLoop() {
 			break
 		}
 		switch f.Kind {
-		case worker.KindLoaded, worker.KindResult, worker.KindVerified:
+		case worker.KindLoaded, worker.KindResult, worker.KindVerified, worker.KindTraced:
 			if pc := w.take(f.ID); pc != nil {
 				pc.reply <- f
 			}

@@ -53,6 +53,20 @@ func (p *Pool) verify(ctx context.Context, tenantName string, v worker.Verify) (
 		return nil, context.DeadlineExceeded
 	}
 
+	reply, err := p.checkRoundTrip(ctx, tenantName, &worker.Frame{Kind: worker.KindVerify, Verify: &v}, v.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	if reply.Verified == nil {
+		return nil, fmt.Errorf("plugin worker of tenant %q: %w", tenantName, errNoAnswer)
+	}
+	return reply.Verified, nil
+}
+
+// checkRoundTrip sends f, a Verify or Trace that runs for at most
+// timeout, to a new worker of its own and returns the worker's reply. It
+// stops the worker before it returns.
+func (p *Pool) checkRoundTrip(ctx context.Context, tenantName string, f *worker.Frame, timeout time.Duration) (*worker.Frame, error) {
 	w, err := p.startVerifier(ctx, tenantName)
 	if err != nil {
 		return nil, err
@@ -61,14 +75,7 @@ func (p *Pool) verify(ctx context.Context, tenantName string, v worker.Verify) (
 
 	waitCtx, stop := withoutDeadline(ctx)
 	defer stop()
-	reply, err := w.roundTrip(waitCtx, &worker.Frame{Kind: worker.KindVerify, Verify: &v}, &pendingCall{}, v.Timeout+p.cfg.CallMargin)
-	if err != nil {
-		return nil, err
-	}
-	if reply.Verified == nil {
-		return nil, fmt.Errorf("plugin worker of tenant %q: %w", tenantName, errNoAnswer)
-	}
-	return reply.Verified, nil
+	return w.roundTrip(waitCtx, f, &pendingCall{}, timeout+p.cfg.CallMargin)
 }
 
 // startVerifier waits for the check slot within ctx and starts a worker

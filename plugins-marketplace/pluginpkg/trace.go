@@ -22,6 +22,31 @@ type TraceStep struct {
 	Config json.RawMessage
 }
 
+// TraceSource is a TraceStep before its plugin is compiled: the binding
+// with its plugin's source.
+type TraceSource struct {
+	Binding string
+	Plugin  string
+	Version string
+	Source  string
+	// Config is the binding's config. Nil means {}.
+	Config json.RawMessage
+}
+
+// CompileTrace compiles the plugin of each source, in order, into the steps
+// of TraceChain. It runs each plugin's top-level code.
+func CompileTrace(sources []TraceSource) ([]TraceStep, error) {
+	steps := make([]TraceStep, 0, len(sources))
+	for _, source := range sources {
+		plugin, err := pluginhost.Compile(source.Plugin, source.Version, source.Source)
+		if err != nil {
+			return nil, fmt.Errorf("compile plugin %q version %q of binding %q: %w", source.Plugin, source.Version, source.Binding, err)
+		}
+		steps = append(steps, TraceStep{Binding: source.Binding, Plugin: plugin, Config: source.Config})
+	}
+	return steps, nil
+}
+
 // Effect is the change that one hook of one plugin made to the request.
 type Effect struct {
 	Binding string `json:"binding"`

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/pluginpkg"
 )
 
 // Kind names the payload field of a Frame.
@@ -31,11 +32,16 @@ const (
 	KindVerify
 	// KindVerified (worker) replies to a Verify.
 	KindVerified
+	// KindTrace (edge or portal) runs a chain against a sample request.
+	KindTrace
+	// KindTraced (worker) replies to a Trace.
+	KindTraced
 )
 
-// Frame is one message. ID ties a reply to its request: Loaded, Result and
-// Verified carry the id of their Load, Call and Verify, Cancel the id of
-// its Call or Verify, and HostReply the id of its HostCall. Exactly one
+// Frame is one message. ID ties a reply to its request: Loaded, Result,
+// Verified and Traced carry the id of their Load, Call, Verify and Trace,
+// Cancel the id of its Call, Verify or Trace, and HostReply the id of its
+// HostCall. Exactly one
 // pointer field is set, the one that Kind names, except for Unload and
 // Cancel, which carry only ids.
 type Frame struct {
@@ -52,6 +58,8 @@ type Frame struct {
 	HostReply *HostReply
 	Verify    *Verify
 	Verified  *Verified
+	Trace     *Trace
+	Traced    *Traced
 }
 
 // Load is a tenant's set of sandboxed bindings at one runtime revision.
@@ -149,11 +157,16 @@ type Verify struct {
 	Plugin  string
 	Version string
 	Source  string
-	// Vectors is the version's test vectors, a JSON array.
+	// Vectors is the version's test vectors, a JSON array. Empty only
+	// compiles the source and runs its top-level code.
 	Vectors []byte
 	// Config is the binding's config, which the vectors marked
 	// binding_config run with. Empty means {}.
 	Config []byte
+	// Publish runs the vectors as the portal does when a version is
+	// published: without a binding, so the vectors marked binding_config
+	// are skipped and Config is not used.
+	Publish bool
 	// Timeout bounds the whole run: a hook that runs at the deadline
 	// fails, and the vectors after it are skipped. Zero sets no deadline.
 	Timeout time.Duration
@@ -162,11 +175,32 @@ type Verify struct {
 // Verified is the reply to a Verify. Vector names the first vector that
 // failed, empty when none did, and Differences lists what differed. Err is
 // set when the vectors did not run: the source does not compile or the
-// vectors are invalid.
+// vectors are invalid. Compile is set, besides Err, when the source does
+// not parse or compile.
 type Verified struct {
 	Vector      string
 	Differences []string
 	Err         string
+	Compile     *pluginhost.CompileError
+}
+
+// Trace runs the request phases of a chain against one sample request
+// without an upstream, as pluginpkg.TraceChain does, for the portal's try
+// of a route.
+type Trace struct {
+	Steps   []pluginpkg.TraceSource
+	Request pluginpkg.VectorRequest
+	// HookTimeout bounds each hook, and Timeout the whole run. Zero sets
+	// no deadline for the run.
+	HookTimeout time.Duration
+	Timeout     time.Duration
+}
+
+// Traced is the reply to a Trace: the pluginpkg.Trace as JSON, or Err when
+// the chain did not run, such as a source that does not compile.
+type Traced struct {
+	Trace []byte
+	Err   string
 }
 
 // Host API methods of a HostCall.

@@ -83,6 +83,11 @@ func (s *server) dispatch(f *Frame) error {
 			return errors.New("verify frame without a verify")
 		}
 		return s.startVerify(f.ID, f.Verify)
+	case KindTrace:
+		if f.Trace == nil {
+			return errors.New("trace frame without a trace")
+		}
+		s.startTrace(f.ID, f.Trace)
 	case KindCancel:
 		s.mu.Lock()
 		cancel := s.calls[f.ID]

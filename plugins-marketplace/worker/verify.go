@@ -16,7 +16,14 @@ import (
 func (s *server) startVerify(id uint64, v *Verify) error {
 	plugin, err := s.compile(Binding{Plugin: v.Plugin, Version: v.Version, Source: v.Source})
 	if err != nil {
-		return s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: &Verified{Err: err.Error()}})
+		verified := &Verified{Err: err.Error()}
+		if compileErr := (*pluginhost.CompileError)(nil); errors.As(err, &compileErr) {
+			verified.Compile = compileErr
+		}
+		return s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: verified})
+	}
+	if len(v.Vectors) == 0 {
+		return s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: &Verified{}})
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -51,12 +58,15 @@ func runVectors(ctx context.Context, plugin *pluginhost.Plugin, v *Verify) *Veri
 	if err != nil {
 		return &Verified{Err: err.Error()}
 	}
-	config := v.Config
-	if len(config) == 0 {
-		config = []byte("{}")
+	var options pluginpkg.RunOptions
+	if !v.Publish {
+		options.BindingConfig = v.Config
+		if len(options.BindingConfig) == 0 {
+			options.BindingConfig = []byte("{}")
+		}
 	}
 
-	results := pluginpkg.Run(ctx, plugin, vectors, pluginpkg.RunOptions{BindingConfig: config})
+	results := pluginpkg.Run(ctx, plugin, vectors, options)
 	var failure *pluginpkg.VectorError
 	if errors.As(pluginpkg.FirstFailure(results), &failure) {
 		return &Verified{Vector: failure.Vector, Differences: failure.Differences}
@@ -65,14 +75,34 @@ func runVectors(ctx context.Context, plugin *pluginhost.Plugin, v *Verify) *Veri
 }
 
 // Failure returns the error of the run that v reports: a
+// *pluginhost.CompileError for source that does not compile, a
 // *pluginpkg.VectorError for a failed vector, the worker's error when the
-// vectors did not run, and nil when every vector passed or was skipped.
+// vectors did not run for another reason, and nil when every vector passed
+// or was skipped.
 func (v *Verified) Failure() error {
 	switch {
+	case v.Compile != nil:
+		return &compileFailure{message: v.Err, err: v.Compile}
 	case v.Err != "":
 		return errors.New(v.Err)
 	case v.Vector != "":
 		return &pluginpkg.VectorError{Vector: v.Vector, Differences: v.Differences}
 	}
 	return nil
+}
+
+// compileFailure is the worker's compile error: its message names the
+// plugin and version, and it unwraps to the *pluginhost.CompileError with
+// the position.
+type compileFailure struct {
+	message string
+	err     *pluginhost.CompileError
+}
+
+func (e *compileFailure) Error() string {
+	return e.message
+}
+
+func (e *compileFailure) Unwrap() error {
+	return e.err
 }

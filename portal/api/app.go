@@ -51,6 +51,9 @@ type Options struct {
 	// DNSResolver is the "host:port" of the DNS server that domain
 	// verifications ask for TXT records. Empty means the system resolver.
 	DNSResolver string
+	// Tracer runs a route's chain for POST .../routes/{route}/try. Nil
+	// means TraceInProcess.
+	Tracer Tracer
 }
 
 // handlers holds what the endpoints share.
@@ -61,6 +64,8 @@ type handlers struct {
 	limits *LoginLimits
 	// pluginKey is Options.PluginKey.
 	pluginKey ed25519.PublicKey
+	// tracer is Options.Tracer or TraceInProcess.
+	tracer Tracer
 	// lookupTXT reads the TXT records of domain verifications.
 	lookupTXT store.TXTLookup
 }
@@ -107,7 +112,11 @@ func NewApp(opts Options) (*fiber.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create api: %w", err)
 	}
-	h := &handlers{store: opts.Store, feed: feed, logger: logger, limits: limits, lookupTXT: lookupTXT, pluginKey: opts.PluginKey}
+	tracer := opts.Tracer
+	if tracer == nil {
+		tracer = TraceInProcess
+	}
+	h := &handlers{store: opts.Store, feed: feed, logger: logger, limits: limits, lookupTXT: lookupTXT, pluginKey: opts.PluginKey, tracer: tracer}
 	app.Get("/healthz", handle(h.health))
 	app.Get("/api/v1/openapi.json", serveOpenAPI)
 	h.registerEdgeSync(app)

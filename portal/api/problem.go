@@ -117,6 +117,11 @@ func problemFor(err error) *Problem {
 		return newProblem(http.StatusUnprocessableEntity, "test-vector-failed", "A test vector failed", vectorErr.Error(), issue)
 	}
 
+	var traceErr *TraceError
+	if errors.As(err, &traceErr) {
+		return newProblem(http.StatusUnprocessableEntity, "plugins-failed", "The route's plugins could not run", traceErr.Error())
+	}
+
 	if issues := fieldIssues(err); len(issues) > 0 {
 		return invalidFields(issues)
 	}
@@ -281,6 +286,7 @@ var chineseTitles = map[string]string{
 	"Internal server error":                "服务器内部错误",
 	"Plugin source does not compile":       "插件源代码无法编译",
 	"A test vector failed":                 "测试向量未通过",
+	"The route's plugins could not run":    "路由的插件无法运行",
 	"Revision not visible yet":             "修订号尚不可见",
 	"Domain not verified":                  "域名未通过验证",
 	"DNS lookup failed":                    "DNS 查询失败",

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/bundle"
@@ -104,27 +103,24 @@ func (h *handlers) tryRoute(c *fiber.Ctx) (int, any, error) {
 		return failed(&store.NotFoundError{Resource: "route", Name: route})
 	}
 
-	steps, skipped, err := routeSteps(current, route)
-	if err != nil {
-		return failed(err)
-	}
+	steps, skipped := routeSteps(current, route)
 	ctx, cancel := context.WithTimeout(requestContext(c), tryTimeout)
 	defer cancel()
-	trace, err := pluginpkg.TraceChain(ctx, steps, pluginpkg.VectorRequest(input), tryHookTimeout)
+	trace, err := h.tracer(ctx, current.Tenant, steps, pluginpkg.VectorRequest(input), tryHookTimeout)
 	if err != nil {
-		return failed(err)
+		return failed(&TraceError{Route: route, Err: err})
 	}
 	return ok(tryResponse{Route: route, Revision: current.Revision, Trace: trace, Skipped: skipped})
 }
 
-// routeSteps compiles the enabled bindings that apply to the route, in the
+// routeSteps returns the enabled bindings that apply to the route, in the
 // edge's order: for each plugin only the most specific scope (route before
 // tenant-wide), then by priority, highest first, and creation order at
 // equal priority.
 //
 // NOTE: bindings scoped to a consumer are skipped, because a sample request
 // identifies no consumer before the chain runs.
-func routeSteps(current *bundle.Bundle, route string) ([]pluginpkg.TraceStep, []string, error) {
+func routeSteps(current *bundle.Bundle, route string) ([]pluginpkg.TraceSource, []string) {
 	type candidate struct {
 		binding  config.Binding
 		code     bundle.PluginCode
@@ -162,13 +158,45 @@ func routeSteps(current *bundle.Bundle, route string) ([]pluginpkg.TraceStep, []
 	}
 	slices.SortStableFunc(candidates, func(a, b candidate) int { return b.priority - a.priority })
 
-	steps := make([]pluginpkg.TraceStep, 0, len(candidates))
+	steps := make([]pluginpkg.TraceSource, 0, len(candidates))
 	for _, c := range candidates {
-		plugin, err := pluginhost.Compile(c.code.Name, c.code.Version, c.code.Source)
-		if err != nil {
-			return nil, nil, fmt.Errorf("compile plugin %q version %q of binding %q: %w", c.code.Name, c.code.Version, c.binding.ID, err)
-		}
-		steps = append(steps, pluginpkg.TraceStep{Binding: c.binding.ID, Plugin: plugin, Config: json.RawMessage(c.binding.Config)})
+		steps = append(steps, pluginpkg.TraceSource{
+			Binding: c.binding.ID, Plugin: c.code.Name, Version: c.code.Version, Source: c.code.Source,
+			Config: json.RawMessage(c.binding.Config),
+		})
 	}
-	return steps, skipped, nil
+	return steps, skipped
+}
+
+// TraceError reports that a route's plugins could not run for a try: a
+// source that does not compile, a config that does not bind, or a plugin
+// worker that died or missed its deadline. A hook that fails is part of
+// the trace instead.
+type TraceError struct {
+	Route string
+	Err   error
+}
+
+func (e *TraceError) Error() string {
+	return fmt.Sprintf("the plugins of route %q could not run: %v", e.Route, e.Err)
+}
+
+func (e *TraceError) Unwrap() error {
+	return e.Err
+}
+
+// Tracer runs the request phases of a chain against a sample request, as
+// pluginpkg.TraceChain does, with each hook bounded by hookTimeout.
+type Tracer func(ctx context.Context, tenant string, steps []pluginpkg.TraceSource, request pluginpkg.VectorRequest, hookTimeout time.Duration) (pluginpkg.Trace, error)
+
+// TraceInProcess is the Tracer that compiles and runs the plugins in the
+// calling process. A script that exhausts memory or overflows its stack
+// ends that process, so a portal with plugin workers traces in a worker
+// instead.
+func TraceInProcess(ctx context.Context, _ string, steps []pluginpkg.TraceSource, request pluginpkg.VectorRequest, hookTimeout time.Duration) (pluginpkg.Trace, error) {
+	compiled, err := pluginpkg.CompileTrace(steps)
+	if err != nil {
+		return pluginpkg.Trace{}, err
+	}
+	return pluginpkg.TraceChain(ctx, compiled, request, hookTimeout)
 }

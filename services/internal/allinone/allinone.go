@@ -82,6 +82,9 @@ type Server struct {
 	failed    chan error
 	// observe contains the edge's tracer provider and access log.
 	observe *observe.Setup
+	// checks runs the portal's checks of plugin code in plugin workers,
+	// nil without workers.
+	checks *pluginChecks
 }
 
 // Start opens the data folder, starts every role of cfg and returns once all
@@ -148,7 +151,7 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 	if dataSource == "" {
 		dataSource = dir.DatabaseFile()
 	}
-	s.portal, err = portal.New(portal.Config{
+	portalCfg := portal.Config{
 		DataSource:       dataSource,
 		AdminToken:       token,
 		SecretKey:        secretKey,
@@ -157,7 +160,11 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 		Compiler:         compilePlugin,
 		Tester:           testPlugin,
 		Logger:           s.cfg.Logger.With("role", "portal"),
-	})
+	}
+	if err := s.checkPluginsInWorkers(&portalCfg); err != nil {
+		return err
+	}
+	s.portal, err = portal.New(portalCfg)
 	if err != nil {
 		return fmt.Errorf("start portal: %w", err)
 	}
@@ -175,28 +182,40 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 	return nil
 }
 
-// compilePlugin checks plugin source for the portal, passing the line and
-// column of a compile error on so the API can name them.
-func compilePlugin(name, version, source string) error {
-	_, err := pluginhost.Compile(name, version, source)
-
-	var compileErr *pluginhost.CompileError
-	if errors.As(err, &compileErr) {
-		return &portal.CompileError{Line: compileErr.Line, Column: compileErr.Column, Message: compileErr.Message}
+// checkPluginsInWorkers makes the portal of cfg compile, test and try
+// plugin code in plugin worker processes when the server runs plugin
+// workers (Config.Sandbox.Command). Without workers the portal runs that
+// code itself, as the edge then does.
+func (s *Server) checkPluginsInWorkers(cfg *portal.Config) error {
+	if len(s.cfg.Sandbox.Command) == 0 {
+		return nil
 	}
-	return err
+
+	workers := s.cfg.Sandbox
+	workers.Logger = cfg.Logger
+	checks, err := newPluginChecks(workers)
+	if err != nil {
+		return fmt.Errorf("start the plugin workers of the portal's checks: %w", err)
+	}
+	s.checks = checks
+	cfg.Compiler, cfg.Tester, cfg.Tracer = checks.compile, checks.test, checks.trace
+	return nil
 }
 
-// testPlugin runs a version's test vectors for the portal at publish time,
-// offline and without Redis, so vectors that require Redis are skipped.
+// compilePlugin checks plugin source for the portal in this process,
+// passing the line and column of a compile error on so the API can name
+// them.
+func compilePlugin(name, version, source string) error {
+	_, err := pluginhost.Compile(name, version, source)
+	return portalCompileError(err)
+}
+
+// testPlugin runs a version's test vectors for the portal at publish time
+// in this process, offline and without Redis, so vectors that require
+// Redis are skipped.
 func testPlugin(ctx context.Context, name, version, source string, vectors json.RawMessage) error {
 	err := pluginpkg.TestSource(ctx, name, version, source, vectors, pluginpkg.RunOptions{})
-
-	var vectorErr *pluginpkg.VectorError
-	if errors.As(err, &vectorErr) {
-		return &portal.VectorError{Vector: vectorErr.Vector, Differences: vectorErr.Differences}
-	}
-	return err
+	return portalVectorError(err)
 }
 
 func (s *Server) startEdge(dir *datadir.Dir) error {
@@ -296,6 +315,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.portal != nil {
 		errs = append(errs, s.portal.Shutdown(ctx))
+	}
+	if s.checks != nil {
+		s.checks.close()
 	}
 	if s.redis != nil {
 		errs = append(errs, s.redis.Close())

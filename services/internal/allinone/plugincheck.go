@@ -1,0 +1,97 @@
+package allinone
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/plugins-marketplace/pluginpkg"
+	"portcullis.dev/plugins-marketplace/worker"
+	"portcullis.dev/portal"
+)
+
+// checkLabel names the portal's checks in the logs and errors of their
+// plugin workers, where the edge names a tenant.
+const checkLabel = "portal"
+
+// pluginChecks runs the portal's checks of plugin code in plugin worker
+// processes: the compile and the test vectors of a version at publish, and
+// the try of a route. Publishers and tenants write that code, and a script
+// that exhausts memory or overflows its stack ends the whole Go process
+// that runs it, so the portal runs none of it itself. One check runs at a
+// time, and each in a new worker (sandbox.Pool.Verify).
+type pluginChecks struct {
+	pool *sandbox.Pool
+}
+
+// newPluginChecks starts the pool of the portal's checks with the
+// workers' command and limits of cfg.
+func newPluginChecks(cfg sandbox.Config) (*pluginChecks, error) {
+	pool, err := sandbox.New(sandbox.Config{
+		Command:      cfg.Command,
+		MaxWorkers:   1,
+		MemoryLimit:  cfg.MemoryLimit,
+		Procs:        cfg.Procs,
+		Dir:          cfg.Dir,
+		CgroupParent: cfg.CgroupParent,
+		Logger:       cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pluginChecks{pool: pool}, nil
+}
+
+// compile compiles a version's source and runs its top-level code in a
+// worker, as portal.Compiler.
+func (c *pluginChecks) compile(name, version, source string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), sandbox.DefaultVerifyTimeout)
+	defer cancel()
+
+	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source})
+	return portalCompileError(err)
+}
+
+// test runs a version's test vectors in a worker, as portal.Tester. The
+// vectors are parsed here first, so invalid ones get the field errors of a
+// *pluginpkg.ValidationError.
+func (c *pluginChecks) test(ctx context.Context, name, version, source string, vectors json.RawMessage) error {
+	if _, err := pluginpkg.ParseVectors("test_vectors", vectors); err != nil {
+		return err
+	}
+
+	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Publish: true})
+	return portalVectorError(portalCompileError(err))
+}
+
+// trace runs a route's chain in a worker, as api.Tracer.
+func (c *pluginChecks) trace(ctx context.Context, tenant string, steps []pluginpkg.TraceSource, request pluginpkg.VectorRequest, hookTimeout time.Duration) (pluginpkg.Trace, error) {
+	return c.pool.Trace(ctx, tenant, worker.Trace{Steps: steps, Request: request, HookTimeout: hookTimeout})
+}
+
+func (c *pluginChecks) close() {
+	c.pool.Close()
+}
+
+// portalCompileError turns a *pluginhost.CompileError in err into the
+// portal's, so the API names the line and column.
+func portalCompileError(err error) error {
+	var compileErr *pluginhost.CompileError
+	if errors.As(err, &compileErr) {
+		return &portal.CompileError{Line: compileErr.Line, Column: compileErr.Column, Message: compileErr.Message}
+	}
+	return err
+}
+
+// portalVectorError turns a *pluginpkg.VectorError in err into the
+// portal's, so the API names the failing vector.
+func portalVectorError(err error) error {
+	var vectorErr *pluginpkg.VectorError
+	if errors.As(err, &vectorErr) {
+		return &portal.VectorError{Vector: vectorErr.Vector, Differences: vectorErr.Differences}
+	}
+	return err
+}

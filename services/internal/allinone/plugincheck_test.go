@@ -1,0 +1,102 @@
+package allinone
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/services/internal/apiclient"
+)
+
+// overflowSource overflows the Go stack, which ends the process that runs
+// it, when a request carries X-Crash: comparing two lists that contain
+// themselves recurses without end.
+const overflowSource = `func access(ctx, conf) {
+    if ctx.req.header("X-Crash") != "" {
+        a := [1]
+        a.append(a)
+        b := [1]
+        b.append(b)
+        same := a == b
+    }
+}
+`
+
+// startWorkerHarness starts an all-in-one server that runs plugin workers,
+// with this test binary as the worker.
+func startWorkerHarness(t *testing.T) *harness {
+	t.Helper()
+	executable, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t.TempDir())
+	cfg.Sandbox = sandbox.Config{Command: []string{executable, "worker"}, MaxWorkers: 2}
+	return startHarnessWith(t, cfg)
+}
+
+// TestPortalChecksSurviveFatalScripts publishes versions whose top-level
+// code or test vectors end the process that runs them. The portal must
+// reject each with the worker's failure and keep serving.
+func TestPortalChecksSurviveFatalScripts(t *testing.T) {
+	h := startWorkerHarness(t)
+	crashVector := `[{"name":"crash","request":{"path":"/","headers":{"X-Crash":"1"}},"expect":{"status":200}}]`
+	tests := []struct {
+		name       string
+		source     string
+		vectors    string
+		wantStatus int
+		wantDetail string
+	}{
+		{"vector overflows the stack", overflowSource, crashVector, http.StatusUnprocessableEntity, "plugin worker"},
+		{"top-level code overflows the stack", "a := [1]\na.append(a)\nb := [1]\nb.append(b)\nsame := a == b\n" + overflowSource, "[]", http.StatusUnprocessableEntity, "plugin worker"},
+		{"source does not compile", "func access(ctx, conf) {\n  x := \n}\n", "[]", http.StatusUnprocessableEntity, "line 2"},
+		{"binding_config vector is skipped at publish", overflowSource, `[{"name":"with the binding","binding_config":true,"request":{"path":"/","headers":{"X-Crash":"1"}},"expect":{"status":200}}]`, 0, ""},
+	}
+	for i, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			body := map[string]any{
+				"name": "fatal-check", "version": "1.0." + string(rune('0'+i)), "source": test.source,
+				"test_vectors": json.RawMessage(test.vectors),
+			}
+			err := h.api.Do(context.Background(), http.MethodPost, "/api/v1/plugins", body, nil)
+			if got := apiclient.StatusOf(err); got != test.wantStatus {
+				t.Fatalf("status = %d (error %v), want %d", got, err, test.wantStatus)
+			}
+			if test.wantDetail != "" && !strings.Contains(err.Error(), test.wantDetail) {
+				t.Errorf("error = %q, want it to contain %q", err.Error(), test.wantDetail)
+			}
+			h.mustAPI(http.MethodGet, "/api/v1/plugins", nil, nil)
+		})
+	}
+}
+
+// TestTryRouteSurvivesFatalScript tries a route whose plugin ends the
+// process that runs it for one request. The try fails with the worker's
+// failure, and the next try of the route works.
+func TestTryRouteSurvivesFatalScript(t *testing.T) {
+	h := startWorkerHarness(t)
+	h.mustAPI(http.MethodPost, "/api/v1/plugins", map[string]any{"name": "crash-on-header", "version": "1.0.0", "source": overflowSource}, nil)
+	h.addTenant("acme", upstream(t, "acme"), "/")
+	h.bind("acme", "crash-on-header", "1.0.0", map[string]any{})
+	try := "/api/v1/tenants/acme/routes/main/try"
+
+	err := h.api.Do(context.Background(), http.MethodPost, try, map[string]any{"path": "/", "headers": map[string]string{"X-Crash": "1"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "plugin worker") {
+		t.Fatalf("try with X-Crash: error = %v, want the plugin worker's failure", err)
+	}
+
+	var trace struct {
+		Upstream *struct {
+			Path string `json:"path"`
+		} `json:"upstream"`
+	}
+	h.mustAPI(http.MethodPost, try, map[string]any{"path": "/next"}, &trace)
+	if trace.Upstream == nil || trace.Upstream.Path != "/next" {
+		t.Errorf("try without X-Crash: upstream = %+v, want the request for /next", trace.Upstream)
+	}
+}
