@@ -144,17 +144,19 @@ func (a *Agent) Run(ctx context.Context) {
 		}
 
 		a.setConnected(false)
+		if err == nil {
+			// The portal ended a healthy stream at its lifetime, which is
+			// routine, so the agent reconnects at once and logs it at Debug.
+			a.opts.Logger.Debug("change feed ended at its lifetime; reconnecting", "edge", a.opts.NodeID, "position", a.Position())
+			failures = 0
+			continue
+		}
+
 		failures++
 		if failures == 1 || failures%30 == 0 {
 			a.opts.Logger.Warn("change feed disconnected; reconnecting", "edge", a.opts.NodeID, "region", a.opts.Region, "position", a.Position(), "error", err)
 		}
-
-		wait := min(time.Duration(failures)*100*time.Millisecond, maxRetryWait)
-		if err == nil {
-			// The portal ended a healthy stream at its lifetime.
-			failures, wait = 0, 0
-		}
-		sleep(ctx, wait)
+		sleep(ctx, min(time.Duration(failures)*100*time.Millisecond, maxRetryWait))
 	}
 }
 
