@@ -30,9 +30,9 @@ func init() {
 // Conn sends and receives frames on a stream. Each frame is a 4-byte
 // big-endian length, then that many bytes: a kind byte and the payload.
 // Call, Result, Cancel and Unload use the binary encoding of wire.go. The
-// rare frames (Load, Loaded, HostCall, HostReply, Verify, Verified) carry the next part of
-// a gob stream that stays open per direction, so gob describes each type
-// once per connection. Send is safe for concurrent use. Receive is not, so
+// rare frames (Load, Loaded, HostCall, HostReply, Verify, Verified, Trace,
+// Traced) carry the next part of a gob stream that stays open per
+// direction, so gob describes each type once per connection. Send is safe for concurrent use. Receive is not, so
 // one goroutine reads.
 type Conn struct {
 	rw io.ReadWriteCloser
