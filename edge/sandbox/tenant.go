@@ -177,7 +177,10 @@ func (t *tenant) exited(w *workerConn, cause string, readErr error, plugins []st
 	if t.w == w {
 		t.w = nil
 	}
-	if w.stopping.Load() {
+	// The read loop decided before it closed w.dead whether the pool had
+	// stopped w. A caller woken by that close may stop w afterwards, as a
+	// check does once its worker died, and that must not hide the failure.
+	if errors.Is(w.cause, errWorkerGone) {
 		return
 	}
 	if t.checkOnly {
