@@ -103,6 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, failed: make(chan error, 4)}
 	if err := s.startPortal(dir); err != nil {
+		s.shutdownQuietly()
 		return nil, err
 	}
 	if cfg.Role == "all" {
