@@ -44,7 +44,7 @@ func (g *Guard) recordCall(elapsed time.Duration, waited bool, err error) {
 		return
 	}
 	timedOut := errors.Is(err, context.DeadlineExceeded)
-	if waited && !timedOut {
+	if (waited && !timedOut) || errors.Is(err, errQuarantined) {
 		return
 	}
 	g.budget.record(elapsed, timedOut)

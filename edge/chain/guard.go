@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -176,7 +177,12 @@ func (g *Guard) report(step Step, phase string, requestID string, err error) boo
 	}
 
 	now := time.Now()
-	quarantine := g.health.failed(now)
+	var quarantine time.Duration
+	if !errors.Is(err, errQuarantined) {
+		// A call that the quarantine skipped is not a new failure. Counting
+		// it would renew the quarantine for as long as requests arrive.
+		quarantine = g.health.failed(now)
+	}
 	if ok, suppressed := g.health.shouldLog(now); ok {
 		attrs := []any{"tenant", g.tenant, "plugin", step.Plugin, "version", step.Version, "binding", step.Binding,
 			"phase", phase, "request_id", requestID, "fail_open", g.failOpen, "suppressed", suppressed, "error", err}
