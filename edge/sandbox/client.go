@@ -131,7 +131,7 @@ func (w *workerConn) readLoop() {
 	if w.stopping.Load() {
 		w.cause = errWorkerGone
 	} else {
-		w.cause = fmt.Errorf("plugin worker of tenant %q failed: %s", w.tenant.name, cause)
+		w.cause = &ExitError{Tenant: w.tenant.name, Cause: cause, Summary: w.proc.exitSummary()}
 	}
 
 	w.mu.Lock()

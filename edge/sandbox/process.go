@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -125,6 +126,38 @@ func (p *process) exitCause() string {
 	return status
 }
 
+// exitSummary returns the worker's exit status, with the line of a Go
+// crash report that names the cause when there is one, but no other
+// output.
+func (p *process) exitSummary() string {
+	<-p.exited
+	status := "exited"
+	if p.state != nil {
+		status = p.state.String()
+	} else if p.err != nil {
+		status = p.err.Error()
+	}
+	if crash := p.stderr.crashLine(); crash != "" {
+		return status + ": " + crash
+	}
+	return status
+}
+
+// ExitError is the error of the calls on a worker that failed.
+type ExitError struct {
+	Tenant string
+	// Cause is the worker's exit status and the output it wrote, for logs.
+	Cause string
+	// Summary is the worker's exit status and the line of a Go crash
+	// report that names the cause, such as "exit status 2: fatal error:
+	// stack overflow", short enough for an API response.
+	Summary string
+}
+
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("plugin worker of tenant %q failed: %s", e.Tenant, e.Cause)
+}
+
 // stderrLog keeps the first and the last stderrKeep bytes written to it,
 // and the first line that starts a Go runtime crash report.
 type stderrLog struct {
@@ -133,6 +166,8 @@ type stderrLog struct {
 	tail    []byte
 	dropped bool
 	crash   string
+	// crashOpen is set while the crash line's end has not been written.
+	crashOpen bool
 }
 
 // crashMarkers start the line that names the cause in a Go crash report.
@@ -143,9 +178,7 @@ func (l *stderrLog) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 
 	n := len(p)
-	if l.crash == "" {
-		l.crash = crashLine(p)
-	}
+	l.noteCrash(p)
 	if room := stderrKeep - len(l.head); room > 0 {
 		take := min(room, len(p))
 		l.head = append(l.head, p[:take]...)
@@ -159,21 +192,49 @@ func (l *stderrLog) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// crashLine returns the line of p that starts with a crash marker, or "".
-// A line split across two writes is missed.
-func crashLine(p []byte) string {
+// noteCrash records the first line of p that starts with a crash marker,
+// and completes a recorded line that the previous write cut short. A
+// marker split across two writes is missed. The caller holds mu.
+func (l *stderrLog) noteCrash(p []byte) {
+	if l.crashOpen {
+		end := bytes.IndexByte(p, '\n')
+		if end < 0 {
+			end = len(p)
+		} else {
+			l.crashOpen = false
+		}
+		l.crash += string(p[:min(end, maxCrashLine-len(l.crash))])
+		return
+	}
+	if l.crash != "" {
+		return
+	}
+
 	for _, marker := range crashMarkers {
 		start := bytes.Index(p, marker)
 		if start < 0 {
 			continue
 		}
 		line := p[start:]
-		if end := bytes.IndexByte(line, '\n'); end >= 0 {
+		end := bytes.IndexByte(line, '\n')
+		if end >= 0 {
 			line = line[:end]
 		}
-		return string(line)
+		l.crash = string(line[:min(len(line), maxCrashLine)])
+		l.crashOpen = end < 0
+		return
 	}
-	return ""
+}
+
+// maxCrashLine bounds the crash line that a stderrLog keeps, in bytes.
+const maxCrashLine = 200
+
+// crashLine returns the line of a Go crash report that names the cause,
+// or "".
+func (l *stderrLog) crashLine() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.TrimSpace(l.crash)
 }
 
 // String returns the crash line, when there is one, then what was kept,

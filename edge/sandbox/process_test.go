@@ -22,3 +22,14 @@ func TestStderrLogKeepsCrashLine(t *testing.T) {
 		t.Errorf("log is %d bytes, want at most about %d", len(got), 2*stderrKeep)
 	}
 }
+
+func TestStderrLogCrashLineAcrossWrites(t *testing.T) {
+	var log stderrLog
+	_, _ = log.Write([]byte("runtime: goroutine stack exceeds the limit\nfatal error: "))
+	_, _ = log.Write([]byte("stack overflow\n\nruntime stack:\n"))
+	_, _ = log.Write([]byte("fatal error: a later line\n"))
+
+	if got, want := log.crashLine(), "fatal error: stack overflow"; got != want {
+		t.Errorf("crash line = %q, want %q", got, want)
+	}
+}

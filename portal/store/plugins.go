@@ -303,7 +303,7 @@ func (s *Store) compileSource(input NewPluginVersion) error {
 		named.Message = "compile check failed in " + sourceFile + ": " + compileErr.Message
 		return &named
 	}
-	return fieldError("source", "compile check failed in %s: source does not compile: %v", sourceFile, err)
+	return fieldError("source", "compile check failed in %s: %v", sourceFile, err)
 }
 
 func pluginVersionFromRow(row *pluginVersionRow, market *versionMarketRow) PluginVersion {

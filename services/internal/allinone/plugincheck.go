@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"portcullis.dev/edge/sandbox"
@@ -52,6 +53,9 @@ func (c *pluginChecks) compile(name, version, source string) error {
 	defer cancel()
 
 	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source})
+	if summary, ok := workerExit(err); ok {
+		return fmt.Errorf("its top-level code ended the plugin worker that ran it: %s", summary)
+	}
 	return portalCompileError(err)
 }
 
@@ -64,12 +68,30 @@ func (c *pluginChecks) test(ctx context.Context, name, version, source string, v
 	}
 
 	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Publish: true})
+	if summary, ok := workerExit(err); ok {
+		return fmt.Errorf("a test vector ended the plugin worker that ran it: %s", summary)
+	}
 	return portalVectorError(portalCompileError(err))
 }
 
 // trace runs a route's chain in a worker, as api.Tracer.
 func (c *pluginChecks) trace(ctx context.Context, tenant string, steps []pluginpkg.TraceSource, request pluginpkg.VectorRequest, hookTimeout time.Duration) (pluginpkg.Trace, error) {
-	return c.pool.Trace(ctx, tenant, worker.Trace{Steps: steps, Request: request, HookTimeout: hookTimeout})
+	trace, err := c.pool.Trace(ctx, tenant, worker.Trace{Steps: steps, Request: request, HookTimeout: hookTimeout})
+	if summary, ok := workerExit(err); ok {
+		return trace, fmt.Errorf("a hook ended the plugin worker that ran the chain: %s", summary)
+	}
+	return trace, err
+}
+
+// workerExit returns the short form of the exit of a worker that failed
+// during a check, so API responses name the cause without the worker's
+// whole output, which the log keeps.
+func workerExit(err error) (string, bool) {
+	var exitErr *sandbox.ExitError
+	if !errors.As(err, &exitErr) {
+		return "", false
+	}
+	return exitErr.Summary, true
 }
 
 func (c *pluginChecks) close() {

@@ -52,8 +52,8 @@ func TestPortalChecksSurviveFatalScripts(t *testing.T) {
 		wantStatus int
 		wantDetail string
 	}{
-		{"vector overflows the stack", overflowSource, crashVector, http.StatusUnprocessableEntity, "plugin worker"},
-		{"top-level code overflows the stack", "a := [1]\na.append(a)\nb := [1]\nb.append(b)\nsame := a == b\n" + overflowSource, "[]", http.StatusUnprocessableEntity, "plugin worker"},
+		{"vector overflows the stack", overflowSource, crashVector, http.StatusUnprocessableEntity, "a test vector ended the plugin worker that ran it: exit status 2: fatal error:"},
+		{"top-level code overflows the stack", "a := [1]\na.append(a)\nb := [1]\nb.append(b)\nsame := a == b\n" + overflowSource, "[]", http.StatusUnprocessableEntity, "its top-level code ended the plugin worker that ran it: exit status 2: fatal error:"},
 		{"source does not compile", "func access(ctx, conf) {\n  x := \n}\n", "[]", http.StatusUnprocessableEntity, "line 2"},
 		{"binding_config vector is skipped at publish", overflowSource, `[{"name":"with the binding","binding_config":true,"request":{"path":"/","headers":{"X-Crash":"1"}},"expect":{"status":200}}]`, 0, ""},
 	}
@@ -69,6 +69,9 @@ func TestPortalChecksSurviveFatalScripts(t *testing.T) {
 			}
 			if test.wantDetail != "" && !strings.Contains(err.Error(), test.wantDetail) {
 				t.Errorf("error = %q, want it to contain %q", err.Error(), test.wantDetail)
+			}
+			if err != nil && strings.Contains(err.Error(), "goroutine") {
+				t.Errorf("error = %q, want the worker's cause without its stack dump", err.Error())
 			}
 			h.mustAPI(http.MethodGet, "/api/v1/plugins", nil, nil)
 		})
@@ -86,8 +89,14 @@ func TestTryRouteSurvivesFatalScript(t *testing.T) {
 	try := "/api/v1/tenants/acme/routes/main/try"
 
 	err := h.api.Do(context.Background(), http.MethodPost, try, map[string]any{"path": "/", "headers": map[string]string{"X-Crash": "1"}}, nil)
-	if err == nil || !strings.Contains(err.Error(), "plugin worker") {
-		t.Fatalf("try with X-Crash: error = %v, want the plugin worker's failure", err)
+	if got := apiclient.StatusOf(err); got != http.StatusUnprocessableEntity {
+		t.Fatalf("try with X-Crash: status = %d (error %v), want 422", got, err)
+	}
+	if !strings.Contains(err.Error(), "a hook ended the plugin worker that ran the chain: exit status 2: fatal error:") {
+		t.Errorf("try with X-Crash: error = %q, want the worker's exit and crash line", err.Error())
+	}
+	if strings.Contains(err.Error(), "goroutine") {
+		t.Errorf("try with X-Crash: error = %q, want it without the worker's stack dump", err.Error())
 	}
 
 	var trace struct {
