@@ -118,8 +118,8 @@ func TestPreflightRejectsFailingVersionInEitherTier(t *testing.T) {
 		// the check's own.
 		workers int
 	}{
-		{"trusted vector failure", config.TierTrusted, leakingSource, `status = 403`, "lets requests through", 0},
-		{"sandboxed vector failure", config.TierSandboxed, leakingSource, `status = 403`, "lets requests through", 2},
+		{"trusted vector failure", config.TierTrusted, leakingSource, `test vector "lets requests through" failed`, "lets requests through", 0},
+		{"sandboxed vector failure", config.TierSandboxed, leakingSource, `test vector "lets requests through" failed`, "lets requests through", 2},
 		{"sandboxed worker death", config.TierSandboxed, selfCompareSource, "stack overflow", "", 2},
 	}
 	for _, tt := range tests {
@@ -181,6 +181,15 @@ func TestPreflightRejectsFailingVersionInEitherTier(t *testing.T) {
 			}
 			if strings.Contains(reason, "s3cret") {
 				t.Errorf("rejection reason = %q, want no config values", reason)
+			}
+			if strings.Contains(failure.Error, "s3cret") {
+				t.Errorf("failure error of /debug/preflight = %q, want no config values", failure.Error)
+			}
+			te.logs.mu.Lock()
+			logged := te.logs.buf.String()
+			te.logs.mu.Unlock()
+			if strings.Contains(logged, "s3cret") {
+				t.Error("the edge log contains the binding's config value, want it left out")
 			}
 		})
 	}

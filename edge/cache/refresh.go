@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"portcullis.dev/edge/runtime"
+	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/tenants/bundle"
 )
 
@@ -96,7 +97,7 @@ func (s *Store) refresh(h *holder) {
 		rt, err := s.build(b, "refresh")
 		if err != nil {
 			s.opts.Logger.Error("new bundle rejected; serving the current revision",
-				"tenant", h.tenant, "revision", revisionOf(current), "failed_revision", b.Revision, "error", err)
+				"tenant", h.tenant, "revision", revisionOf(current), "failed_revision", b.Revision, "error", pluginpkg.WithoutConfigValues(err))
 			s.reject(h.tenant, b.Revision, err)
 			if !s.notifiedAfter(h, b.Revision) {
 				return

@@ -186,7 +186,7 @@ func (c *Checker) recordFailure(b *bundle.Bundle, binding string, code bundle.Pl
 		Binding:  binding,
 		Plugin:   code.Name,
 		Version:  code.Version,
-		Error:    err.Error(),
+		Error:    pluginpkg.WithoutConfigValues(err),
 		Time:     time.Now().UTC(),
 	}
 
@@ -197,7 +197,7 @@ func (c *Checker) recordFailure(b *bundle.Bundle, binding string, code bundle.Pl
 	c.failed.Inc()
 	c.logger.Error("pre-flight failed, the previous revision keeps serving",
 		"tenant", b.Tenant, "revision", b.Revision, "binding", binding,
-		"plugin", code.Name, "version", code.Version, "error", err)
+		"plugin", code.Name, "version", code.Version, "error", pluginpkg.WithoutConfigValues(err))
 }
 
 func (c *Checker) clearFailure(tenant string) {
