@@ -93,6 +93,12 @@ func (e *Edge) logFailure(state *requestState, status int, err error) {
 
 	var pluginErr *chain.Error
 	switch {
+	case errors.As(err, &pluginErr) && chain.IsQuarantined(err):
+		// The binding's guard logged the failures that started the
+		// quarantine, at most once a second, so each request it stops is
+		// logged at Debug only, and a flood of requests cannot flood the log.
+		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
+		e.log.Debug("plugin quarantined; request stopped", attrs...)
 	case errors.As(err, &pluginErr):
 		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
 		e.log.Error("plugin failed; request stopped", attrs...)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"portcullis.dev/edge/chain"
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
 )
@@ -171,4 +172,28 @@ func helloBundle(t *testing.T, revision int64, target, major string) *bundle.Bun
 	routes := []config.Route{{Name: "all", Paths: []string{"/"}, Upstream: "api"}}
 	bindings := []config.Binding{{ID: "b-hello", Plugin: "hello", Version: version, Config: json.RawMessage(`{"greeting":"hi-` + major + `"}`)}}
 	return tenantBundle(t, "acme", revision, target, routes, bindings, plugin("hello", version, helloSource(major)))
+}
+
+// TestQuarantinedRequestsLoggedAtDebug fails a binding until it is
+// quarantined. The requests that the quarantine stops must not each log
+// an error, so a flood of requests cannot flood the log.
+func TestQuarantinedRequestsLoggedAtDebug(t *testing.T) {
+	upstream, _ := echoUpstream(t, "api")
+	te := startEdge(t, pluginTenant(t, upstream.URL), nil)
+
+	const requests = 10
+	for range requests {
+		checkProblem(t, te.do(t, "h1", "GET", "acme.localhost", "/broken"), http.StatusInternalServerError)
+	}
+
+	if failed := te.logs.records(t, "plugin failed; request stopped"); len(failed) != chain.QuarantineAfter {
+		t.Errorf("requests logged as failed = %d, want the %d that ran the hook", len(failed), chain.QuarantineAfter)
+	}
+	quarantined := te.logs.records(t, "plugin quarantined; request stopped")
+	if len(quarantined) != requests-chain.QuarantineAfter {
+		t.Fatalf("requests logged as quarantined = %d, want %d", len(quarantined), requests-chain.QuarantineAfter)
+	}
+	if level := quarantined[0]["level"]; level != "DEBUG" {
+		t.Errorf("level of a quarantined request's line = %v, want DEBUG", level)
+	}
 }

@@ -165,6 +165,12 @@ func (h *health) shouldLog(now time.Time) (bool, int) {
 	return true, suppressed
 }
 
+// IsQuarantined reports whether err is that of a call that a quarantine
+// skipped without running the hook.
+func IsQuarantined(err error) bool {
+	return errors.Is(err, errQuarantined)
+}
+
 // errQuarantined is the error of a call skipped by quarantine.
 var errQuarantined = fmt.Errorf("binding is quarantined after %d failures in a row", QuarantineAfter)
 
