@@ -95,7 +95,7 @@ var storeFormats = map[string]string{
 	"size check failed: the source (plugin.risor) is %d bytes, above the limit of %d": "大小检查未通过：源代码（plugin.risor）有 %d 字节，超过上限 %d",
 	"size check failed: the readme (README.md) is %d bytes, above the limit of %d":    "大小检查未通过：说明文档（README.md）有 %d 字节，超过上限 %d",
 	"size check failed: the description is %d bytes, above the limit of %d":           "大小检查未通过：description 有 %d 字节，超过上限 %d",
-	"compile check failed in %s: %v": "%s 的编译检查未通过：%v",
+	"compile check failed in %s: %v":                                                  "%s 的编译检查未通过：%v",
 	"test_vectors is %d bytes, above the limit of %d":                                 "test_vectors 有 %d 字节，超过上限 %d",
 	"test_vectors must be a JSON array of vectors":                                    "test_vectors 必须是由测试向量组成的 JSON 数组",
 	"test_vectors is invalid JSON: %v":                                                "test_vectors 不是有效的 JSON：%v",
