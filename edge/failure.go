@@ -95,8 +95,8 @@ func (e *Edge) logFailure(state *requestState, status int, err error) {
 	switch {
 	case errors.As(err, &pluginErr) && chain.IsQuarantined(err):
 		// The binding's guard logged the failures that started the
-		// quarantine, at most once a second, so each request it stops is
-		// logged at Debug only, and a flood of requests cannot flood the log.
+		// quarantine, at most once a second, so the requests that the
+		// quarantine stops log at Debug.
 		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
 		e.log.Debug("plugin quarantined; request stopped", attrs...)
 	case errors.As(err, &pluginErr):

@@ -113,30 +113,30 @@ func (p *process) kill() {
 
 // exitCause describes how the process ended, with its stderr.
 func (p *process) exitCause() string {
-	<-p.exited
-	status := "exited"
-	if p.state != nil {
-		status = p.state.String()
-	} else if p.err != nil {
-		status = p.err.Error()
-	}
+	status := p.exitStatus()
 	if output := p.stderr.String(); output != "" {
 		return fmt.Sprintf("%s, stderr: %s", status, output)
 	}
 	return status
 }
 
+// exitStatus waits for the worker to end and returns its exit status.
+func (p *process) exitStatus() string {
+	<-p.exited
+	if p.state != nil {
+		return p.state.String()
+	}
+	if p.err != nil {
+		return p.err.Error()
+	}
+	return "exited"
+}
+
 // exitSummary returns the worker's exit status, with the line of a Go
 // crash report that names the cause when there is one, but no other
 // output.
 func (p *process) exitSummary() string {
-	<-p.exited
-	status := "exited"
-	if p.state != nil {
-		status = p.state.String()
-	} else if p.err != nil {
-		status = p.err.Error()
-	}
+	status := p.exitStatus()
 	if crash := p.stderr.crashLine(); crash != "" {
 		return status + ": " + crash
 	}

@@ -24,7 +24,7 @@ import (
 // the flag, and the VM is never used again. The deadline is armed inside
 // Done, which start calls right after it clears the flag, so the flag cannot
 // be cleared after the watcher set it. A VM that calls its hooks directly
-// (directcall.go) skips start: invoke asks for Done itself, and nothing
+// (directcall.go) skips start: invoke calls Done itself, and nothing
 // clears the flag.
 //
 // The caller's context is followed with context.AfterFunc, or, for calls
