@@ -15,8 +15,9 @@ import (
 )
 
 // checkLabel names the portal's checks in the logs and errors of their
-// plugin workers, where the edge names a tenant.
-const checkLabel = "portal"
+// plugin workers, where the edge names a tenant. No tenant slug has
+// parentheses, so the label cannot be taken for a tenant.
+const checkLabel = "(portal)"
 
 // pluginChecks runs the portal's checks of plugin code in plugin worker
 // processes: the compile and the test vectors of a version at publish, and
