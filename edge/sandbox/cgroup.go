@@ -30,10 +30,9 @@ type cgroup struct {
 // An empty parent returns nil, and the worker's own RLIMIT_DATA is then its
 // only hard memory bound. checkCgroupParent checks parent beforehand.
 //
-// NOTE: the start of a worker in its child cgroup and the removal of the
-// child have run (TestCgroupWorkerRunsInChildCgroup, Linux 6.18, cgroup v2
-// mounted beside v1) only with limit 0. The memory.max write and its
-// enforcement have not run, because that host binds memory to cgroup v1.
+// A host that binds memory to cgroup v1 runs this only with limit 0. The
+// memory.max write and its enforcement run in the virtual machine of
+// infra/vmtest/cgroup-v2.sh (make vm-test).
 func newCgroup(parent string, limit int64) (*cgroup, error) {
 	if parent == "" {
 		return nil, nil
