@@ -94,9 +94,9 @@ func (e *Edge) logFailure(state *requestState, status int, err error) {
 	var pluginErr *chain.Error
 	switch {
 	case errors.As(err, &pluginErr) && chain.IsQuarantined(err):
-		// The binding's guard logged the failures that started the
-		// quarantine, at most once a second, so the requests that the
-		// quarantine stops log at Debug.
+		// The binding's guard logs the failures that started the
+		// quarantine at most once a second (errorLogInterval in package
+		// chain), so the requests that the quarantine stops log at Debug.
 		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
 		e.log.Debug("plugin quarantined; request stopped", attrs...)
 	case errors.As(err, &pluginErr):

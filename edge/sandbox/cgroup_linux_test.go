@@ -334,12 +334,7 @@ func TestCgroupMemoryMaxBoundsWorker(t *testing.T) {
 
 	const limit = 128 << 20
 	pool, logs := newPool(t, Config{CgroupParent: parent, MemoryLimit: limit})
-	hog := `func access(ctx, conf) {
-	s := "x"
-	for i := 0; i < 40; i++ { s = s + s }
-}
-`
-	set, err := pool.Load("acme", []worker.Binding{testBinding("hog", hog)})
+	set, err := pool.Load("acme", []worker.Binding{testBinding("hog", doublingSource)})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

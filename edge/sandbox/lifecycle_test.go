@@ -23,6 +23,13 @@ func runMark(t *testing.T, set *Set) string {
 	return ex.Request.Header.Get("X-Order")
 }
 
+// doublingSource doubles a string until the worker runs out of memory.
+const doublingSource = `func access(ctx, conf) {
+	s := "x"
+	for i := 0; i < 40; i++ { s = s + s }
+}
+`
+
 // waitFor polls cond for up to five seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -86,12 +93,7 @@ func TestPoolReapsIdleWorker(t *testing.T) {
 func TestPoolFailOpenSkipsCrashedStep(t *testing.T) {
 	skipUnderRace(t)
 	pool, _ := newPool(t, Config{MemoryLimit: 64 << 20})
-	hog := `func access(ctx, conf) {
-	s := "x"
-	for i := 0; i < 40; i++ { s = s + s }
-}
-`
-	set, err := pool.Load("acme", []worker.Binding{testBinding("hog", hog)})
+	set, err := pool.Load("acme", []worker.Binding{testBinding("hog", doublingSource)})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

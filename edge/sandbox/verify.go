@@ -35,7 +35,7 @@ const DefaultVerifyTimeout = 10 * time.Second
 func (p *Pool) Verify(ctx context.Context, tenantName string, v worker.Verify) error {
 	verified, err := p.verify(ctx, tenantName, v)
 	if err != nil {
-		return fmt.Errorf("run test vectors in a plugin worker: %w", err)
+		return fmt.Errorf("check plugin %q version %q in a plugin worker: %w", v.Plugin, v.Version, err)
 	}
 	return verified.Failure()
 }

@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/risor-io/risor/object"
 	risoros "github.com/risor-io/risor/os"
@@ -49,7 +50,7 @@ func (pvm *preparedVM) invoke(fn *object.Function, args []object.Object) (panick
 	if c.direct == nil {
 		_, err = pvm.machine.Call(c, fn, args)
 		// vm.Call turns a recovered panic into an error with this prefix.
-		return err != nil && hasPanicPrefix(err), err
+		return err != nil && strings.HasPrefix(err.Error(), "panic: "), err
 	}
 
 	// vm.Call arms the deadline by asking for Done, so invoke does too.
@@ -61,10 +62,4 @@ func (pvm *preparedVM) invoke(fn *object.Function, args []object.Object) (panick
 	}()
 	_, err = c.direct.call(c.direct.ctx, fn, args)
 	return false, err
-}
-
-func hasPanicPrefix(err error) bool {
-	const prefix = "panic: "
-	msg := err.Error()
-	return len(msg) >= len(prefix) && msg[:len(prefix)] == prefix
 }

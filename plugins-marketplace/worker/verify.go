@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/plugins-marketplace/pluginpkg"
@@ -26,29 +27,36 @@ func (s *server) startVerify(id uint64, v *Verify) error {
 		return s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: &Verified{}})
 	}
 
+	s.runRegistered(id, v.Timeout, func(ctx context.Context) *Frame {
+		return &Frame{Kind: KindVerified, ID: id, Verified: runVectors(ctx, plugin, v)}
+	})
+	return nil
+}
+
+// runRegistered runs run in a goroutine of its own under a context that
+// ends after timeout, or never when timeout is zero, and sends the frame
+// it returns. The run is registered as call id, so a Cancel frame with
+// that id ends its context.
+func (s *server) runRegistered(id uint64, timeout time.Duration, run func(context.Context) *Frame) {
 	ctx, cancel := context.WithCancel(context.Background())
-	if v.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(context.Background(), v.Timeout)
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
 	}
 	s.mu.Lock()
 	s.calls[id] = cancel
 	s.mu.Unlock()
 
-	go s.verify(ctx, cancel, id, plugin, v)
-	return nil
-}
+	go func() {
+		reply := run(ctx)
+		cancel()
 
-// verify runs the vectors of v and sends the Verified reply.
-func (s *server) verify(ctx context.Context, cancel context.CancelFunc, id uint64, plugin *pluginhost.Plugin, v *Verify) {
-	verified := runVectors(ctx, plugin, v)
-	cancel()
-
-	s.mu.Lock()
-	delete(s.calls, id)
-	s.mu.Unlock()
-	// A failed send means the connection is gone, and the read loop ends
-	// the worker.
-	_ = s.conn.Send(&Frame{Kind: KindVerified, ID: id, Verified: verified})
+		s.mu.Lock()
+		delete(s.calls, id)
+		s.mu.Unlock()
+		// A failed send means the connection is gone, and the read loop
+		// ends the worker.
+		_ = s.conn.Send(reply)
+	}()
 }
 
 // runVectors runs the vectors of v as the edge's pre-flight runs them
