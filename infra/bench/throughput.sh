@@ -7,16 +7,24 @@
 # uses wrk, HTTP/2 over TLS uses h2load, HTTP/3 uses our loadgen. Every
 # target is on 127.0.0.1, started by this script and stopped at its end.
 #
+# Every target gets a warm-up of WARMUP seconds first. Odd rounds measure
+# plain, chain5, sandbox5 in that order and even rounds in reverse, so a
+# drift of the machine's speed during a round does not favour one tenant.
+# The script prints, per protocol, the median over rounds of each round's
+# ratio, the lowest and highest round, and the ratio of the sums.
+#
 # Usage: infra/bench/throughput.sh
-# Environment: ROUNDS (default 3), SECONDS_EACH (default 8), CONNECTIONS
-# (default 16), RESULTS (default infra/bench/results).
+# Environment: ROUNDS (default 6), SECONDS_EACH (default 4), WARMUP
+# (default 2), CONNECTIONS (default 16), RESULTS (default
+# infra/bench/results).
 # Needs: apt-get install -y wrk nghttp2-client
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 results=${RESULTS:-$root/infra/bench/results}
-rounds=${ROUNDS:-3}
-seconds=${SECONDS_EACH:-8}
+rounds=${ROUNDS:-6}
+seconds=${SECONDS_EACH:-4}
+warmup=${WARMUP:-2}
 connections=${CONNECTIONS:-16}
 mkdir -p "$results"
 work=$(mktemp -d)
@@ -48,15 +56,15 @@ https_port=${EDGE_HTTPS##*:}
 
 # Each measure function prints requests per second.
 wrk_rps() { # host url
-  wrk -t1 -c"$connections" -d"${seconds}s" -H "Host: $1" "$2" \
+  wrk -t1 -c"$connections" -d"${duration}s" -H "Host: $1" "$2" \
     | awk '/^Requests\/sec:/ {print $2}'
 }
 h2load_rps() { # host
-  h2load -c 4 -m 4 -D "$seconds" -H ":authority: $1:$https_port" "https://$EDGE_HTTPS/" \
+  h2load -c 4 -m 4 -D "$duration" -H ":authority: $1:$https_port" "https://$EDGE_HTTPS/" \
     | awk '/^finished in/ {gsub(",", ""); print $4}'
 }
 h3_rps() { # tenant
-  "$work/loadgen" -proto h3 -c "$connections" -d "${seconds}s" -cacert "$CA_CERT" \
+  "$work/loadgen" -proto h3 -c "$connections" -d "${duration}s" -cacert "$CA_CERT" \
     -url "https://$1.localhost:${EDGE_HTTP3##*:}/" \
     | sed -n 's/.*throughput=\([0-9.]*\)\/s.*/\1/p'
 }
@@ -75,33 +83,70 @@ record() {
   echo "$round,$protocol,$target,$rps" >>"$csv"
 }
 
+# measure_one prints the requests per second of one target under one
+# protocol.
+measure_one() { # protocol target
+  case "$1,$2" in
+    h1,upstream) wrk_rps 127.0.0.1 "$UPSTREAM/" ;;
+    h1,*) wrk_rps "$2.localhost" "http://$EDGE_HTTP/" ;;
+    h2,*) h2load_rps "$2.localhost" ;;
+    h3,*) h3_rps "$2" ;;
+  esac
+}
+
+tenants="plain chain5 sandbox5"
+reversed="sandbox5 chain5 plain"
+
+duration=$warmup
+echo "warm-up, $warmup s per target" >&2
+for protocol in h1 h2 h3; do
+  for target in $tenants; do measure_one "$protocol" "$target" >/dev/null; done
+done
+measure_one h1 upstream >/dev/null
+
+duration=$seconds
 csv="$results/throughput.csv"
 echo "round,protocol,target,rps" >"$csv"
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
-  record "$round" h1 plain wrk_rps plain.localhost "http://$EDGE_HTTP/"
-  record "$round" h1 chain5 wrk_rps chain5.localhost "http://$EDGE_HTTP/"
-  record "$round" h1 sandbox5 wrk_rps sandbox5.localhost "http://$EDGE_HTTP/"
-  record "$round" h1 upstream wrk_rps 127.0.0.1 "$UPSTREAM/"
-  record "$round" h2 plain h2load_rps plain.localhost
-  record "$round" h2 chain5 h2load_rps chain5.localhost
-  record "$round" h2 sandbox5 h2load_rps sandbox5.localhost
-  record "$round" h3 plain h3_rps plain
-  record "$round" h3 chain5 h3_rps chain5
-  record "$round" h3 sandbox5 h3_rps sandbox5
+  order=$tenants
+  if [ $((round % 2)) -eq 0 ]; then order=$reversed; fi
+  for protocol in h1 h2 h3; do
+    for target in $order; do
+      record "$round" "$protocol" "$target" measure_one "$protocol" "$target"
+    done
+  done
+  record "$round" h1 upstream measure_one h1 upstream
 done
 cat "$csv"
 
-# Ratio of the summed throughput over all rounds; targets chain5/plain >=
-# 0.85 and sandbox5/plain >= 0.60.
-awk -F, 'NR > 1 { sum[$2 "," $3] += $4 }
+# Per protocol and tier: the median of the rounds' ratios, the lowest and
+# highest round, and the ratio of the sums over all rounds. Targets:
+# chain5/plain >= 0.85 and sandbox5/plain >= 0.60.
+awk -F, '
+  function median(list, count,    sorted, i, j, swap) {
+    for (i = 1; i <= count; i++) sorted[i] = list[i]
+    for (i = 2; i <= count; i++)
+      for (j = i; j > 1 && sorted[j - 1] > sorted[j]; j--) {
+        swap = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = swap
+      }
+    low = sorted[1]; high = sorted[count]
+    if (count % 2) return sorted[(count + 1) / 2]
+    return (sorted[count / 2] + sorted[count / 2 + 1]) / 2
+  }
+  NR > 1 { rps[$1 "," $2 "," $3] = $4; sum[$2 "," $3] += $4; if ($1 > rounds) rounds = $1 }
   END {
-    split("h1 h2 h3", list, " ")
-    for (i = 1; i <= 3; i++) {
-      proto = list[i]
-      plain = sum[proto ",plain"]; chain = sum[proto ",chain5"]; sandbox = sum[proto ",sandbox5"]
-      if (plain > 0) printf "%s chain5/plain = %.3f\n", proto, chain / plain
-      if (plain > 0) printf "%s sandbox5/plain = %.3f\n", proto, sandbox / plain
+    split("h1 h2 h3", protocols, " ")
+    split("chain5 sandbox5", tiers, " ")
+    for (p = 1; p <= 3; p++) for (t = 1; t <= 2; t++) {
+      proto = protocols[p]; tier = tiers[t]; n = 0
+      for (r = 1; r <= rounds; r++) {
+        plain = rps[r "," proto ",plain"]
+        if (plain > 0) ratios[++n] = rps[r "," proto "," tier] / plain
+      }
+      if (n == 0) continue
+      m = median(ratios, n)
+      printf "%s %s/plain = %.3f (median of %d rounds, %.3f to %.3f; sums %.3f)\n", proto, tier, m, n, low, high, sum[proto "," tier] / sum[proto ",plain"]
     }
-    if (sum["h1,upstream"] > 0) printf "h1 plain/upstream = %.3f\n", sum["h1,plain"] / sum["h1,upstream"]
+    if (sum["h1,upstream"] > 0) printf "h1 plain/upstream = %.3f (sums)\n", sum["h1,plain"] / sum["h1,upstream"]
   }' "$csv" | tee "$results/throughput-ratios.txt"
