@@ -66,8 +66,11 @@ func TestCatalogVectors(t *testing.T) {
 	}
 }
 
-// TestCatalogBindingVectors runs the binding_config vectors with the config
-// of each plugin's first vector, as the edge's pre-flight would.
+// TestCatalogBindingVectors runs the binding_config vectors under the
+// config of every other vector, without Redis, as the edge's pre-flight
+// would for a binding with that config. A binding vector that fails for a
+// valid config keeps every change of such a binding from reaching the
+// edge.
 func TestCatalogBindingVectors(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
@@ -80,10 +83,14 @@ func TestCatalogBindingVectors(t *testing.T) {
 				t.Fatalf("Compile() error = %v", err)
 			}
 
-			config := pkg.Vectors[0].Config
-			results := pluginpkg.Run(context.Background(), plugin, pkg.Vectors, pluginpkg.RunOptions{BindingConfig: config, OnlyBindingConfig: true})
-			if err := pluginpkg.FirstFailure(results); err != nil {
-				t.Errorf("binding vectors with config %s: %v", config, err)
+			for _, vector := range pkg.Vectors {
+				if vector.BindingConfig {
+					continue
+				}
+				results := pluginpkg.Run(context.Background(), plugin, pkg.Vectors, pluginpkg.RunOptions{BindingConfig: vector.Config, OnlyBindingConfig: true})
+				if err := pluginpkg.FirstFailure(results); err != nil {
+					t.Errorf("binding vectors with the config of %q, %s: %v", vector.Name, vector.Config, err)
+				}
 			}
 		})
 	}
