@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
@@ -78,6 +79,12 @@ func runVectors(ctx context.Context, plugin *pluginhost.Plugin, v *Verify) *Veri
 	var failure *pluginpkg.VectorError
 	if errors.As(pluginpkg.FirstFailure(results), &failure) {
 		return &Verified{Vector: failure.Vector, Differences: failure.Differences}
+	}
+
+	// A run canceled before its first vector skips them all, which is no
+	// pass.
+	if err := ctx.Err(); err != nil {
+		return &Verified{Err: fmt.Sprintf("test vectors stopped before they finished: %v", err)}
 	}
 	return &Verified{}
 }
