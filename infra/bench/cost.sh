@@ -17,30 +17,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${ROUNDS:-2}
 seconds=${SECONDS_EACH:-5}
 connections=${CONNECTIONS:-16}
-work=$(mktemp -d)
-server_pid=""
-
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=infra/bench/benchserver.sh
+source "$root/infra/bench/benchserver.sh"
 
 cd "$root"
-go build -o "$work/benchserver" portcullis.dev/services/cmd/benchserver
-
-"$work/benchserver" -lifetime 15m >"$work/server.env" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 100); do
-  grep -q '^READY=1' "$work/server.env" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-# shellcheck disable=SC1091
-source "$work/server.env"
+start_benchserver
 
 use_perf=false
 if command -v perf >/dev/null && perf stat -a -e context-switches -o /dev/null -- true 2>/dev/null; then

@@ -27,31 +27,12 @@ seconds=${SECONDS_EACH:-4}
 warmup=${WARMUP:-2}
 connections=${CONNECTIONS:-16}
 mkdir -p "$results"
-work=$(mktemp -d)
-server_pid=""
-
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=infra/bench/benchserver.sh
+source "$root/infra/bench/benchserver.sh"
 
 cd "$root"
-go build -o "$work/benchserver" portcullis.dev/services/cmd/benchserver
 go build -o "$work/loadgen" portcullis.dev/services/cmd/loadgen
-
-"$work/benchserver" -lifetime 15m >"$work/server.env" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 100); do
-  grep -q '^READY=1' "$work/server.env" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-# shellcheck disable=SC1091
-source "$work/server.env"
+start_benchserver
 https_port=${EDGE_HTTPS##*:}
 
 # Each measure function prints requests per second.
