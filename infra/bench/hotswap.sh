@@ -5,6 +5,7 @@
 # served. Extra arguments go to the command, such as -duration 20s.
 #
 # Usage: infra/bench/hotswap.sh [-duration 60s] [-c 16] [-proto h1|h2|h3]
+#        [-tier trusted|sandboxed]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)

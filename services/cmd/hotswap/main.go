@@ -5,11 +5,13 @@
 // changes the binding's code version and its config through the portal API,
 // spread over the phase. It prints requests, errors, swaps applied and the
 // throughput ratio of the two phases, and exits non-zero on any error or
-// when the edge does not serve the final version and config.
+// when the edge does not serve the final version and config. With -tier
+// sandboxed the binding's hooks run in a plugin worker process, which is
+// this executable run as "hotswap worker".
 //
 // Usage:
 //
-//	hotswap -duration 60s -c 16 -proto h1
+//	hotswap -duration 60s -c 16 -proto h1 -tier trusted
 package main
 
 import (
@@ -20,8 +22,10 @@ import (
 	"os/signal"
 	"time"
 
+	"portcullis.dev/plugins-marketplace/worker"
 	"portcullis.dev/services/internal/benchenv"
 	"portcullis.dev/services/internal/loadgen"
+	"portcullis.dev/tenants/config"
 )
 
 // options are the command's flags.
@@ -31,9 +35,13 @@ type options struct {
 	protocol    string
 	versions    int
 	configs     int
+	tier        string
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "worker" {
+		os.Exit(worker.Main(os.Args[2:], os.Stderr))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "hotswap:", err)
 		os.Exit(1)
@@ -47,12 +55,16 @@ func run() error {
 	flag.StringVar(&opts.protocol, "proto", loadgen.HTTP1, "load protocol: h1, h2 or h3")
 	flag.IntVar(&opts.versions, "versions", 100, "code version changes in the swap phase")
 	flag.IntVar(&opts.configs, "configs", 100, "config changes in the swap phase")
+	flag.StringVar(&opts.tier, "tier", config.TierTrusted, "where the plugin's hooks run: trusted (in the edge process) or sandboxed (in a plugin worker process)")
 	flag.Parse()
 	if opts.duration <= 0 || opts.duration > 10*time.Minute {
 		return fmt.Errorf("invalid -duration %v: use more than 0 and at most 10m", opts.duration)
 	}
 	if opts.versions < 1 || opts.configs < 0 {
 		return fmt.Errorf("invalid -versions %d or -configs %d: use at least one version change", opts.versions, opts.configs)
+	}
+	if opts.tier != config.TierTrusted && opts.tier != config.TierSandboxed {
+		return fmt.Errorf("invalid -tier %q: use %q or %q", opts.tier, config.TierTrusted, config.TierSandboxed)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -64,7 +76,15 @@ func run() error {
 	}
 	defer os.RemoveAll(dataDir)
 
-	env, err := benchenv.Start(ctx, dataDir)
+	var envOptions benchenv.Options
+	if opts.tier == config.TierSandboxed {
+		executable, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the hotswap executable for plugin workers: %w", err)
+		}
+		envOptions.WorkerCommand = []string{executable, "worker"}
+	}
+	env, err := benchenv.StartWith(ctx, dataDir, envOptions)
 	if err != nil {
 		return err
 	}
@@ -81,7 +101,7 @@ func measure(ctx context.Context, env *benchenv.Env, opts options) error {
 			return fmt.Errorf("publish version %q: %w", versionName(version), err)
 		}
 	}
-	ids, err := env.AddTenant(ctx, "swap", 1)
+	ids, err := env.AddTenantTier(ctx, "swap", 1, opts.tier)
 	if err != nil {
 		return err
 	}
@@ -94,7 +114,7 @@ func measure(ctx context.Context, env *benchenv.Env, opts options) error {
 		RootCAs:     env.RootCAs,
 		Check:       checkLightHeader,
 	}
-	fmt.Printf("phase 1: %v of load on %s without swaps\n", opts.duration, load.URL)
+	fmt.Printf("phase 1: %v of load on %s (%s tier) without swaps\n", opts.duration, load.URL, opts.tier)
 	quiet, err := loadgen.Run(ctx, load)
 	if err != nil {
 		return err
