@@ -153,8 +153,8 @@ func TestVerifyLetsCallsRunAndStopsOnCancel(t *testing.T) {
 	if reply.Kind != KindVerified || reply.ID != 1 {
 		t.Fatalf("frame = %+v, want the Verified reply of frame 1", reply)
 	}
-	// The cancel stops the vector that loops, or comes before the run
-	// started it on a busy machine; either way the reply is no pass.
+	// The cancel stops the vector that loops, or on a busy machine comes
+	// before the run started it. Either way the reply is no pass.
 	if reply.Verified.Vector != "loops" && !strings.Contains(reply.Verified.Err, "canceled") {
 		t.Errorf("reply = %+v, want the canceled vector %q or a canceled run", reply.Verified, "loops")
 	}
