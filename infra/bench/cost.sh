@@ -30,7 +30,7 @@ fi
 clock_ticks=$(getconf CLK_TCK)
 
 # cpu_ticks prints the summed user and system clock ticks of the given
-# processes; a process that is gone counts 0.
+# processes. A process that is gone counts 0.
 cpu_ticks() {
   local total=0 pid
   for pid in "$@"; do

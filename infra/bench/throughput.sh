@@ -105,6 +105,8 @@ cat "$csv"
 # highest round, and the ratio of the sums over all rounds. Targets:
 # chain5/plain >= 0.85 and sandbox5/plain >= 0.60.
 awk -F, '
+  # median returns the median of list[1..count] and sets the globals low
+  # and high to its smallest and largest entry.
   function median(list, count,    sorted, i, j, swap) {
     for (i = 1; i <= count; i++) sorted[i] = list[i]
     for (i = 2; i <= count; i++)

@@ -81,7 +81,7 @@ func runVectors(ctx context.Context, plugin *pluginhost.Plugin, v *Verify) *Veri
 		return &Verified{Vector: failure.Vector, Differences: failure.Differences}
 	}
 
-	// A run canceled before its first vector skips them all, which is no
+	// Vectors skipped because the run was canceled or timed out are no
 	// pass.
 	if err := ctx.Err(); err != nil {
 		return &Verified{Err: fmt.Sprintf("test vectors stopped before they finished: %v", err)}
