@@ -42,7 +42,8 @@ const (
 // Config sets how the edge runs plugin workers.
 type Config struct {
 	// Command starts a worker, such as ["/usr/bin/portcullis", "worker"].
-	// The edge appends -memory-limit and -procs. It is required.
+	// The edge appends -memory-limit, -procs and -gc-percent. It is
+	// required.
 	Command []string
 	// MaxWorkers bounds the worker processes running at once. When all
 	// are in use, a new tenant's worker replaces the least recently used
@@ -60,6 +61,9 @@ type Config struct {
 	// Procs bounds the CPUs that one worker runs Go code on at once
 	// (GOMAXPROCS). Zero means half the CPUs and at least one.
 	Procs int
+	// GCPercent is each worker's GOGC. Zero means worker.DefaultGCPercent
+	// (400).
+	GCPercent int
 	// CallMargin and KillMargin: see DefaultCallMargin and
 	// DefaultKillMargin. Zero means those.
 	CallMargin time.Duration
@@ -93,6 +97,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MemoryLimit <= 0 {
 		cfg.MemoryLimit = worker.DefaultMemoryLimit
+	}
+	if cfg.GCPercent <= 0 {
+		cfg.GCPercent = worker.DefaultGCPercent
 	}
 	if cfg.CallMargin <= 0 {
 		cfg.CallMargin = DefaultCallMargin

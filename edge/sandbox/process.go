@@ -59,7 +59,8 @@ func startProcess(cfg *Config) (*process, net.Conn, error) {
 	p := &process{dir: dir, stderr: &stderrLog{}, exited: make(chan struct{})}
 	args := append(append([]string(nil), cfg.Command[1:]...),
 		"-memory-limit", strconv.FormatInt(cfg.MemoryLimit, 10),
-		"-procs", strconv.Itoa(cfg.Procs))
+		"-procs", strconv.Itoa(cfg.Procs),
+		"-gc-percent", strconv.Itoa(cfg.GCPercent))
 	p.cmd = exec.Command(cfg.Command[0], args...)
 	p.cmd.Env = []string{}
 	p.cmd.Dir = dir
