@@ -92,18 +92,24 @@ func (e *Edge) logFailure(state *requestState, status int, err error) {
 	}
 
 	var pluginErr *chain.Error
+	isPlugin := errors.As(err, &pluginErr)
+	if isPlugin {
+		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
+	}
+
+	// The binding's guard logs its failures at most once a second
+	// (errorLogInterval in package chain). The requests that a quarantine
+	// or a suppressed failure stopped log at Debug, so a failing plugin
+	// cannot flood the log.
 	switch {
-	case errors.As(err, &pluginErr) && chain.IsQuarantined(err):
-		// The binding's guard logs the failures that started the
-		// quarantine at most once a second (errorLogInterval in package
-		// chain), so the requests that the quarantine stops log at Debug.
-		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
-		e.log.Debug("plugin quarantined; request stopped", attrs...)
-	case errors.As(err, &pluginErr):
-		attrs = append(attrs, "plugin", pluginErr.Step.Plugin, "version", pluginErr.Step.Version, "binding", pluginErr.Step.Binding, "phase", string(pluginErr.Phase))
-		e.log.Error("plugin failed; request stopped", attrs...)
 	case status == problem.StatusClientClosedRequest:
 		e.log.Info("client closed the request", attrs...)
+	case isPlugin && chain.IsQuarantined(err):
+		e.log.Debug("plugin quarantined; request stopped", attrs...)
+	case isPlugin && pluginErr.Suppressed:
+		e.log.Debug("plugin failed; request stopped", attrs...)
+	case isPlugin:
+		e.log.Error("plugin failed; request stopped", attrs...)
 	case status >= 500:
 		e.log.Warn("request failed", attrs...)
 	default:

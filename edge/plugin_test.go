@@ -186,8 +186,20 @@ func TestQuarantinedRequestsLoggedAtDebug(t *testing.T) {
 		checkProblem(t, te.do(t, "h1", "GET", "acme.localhost", "/broken"), http.StatusInternalServerError)
 	}
 
-	if failed := te.logs.records(t, "plugin failed; request stopped"); len(failed) != chain.QuarantineAfter {
+	failed := te.logs.records(t, "plugin failed; request stopped")
+	if len(failed) != chain.QuarantineAfter {
 		t.Errorf("requests logged as failed = %d, want the %d that ran the hook", len(failed), chain.QuarantineAfter)
+	}
+	// The guard logs one failure of the binding per second, so only the
+	// first failed request logs at Error.
+	for i, record := range failed {
+		want := "DEBUG"
+		if i == 0 {
+			want = "ERROR"
+		}
+		if record["level"] != want {
+			t.Errorf("level of failed request %d = %v, want %s", i+1, record["level"], want)
+		}
 	}
 	quarantined := te.logs.records(t, "plugin quarantined; request stopped")
 	if len(quarantined) != requests-chain.QuarantineAfter {

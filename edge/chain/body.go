@@ -94,9 +94,12 @@ func (c *Chain) bufferBody(ctx context.Context, ex *pluginhost.Exchange, resp *h
 
 	if len(data) > pluginhost.MaxBufferedBody {
 		for _, step := range buffering {
-			failOpen := step.Guard != nil && step.Guard.report(step, string(pluginhost.PhaseBodyFilter), ex.RequestID, errBufferLimit)
-			if !failOpen {
-				return nil, &Error{Step: step, Phase: pluginhost.PhaseBodyFilter, Err: errBufferLimit}
+			var v verdict
+			if step.Guard != nil {
+				v = step.Guard.report(step, string(pluginhost.PhaseBodyFilter), ex.RequestID, errBufferLimit)
+			}
+			if !v.failOpen {
+				return nil, &Error{Step: step, Phase: pluginhost.PhaseBodyFilter, Err: errBufferLimit, Suppressed: v.suppressed}
 			}
 		}
 		return data, nil

@@ -195,7 +195,11 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 		elapsed := started.Sub(callStarted)
 		step.Guard.recordCall(elapsed, waited, err)
 		step.Guard.observeCall(ctx, step, string(phase), slotIndex, callStarted, elapsed, err)
-		if err != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, err) {
+		var v verdict
+		if err != nil && ctx.Err() == nil && step.Guard != nil {
+			v = step.Guard.report(step, string(phase), ex.RequestID, err)
+		}
+		if v.failOpen {
 			// Fail open: the plugin is skipped, and so is an exit it set.
 			ex.Exit = exitBefore
 			if ran != nil {
@@ -204,7 +208,7 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 			continue
 		}
 		if err != nil {
-			return &Error{Step: step, Phase: phase, Err: err}
+			return &Error{Step: step, Phase: phase, Err: err, Suppressed: v.suppressed}
 		}
 		if step.Guard != nil {
 			step.Guard.report(step, string(phase), ex.RequestID, nil)
@@ -265,6 +269,10 @@ type Error struct {
 	Step  Step
 	Phase pluginhost.Phase
 	Err   error
+	// Suppressed is set when the binding's guard left this failure out of
+	// the log because it logged another one of the binding within the
+	// last second.
+	Suppressed bool
 }
 
 func (e *Error) Error() string {

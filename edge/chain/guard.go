@@ -8,12 +8,16 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
 )
 
 // Failure policy defaults.
 const (
 	// QuarantineAfter is the number of consecutive failures of a binding
-	// that quarantines it.
+	// in one phase that quarantines it. A success in another phase does
+	// not end the run, so a binding whose rewrite hook works and whose
+	// access hook fails on every request is quarantined too.
 	QuarantineAfter = 3
 	// FirstQuarantine is the first quarantine's length. Each further one in
 	// a row doubles it, up to MaxQuarantine.
@@ -100,18 +104,24 @@ type Guard struct {
 
 // health is the failure state of one binding version. The fast path of a
 // healthy binding reads two atomics and takes no lock: failing is set while
-// failures or quarantines is non-zero, and quarantinedUntil mirrors the
-// field of the same name in Unix nanoseconds, zero when never quarantined.
-// Both are written only with mu held.
+// a phase has failures or quarantines is non-zero, and quarantinedUntil is
+// the end of the last quarantine in Unix nanoseconds, zero when never
+// quarantined. Both are written only with mu held.
 type health struct {
 	failing          atomic.Bool
 	quarantinedUntil atomic.Int64
 
-	mu          sync.Mutex
-	failures    int
-	quarantines int
-	lastLogged  time.Time
-	suppressed  int
+	mu sync.Mutex
+	// failures counts the consecutive failures of each phase, indexed by
+	// phaseSlot.
+	failures [phaseCount]int
+	// quarantines counts the quarantines in a row, which double the next
+	// one's length, and quarantinedBy is the phase slot whose failures
+	// started the last of them. Only a success of that phase resets them.
+	quarantines   int
+	quarantinedBy int
+	lastLogged    time.Time
+	suppressed    int
 }
 
 // quarantined reports whether calls are skipped until a later time.
@@ -120,31 +130,40 @@ func (h *health) quarantined(now time.Time) bool {
 	return until != 0 && now.UnixNano() < until
 }
 
-// succeeded ends a run of failures.
-func (h *health) succeeded() {
+// succeeded ends the run of failures of the phase in slot.
+func (h *health) succeeded(slot int) {
 	if !h.failing.Load() {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.failures = 0
-	h.quarantines = 0
-	h.failing.Store(false)
+
+	h.failures[slot] = 0
+	if h.quarantines > 0 && h.quarantinedBy == slot {
+		h.quarantines = 0
+	}
+	failing := h.quarantines > 0
+	for _, count := range h.failures {
+		failing = failing || count > 0
+	}
+	h.failing.Store(failing)
 }
 
-// failed counts a failure and returns the quarantine it started, or zero.
-func (h *health) failed(now time.Time) time.Duration {
+// failed counts a failure of the phase in slot and returns the quarantine
+// it started, or zero.
+func (h *health) failed(slot int, now time.Time) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
 	h.failing.Store(true)
-	h.failures++
-	if h.failures < QuarantineAfter {
+	h.failures[slot]++
+	if h.failures[slot] < QuarantineAfter {
 		return 0
 	}
-	h.failures = 0
+	h.failures[slot] = 0
 	length := min(FirstQuarantine<<min(h.quarantines, 16), MaxQuarantine)
 	h.quarantines++
+	h.quarantinedBy = slot
 	h.quarantinedUntil.Store(now.Add(length).UnixNano())
 	return length
 }
@@ -174,12 +193,24 @@ func IsQuarantined(err error) bool {
 // errQuarantined is the error of a call skipped by quarantine.
 var errQuarantined = fmt.Errorf("binding is quarantined after %d failures in a row", QuarantineAfter)
 
+// verdict is what a guard decided about a failed call.
+type verdict struct {
+	// failOpen skips the failed step, and the request goes on.
+	failOpen bool
+	// suppressed is set when the log rate limit left the failure out of
+	// the log.
+	suppressed bool
+}
+
 // report records the outcome of a call, logs a failure at most once per
-// errorLogInterval, and reports whether the failure is skipped (fail open).
-func (g *Guard) report(step Step, phase string, requestID string, err error) bool {
+// errorLogInterval, and returns whether the failure is skipped (fail open)
+// and whether its log line was suppressed.
+func (g *Guard) report(step Step, phase string, requestID string, err error) verdict {
+	// A phase that pluginhost does not define shares the first slot.
+	slot := max(phaseSlot(pluginhost.Phase(phase)), 0)
 	if err == nil {
-		g.health.succeeded()
-		return false
+		g.health.succeeded(slot)
+		return verdict{}
 	}
 
 	now := time.Now()
@@ -187,9 +218,10 @@ func (g *Guard) report(step Step, phase string, requestID string, err error) boo
 	if !errors.Is(err, errQuarantined) {
 		// A call that the quarantine skipped is not a new failure. Counting
 		// it would renew the quarantine for as long as requests arrive.
-		quarantine = g.health.failed(now)
+		quarantine = g.health.failed(slot, now)
 	}
-	if ok, suppressed := g.health.shouldLog(now); ok {
+	ok, suppressed := g.health.shouldLog(now)
+	if ok {
 		attrs := []any{"tenant", g.tenant, "plugin", step.Plugin, "version", step.Version, "binding", step.Binding,
 			"phase", phase, "request_id", requestID, "fail_open", g.failOpen, "suppressed", suppressed, "error", err}
 		if quarantine > 0 {
@@ -197,5 +229,5 @@ func (g *Guard) report(step Step, phase string, requestID string, err error) boo
 		}
 		g.log.Error("plugin hook failed", attrs...)
 	}
-	return g.failOpen
+	return verdict{failOpen: g.failOpen, suppressed: !ok}
 }

@@ -79,14 +79,18 @@ func runRemote(ctx context.Context, phase pluginhost.Phase, steps []Step, ex *pl
 		}
 
 		step.Guard.observeCall(ctx, step, string(phase), phaseSlot(phase), started, time.Since(started), stepErr)
-		if stepErr != nil && ctx.Err() == nil && step.Guard != nil && step.Guard.report(step, string(phase), ex.RequestID, stepErr) {
+		var v verdict
+		if stepErr != nil && ctx.Err() == nil && step.Guard != nil {
+			v = step.Guard.report(step, string(phase), ex.RequestID, stepErr)
+		}
+		if v.failOpen {
 			if ran != nil {
 				ran(step, false)
 			}
 			continue
 		}
 		if stepErr != nil {
-			return consumed, true, &Error{Step: step, Phase: phase, Err: stepErr}
+			return consumed, true, &Error{Step: step, Phase: phase, Err: stepErr, Suppressed: v.suppressed}
 		}
 		if step.Guard != nil {
 			step.Guard.report(step, string(phase), ex.RequestID, nil)
