@@ -44,3 +44,40 @@ func TestRunCutShortFails(t *testing.T) {
 		t.Errorf("FirstFailure() = %v, want vector %q not run", failure, "first")
 	}
 }
+
+// TestRunFiltersExitHeaders checks that header_filter runs on the
+// response of an exit from a request phase, as at the edge, and that an
+// exit it sets replaces the first one.
+func TestRunFiltersExitHeaders(t *testing.T) {
+	source := `func access(ctx, conf) {
+    ctx.resp.set_header("X-From-Access", "yes")
+    ctx.exit(403, "denied")
+}
+
+func header_filter(ctx, conf) {
+    ctx.resp.set_header("X-Filtered", string(ctx.resp.status))
+    if ctx.req.header("X-Replace") == "1" {
+        ctx.exit(451, "replaced")
+    }
+}
+`
+	plugin, err := pluginhost.Compile("exit-filter", "1.0.0", source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vectors, err := ParseVectors("test_vectors", []byte(`[
+		{"name": "exit keeps filtered headers", "request": {},
+		 "expect": {"status": 403, "body": "denied", "headers": {"equal": {"X-From-Access": "yes", "X-Filtered": "403"}}}},
+		{"name": "filter replaces the exit", "request": {"headers": {"X-Replace": "1"}},
+		 "expect": {"status": 451, "body": "replaced", "headers": {"equal": {"X-Filtered": "403"}}}}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, result := range Run(context.Background(), plugin, vectors, RunOptions{}) {
+		if result.Outcome != Passed {
+			t.Errorf("vector %q: %s %v", result.Vector, result.Outcome, result.Differences)
+		}
+	}
+}

@@ -31,8 +31,10 @@ type response struct {
 var requestPhases = []pluginhost.Phase{pluginhost.PhaseRewrite, pluginhost.PhaseAccess, pluginhost.PhaseBeforeProxy}
 
 // simulate runs the vector's request through the instance the way the edge
-// does: the request phases, then, unless a hook exited, the simulated
-// upstream, header_filter and body_filter with the whole body, then log.
+// does: the request phases, then the simulated upstream, header_filter and
+// body_filter with the whole body, then log. After an exit in a request
+// phase, header_filter runs on the exit's response and nothing else before
+// log.
 func simulate(ctx context.Context, instance *pluginhost.Instance, vector *Vector, tenant *hostsvc.Tenant, timeout time.Duration) response {
 	ex := newExchange(vector, tenant)
 	got := simulateExchange(ctx, instance, vector, ex, timeout)
@@ -48,7 +50,7 @@ func simulateExchange(ctx context.Context, instance *pluginhost.Instance, vector
 			return failedResponse(err)
 		}
 		if ex.Exit != nil {
-			return response{status: ex.Exit.Status, header: ex.Response.Header, body: ex.Exit.Body}
+			return exitResponse(ctx, instance, ex, timeout)
 		}
 	}
 
@@ -82,6 +84,24 @@ func simulateExchange(ctx context.Context, instance *pluginhost.Instance, vector
 	return got
 }
 
+// exitResponse runs header_filter on the response of an exit that a
+// request phase set, as the edge does: the hook sees the exit's status and
+// the headers set so far, and an exit it sets replaces the first one.
+func exitResponse(ctx context.Context, instance *pluginhost.Instance, ex *pluginhost.Exchange, timeout time.Duration) response {
+	exit := ex.Exit
+	ex.Response.Status = exit.Status
+	if instance.Plugin().Has(pluginhost.PhaseHeaderFilter) {
+		ex.Exit = nil
+		if err := runPhase(ctx, instance, pluginhost.PhaseHeaderFilter, ex, timeout); err != nil {
+			return failedResponse(err)
+		}
+		if ex.Exit == nil {
+			ex.Exit = exit
+		}
+	}
+	return response{status: ex.Exit.Status, header: ex.Response.Header, body: ex.Exit.Body}
+}
+
 func newExchange(vector *Vector, tenant *hostsvc.Tenant) *pluginhost.Exchange {
 	body := []byte(vector.Request.Body)
 	readBody := func(limit int) ([]byte, error) {
@@ -100,6 +120,7 @@ func newExchange(vector *Vector, tenant *hostsvc.Tenant) *pluginhost.Exchange {
 			Tenant:     "vector",
 			Route:      "vector",
 		},
+		Response:  pluginhost.Response{Header: http.Header{}},
 		RequestID: "vector",
 		Vars:      map[string]any{},
 		Host:      vectorHost(vector, tenant.Request(readBody)),
