@@ -33,6 +33,10 @@ type CompileError = store.CompileError
 // Tester runs test vectors at publish time, as store.Tester.
 type Tester = store.Tester
 
+// BindingTester runs test vectors with a binding's config, as
+// store.BindingTester.
+type BindingTester = store.BindingTester
+
 // VectorError reports a failing test vector, as store.VectorError.
 type VectorError = store.VectorError
 
@@ -51,6 +55,11 @@ type Config struct {
 	// Tester runs a plugin version's test vectors at publish time. Nil
 	// stores them without running them.
 	Tester Tester
+	// BindingTester runs a version's test vectors with a binding's config
+	// when a binding is written, so a config that fails the vectors marked
+	// binding_config is rejected there and not only at the edge's
+	// pre-flight. Nil leaves them to the pre-flight.
+	BindingTester BindingTester
 	// Tracer runs a route's chain when a user tries the route. Nil runs it
 	// in the portal process (api.TraceInProcess).
 	Tracer api.Tracer
@@ -100,7 +109,7 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}
-	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, Logger: logger, Secrets: box, Signer: signer})
+	st, err := store.Open(context.Background(), cfg.DataSource, store.Options{Compiler: cfg.Compiler, Tester: cfg.Tester, BindingTester: cfg.BindingTester, Logger: logger, Secrets: box, Signer: signer})
 	if err != nil {
 		return nil, fmt.Errorf("create portal: %w", err)
 	}

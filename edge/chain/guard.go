@@ -193,7 +193,7 @@ func IsQuarantined(err error) bool {
 // errQuarantined is the error of a call skipped by quarantine.
 var errQuarantined = fmt.Errorf("binding is quarantined after %d failures in a row", QuarantineAfter)
 
-// verdict is what a guard decided about a failed call.
+// verdict is a guard's decision on a failed call.
 type verdict struct {
 	// failOpen skips the failed step, and the request goes on.
 	failOpen bool

@@ -234,12 +234,15 @@ func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Bin
 	}
 
 	follows := input.Version == ""
-	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+	err = s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow, checked *checkedBinding) (change, error) {
 		refs, err := resolveBinding(tx, tenant, &input)
 		if err != nil {
 			return change{}, err
 		}
 		if err := checkInstallable(tx, refs.Version, "version"); err != nil {
+			return change{}, err
+		}
+		if err := s.checkBindingVectors(ctx, refs.Version, input.Config, checked); err != nil {
 			return change{}, err
 		}
 
@@ -425,7 +428,7 @@ func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch Bindin
 	}
 
 	var updated config.Binding
-	_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+	err := s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow, checked *checkedBinding) (change, error) {
 		view, err := findBindingView(tx, tenant, id)
 		if err != nil {
 			return change{}, err
@@ -445,6 +448,12 @@ func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch Bindin
 		}
 		if refs.Version.ID != view.PluginVersionID {
 			if err := checkInstallable(tx, refs.Version, "version"); err != nil {
+				return change{}, err
+			}
+		}
+		configChanged := string(updated.Config) != string(view.binding().Config)
+		if refs.Version.ID != view.PluginVersionID || configChanged {
+			if err := s.checkBindingVectors(ctx, refs.Version, updated.Config, checked); err != nil {
 				return change{}, err
 			}
 		}

@@ -27,6 +27,10 @@ type Options struct {
 	// Tester runs a version's test vectors when it is published. Nil
 	// stores the vectors without running them.
 	Tester Tester
+	// BindingTester runs a version's test vectors with a binding's config
+	// when a binding whose version has vectors marked binding_config is
+	// created or changed. Nil leaves them to the edge's pre-flight.
+	BindingTester BindingTester
 	// Logger receives errors that the store handles itself, such as a
 	// panicking ChangeFunc. Nil discards them.
 	Logger *slog.Logger
@@ -55,9 +59,11 @@ type Store struct {
 	dialect  migrations.Dialect
 	compiler Compiler
 	tester   Tester
-	logger   *slog.Logger
-	secrets  *secrets.Box
-	signer   PluginSigner
+	// bindingTester is Options.BindingTester.
+	bindingTester BindingTester
+	logger        *slog.Logger
+	secrets       *secrets.Box
+	signer        PluginSigner
 
 	listenersMu sync.RWMutex
 	listeners   []bundle.ChangeFunc
@@ -96,15 +102,16 @@ func Open(ctx context.Context, dataSource string, opts Options) (*Store, error) 
 	}
 
 	store := &Store{
-		writer:   pools.writer,
-		reader:   pools.reader,
-		dialect:  pools.dialect,
-		compiler: opts.Compiler,
-		tester:   opts.Tester,
-		logger:   logger,
-		secrets:  opts.Secrets,
-		signer:   opts.Signer,
-		bundles:  make(map[string]*bundle.Bundle),
+		writer:        pools.writer,
+		reader:        pools.reader,
+		dialect:       pools.dialect,
+		compiler:      opts.Compiler,
+		tester:        opts.Tester,
+		bindingTester: opts.BindingTester,
+		logger:        logger,
+		secrets:       opts.Secrets,
+		signer:        opts.Signer,
+		bundles:       make(map[string]*bundle.Bundle),
 	}
 	return store, nil
 }

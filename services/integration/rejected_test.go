@@ -53,7 +53,13 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 	c.waitServed(t, client, "acme", "/base", time.Now(), 10*time.Second)
 	c.waitCaughtUp(t, 10*time.Second)
 
-	p.call(t, http.MethodPatch, "/tenants/acme/bindings/"+binding.ID, map[string]any{"config": map[string]any{"mode": "deny-all"}}, nil)
+	// The binding API runs the vectors and rejects this config, so the
+	// change comes through an apply, whose transaction leaves them to the
+	// edge's pre-flight.
+	var document map[string]any
+	p.call(t, http.MethodGet, "/tenants/acme/export", nil, &document)
+	document["bindings"].([]any)[0].(map[string]any)["config"] = map[string]any{"mode": "deny-all"}
+	p.call(t, http.MethodPost, "/tenants/acme/apply", document, nil)
 	rejected := waitEdgeState(t, p, "acme", "rejected", 15*time.Second)
 	if !strings.Contains(rejected.Reason, `plugin "guard"`) {
 		t.Errorf("reason %q does not name the plugin guard", rejected.Reason)

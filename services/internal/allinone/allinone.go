@@ -160,6 +160,7 @@ func (s *Server) startPortal(dir *datadir.Dir) error {
 		DNSResolver:      s.cfg.DNSResolver,
 		Compiler:         compilePlugin,
 		Tester:           testPlugin,
+		BindingTester:    testBinding,
 		Logger:           s.cfg.Logger.With("role", "portal"),
 	}
 	if err := s.checkPluginsInWorkers(&portalCfg); err != nil {
@@ -200,6 +201,7 @@ func (s *Server) checkPluginsInWorkers(cfg *portal.Config) error {
 	}
 	s.checks = checks
 	cfg.Compiler, cfg.Tester, cfg.Tracer = checks.compile, checks.test, checks.trace
+	cfg.BindingTester = checks.testBinding
 	return nil
 }
 
@@ -216,6 +218,13 @@ func compilePlugin(name, version, source string) error {
 // Redis are skipped.
 func testPlugin(ctx context.Context, name, version, source string, vectors json.RawMessage) error {
 	err := pluginpkg.TestSource(ctx, name, version, source, vectors, pluginpkg.RunOptions{})
+	return portalVectorError(err)
+}
+
+// testBinding runs a version's test vectors with a binding's config in
+// this process, as the edge's pre-flight does, and without Redis.
+func testBinding(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error {
+	err := pluginpkg.TestSource(ctx, name, version, source, vectors, pluginpkg.RunOptions{BindingConfig: config})
 	return portalVectorError(err)
 }
 

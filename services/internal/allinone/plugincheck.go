@@ -75,6 +75,16 @@ func (c *pluginChecks) test(ctx context.Context, name, version, source string, v
 	return portalVectorError(portalCompileError(err))
 }
 
+// testBinding runs a version's test vectors with a binding's config in a
+// worker, as portal.BindingTester.
+func (c *pluginChecks) testBinding(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error {
+	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Config: config})
+	if summary, ok := workerExit(err); ok {
+		return fmt.Errorf("a test vector ended the plugin worker that ran it: %s", summary)
+	}
+	return portalVectorError(portalCompileError(err))
+}
+
 // trace runs a route's chain in a worker, as api.Tracer.
 func (c *pluginChecks) trace(ctx context.Context, tenant string, steps []pluginpkg.TraceSource, request pluginpkg.VectorRequest, hookTimeout time.Duration) (pluginpkg.Trace, error) {
 	trace, err := c.pool.Trace(ctx, tenant, worker.Trace{Steps: steps, Request: request, HookTimeout: hookTimeout})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,7 +40,20 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 		t.Fatalf("before the change: X-Mode %q, want normal", mode)
 	}
 
-	h.mustAPI(http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "deny-all"}}, nil)
+	// The portal runs the vectors when the binding is written, so the
+	// config never reaches the edge through the binding API.
+	err := h.api.Do(context.Background(), http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "deny-all"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), `test vector "never denies everything"`) {
+		t.Fatalf("PATCH deny-all: error %v, want a 422 that names the failing vector", err)
+	}
+
+	// An apply writes in one transaction that cannot wait for vectors, so
+	// the edge's pre-flight keeps the config out of service instead.
+	var document map[string]any
+	h.mustAPI(http.MethodGet, "/api/v1/tenants/acme/export", nil, &document)
+	bindings := document["bindings"].([]any)
+	bindings[0].(map[string]any)["config"] = map[string]any{"mode": "deny-all"}
+	h.mustAPI(http.MethodPost, "/api/v1/tenants/acme/apply", document, nil)
 	failures := waitForPreflightFailures(t, h, 1)
 	if failures[0].Plugin != "guard" || failures[0].Tenant != "acme" {
 		t.Errorf("failure: got %+v, want tenant acme and plugin guard", failures[0])

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// BindingTester runs a plugin version's test vectors with a binding's
+// config, as the edge's pre-flight does: the vectors marked binding_config
+// run with config, the others with their own.
+type BindingTester func(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error
+
+// bindingWriteAttempts bounds the writes of one binding whose version or
+// config another writer changed while its vectors ran.
+const bindingWriteAttempts = 3
+
+// bindingVectorsTimeout bounds the test vectors of one binding write, as
+// the edge's pre-flight bounds those of a bundle.
+const bindingVectorsTimeout = 10 * time.Second
+
+// checkedBinding is a plugin version and binding config whose test vectors
+// passed together.
+type checkedBinding struct {
+	versionID uint
+	config    string
+}
+
+// vectorsPending stops a binding write whose version has vectors marked
+// binding_config that have not run with the binding's config yet. The
+// write rolls back, the vectors run outside the transaction, and the write
+// runs again.
+type vectorsPending struct {
+	version *pluginVersionRow
+	config  json.RawMessage
+}
+
+func (e *vectorsPending) Error() string {
+	return fmt.Sprintf("test vectors of plugin %q version %q have not run with the binding's config", e.version.Name, e.version.Version)
+}
+
+// checkBindingVectors returns a *vectorsPending when version has vectors
+// marked binding_config that have not passed with config, and nil when it
+// has none, they passed (checked), or the store has no BindingTester.
+// Inside a Batch the check is left to the edge's pre-flight, because the
+// batch's transaction cannot wait for the vectors.
+func (s *Store) checkBindingVectors(ctx context.Context, version *pluginVersionRow, config json.RawMessage, checked *checkedBinding) error {
+	if s.bindingTester == nil || !hasBindingVectors(version.TestVectors) {
+		return nil
+	}
+	if _, batched := ctx.Value(batchKey{}).(*batch); batched {
+		return nil
+	}
+	if checked != nil && checked.versionID == version.ID && checked.config == string(config) {
+		return nil
+	}
+	return &vectorsPending{version: version, config: config}
+}
+
+// hasBindingVectors reports whether vectors, a JSON array, has a vector
+// marked binding_config.
+func hasBindingVectors(vectors string) bool {
+	var marks []struct {
+		BindingConfig bool `json:"binding_config"`
+	}
+	if err := json.Unmarshal([]byte(vectors), &marks); err != nil {
+		return false
+	}
+	for _, mark := range marks {
+		if mark.BindingConfig {
+			return true
+		}
+	}
+	return false
+}
+
+// writeBinding runs apply in writeTenant. When apply stops at vectors that
+// must run first, writeBinding runs them outside the transaction and
+// writes again, so a config that fails them is rejected before it is
+// stored. A failing vector is a *VectorError on the field config.
+func (s *Store) writeBinding(ctx context.Context, slug string, apply func(tx *gorm.DB, tenant *tenantRow, checked *checkedBinding) (change, error)) error {
+	var checked *checkedBinding
+	for range bindingWriteAttempts {
+		_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+			return apply(tx, tenant, checked)
+		})
+		var pending *vectorsPending
+		if !errors.As(err, &pending) {
+			return err
+		}
+
+		if err := s.runBindingVectors(ctx, pending); err != nil {
+			return err
+		}
+		checked = &checkedBinding{versionID: pending.version.ID, config: string(pending.config)}
+	}
+	return fmt.Errorf("%w: the binding's plugin version or config changed while its test vectors ran: send the request again", ErrConflict)
+}
+
+// runBindingVectors runs the vectors of pending with its config, within
+// bindingVectorsTimeout.
+func (s *Store) runBindingVectors(ctx context.Context, pending *vectorsPending) error {
+	ctx, cancel := context.WithTimeout(ctx, bindingVectorsTimeout)
+	defer cancel()
+
+	version := pending.version
+	err := s.bindingTester(ctx, version.Name, version.Version, version.Source, json.RawMessage(version.TestVectors), pending.config)
+	if err == nil {
+		return nil
+	}
+
+	var vectorErr *VectorError
+	if errors.As(err, &vectorErr) {
+		return fieldError("config", "test vector %q of plugin %q version %q fails with this config: %s: change the config, or bind another version",
+			vectorErr.Vector, version.Name, version.Version, strings.Join(vectorErr.Differences, "; "))
+	}
+	return fieldError("config", "test vectors of plugin %q version %q could not run with this config: %v", version.Name, version.Version, err)
+}
