@@ -81,3 +81,30 @@ func header_filter(ctx, conf) {
 		}
 	}
 }
+
+// TestRunSkipsBodyFilterWithoutBody checks that body_filter does not run
+// on a response without a body, as at the edge: HEAD, 204, 304 and an
+// empty upstream body.
+func TestRunSkipsBodyFilterWithoutBody(t *testing.T) {
+	source := "func body_filter(ctx, conf) {\n    ctx.resp.set_chunk(ctx.resp.chunk + \"!\")\n}\n"
+	plugin, err := pluginhost.Compile("append", "1.0.0", source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vectors, err := ParseVectors("test_vectors", []byte(`[
+		{"name": "get", "request": {}, "upstream": {"body": "ok"}, "expect": {"body": "ok!"}},
+		{"name": "head", "request": {"method": "HEAD"}, "upstream": {"body": "ok"}, "expect": {"body": "ok"}},
+		{"name": "no content", "request": {}, "upstream": {"status": 204, "body": "ok"}, "expect": {"body": "ok"}},
+		{"name": "not modified", "request": {}, "upstream": {"status": 304, "body": "ok"}, "expect": {"body": "ok"}},
+		{"name": "empty", "request": {}, "upstream": {"body": ""}, "expect": {"body": ""}}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, result := range Run(context.Background(), plugin, vectors, RunOptions{}) {
+		if result.Outcome != Passed {
+			t.Errorf("vector %q: %s %v", result.Vector, result.Outcome, result.Differences)
+		}
+	}
+}

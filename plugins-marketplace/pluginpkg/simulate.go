@@ -73,7 +73,7 @@ func simulateExchange(ctx context.Context, instance *pluginhost.Instance, vector
 	}
 
 	got.status, got.body = ex.Response.Status, vector.Upstream.Body
-	if instance.Plugin().Has(pluginhost.PhaseBodyFilter) {
+	if instance.Plugin().Has(pluginhost.PhaseBodyFilter) && hasBody(ex.Request.Method, got.status, got.body) {
 		ex.Response.Chunk, ex.Response.EOF = []byte(got.body), true
 		if err := runPhase(ctx, instance, pluginhost.PhaseBodyFilter, ex, timeout); err != nil {
 			got.err = err
@@ -100,6 +100,16 @@ func exitResponse(ctx context.Context, instance *pluginhost.Instance, ex *plugin
 		}
 	}
 	return response{status: ex.Exit.Status, header: ex.Response.Header, body: ex.Exit.Body}
+}
+
+// hasBody reports whether a response to method with status and body has a
+// body that body_filter sees at the edge: not for HEAD, 204 or 304, and
+// not for an empty body, which an upstream sends with Content-Length 0.
+func hasBody(method string, status int, body string) bool {
+	if method == http.MethodHead || body == "" {
+		return false
+	}
+	return status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 func newExchange(vector *Vector, tenant *hostsvc.Tenant) *pluginhost.Exchange {

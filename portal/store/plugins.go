@@ -212,6 +212,9 @@ func (s *Store) PublishPlugin(ctx context.Context, input NewPluginVersion) (Plug
 	if err := s.checkPublisher(ctx, input.By, name.Namespace); err != nil {
 		return PluginVersion{}, err
 	}
+	if err := s.checkVersionFree(ctx, input.Name, input.Version); err != nil {
+		return PluginVersion{}, err
+	}
 
 	schemaText, err := normalizeSchema(input.ConfigSchema)
 	if err != nil {
@@ -249,6 +252,26 @@ func (s *Store) checkPublisher(ctx context.Context, by *Publisher, namespace str
 	})
 }
 
+// checkVersionFree reports a version that exists already before the slow
+// checks run, so a publisher learns it first. The write checks it again.
+func (s *Store) checkVersionFree(ctx context.Context, name, version string) error {
+	return s.read(ctx, func(tx *gorm.DB) error {
+		_, err := findPluginVersion(tx, name, version)
+		if err == nil {
+			return versionExists(name, version)
+		}
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	})
+}
+
+// versionExists is the conflict of publishing a version a second time.
+func versionExists(name, version string) error {
+	return conflict("plugin version %q already exists: versions are immutable, so publish a new version", bundle.Key(name, version))
+}
+
 func (s *Store) storePluginVersion(ctx context.Context, input NewPluginVersion, name PluginName, schemaText string) (PluginVersion, error) {
 	row := pluginVersionRow{
 		Name:         input.Name,
@@ -268,7 +291,7 @@ func (s *Store) storePluginVersion(ctx context.Context, input NewPluginVersion, 
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := findPluginVersion(tx, input.Name, input.Version)
 		if err == nil {
-			return conflict("plugin version %q already exists: versions are immutable, so publish a new version", bundle.Key(input.Name, input.Version))
+			return versionExists(input.Name, input.Version)
 		}
 		if !isNotFound(err) {
 			return err

@@ -116,6 +116,14 @@ func TestPublishSameVersionConflicts(t *testing.T) {
 		t.Fatalf("second PublishPlugin() error = %v, want ErrConflict", err)
 	}
 
+	// The conflict comes before the source checks, so a version that
+	// exists is reported first even when its new source does not compile.
+	input.Source = "syntax error"
+	_, err = s.PublishPlugin(ctx, input)
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("PublishPlugin(existing version, bad source) error = %v, want ErrConflict", err)
+	}
+
 	stored, err := s.GetPluginVersion(ctx, "hello", "1.0.0")
 	if err != nil {
 		t.Fatalf("GetPluginVersion() error = %v", err)
