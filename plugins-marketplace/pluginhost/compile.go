@@ -33,7 +33,8 @@ func (e *CompileError) Error() string {
 // source does not compile. Other errors report top-level code that fails or
 // runs longer than one second, source that defines none of the phase
 // functions, and a phase name bound to anything but a function that accepts
-// (ctx, conf).
+// (ctx, conf). No error names the plugin, so callers add its name and
+// version where the context does not give them.
 func Compile(name, version, source string) (*Plugin, error) {
 	if name == "" {
 		return nil, errors.New("compile plugin: name is empty")
@@ -44,18 +45,18 @@ func Compile(name, version, source string) (*Plugin, error) {
 		return nil, cerr
 	}
 	if err := checkNoGlobalWrites(code); err != nil {
-		return nil, fmt.Errorf("compile plugin %q version %q: %w", name, version, err)
+		return nil, err
 	}
 	p := &Plugin{name: name, version: version, code: code}
 
 	pvm, err := newPreparedVM(context.Background(), p)
 	if err != nil {
-		return nil, fmt.Errorf("compile plugin %q version %q: %w", name, version, err)
+		return nil, err
 	}
 	globalsErr := checkImmutableGlobals(pvm.machine)
 	pvm.retire()
 	if globalsErr != nil {
-		return nil, fmt.Errorf("compile plugin %q version %q: %w", name, version, globalsErr)
+		return nil, globalsErr
 	}
 
 	for i, hook := range pvm.hooks {
@@ -63,7 +64,7 @@ func Compile(name, version, source string) (*Plugin, error) {
 		p.readsConf[i] = hook != nil && hookReadsConf(code, hook)
 	}
 	if p.hasHook == [phaseCount]bool{} {
-		return nil, fmt.Errorf("compile plugin %q version %q: the source defines none of the phase functions %q", name, version, phaseOrder)
+		return nil, fmt.Errorf("the source defines none of the phase functions %q", phaseOrder)
 	}
 	return p, nil
 }

@@ -86,8 +86,8 @@ func TestCompileRejectsSource(t *testing.T) {
 		{"empty source", "", "defines none of the phase functions"},
 		{"phase bound to string", `access := "yes"`, `"access" must be a function taking (ctx, conf), but it is a string`},
 		{"phase bound to nil", "rewrite := nil\nfunc access(ctx, conf) {}", `"rewrite" must be a function`},
-		{"too few parameters", "func access(ctx) {}", `function "access" must accept 2 arguments (ctx, conf), but it has 1 parameters`},
-		{"too many required parameters", "func access(ctx, conf, extra) {}", `function "access" must accept 2 arguments`},
+		{"too few parameters", "func access(ctx) {}", `function "access" has 1 parameter(s), want 2: declare it as access(ctx, conf)`},
+		{"too many required parameters", "func access(ctx, conf, extra) {}", `function "access" has 3 parameter(s), want 2`},
 		{"top-level error", "func access(ctx, conf) {}\nerror(\"broken\")", "run top-level code: broken"},
 		{"top-level import", "import strings\nfunc access(ctx, conf) {}", "imports are disabled"},
 	}

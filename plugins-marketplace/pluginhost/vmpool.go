@@ -134,7 +134,7 @@ func hookFunction(ph Phase, value object.Object) (*object.Function, error) {
 
 	params := len(fn.Parameters())
 	if params < 2 || fn.RequiredArgsCount() > 2 {
-		return nil, fmt.Errorf("function %q must accept 2 arguments (ctx, conf), but it has %d parameters", ph, params)
+		return nil, fmt.Errorf("function %q has %d parameter(s), want 2: declare it as %s(ctx, conf)", ph, params, ph)
 	}
 	return fn, nil
 }
