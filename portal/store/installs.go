@@ -186,7 +186,7 @@ func (s *Store) CreateInstall(ctx context.Context, slug string, request InstallR
 			return change{}, err
 		}
 
-		now := tx.NowFunc()
+		now := tx.NowFunc().Truncate(time.Microsecond)
 		row := installRow{TenantID: tenant.ID, Plugin: plugin, VersionRange: request.Range, PluginVersionID: version.ID, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&row).Error; err != nil {
 			return change{}, fmt.Errorf("install plugin %q in tenant %q: %w", plugin, slug, err)
@@ -264,7 +264,9 @@ func (s *Store) RollbackInstall(ctx context.Context, slug, plugin string) (Insta
 // moveInstall sets the install's version and range, keeps the version it
 // leaves as the rollback target, and moves the following bindings.
 func moveInstall(tx *gorm.DB, tenant *tenantRow, row *installRow, version *pluginVersionRow, versionRange string) error {
-	columns := map[string]any{"version_range": versionRange, "updated_at": tx.NowFunc()}
+	// PostgreSQL keeps microseconds, so the row in memory matches a read.
+	now := tx.NowFunc().Truncate(time.Microsecond)
+	columns := map[string]any{"version_range": versionRange, "updated_at": now}
 	if version.ID != row.PluginVersionID {
 		if err := moveFollowingBindings(tx, tenant, row.Plugin, version); err != nil {
 			return err
@@ -276,6 +278,7 @@ func moveInstall(tx *gorm.DB, tenant *tenantRow, row *installRow, version *plugi
 		row.PluginVersionID = version.ID
 	}
 	row.VersionRange = versionRange
+	row.UpdatedAt = now
 
 	if err := tx.Model(&installRow{ID: row.ID}).Updates(columns).Error; err != nil {
 		return fmt.Errorf("update install of plugin %q in tenant %q: %w", row.Plugin, tenant.Slug, err)

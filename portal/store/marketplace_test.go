@@ -208,6 +208,13 @@ func TestInstallsFollowRangeAndRollBack(t *testing.T) {
 		if rolled.Version != "1.2.0" || rolled.PreviousVersion != "1.3.0" || rolled.Range != "" {
 			t.Errorf("after rollback = %+v, want 1.2.0 pinned with previous 1.3.0", rolled)
 		}
+		stored, err := s.GetInstall(ctx, "acme", "auth")
+		if err != nil {
+			t.Fatalf("GetInstall() error = %v", err)
+		}
+		if !rolled.UpdatedAt.Equal(stored.UpdatedAt) {
+			t.Errorf("rollback answered updated_at %v, want the stored %v", rolled.UpdatedAt, stored.UpdatedAt)
+		}
 		got, err := s.GetBinding(ctx, "acme", binding.ID)
 		if err != nil {
 			t.Fatalf("GetBinding() error = %v", err)
