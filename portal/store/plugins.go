@@ -167,7 +167,7 @@ func ValidatePluginVersion(field, version string) error {
 
 // validatePluginVersion runs the size and format checks of publishing and
 // returns the parsed name. Each size limit names its file in the package
-// layout of docs/plugins.md.
+// format of docs/plugins.md.
 func validatePluginVersion(input *NewPluginVersion) (PluginName, error) {
 	name, err := ParsePluginName("name", input.Name)
 	if err != nil {
