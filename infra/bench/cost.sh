@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Measures what one request costs on each tenant of benchserver (plain,
-# chain5 and sandbox5, see throughput.sh) under wrk. It reads the CPU time
-# of the edge process and of its plugin workers from /proc/PID/stat. With
-# perf installed it also counts the context switches and system calls of
-# the whole machine (perf stat -a). Neither samples the processes, so the
-# figures are free of a profiler's own cost. Every target is on 127.0.0.1, started by this script and stopped
-# at its end.
+# chain5 and sandbox5, see throughput.sh) under wrk, and on plain+h (see
+# load below). It reads the CPU time of the edge process and of its plugin
+# workers from /proc/PID/stat. With perf installed it also counts the
+# context switches and system calls of the whole machine (perf stat -a).
+# Neither samples the processes, so the figures are free of a profiler's
+# own cost. Every target is on 127.0.0.1, started by this script and
+# stopped at its end.
 #
 # Usage: infra/bench/cost.sh
 # Environment: ROUNDS (default 2), SECONDS_EACH (default 5), CONNECTIONS
@@ -41,14 +42,22 @@ cpu_ticks() {
   echo "$total"
 }
 
-load() { # tenant seconds
-  wrk -t1 -c"$connections" -d"$2s" -H "Host: $1.localhost" "http://$EDGE_HTTP/" \
+# The target plain+h is the plain route with the five request headers that
+# chain5's plugins add (X-Light-0 to X-Light-4) sent by wrk instead. It
+# shows what those headers cost without any plugin.
+light_headers=()
+for i in 0 1 2 3 4; do light_headers+=(-H "X-Light-$i: t0"); done
+
+load() { # target seconds
+  local tenant=$1 extra=()
+  if [ "$tenant" = plain+h ]; then tenant=plain extra=("${light_headers[@]}"); fi
+  wrk -t1 -c"$connections" -d"$2s" -H "Host: $tenant.localhost" "${extra[@]}" "http://$EDGE_HTTP/" \
     | awk '/^Requests\/sec:/ {print $2}'
 }
 
 printf "%-5s %-9s %9s %11s %11s %8s %9s\n" round tenant "req/s" "edge µs/req" "wkr µs/req" "cs/req" "sys/req"
 for round in $(seq "$rounds"); do
-  for tenant in plain chain5 sandbox5; do
+  for tenant in plain plain+h chain5 sandbox5; do
     load "$tenant" 2 >/dev/null
     workers=$(pgrep -P "$server_pid" | tr "\n" " " || true)
 
