@@ -61,25 +61,12 @@ func header_filter(ctx, conf) {
     }
 }
 `
-	plugin, err := pluginhost.Compile("exit-filter", "1.0.0", source)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vectors, err := ParseVectors("test_vectors", []byte(`[
+	checkAllPass(t, source, `[
 		{"name": "exit keeps filtered headers", "request": {},
 		 "expect": {"status": 403, "body": "denied", "headers": {"equal": {"X-From-Access": "yes", "X-Filtered": "403"}}}},
 		{"name": "filter replaces the exit", "request": {"headers": {"X-Replace": "1"}},
 		 "expect": {"status": 451, "body": "replaced", "headers": {"equal": {"X-Filtered": "403"}}}}
-	]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	for _, result := range Run(context.Background(), plugin, vectors, RunOptions{}) {
-		if result.Outcome != Passed {
-			t.Errorf("vector %q: %s %v", result.Vector, result.Outcome, result.Differences)
-		}
-	}
+	]`)
 }
 
 // TestRunSkipsBodyFilterWithoutBody checks that body_filter does not run
@@ -87,22 +74,29 @@ func header_filter(ctx, conf) {
 // empty upstream body.
 func TestRunSkipsBodyFilterWithoutBody(t *testing.T) {
 	source := "func body_filter(ctx, conf) {\n    ctx.resp.set_chunk(ctx.resp.chunk + \"!\")\n}\n"
-	plugin, err := pluginhost.Compile("append", "1.0.0", source)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vectors, err := ParseVectors("test_vectors", []byte(`[
+	checkAllPass(t, source, `[
 		{"name": "get", "request": {}, "upstream": {"body": "ok"}, "expect": {"body": "ok!"}},
 		{"name": "head", "request": {"method": "HEAD"}, "upstream": {"body": "ok"}, "expect": {"body": "ok"}},
 		{"name": "no content", "request": {}, "upstream": {"status": 204, "body": "ok"}, "expect": {"body": "ok"}},
 		{"name": "not modified", "request": {}, "upstream": {"status": 304, "body": "ok"}, "expect": {"body": "ok"}},
 		{"name": "empty", "request": {}, "upstream": {"body": ""}, "expect": {"body": ""}}
-	]`))
+	]`)
+}
+
+// checkAllPass compiles source, runs the vectors of the JSON array
+// vectors against it, and reports each vector that does not pass.
+func checkAllPass(t *testing.T, source, vectors string) {
+	t.Helper()
+	plugin, err := pluginhost.Compile("under-test", "1.0.0", source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseVectors("test_vectors", []byte(vectors))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	for _, result := range Run(context.Background(), plugin, vectors, RunOptions{}) {
+	for _, result := range Run(context.Background(), plugin, parsed, RunOptions{}) {
 		if result.Outcome != Passed {
 			t.Errorf("vector %q: %s %v", result.Vector, result.Outcome, result.Differences)
 		}
