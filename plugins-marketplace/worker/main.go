@@ -53,7 +53,7 @@ func Main(args []string, stderr io.Writer) int {
 		return 2
 	}
 
-	if err := applyLimits(*memoryLimit, *maxStack, *procs); err != nil {
+	if err := ApplyLimits(*memoryLimit, *maxStack, *procs); err != nil {
 		fmt.Fprintf(stderr, "worker: %v\n", err)
 		return 1
 	}
@@ -77,8 +77,12 @@ func Main(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// applyLimits sets the process limits before any plugin code runs.
-func applyLimits(memoryLimit int64, maxStack, procs int) error {
+// ApplyLimits gives this process the limits of a plugin worker before any
+// plugin code runs. memoryLimit is the Go memory limit and the base of
+// RLIMIT_DATA and RLIMIT_AS, and maxStack the largest goroutine stack.
+// Zero leaves either unbounded. procs is GOMAXPROCS, and 0 means half the
+// CPUs, at least one.
+func ApplyLimits(memoryLimit int64, maxStack, procs int) error {
 	if memoryLimit > 0 {
 		// NOTE: a worker built with the race detector keeps only the soft
 		// limit, because ThreadSanitizer cannot start under the hard ones.

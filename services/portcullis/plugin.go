@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 
 	"portcullis.dev/plugins-marketplace/pluginpkg"
+	"portcullis.dev/plugins-marketplace/worker"
 )
 
 const pluginUsage = `Usage: portcullis plugin test DIR
@@ -15,42 +19,122 @@ Loads the plugin package in DIR (a folder, .zip, .tar.gz or .tgz), compiles
 its source and runs its test vectors offline. It prints one line per vector
 and a summary, and exits with 1 when a vector fails or the package is
 invalid. Vectors that require Redis or a binding's config are skipped.
+The source and the vectors run in a child process with the memory and
+stack limits of a plugin worker, so a script that exhausts memory or
+overflows its stack fails the test with the cause.
 `
+
+// childTestCommand is the hidden "portcullis plugin" command that the
+// child process of "plugin test" runs: the test itself, in its own process.
+const childTestCommand = "test-child"
 
 // runPlugin runs "portcullis plugin" and returns the exit code.
 func runPlugin(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "test" {
+	if len(args) != 2 {
 		fmt.Fprint(stderr, pluginUsage)
 		return 2
 	}
 
-	pkg, err := pluginpkg.Load(args[1])
+	switch args[0] {
+	case "test":
+		return testInChild(args[1], stdout, stderr)
+	case childTestCommand:
+		return runChildTest(args[1], stdout, stderr)
+	}
+	fmt.Fprint(stderr, pluginUsage)
+	return 2
+}
+
+// testInChild runs the test of the package at dir in a child process of
+// this executable, as "portcullis plugin test-child DIR", and passes its
+// output on. A script that exhausts memory or overflows its stack ends the
+// Go process that runs it, with a crash report of hundreds of lines. Then
+// only the child ends, and testInChild prints one line with the cause in
+// place of the report.
+func testInChild(dir string, stdout, stderr io.Writer) int {
+	executable, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "plugin test: find the portcullis executable to run the test vectors in: %v\n", err)
+		return 1
+	}
+
+	childStderr := &stderrCapture{}
+	child := exec.Command(executable, "plugin", childTestCommand, dir)
+	child.Stdout = stdout
+	child.Stderr = childStderr
+	err = child.Run()
+
+	// The child exits with 0 or 1 by itself. Any other end, such as the Go
+	// runtime's exit status 2 after a fatal error or a kill by a signal, is
+	// a crash.
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		childStderr.copyTo(stderr)
+		return 0
+	case errors.As(err, &exitErr) && exitErr.ExitCode() == 1:
+		childStderr.copyTo(stderr)
+		return 1
+	case errors.As(err, &exitErr):
+		fmt.Fprintf(stderr, "plugin test: the plugin's code ended the process that ran its test vectors: %s\n", childStderr.summary(exitErr.ProcessState))
+		return 1
+	}
+	fmt.Fprintf(stderr, "plugin test: run the test vectors in a child process: %v\n", err)
+	return 1
+}
+
+// runChildTest loads the package at dir, compiles its source and runs its
+// vectors in this process, under the limits of a plugin worker. It prints
+// each vector's line as soon as the vector has run, so the lines before a
+// crash still reach the user.
+func runChildTest(dir string, stdout, stderr io.Writer) int {
+	if err := worker.ApplyLimits(worker.DefaultMemoryLimit, worker.DefaultMaxStack, 0); err != nil {
+		fmt.Fprintf(stderr, "plugin test: limit the process that runs the test vectors: %v\n", err)
+		return 1
+	}
+
+	pkg, err := pluginpkg.Load(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	results, err := pkg.Test(context.Background(), pluginpkg.RunOptions{})
+	plugin, err := pkg.Compile()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 
-	for _, result := range results {
-		line := fmt.Sprintf("%s  %s", strings.ToUpper(string(result.Outcome)), result.Vector)
-		if len(result.Differences) > 0 {
-			line += ": " + strings.Join(result.Differences, "; ")
-		}
-		fmt.Fprintln(stdout, line)
+	var results []pluginpkg.Result
+	for i := range pkg.Vectors {
+		result := pluginpkg.Run(context.Background(), plugin, pkg.Vectors[i:i+1], pluginpkg.RunOptions{})[0]
+		printResult(stdout, result)
+		results = append(results, result)
 	}
 
+	if failed := printSummary(stdout, results); failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// printSummary prints the count of each outcome, such as "1 passed, 1
+// failed, 2 skipped", and returns the count of failed vectors.
+func printSummary(stdout io.Writer, results []pluginpkg.Result) int {
 	passed, failed, skipped := pluginpkg.Count(results)
 	summary := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
 		summary += fmt.Sprintf(", %d skipped", skipped)
 	}
 	fmt.Fprintln(stdout, summary)
-	if failed > 0 {
-		return 1
+	return failed
+}
+
+// printResult prints one vector's line, such as "FAIL  name: status = 403,
+// want 200".
+func printResult(stdout io.Writer, result pluginpkg.Result) {
+	line := fmt.Sprintf("%s  %s", strings.ToUpper(string(result.Outcome)), result.Vector)
+	if len(result.Differences) > 0 {
+		line += ": " + strings.Join(result.Differences, "; ")
 	}
-	return 0
+	fmt.Fprintln(stdout, line)
 }

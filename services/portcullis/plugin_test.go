@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,4 +88,101 @@ func TestPluginTestUsage(t *testing.T) {
 	if code := runPlugin([]string{"run"}, &stdout, &stderr); code != 2 {
 		t.Errorf("exit code = %d, want 2", code)
 	}
+}
+
+// selfListSource compares a list that contains itself on /loop, which
+// recurses in Go until the stack overflows. A script function that calls
+// itself without end is no such test: Risor 1.8.1 fails its hook once the
+// VM's 1024 call frames are used up.
+const selfListSource = `func access(ctx, conf) {
+  if ctx.req.path == "/loop" {
+    x := [1]
+    x.append(x)
+    y := x == x
+  }
+}
+`
+
+func TestPluginTestStackOverflow(t *testing.T) {
+	dir := writePackage(t, `[{"name":"root passes","request":{"path":"/"},"expect":{"status":200}},{"name":"self list","request":{"path":"/loop"},"expect":{"status":200}}]`)
+	if err := os.WriteFile(filepath.Join(dir, "plugin.risor"), []byte(selfListSource), 0o644); err != nil {
+		t.Fatalf("write plugin.risor: %v", err)
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := runPlugin([]string{"test", dir}, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("exit code = %d, want 1", code)
+	}
+	if !strings.Contains(stdout.String(), "PASS  root passes") {
+		t.Errorf("output lacks the line of the vector before the crash:\n%s", stdout.String())
+	}
+
+	message := strings.TrimSpace(stderr.String())
+	if lines := strings.Count(message, "\n") + 1; lines != 1 {
+		t.Errorf("stderr has %d lines, want 1:\n%s", lines, message)
+	}
+	if want := "exit status 2: fatal error: stack overflow"; !strings.Contains(message, want) {
+		t.Errorf("stderr = %q, want it to contain %q", message, want)
+	}
+	if output := stdout.String() + stderr.String(); strings.Contains(output, "goroutine ") {
+		t.Errorf("output contains a Go trace:\n%s", output)
+	}
+}
+
+func TestStderrCaptureSummary(t *testing.T) {
+	tests := []struct {
+		name   string
+		stderr string
+		want   string
+	}{
+		{
+			name:   "fatal error",
+			stderr: "runtime: goroutine stack exceeds 67108864-byte limit\nfatal error: stack overflow\n\ngoroutine 1 [running]:\n",
+			want:   "exit status 2: fatal error: stack overflow",
+		},
+		{
+			name:   "panic",
+			stderr: "panic: boom\n\ngoroutine 1 [running]:\n",
+			want:   "exit status 2: panic: boom",
+		},
+		{
+			name:   "no crash report",
+			stderr: "invalid plugin package\n",
+			want:   "exit status 2",
+		},
+	}
+
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			capture := &stderrCapture{}
+			_, _ = capture.Write([]byte(test.stderr))
+			summary := capture.summary(exitedWith(t, 2))
+			if summary != test.want {
+				t.Errorf("summary = %q, want %q", summary, test.want)
+			}
+		})
+	}
+}
+
+func TestStderrCaptureLimit(t *testing.T) {
+	capture := &stderrCapture{}
+	_, _ = capture.Write(bytes.Repeat([]byte("x"), maxChildStderr+10))
+
+	var out bytes.Buffer
+	capture.copyTo(&out)
+	if !strings.HasSuffix(out.String(), "... 10 more bytes of output left out\n") {
+		t.Errorf("output ends with %q, want the count of the 10 bytes left out", out.String()[max(out.Len()-60, 0):])
+	}
+}
+
+// exitedWith returns the state of a process that exited with code.
+func exitedWith(t *testing.T, code int) *os.ProcessState {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", fmt.Sprintf("exit %d", code))
+	var exitErr *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &exitErr) {
+		t.Fatalf("run sh: %v, want exit status %d", err, code)
+	}
+	return cmd.ProcessState
 }
