@@ -38,7 +38,7 @@ func (p *Package) checkSizes() error {
 	over(p.Manifest.SourceFile(), "", len(p.Source), MaxSourceSize)
 	over(ReadmeFile, "", len(p.Readme), MaxReadmeSize)
 	over(TestsFile, "", len(p.TestsJSON), MaxTestsSize)
-	if file := p.Manifest.schemaFile(); file != "" {
+	if file := p.Manifest.SchemaFile(); file != "" {
 		over(file, "", len(p.ConfigSchema), MaxSchemaSize)
 	} else {
 		over(p.ManifestFile, "config_schema", len(p.ConfigSchema), MaxSchemaSize)

@@ -163,7 +163,7 @@ func (p *Package) loadSchema(fsys fs.FS) error {
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 		return nil
 	}
-	file := p.Manifest.schemaFile()
+	file := p.Manifest.SchemaFile()
 	if file == "" {
 		p.ConfigSchema = json.RawMessage(trimmed)
 		return nil

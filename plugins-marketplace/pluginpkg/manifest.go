@@ -184,8 +184,8 @@ func (m *Manifest) SourceFile() string {
 	return m.Source
 }
 
-// schemaFile returns the file that config_schema names, or "".
-func (m *Manifest) schemaFile() string {
+// SchemaFile returns the file that config_schema names, or "".
+func (m *Manifest) SchemaFile() string {
 	var name string
 	if json.Unmarshal(m.ConfigSchema, &name) != nil {
 		return ""

@@ -265,3 +265,33 @@ func joinField(field, key string) string {
 	}
 	return field + "[" + strconv.Quote(key) + "]"
 }
+
+// CheckSchema checks a plugin's config schema as publishing does, so a
+// tool such as "portcullis plugin test" can report the same errors before
+// an upload. Empty or null means the default schema.
+func CheckSchema(raw json.RawMessage) error {
+	_, err := compileConfigSchema(raw)
+	return err
+}
+
+// CheckConfig checks a binding config against a plugin's config schema as
+// a binding write does.
+func CheckConfig(schema, config json.RawMessage) error {
+	compiled, err := compileConfigSchema(schema)
+	if err != nil {
+		return err
+	}
+	normalized, err := normalizeConfig(config)
+	if err != nil {
+		return err
+	}
+	return validateConfig(compiled, normalized)
+}
+
+func compileConfigSchema(raw json.RawMessage) (*jsonschema.Schema, error) {
+	text, err := normalizeSchema(raw)
+	if err != nil {
+		return nil, err
+	}
+	return compileSchema(text)
+}

@@ -11,6 +11,7 @@ import (
 
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/plugins-marketplace/worker"
+	"portcullis.dev/portal/store"
 )
 
 const pluginUsage = `Usage: portcullis plugin test DIR
@@ -98,6 +99,10 @@ func runChildTest(dir string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if err := checkSchemas(pkg); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	plugin, err := pkg.Compile()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -115,6 +120,30 @@ func runChildTest(dir string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkSchemas checks the package's config schema as publishing does, and
+// the config of each vector that has one against it as a binding write
+// does, so the test fails where the portal would reject the package or
+// the config.
+func checkSchemas(pkg *pluginpkg.Package) error {
+	schemaFile := pkg.ManifestFile
+	if file := pkg.Manifest.SchemaFile(); file != "" {
+		schemaFile = file
+	}
+	if err := store.CheckSchema(pkg.ConfigSchema); err != nil {
+		return fmt.Errorf("%s: %w", schemaFile, err)
+	}
+
+	for _, vector := range pkg.Vectors {
+		if len(vector.Config) == 0 {
+			continue
+		}
+		if err := store.CheckConfig(pkg.ConfigSchema, vector.Config); err != nil {
+			return fmt.Errorf("%s: vector %q: the config does not match config_schema: %w", pluginpkg.TestsFile, vector.Name, err)
+		}
+	}
+	return nil
 }
 
 // printSummary prints the count of each outcome, such as "1 passed, 1

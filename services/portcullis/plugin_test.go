@@ -83,6 +83,54 @@ func TestPluginTestInvalidPackage(t *testing.T) {
 	}
 }
 
+// TestPluginTestChecksSchemas checks that plugin test rejects what the
+// portal rejects: a config schema that publishing refuses, and a vector
+// config that does not match the schema.
+func TestPluginTestChecksSchemas(t *testing.T) {
+	tests := []struct {
+		name     string
+		manifest string
+		vectors  string
+		want     string
+	}{
+		{
+			name:     "array schema",
+			manifest: "name: deny\nversion: 1.0.0\nphases: [access]\nconfig_schema: {type: array}\n",
+			vectors:  `[]`,
+			want:     "manifest.yaml: config_schema.type",
+		},
+		{
+			name:     "misspelled type",
+			manifest: "name: deny\nversion: 1.0.0\nphases: [access]\nconfig_schema: {type: object, properties: {mode: {type: strng}}}\n",
+			vectors:  `[]`,
+			want:     "manifest.yaml: config_schema",
+		},
+		{
+			name:     "vector config against the schema",
+			manifest: "name: deny\nversion: 1.0.0\nphases: [access]\nconfig_schema: {type: object, properties: {mode: {type: string}}}\n",
+			vectors:  `[{"name":"numeric mode","config":{"mode":3},"expect":{"status":200}}]`,
+			want:     `tests.json: vector "numeric mode": the config does not match config_schema`,
+		},
+	}
+
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			dir := writePackage(t, test.vectors)
+			if err := os.WriteFile(filepath.Join(dir, "manifest.yaml"), []byte(test.manifest), 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			var stdout, stderr bytes.Buffer
+			if code := runPlugin([]string{"test", dir}, &stdout, &stderr); code != 1 {
+				t.Errorf("exit code = %d, want 1; stdout %s", code, stdout.String())
+			}
+			if !strings.Contains(stderr.String(), test.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), test.want)
+			}
+		})
+	}
+}
+
 func TestPluginTestUsage(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := runPlugin([]string{"run"}, &stdout, &stderr); code != 2 {
