@@ -82,6 +82,8 @@ type Server struct {
 	failed    chan error
 	// observe contains the edge's tracer provider and access log.
 	observe *observe.Setup
+	// stopReports ends reportLocalEdge and waits for it.
+	stopReports context.CancelFunc
 	// checks runs the portal's checks of plugin code in plugin workers,
 	// nil without workers.
 	checks *pluginChecks
@@ -268,6 +270,17 @@ func (s *Server) startEdge(dir *datadir.Dir) error {
 	if err := s.edge.Start(); err != nil {
 		return fmt.Errorf("start edge: %w", err)
 	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.reportLocalEdge(ctx)
+	}()
+	s.stopReports = func() {
+		cancel()
+		<-done
+	}
 	return nil
 }
 
@@ -316,6 +329,9 @@ func (s *Server) Wait(ctx context.Context) error {
 // the portal still serves, then the portal and the demo upstream.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
+	if s.stopReports != nil {
+		s.stopReports()
+	}
 	if s.edge != nil {
 		errs = append(errs, s.edge.Shutdown(ctx))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	edgesync "portcullis.dev/edge/sync"
 )
 
 // guardSource denies every request when its config sets mode deny-all. Its vector
@@ -57,6 +59,12 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 	failures := waitForPreflightFailures(t, h, 1)
 	if failures[0].Plugin != "guard" || failures[0].Tenant != "acme" {
 		t.Errorf("failure: got %+v, want tenant acme and plugin guard", failures[0])
+	}
+	// The process's own edge reports the rejection to the tenant's
+	// propagation view, as a separate edge's heartbeat does.
+	local := waitForLocalEdgeState(t, h, "acme", "rejected")
+	if !strings.Contains(local.Reason, `plugin "guard"`) {
+		t.Errorf("propagation reason %q does not name the plugin guard", local.Reason)
 	}
 	if mode := modeOf(t, pc); mode != "normal" {
 		t.Errorf("after a failed pre-flight: X-Mode %q, want the old config to keep serving", mode)
@@ -118,5 +126,34 @@ func waitForPreflightFailures(t *testing.T, h *harness, want int) []preflightFai
 			t.Fatalf("pre-flight failures: got %d after %v, want %d", len(failures), swapDeadline, want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type edgePropagation struct {
+	NodeID string `json:"node_id"`
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+}
+
+// waitForLocalEdgeState waits until the tenant's propagation view shows the
+// all-in-one edge in state, and returns its entry.
+func waitForLocalEdgeState(t *testing.T, h *harness, tenant, state string) edgePropagation {
+	t.Helper()
+	wait := 3 * edgesync.DefaultHeartbeat
+	deadline := time.Now().Add(wait)
+	for {
+		var view struct {
+			Edges []edgePropagation `json:"edges"`
+		}
+		h.mustAPI(http.MethodGet, "/api/v1/tenants/"+tenant+"/propagation", nil, &view)
+		for _, edge := range view.Edges {
+			if edge.NodeID == localNodeID && edge.State == state {
+				return edge
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("propagation of %s: edges %+v after %v, want %s in state %s", tenant, view.Edges, wait, localNodeID, state)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
