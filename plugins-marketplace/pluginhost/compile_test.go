@@ -128,6 +128,9 @@ func TestCompileTopLevelLoopTimesOut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
 		t.Errorf("Compile() error = %v, want a deadline error", err)
 	}
+	if err != nil && !strings.Contains(err.Error(), "it ran longer than 1s") {
+		t.Errorf("Compile() error = %v, want it to name the limit of 1s", err)
+	}
 	if elapsed > mainRunTimeout+2*time.Second {
 		t.Errorf("Compile() took %v, want about %v", elapsed, mainRunTimeout)
 	}

@@ -66,6 +66,10 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 		// is halted now or soon.
 		err = runCtx.haltCause()
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		pvm.retire()
+		return nil, fmt.Errorf("run top-level code: it ran longer than %s: keep the top level to functions and constants, and do the work in the hooks: %w", mainRunTimeout, err)
+	}
 	if err != nil {
 		pvm.retire()
 		return nil, fmt.Errorf("run top-level code: %w", err)
