@@ -19,6 +19,8 @@ const (
 	MaxSchemaSize = 64 << 10
 	// MaxDescriptionSize bounds the manifest's description in bytes.
 	MaxDescriptionSize = 1024
+	// MaxVersionLength bounds the manifest's version in characters.
+	MaxVersionLength = 128
 )
 
 // checkSizes reports each part of the package that exceeds its limit, with
@@ -58,5 +60,15 @@ func validName(name string) bool {
 	if !qualified {
 		return namePattern.MatchString(name)
 	}
-	return namePattern.MatchString(namespace) && namePattern.MatchString(base)
+	return namespacePattern.MatchString(namespace) && namePattern.MatchString(base)
+}
+
+// reservedName reports whether the name part of a plugin name is one that
+// the portal's plugin paths use, such as /api/v1/plugins/{name}/versions.
+func reservedName(name string) bool {
+	_, base, qualified := strings.Cut(name, "/")
+	if !qualified {
+		base = name
+	}
+	return base == "versions" || base == "stats"
 }

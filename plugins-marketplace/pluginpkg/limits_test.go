@@ -26,8 +26,16 @@ func TestLoadAcceptsNamespacedName(t *testing.T) {
 	}
 }
 
+func TestLoadAcceptsPortalNames(t *testing.T) {
+	for _, name := range []string{"acme/My_Plugin.x", "Auth2", "a-b/c.d"} {
+		if _, err := LoadFS(packageFS(`{"name":"`+name+`","version":"1.0.0","phases":["access"]}`, "# x\n")); err != nil {
+			t.Errorf("LoadFS(name %q) error = %v, want the portal's name rule to accept it", name, err)
+		}
+	}
+}
+
 func TestLoadRejectsInvalidNames(t *testing.T) {
-	for _, name := range []string{"Acme/auth", "acme/", "/auth", "a/b/c"} {
+	for _, name := range []string{"Acme/auth", "acme/", "/auth", "a/b/c", "acme/versions", "stats", "acme/_x"} {
 		_, err := LoadFS(packageFS(`{"name":"`+name+`","version":"1.0.0","phases":["access"]}`, "# x\n"))
 		var invalid *ValidationError
 		if !errors.As(err, &invalid) || invalid.Issues[0].Field != "name" {
@@ -55,5 +63,17 @@ func TestLoadNamesSizeLimits(t *testing.T) {
 	description, found := byFile[ManifestJSON]
 	if !found || description.Field != "description" || description.Line != 5 {
 		t.Errorf("manifest issue = %+v, want description on line 5", description)
+	}
+}
+
+func TestLoadRejectsLongVersion(t *testing.T) {
+	version := "1.0.0-" + strings.Repeat("a", MaxVersionLength)
+	_, err := LoadFS(packageFS(`{"name":"auth","version":"`+version+`","phases":["access"]}`, "# x\n"))
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Issues[0].Field != "version" {
+		t.Fatalf("LoadFS(version of %d characters) error = %v, want an issue on version", len(version), err)
+	}
+	if !strings.Contains(invalid.Issues[0].Message, "above the limit of 128") {
+		t.Errorf("message = %q, want the limit of 128", invalid.Issues[0].Message)
 	}
 }

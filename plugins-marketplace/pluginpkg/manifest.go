@@ -62,7 +62,10 @@ type Permissions struct {
 }
 
 var (
-	namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// namespacePattern and namePattern are the portal's rules for the two
+	// parts of a plugin name.
+	namespacePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	namePattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	// semverPattern is the SemVer 2.0.0 grammar of semver.org.
 	semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
 		`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
@@ -115,10 +118,14 @@ func decodeIssue(file string, data []byte, lines map[string]int, err error) Issu
 
 func (m *Manifest) check(found *issues) {
 	if !validName(m.Name) {
-		found.add("name", "name %q is invalid: use \"name\" or \"namespace/name\", each part 1 to 63 lowercase letters, digits and inner hyphens", m.Name)
+		found.add("name", "name %q is invalid: use \"name\" or \"namespace/name\", where the namespace has 1 to 63 lowercase letters, digits and inner hyphens, and the name 1 to 63 letters, digits, dots, underscores and hyphens, starting with a letter or digit", m.Name)
+	} else if reservedName(m.Name) {
+		found.add("name", "name %q is reserved: choose another name", m.Name)
 	}
 	if !semverPattern.MatchString(m.Version) {
 		found.add("version", "version %q is not a semantic version: use MAJOR.MINOR.PATCH such as 1.0.0", m.Version)
+	} else if len(m.Version) > MaxVersionLength {
+		found.add("version", "version %q is %d characters, above the limit of %d", m.Version, len(m.Version), MaxVersionLength)
 	}
 	if m.Priority < -MaxPriority || m.Priority > MaxPriority {
 		found.add("priority", "priority %d is out of range: use %d to %d", m.Priority, -MaxPriority, MaxPriority)
