@@ -102,6 +102,12 @@ func Apply(ctx context.Context, s *store.Store, slug string, desired *Document, 
 		return nil, err
 	}
 
+	// A binding whose plugin version has vectors marked binding_config
+	// stops the batch until they passed with its config. They run between
+	// attempts, outside the transaction, and do not count as attempts.
+	checked := store.NewCheckedBindings()
+	ctx = store.WithCheckedBindings(ctx, checked)
+
 	for attempt := 1; ; attempt++ {
 		current, err := Export(ctx, s, slug)
 		if err != nil {
@@ -132,6 +138,16 @@ func Apply(ctx context.Context, s *store.Store, slug string, desired *Document, 
 		if err == nil {
 			result.Revision = revision
 			return result, nil
+		}
+		if ran, vectorErr := s.RunPendingVectors(ctx, err, checked); ran {
+			if path := stepPath(err); vectorErr != nil && path != "" {
+				return nil, prefixField(path, vectorErr)
+			}
+			if vectorErr != nil {
+				return nil, vectorErr
+			}
+			attempt--
+			continue
 		}
 		if !isRevisionMoved(err) || attempt == maxAttempts {
 			return nil, err

@@ -134,15 +134,39 @@ func planNamed[T any](field, kind string, current, desired []T, name func(T) str
 }
 
 // prefixField puts a field error under the document path of its resource,
-// such as "routes[2].paths".
+// such as "routes[2].paths". Another error keeps the path in a
+// *pathError, for a field error that comes of it later.
 func prefixField(path string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var field *config.FieldError
 	if errors.As(err, &field) {
 		prefixed := *field
 		prefixed.Field = path + "." + field.Field
 		return &prefixed
 	}
-	return err
+	return &pathError{path: path, err: err}
+}
+
+// pathError is an error of the store call of the resource at path in the
+// document.
+type pathError struct {
+	path string
+	err  error
+}
+
+func (e *pathError) Error() string { return e.err.Error() }
+
+func (e *pathError) Unwrap() error { return e.err }
+
+// stepPath returns the document path that err carries, or "".
+func stepPath(err error) string {
+	var located *pathError
+	if errors.As(err, &located) {
+		return located.path
+	}
+	return ""
 }
 
 // stepJSON returns the JSON of a resource as a step shows it. An

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -46,20 +47,75 @@ func (e *vectorsPending) Error() string {
 
 // checkBindingVectors returns a *vectorsPending when version has vectors
 // marked binding_config that have not passed with config, and nil when it
-// has none, they passed (checked), or the store has no BindingTester.
-// Inside a Batch the check is left to the edge's pre-flight, because the
-// batch's transaction cannot wait for the vectors.
+// has none, they passed (checked, or the CheckedBindings of ctx in a
+// Batch), or the store has no BindingTester. A Batch without
+// CheckedBindings leaves the check to the edge's pre-flight.
 func (s *Store) checkBindingVectors(ctx context.Context, version *pluginVersionRow, config json.RawMessage, checked *checkedBinding) error {
 	if s.bindingTester == nil || !hasBindingVectors(version.TestVectors) {
 		return nil
 	}
+	key := checkedBinding{versionID: version.ID, config: string(config)}
 	if _, batched := ctx.Value(batchKey{}).(*batch); batched {
-		return nil
+		passed, ok := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
+		if !ok || passed.has(key) {
+			return nil
+		}
+		return &vectorsPending{version: version, config: config}
 	}
-	if checked != nil && checked.versionID == version.ID && checked.config == string(config) {
+	if checked != nil && *checked == key {
 		return nil
 	}
 	return &vectorsPending{version: version, config: config}
+}
+
+// CheckedBindings is the set of plugin versions and binding configs whose
+// vectors passed during one Batch of several attempts, such as an apply.
+// It is safe for concurrent use.
+type CheckedBindings struct {
+	mu     sync.Mutex
+	passed map[checkedBinding]bool
+}
+
+// NewCheckedBindings returns an empty set.
+func NewCheckedBindings() *CheckedBindings {
+	return &CheckedBindings{passed: map[checkedBinding]bool{}}
+}
+
+func (c *CheckedBindings) has(key checkedBinding) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.passed[key]
+}
+
+func (c *CheckedBindings) add(key checkedBinding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.passed[key] = true
+}
+
+type checkedBindingsKey struct{}
+
+// WithCheckedBindings returns ctx for a Batch whose binding writes stop at
+// vectors marked binding_config that are not in checked. The batch then
+// fails, and RunPendingVectors runs them for the next attempt.
+func WithCheckedBindings(ctx context.Context, checked *CheckedBindings) context.Context {
+	return context.WithValue(ctx, checkedBindingsKey{}, checked)
+}
+
+// RunPendingVectors runs, outside any transaction, the vectors that
+// stopped a Batch with err, and adds them to checked when they pass. It
+// returns false when err is no such stop. A failing vector is a field
+// error on config that names it.
+func (s *Store) RunPendingVectors(ctx context.Context, err error, checked *CheckedBindings) (bool, error) {
+	var pending *vectorsPending
+	if !errors.As(err, &pending) {
+		return false, nil
+	}
+	if err := s.runBindingVectors(ctx, pending); err != nil {
+		return true, err
+	}
+	checked.add(checkedBinding{versionID: pending.version.ID, config: string(pending.config)})
+	return true, nil
 }
 
 // hasBindingVectors reports whether vectors, a JSON array, has a vector

@@ -10,13 +10,22 @@ import (
 
 // guardSource denies every request when its config sets mode deny-all, and
 // its vector forbids that under the binding's config, so the edge's
-// pre-flight rejects such a config.
-const guardSource = `func access(ctx, conf) {
+// pre-flight rejects such a config. guardStrictSource, a later version,
+// also denies every request in mode strict.
+const (
+	guardSource = `func access(ctx, conf) {
     if conf["mode"] == "deny-all" {
         ctx.exit(403, "denied")
     }
 }
 `
+	guardStrictSource = `func access(ctx, conf) {
+    if conf["mode"] == "deny-all" || conf["mode"] == "strict" {
+        ctx.exit(403, "denied")
+    }
+}
+`
+)
 
 const guardVectors = `[{"name": "never denies everything", "binding_config": true,
   "request": {"path": "/base"}, "expect": {"status": 200}}]`
@@ -37,29 +46,25 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 	c := &cluster{portal: p, edges: []*edgeProc{edge}, token: answer.Token}
 	c.seed(t, "acme", startUpstream(t))
 
-	p.call(t, http.MethodPost, "/plugins", map[string]any{
-		"name": "guard", "version": "1.0.0", "source": guardSource,
-		"test_vectors": json.RawMessage(guardVectors),
-	}, nil)
-	// The binding runs in the trusted tier, so its pre-flight runs in the
-	// edge process; edge/preflight_test.go covers the sandboxed tier.
+	publishGuard(t, p, "1.0.0", guardSource)
+	p.call(t, http.MethodPost, "/tenants/acme/installs", map[string]any{"plugin": "guard", "range": "^1.0.0"}, nil)
+	// The binding follows the install and runs in the trusted tier, so its
+	// pre-flight runs in the edge process; edge/preflight_test.go covers
+	// the sandboxed tier.
 	var binding struct {
 		ID string `json:"id"`
 	}
 	p.call(t, http.MethodPost, "/tenants/acme/bindings", map[string]any{
-		"plugin": "guard", "version": "1.0.0", "config": map[string]any{"mode": "normal"}, "tier": "trusted",
+		"plugin": "guard", "config": map[string]any{"mode": "strict"}, "tier": "trusted",
 	}, &binding)
 	client := &http.Client{Timeout: 2 * time.Second}
 	c.waitServed(t, client, "acme", "/base", time.Now(), 10*time.Second)
 	c.waitCaughtUp(t, 10*time.Second)
 
-	// The binding API runs the vectors and rejects this config, so the
-	// change comes through an apply, whose transaction leaves them to the
-	// edge's pre-flight.
-	var document map[string]any
-	p.call(t, http.MethodGet, "/tenants/acme/export", nil, &document)
-	document["bindings"].([]any)[0].(map[string]any)["config"] = map[string]any{"mode": "deny-all"}
-	p.call(t, http.MethodPost, "/tenants/acme/apply", document, nil)
+	// The portal runs the vectors when a binding is written, but not when a
+	// new version moves the bindings that follow the install, so this
+	// change reaches the edge's pre-flight.
+	publishGuard(t, p, "1.1.0", guardStrictSource)
 	rejected := waitEdgeState(t, p, "acme", "rejected", 15*time.Second)
 	if !strings.Contains(rejected.Reason, `plugin "guard"`) {
 		t.Errorf("reason %q does not name the plugin guard", rejected.Reason)
@@ -78,11 +83,21 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 	}
 	waitEdgeState(t, p, "acme", "rejected", 15*time.Second)
 
-	p.call(t, http.MethodPatch, "/tenants/acme/bindings/"+binding.ID, map[string]any{"config": map[string]any{"mode": "strict"}}, nil)
+	p.call(t, http.MethodPatch, "/tenants/acme/bindings/"+binding.ID, map[string]any{"config": map[string]any{"mode": "normal"}}, nil)
 	serving := waitEdgeState(t, p, "acme", "serving", 15*time.Second)
 	if serving.Reason != "" {
 		t.Errorf("reason after a passing change = %q, want none", serving.Reason)
 	}
+}
+
+// publishGuard publishes version of the guard plugin with source and the
+// guard's vectors.
+func publishGuard(t *testing.T, p *portal, version, source string) {
+	t.Helper()
+	p.call(t, http.MethodPost, "/plugins", map[string]any{
+		"name": "guard", "version": version, "source": source,
+		"test_vectors": json.RawMessage(guardVectors),
+	}, nil)
 }
 
 // waitEdgeState polls the tenant's propagation until its only edge is in

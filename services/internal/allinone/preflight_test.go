@@ -28,34 +28,49 @@ func header_filter(ctx, conf) {
 const guardVectors = `[{"name": "never denies everything", "binding_config": true,
   "request": {"path": "/"}, "expect": {"status": 200}}]`
 
+// guardStrictSource is a later version of guard that also denies every
+// request in mode strict, which its binding_config vector forbids.
+const guardStrictSource = `func access(ctx, conf) {
+    if conf["mode"] == "deny-all" || conf["mode"] == "strict" {
+        ctx.exit(403, "denied")
+    }
+}
+
+func header_filter(ctx, conf) {
+    ctx.resp.set_header("X-Mode", conf["mode"])
+}
+`
+
 func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 	h := startHarness(t)
 	h.addTenant("acme", upstream(t, "acme"), "/")
-	h.mustAPI(http.MethodPost, "/api/v1/plugins", map[string]any{
-		"name": "guard", "version": "1.0.0", "source": guardSource,
-		"test_vectors": json.RawMessage(guardVectors),
-	}, nil)
-	bindingPath := "/api/v1/tenants/acme/bindings/" + h.bind("acme", "guard", "1.0.0", map[string]any{"mode": "normal"})
+	publishGuard(h, "1.0.0", guardSource)
+	h.mustAPI(http.MethodPost, "/api/v1/tenants/acme/installs", map[string]any{"plugin": "guard", "range": "^1.0.0"}, nil)
+	bindingPath := "/api/v1/tenants/acme/bindings/" + h.bind("acme", "guard", "", map[string]any{"mode": "strict"})
 	pc := h.protocols()[0]
 
-	if mode := modeOf(t, pc); mode != "normal" {
-		t.Fatalf("before the change: X-Mode %q, want normal", mode)
+	if mode := modeOf(t, pc); mode != "strict" {
+		t.Fatalf("before the change: X-Mode %q, want strict", mode)
 	}
 
-	// The portal runs the vectors when the binding is written, so the
-	// config never reaches the edge through the binding API.
+	// The portal runs the vectors when a binding is written, through the
+	// binding API and through an apply, so such a config never reaches
+	// the edge that way.
 	err := h.api.Do(context.Background(), http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "deny-all"}}, nil)
 	if err == nil || !strings.Contains(err.Error(), `test vector "never denies everything"`) {
 		t.Fatalf("PATCH deny-all: error %v, want a 422 that names the failing vector", err)
 	}
-
-	// An apply writes in one transaction that cannot wait for vectors, so
-	// the edge's pre-flight keeps the config out of service instead.
 	var document map[string]any
 	h.mustAPI(http.MethodGet, "/api/v1/tenants/acme/export", nil, &document)
-	bindings := document["bindings"].([]any)
-	bindings[0].(map[string]any)["config"] = map[string]any{"mode": "deny-all"}
-	h.mustAPI(http.MethodPost, "/api/v1/tenants/acme/apply", document, nil)
+	document["bindings"].([]any)[0].(map[string]any)["config"] = map[string]any{"mode": "deny-all"}
+	err = h.api.Do(context.Background(), http.MethodPost, "/api/v1/tenants/acme/apply", document, nil)
+	if err == nil || !strings.Contains(err.Error(), "bindings[0].config") {
+		t.Fatalf("apply deny-all: error %v, want a 422 on bindings[0].config", err)
+	}
+
+	// A new version that the binding follows moves it without running the
+	// vectors, so the edge's pre-flight keeps it out of service.
+	publishGuard(h, "1.1.0", guardStrictSource)
 	failures := waitForPreflightFailures(t, h, 1)
 	if failures[0].Plugin != "guard" || failures[0].Tenant != "acme" {
 		t.Errorf("failure: got %+v, want tenant acme and plugin guard", failures[0])
@@ -66,17 +81,27 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 	if !strings.Contains(local.Reason, `plugin "guard"`) {
 		t.Errorf("propagation reason %q does not name the plugin guard", local.Reason)
 	}
-	if mode := modeOf(t, pc); mode != "normal" {
-		t.Errorf("after a failed pre-flight: X-Mode %q, want the old config to keep serving", mode)
+	if mode := modeOf(t, pc); mode != "strict" {
+		t.Errorf("after a failed pre-flight: X-Mode %q, want the old version to keep serving", mode)
 	}
 
-	h.mustAPI(http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "strict"}}, nil)
-	waitFor(t, "mode strict", func() (bool, error) {
-		return modeOf(t, pc) == "strict", nil
+	h.mustAPI(http.MethodPatch, bindingPath, map[string]any{"config": map[string]any{"mode": "normal"}}, nil)
+	waitFor(t, "mode normal", func() (bool, error) {
+		return modeOf(t, pc) == "normal", nil
 	})
 	if failures := preflightFailures(t, h); len(failures) != 0 {
 		t.Errorf("failures after a passing change: got %+v, want none", failures)
 	}
+}
+
+// publishGuard publishes version of the guard plugin with source and the
+// guard's vectors.
+func publishGuard(h *harness, version, source string) {
+	h.t.Helper()
+	h.mustAPI(http.MethodPost, "/api/v1/plugins", map[string]any{
+		"name": "guard", "version": version, "source": source,
+		"test_vectors": json.RawMessage(guardVectors),
+	}, nil)
 }
 
 // modeOf returns the X-Mode header of one request, failing on any status
