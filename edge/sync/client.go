@@ -67,6 +67,10 @@ type Rejection struct {
 // network errors, timeouts and 5xx responses.
 var ErrUnavailable = errors.New("portal unavailable")
 
+// ErrUnauthorized wraps a 401 or 403 response: the portal rejected the
+// edge token.
+var ErrUnauthorized = errors.New("portal rejected the edge token")
+
 // Client calls the portal's edge sync API with an edge token.
 type Client struct {
 	base  string
@@ -263,7 +267,7 @@ func (c *Client) do(ctx context.Context, client *http.Client, method, path strin
 }
 
 // checkStatus turns a non-2xx response into an error with the start of its
-// body. 5xx and 429 wrap ErrUnavailable.
+// body. 5xx and 429 wrap ErrUnavailable, 401 and 403 ErrUnauthorized.
 func checkStatus(response *http.Response) error {
 	if response.StatusCode >= 200 && response.StatusCode < 300 {
 		return nil
@@ -273,6 +277,9 @@ func checkStatus(response *http.Response) error {
 	err := fmt.Errorf("portal returned %s: %s", response.Status, bytes.TrimSpace(detail))
 	if response.StatusCode >= 500 || response.StatusCode == http.StatusTooManyRequests {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if response.StatusCode == http.StatusUnauthorized || response.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
 	return err
 }

@@ -24,25 +24,27 @@ const pluginKeyTimeout = 5 * time.Second
 // resolvePluginKey returns the key that verifies plugin signatures: the
 // configured one, else the portal's, else the copy cached from an earlier
 // start. It returns nil, and the edge runs plugin code unchecked, only when
-// the portal has no key or neither the portal nor the cache has one.
+// the portal responds that it signs nothing. It fails when the portal
+// rejects the edge token, and when neither the portal nor the cache has a
+// key, so an edge never runs unchecked code because the portal was down
+// at its first start.
 func resolvePluginKey(cfg Config, dir *datadir.Dir, client *sync.Client, logger *slog.Logger) (ed25519.PublicKey, error) {
-	if cfg.PluginPublicKey != "" {
-		key, err := signing.ParsePublicKey(cfg.PluginPublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("--plugin-public-key: %w", err)
-		}
-		return key, nil
-	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), pluginKeyTimeout)
 	defer cancel()
-	key, err := client.PluginKey(ctx)
+	fetched, err := client.PluginKey(ctx)
+	if errors.Is(err, sync.ErrUnauthorized) {
+		return nil, fmt.Errorf("the portal at %s rejected the edge token: set --edge-token (env PORTCULLIS_EDGE_TOKEN) to a token from POST /api/v1/edge-tokens: %w", cfg.PortalURL, err)
+	}
+
+	if cfg.PluginPublicKey != "" {
+		return configuredKey(cfg.PluginPublicKey, fetched, logger)
+	}
 	switch {
 	case err == nil:
-		if err := os.WriteFile(dir.File(pluginKeyFile), []byte(signing.EncodePublicKey(key)+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(dir.File(pluginKeyFile), []byte(signing.EncodePublicKey(fetched)+"\n"), 0o600); err != nil {
 			logger.Error("cache plugin public key", "error", err)
 		}
-		return key, nil
+		return fetched, nil
 	case errors.Is(err, sync.ErrNoPluginKey):
 		logger.Warn("portal signs no plugin versions, so plugin code runs unchecked")
 		return nil, nil
@@ -50,9 +52,22 @@ func resolvePluginKey(cfg Config, dir *datadir.Dir, client *sync.Client, logger 
 
 	cached, readErr := os.ReadFile(dir.File(pluginKeyFile))
 	if readErr != nil {
-		logger.Error("no plugin public key: the portal did not respond and no key is cached, so plugin code runs unchecked", "error", err)
-		return nil, nil
+		return nil, fmt.Errorf("no plugin public key: the portal at %s did not respond (%w) and %s holds no cached key: start the portal first, or pass --plugin-public-key", cfg.PortalURL, err, dir.File(pluginKeyFile))
 	}
 	logger.Warn("using the cached plugin public key because the portal did not respond", "error", err)
 	return signing.ParsePublicKey(string(cached))
+}
+
+// configuredKey parses the key of --plugin-public-key, and warns when the
+// portal returned another one, because then every signed version
+// fails its check.
+func configuredKey(text string, fetched ed25519.PublicKey, logger *slog.Logger) (ed25519.PublicKey, error) {
+	key, err := signing.ParsePublicKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("--plugin-public-key: %w", err)
+	}
+	if fetched != nil && !key.Equal(fetched) {
+		logger.Warn("--plugin-public-key differs from the portal's plugin key, so the edge rejects every version the portal signs", "portal_key", signing.EncodePublicKey(fetched))
+	}
+	return key, nil
 }
