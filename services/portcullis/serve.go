@@ -18,6 +18,7 @@ import (
 
 	"portcullis.dev/edge/observe"
 	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/portal/store"
 	"portcullis.dev/services/internal/allinone"
 	"portcullis.dev/services/internal/edgenode"
 )
@@ -115,7 +116,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&edgeCfg.Region, "region", env("REGION", "default"), "edge role: region name reported to the portal (env PORTCULLIS_REGION)")
 	flags.StringVar(&edgeCfg.NodeID, "node-id", env("NODE_ID", defaultNodeID()), "edge role: unique node name, default the host name (env PORTCULLIS_NODE_ID)")
 	flags.StringVar(&edgeCfg.RedisURL, "redis", env("REDIS", ""), "Redis URL, such as redis://127.0.0.1:6379/11: the edge role's L2 shared by the region, and in every role with an edge the store of the plugins' ctx.limit.redis; empty runs without them (env PORTCULLIS_REDIS)")
-	flags.Int64Var(&edgeCfg.CacheBytes, "cache-bytes", envInt("CACHE_BYTES", 0), "edge role: L1 budget in bytes of bundle JSON; 0 means 64 MiB (env PORTCULLIS_CACHE_BYTES)")
+	cacheBytes, cacheErr := envInt("CACHE_BYTES", 0)
+	flags.Int64Var(&edgeCfg.CacheBytes, "cache-bytes", cacheBytes, "edge role: L1 budget in bytes of bundle JSON; 0 means 64 MiB (env PORTCULLIS_CACHE_BYTES)")
 	flags.StringVar(&edgeCfg.FeedMode, "feed-mode", env("FEED_MODE", "stream"), "edge role: stream (Server-Sent Events) or poll (long polls) (env PORTCULLIS_FEED_MODE)")
 	flags.StringVar(&cfg.PortalAddr, "portal-addr", env("PORTAL_ADDR", "127.0.0.1:9080"), "portal REST API and web UI address (env PORTCULLIS_PORTAL_ADDR)")
 	flags.StringVar(&cfg.HTTPAddr, "http-addr", env("HTTP_ADDR", ":8080"), "edge plain HTTP/1.1 and h2c address; empty disables (env PORTCULLIS_HTTP_ADDR)")
@@ -129,7 +131,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	trustedProxies := env("TRUSTED_PROXIES", "")
 	flags.StringVar(&trustedProxies, "trusted-proxies", trustedProxies, "comma-separated CIDRs, such as 10.0.0.0/8, whose Forwarded and X-Forwarded-* headers the edge keeps; empty trusts no client (env PORTCULLIS_TRUSTED_PROXIES)")
 	flags.StringVar(&cfg.DNSResolver, "dns-resolver", env("DNS_RESOLVER", ""), "portal: host:port of the DNS server that custom domain verifications ask for TXT records; empty uses the system resolver (env PORTCULLIS_DNS_RESOLVER)")
-	flags.IntVar(&cfg.Sandbox.MaxWorkers, "plugin-workers", int(envInt("PLUGIN_WORKERS", sandbox.DefaultMaxWorkers)), "edge: plugin worker processes that run unreviewed plugins, at most this many at once; 0 runs every plugin inside the edge process (env PORTCULLIS_PLUGIN_WORKERS)")
+	workers, workersErr := envInt("PLUGIN_WORKERS", sandbox.DefaultMaxWorkers)
+	flags.IntVar(&cfg.Sandbox.MaxWorkers, "plugin-workers", int(workers), "edge: plugin worker processes that run unreviewed plugins, at most this many at once; 0 runs every plugin inside the edge process (env PORTCULLIS_PLUGIN_WORKERS)")
 	flags.StringVar(&cfg.Sandbox.CgroupParent, "plugin-cgroup", env("PLUGIN_CGROUP", ""), "edge: cgroup v2 folder, with the memory controller enabled for its children, in which each plugin worker gets a child cgroup with memory.max; empty bounds workers by RLIMIT_DATA alone (env PORTCULLIS_PLUGIN_CGROUP)")
 	flags.StringVar(&cfg.Observe.OTLPEndpoint, "otlp-endpoint", env("OTLP_ENDPOINT", ""), "edge: OTLP/HTTP URL of the trace collector, such as http://127.0.0.1:4318 (path /v1/traces when none is given); empty turns tracing off (env PORTCULLIS_OTLP_ENDPOINT)")
 	sampleRatio := env("TRACE_SAMPLE_RATIO", "1")
@@ -145,7 +148,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	prefixes, prefixErr := parsePrefixes(trustedProxies)
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
-	if err := errors.Join(demoErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain)); err != nil {
+	if err := errors.Join(demoErr, cacheErr, workersErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
@@ -169,6 +172,36 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	return cfg, edgeCfg, logLevel, nil
 }
 
+// checkEdgeFlags checks the edge role's flags that the flag package takes
+// as any string or number.
+func checkEdgeFlags(edgeCfg edgenode.Config, workers int) error {
+	var errs []error
+	if edgeCfg.FeedMode != "stream" && edgeCfg.FeedMode != "poll" {
+		errs = append(errs, fmt.Errorf("feed mode %q is invalid: use stream or poll (--feed-mode, env PORTCULLIS_FEED_MODE)", edgeCfg.FeedMode))
+	}
+	if edgeCfg.CacheBytes < 0 {
+		errs = append(errs, fmt.Errorf("cache bytes %d is negative: use 0 for 64 MiB, or a positive size (--cache-bytes, env PORTCULLIS_CACHE_BYTES)", edgeCfg.CacheBytes))
+	}
+	if workers < 0 {
+		errs = append(errs, fmt.Errorf("plugin workers %d is negative: use 0 to run every plugin inside the edge, or a positive count (--plugin-workers, env PORTCULLIS_PLUGIN_WORKERS)", workers))
+	}
+	return errors.Join(errs...)
+}
+
+// checkDB rejects a database URL whose scheme the portal cannot open, which
+// it would otherwise take for a SQLite file path.
+func checkDB(db string) error {
+	scheme, _, found := strings.Cut(db, "://")
+	if !found {
+		return nil
+	}
+	switch scheme {
+	case "postgres", "postgresql", "sqlite":
+		return nil
+	}
+	return fmt.Errorf("database %q has the scheme %q, which the portal does not support: use postgres://... or sqlite://PATH (--db, env PORTCULLIS_DB)", store.RedactURL(db), scheme)
+}
+
 // parseSampleRatio sets the trace sample ratio of opts and checks opts.
 func parseSampleRatio(value string, opts *observe.Options) error {
 	ratio, err := strconv.ParseFloat(value, 64)
@@ -179,12 +212,18 @@ func parseSampleRatio(value string, opts *observe.Options) error {
 	return opts.Check()
 }
 
-func envInt(name string, fallback int64) int64 {
-	value, err := strconv.ParseInt(os.Getenv("PORTCULLIS_"+name), 10, 64)
-	if err != nil {
-		return fallback
+// envInt reads an integer variable. An unset or empty variable is
+// fallback.
+func envInt(name string, fallback int64) (int64, error) {
+	text := os.Getenv("PORTCULLIS_" + name)
+	if text == "" {
+		return fallback, nil
 	}
-	return value
+	value, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return fallback, fmt.Errorf("PORTCULLIS_%s is %q: use a whole number", name, text)
+	}
+	return value, nil
 }
 
 func defaultNodeID() string {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,13 @@ func TestServeFlagsRejectBadSettings(t *testing.T) {
 		{"unknown log level", nil, []string{"--log-level", "verbose"}},
 		{"base domain with a space", nil, []string{"--base-domain", "Bad Domain"}},
 		{"base domain upper case", nil, []string{"--base-domain", "Example.com"}},
+		{"cache bytes variable not a number", map[string]string{"PORTCULLIS_CACHE_BYTES": "abc"}, nil},
+		{"plugin workers variable not a number", map[string]string{"PORTCULLIS_PLUGIN_WORKERS": "many"}, nil},
+		{"negative cache bytes", nil, []string{"--cache-bytes", "-5"}},
+		{"negative plugin workers", nil, []string{"--plugin-workers", "-1"}},
+		{"unknown feed mode", nil, []string{"--feed-mode", "bogus"}},
+		{"unknown feed mode variable", map[string]string{"PORTCULLIS_FEED_MODE": "push"}, nil},
+		{"database of another scheme", nil, []string{"--db", "mysql://x@127.0.0.1/op"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -83,6 +91,22 @@ func TestServeFlagsRejectBadSettings(t *testing.T) {
 				t.Errorf("got nil error, want one naming the bad setting")
 			}
 		})
+	}
+}
+
+func TestServeFlagsErrorsNameValueAndFix(t *testing.T) {
+	t.Setenv("PORTCULLIS_CACHE_BYTES", "abc")
+	_, _, _, err := parseServeFlags([]string{"--feed-mode", "bogus", "--db", "mysql://user:secret@127.0.0.1/op"}, io.Discard)
+	if err == nil {
+		t.Fatal("got nil error for three bad settings")
+	}
+	for _, want := range []string{`PORTCULLIS_CACHE_BYTES is "abc": use a whole number`, `feed mode "bogus" is invalid: use stream or poll`, `the scheme "mysql"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error %q shows the database password", err)
 	}
 }
 
