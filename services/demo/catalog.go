@@ -10,10 +10,10 @@ import (
 	"portcullis.dev/services/internal/apiclient"
 )
 
-// publishCatalog publishes every first-party catalogue plugin with its
+// PublishCatalog publishes every first-party catalogue plugin with its
 // README and test vectors, and marks each version reviewed. A version that
 // exists already is left alone, so running it again changes nothing.
-func publishCatalog(ctx context.Context, client *apiclient.Client) error {
+func PublishCatalog(ctx context.Context, client *apiclient.Client) error {
 	packages, err := catalog.All()
 	if err != nil {
 		return err

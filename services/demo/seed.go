@@ -34,7 +34,7 @@ func Seed(ctx context.Context, client *apiclient.Client, upstreamURL string) err
 				map[string]any{"name": "all", "paths": []string{"/"}, "upstream": "echo"})
 		}},
 		{"plugin", func() error { return publishPlugin(ctx, client) }},
-		{"catalogue", func() error { return publishCatalog(ctx, client) }},
+		{"catalogue", func() error { return PublishCatalog(ctx, client) }},
 		{"binding", func() error { return bindPlugin(ctx, client) }},
 	}
 

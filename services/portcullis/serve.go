@@ -127,6 +127,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&cfg.BaseDomain, "base-domain", env("BASE_DOMAIN", "localhost"), "tenant acme is served at Host acme.<base domain> (env PORTCULLIS_BASE_DOMAIN)")
 	demoDefault, demoErr := envBool("DEMO")
 	flags.BoolVar(&cfg.Demo, "demo", demoDefault, "create the demo tenant, its upstream and a plugin, and print URLs to try (env PORTCULLIS_DEMO)")
+	catalogDefault, catalogErr := envBool("CATALOG")
+	flags.BoolVar(&cfg.Catalog, "catalog", catalogDefault, "portal: publish the first-party plugin catalogue (key-auth, jwt-auth, limit-count, proxy-rewrite, response-rewrite, cors) at start, marked reviewed; versions that exist stay as they are (env PORTCULLIS_CATALOG)")
 	flags.StringVar(&cfg.DemoAddr, "demo-addr", env("DEMO_ADDR", "127.0.0.1:9081"), "address of the demo upstream that --demo starts (env PORTCULLIS_DEMO_ADDR)")
 	trustedProxies := env("TRUSTED_PROXIES", "")
 	flags.StringVar(&trustedProxies, "trusted-proxies", trustedProxies, "comma-separated CIDRs, such as 10.0.0.0/8, whose Forwarded and X-Forwarded-* headers the edge keeps; empty trusts no client (env PORTCULLIS_TRUSTED_PROXIES)")
@@ -148,7 +150,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	prefixes, prefixErr := parsePrefixes(trustedProxies)
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
-	if err := errors.Join(demoErr, cacheErr, workersErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB)); err != nil {
+	if err := errors.Join(demoErr, catalogErr, cacheErr, workersErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")

@@ -54,9 +54,13 @@ type Config struct {
 	// SecretKey is the base64 key that encrypts credential secrets; empty
 	// reads or generates DataDir/secret-key.
 	SecretKey string
-	// Demo seeds the demo tenant and serves its upstream at DemoAddr.
+	// Demo seeds the demo tenant and serves its upstream at DemoAddr. It
+	// publishes the catalogue too.
 	Demo     bool
 	DemoAddr string
+	// Catalog publishes the first-party plugin catalogue at start and marks
+	// it reviewed, leaving versions that exist alone.
+	Catalog bool
 	// RedisURL is the Redis that plugins' ctx.limit.redis counts in, such
 	// as "redis://127.0.0.1:6379/11". Empty makes ctx.limit.redis raise.
 	RedisURL string
@@ -110,6 +114,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Role == "all" {
 		if err := s.startEdge(dir); err != nil {
+			s.shutdownQuietly()
+			return nil, err
+		}
+	}
+	if cfg.Catalog && !cfg.Demo {
+		if err := s.publishCatalog(ctx); err != nil {
 			s.shutdownQuietly()
 			return nil, err
 		}

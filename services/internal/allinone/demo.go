@@ -34,6 +34,17 @@ func (s *Server) startDemo(ctx context.Context) error {
 	return nil
 }
 
+// publishCatalog publishes the first-party plugin catalogue through the
+// portal's API, as --demo does, without the demo tenant.
+func (s *Server) publishCatalog(ctx context.Context) error {
+	client := &apiclient.Client{BaseURL: s.PortalURL(), Token: s.adminToken}
+	if err := demo.PublishCatalog(ctx, client); err != nil {
+		return fmt.Errorf("publish the plugin catalogue: %w", err)
+	}
+	s.cfg.Logger.Info("plugin catalogue published")
+	return nil
+}
+
 // DemoInstructions returns the URLs and commands to try after --demo.
 func (s *Server) DemoInstructions() string {
 	var b strings.Builder
