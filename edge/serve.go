@@ -95,14 +95,14 @@ func (e *Edge) bind() (*boundListeners, error) {
 
 	if e.cfg.HTTPAddr != "" {
 		if bound.http, err = net.Listen("tcp", e.cfg.HTTPAddr); err != nil {
-			return bound, fmt.Errorf("listen for HTTP on %q: %w", e.cfg.HTTPAddr, err)
+			return bound, fmt.Errorf("listen for HTTP on %q: %w (pick another with --http-addr)", e.cfg.HTTPAddr, err)
 		}
 		e.addrs.HTTP = bound.http.Addr().String()
 	}
 
 	if e.cfg.HTTPSAddr != "" {
 		if bound.https, bound.udp, err = listen.Pair(e.cfg.HTTPSAddr, 0); err != nil {
-			return bound, fmt.Errorf("listen for HTTPS and HTTP/3: %w", err)
+			return bound, fmt.Errorf("listen for HTTPS and HTTP/3: %w (pick another with --https-addr)", err)
 		}
 
 		// 0-RTT data can be replayed (RFC 9001 section 9.2), and the edge
@@ -118,7 +118,7 @@ func (e *Edge) bind() (*boundListeners, error) {
 
 	if e.cfg.AdminAddr != "" {
 		if bound.admin, err = net.Listen("tcp", e.cfg.AdminAddr); err != nil {
-			return bound, fmt.Errorf("listen for admin on %q: %w", e.cfg.AdminAddr, err)
+			return bound, fmt.Errorf("listen for admin on %q: %w (pick another with --admin-addr)", e.cfg.AdminAddr, err)
 		}
 		e.addrs.Admin = bound.admin.Addr().String()
 	}

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -28,7 +30,7 @@ func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (poo
 
 	db, err := gorm.Open(postgres.Open(dataSource), gormConfig())
 	if err != nil {
-		return pools{}, fmt.Errorf("open postgres database %q: %w", name, err)
+		return pools{}, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
 	}
 
 	sqlDB, err := db.DB()
@@ -41,7 +43,7 @@ func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (poo
 
 	if err := sqlDB.PingContext(ctx); err != nil {
 		closePool(db)
-		return pools{}, fmt.Errorf("open postgres database %q: %w", name, err)
+		return pools{}, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
 	}
 
 	if err := migrations.Up(ctx, sqlDB, migrations.Postgres, log); err != nil {
@@ -59,4 +61,20 @@ func RedactURL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return parsed.Redacted()
+}
+
+// pingHint returns what to do about a failed first connection when the
+// server gave the reason, and "" otherwise.
+func pingHint(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return ""
+	}
+	switch pgErr.Code {
+	case "3D000":
+		return ": create the database first (createdb NAME, or CREATE DATABASE), or name another in --db"
+	case "28P01", "28000":
+		return ": check the user and password in --db or in the PGPASSWORD and PGUSER variables"
+	}
+	return ""
 }
