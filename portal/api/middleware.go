@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -77,13 +78,22 @@ func logRequests(logger *slog.Logger) fiber.Handler {
 			attrs = append(attrs, "error", err.Error())
 		}
 
-		level := slog.LevelInfo
-		if status >= http.StatusInternalServerError {
-			level = slog.LevelError
-		}
-		logger.Log(c.UserContext(), level, "request", attrs...)
+		logger.Log(c.UserContext(), requestLevel(c.Path(), status), "request", attrs...)
 		return nil
 	}
+}
+
+// requestLevel returns the level of a request's line: Error for a 5xx, and
+// Debug for the edges' successful sync calls, such as a heartbeat every 2 s
+// per edge, which would otherwise fill the log. The rest log at Info.
+func requestLevel(path string, status int) slog.Level {
+	switch {
+	case status >= http.StatusInternalServerError:
+		return slog.LevelError
+	case strings.HasPrefix(path, "/api/v1/edge/") && status < http.StatusBadRequest:
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // operatorCheck returns a function that reports whether a bearer token is
