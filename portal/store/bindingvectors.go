@@ -145,8 +145,10 @@ func (s *Store) writeBinding(ctx context.Context, slug string, apply func(tx *go
 		_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 			return apply(tx, tenant, checked)
 		})
+		// In a Batch the vectors must not run inside its transaction: the
+		// batch fails, and its caller runs them (RunPendingVectors).
 		var pending *vectorsPending
-		if !errors.As(err, &pending) {
+		if _, batched := ctx.Value(batchKey{}).(*batch); batched || !errors.As(err, &pending) {
 			return err
 		}
 
