@@ -20,7 +20,9 @@ type feedEvent struct {
 func (tp *testPortal) edgeToken() string {
 	tp.t.Helper()
 	resp := tp.do("POST", "/api/v1/edge-tokens", nil, http.StatusCreated)
-	token := decodeInto[map[string]string](tp.t, resp)["token"]
+	token := decodeInto[struct {
+		Token string `json:"token"`
+	}](tp.t, resp).Token
 	if !strings.HasPrefix(token, "pce_") {
 		tp.t.Fatalf("edge token = %q, want the pce_ prefix", token)
 	}

@@ -183,6 +183,24 @@ func (h *handlers) loadResource(c *fiber.Ctx, segments []string) (any, error) {
 		return h.store.GetUserToken(ctx, principalOf(c).user.ID, segments[1])
 	case len(segments) == 4 && segments[0] == "plugins" && segments[2] == "versions":
 		return h.store.GetPluginVersion(ctx, segments[1], segments[3])
+	case len(segments) == 2 && segments[0] == "edges":
+		return h.store.GetEdge(ctx, segments[1])
+	case len(segments) == 2 && segments[0] == "edge-tokens":
+		return h.loadEdgeToken(ctx, segments[1])
+	}
+	return nil, nil
+}
+
+// loadEdgeToken returns the listed edge token whose id is the text, or nil.
+func (h *handlers) loadEdgeToken(ctx context.Context, text string) (any, error) {
+	tokens, err := h.store.ListEdgeTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, token := range tokens {
+		if strconv.FormatUint(uint64(token.ID), 10) == text {
+			return token, nil
+		}
 	}
 	return nil, nil
 }

@@ -2,7 +2,8 @@ package api
 
 import (
 	"context"
-	"net/http"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -25,18 +26,65 @@ const (
 	StateRejected = "rejected"
 )
 
+// EdgeHeartbeatTimeout is how long after its last heartbeat an edge still
+// counts as healthy: 5 heartbeats at the edge's default interval of 2 s
+// (DefaultHeartbeat in portcullis.dev/edge/sync).
+//
+// NOTE: an edge configured with a heartbeat interval above this limit
+// shows as not healthy between its heartbeats.
+const EdgeHeartbeatTimeout = 10 * time.Second
+
 func (h *handlers) registerEdges(v1 fiber.Router) {
+	v1.Get("/edge-tokens", handle(h.listEdgeTokens))
 	v1.Post("/edge-tokens", handle(h.createEdgeToken))
+	v1.Delete("/edge-tokens/:id", handle(h.deleteEdgeToken))
 	v1.Get("/edges", handle(h.listEdges))
+	v1.Delete("/edges/:node_id", handle(h.deleteEdge))
 	v1.Get("/tenants/:slug/propagation", handle(h.propagation))
 }
 
+// createdEdgeToken is the body of POST /api/v1/edge-tokens, the one
+// response that contains the token.
+type createdEdgeToken struct {
+	ID        uint      `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	Token     string    `json:"token"`
+}
+
 func (h *handlers) createEdgeToken(c *fiber.Ctx) (int, any, error) {
-	token, err := h.store.CreateEdgeToken(requestContext(c))
+	record, token, err := h.store.CreateEdgeToken(requestContext(c))
 	if err != nil {
 		return failed(err)
 	}
-	return http.StatusCreated, map[string]string{"token": token}, nil
+	location := "/api/v1/edge-tokens/" + strconv.FormatUint(uint64(record.ID), 10)
+	return created(c, location, createdEdgeToken{ID: record.ID, CreatedAt: record.CreatedAt, Token: token})
+}
+
+func (h *handlers) listEdgeTokens(c *fiber.Ctx) (int, any, error) {
+	tokens, err := h.store.ListEdgeTokens(requestContext(c))
+	if err != nil {
+		return failed(err)
+	}
+	return ok(tokens)
+}
+
+func (h *handlers) deleteEdgeToken(c *fiber.Ctx) (int, any, error) {
+	text := c.Params("id")
+	id, err := strconv.ParseUint(text, 10, strconv.IntSize)
+	if err != nil {
+		return failed(&store.NotFoundError{Resource: "edge token", Name: text})
+	}
+	if err := h.store.DeleteEdgeToken(requestContext(c), uint(id)); err != nil {
+		return failed(err)
+	}
+	return noContent()
+}
+
+func (h *handlers) deleteEdge(c *fiber.Ctx) (int, any, error) {
+	if err := h.store.DeleteEdge(requestContext(c), c.Params("node_id")); err != nil {
+		return failed(err)
+	}
+	return noContent()
 }
 
 // EdgeView is an edge node in GET /api/v1/edges.
@@ -46,6 +94,10 @@ type EdgeView struct {
 	Lag int64 `json:"lag"`
 	// SinceContact is the time since the last heartbeat, in seconds.
 	SinceContact float64 `json:"since_contact_seconds"`
+	// Stale is true when the last heartbeat is older than
+	// EdgeHeartbeatTimeout. Healthy is then false and Detail gives the time
+	// since that heartbeat, in place of what the edge last reported.
+	Stale bool `json:"stale"`
 }
 
 func (h *handlers) listEdges(c *fiber.Ctx) (int, any, error) {
@@ -64,15 +116,29 @@ func ListEdgeViews(ctx context.Context, st *store.Store) ([]EdgeView, int64, err
 		return nil, 0, err
 	}
 
+	now := time.Now()
 	views := make([]EdgeView, 0, len(nodes))
 	for _, node := range nodes {
-		views = append(views, EdgeView{
-			EdgeNode:     node,
-			Lag:          max(head-node.Position, 0),
-			SinceContact: time.Since(node.LastSeenAt).Seconds(),
-		})
+		views = append(views, newEdgeView(node, head, now))
 	}
 	return views, head, nil
+}
+
+// newEdgeView returns the view of the node at the time now. The stored
+// report stays as it is.
+func newEdgeView(node store.EdgeNode, head int64, now time.Time) EdgeView {
+	silence := now.Sub(node.LastSeenAt)
+	view := EdgeView{
+		EdgeNode:     node,
+		Lag:          max(head-node.Position, 0),
+		SinceContact: silence.Seconds(),
+	}
+	if silence > EdgeHeartbeatTimeout {
+		view.Stale = true
+		view.Healthy = false
+		view.Detail = fmt.Sprintf("no heartbeat for %d s, above the limit of %d s", int64(silence.Seconds()), int64(EdgeHeartbeatTimeout.Seconds()))
+	}
+	return view
 }
 
 func edgesAndHead(ctx context.Context, st *store.Store) ([]store.EdgeNode, int64, error) {

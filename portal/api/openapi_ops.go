@@ -24,11 +24,6 @@ type edgeList struct {
 	Edges []EdgeView `json:"edges"`
 }
 
-// tokenResponse is the body of POST /api/v1/edge-tokens.
-type tokenResponse struct {
-	Token string `json:"token"`
-}
-
 // headResponse is the body of POST /api/v1/edge/heartbeat.
 type headResponse struct {
 	Head int64 `json:"head"`
@@ -121,8 +116,11 @@ func operations() []operation {
 		{Method: "GET", Path: "/api/v1/audit", Summary: "The service's audit log (operator)", Tag: "audit", Response: auditPage{}, Query: auditQuery},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/audit", Summary: "The tenant's audit log (owners and admins)", Tag: "audit", Response: auditPage{}, Query: auditQuery},
 
-		{Method: "POST", Path: "/api/v1/edge-tokens", Summary: "Create an edge token (operator)", Tag: "edges", Response: tokenResponse{}, Status: http.StatusCreated},
+		{Method: "GET", Path: "/api/v1/edge-tokens", Summary: "List edge tokens without the tokens (operator)", Tag: "edges", Response: []store.EdgeToken{}},
+		{Method: "POST", Path: "/api/v1/edge-tokens", Summary: "Create an edge token, shown once (operator)", Tag: "edges", Response: createdEdgeToken{}, Status: http.StatusCreated},
+		{Method: "DELETE", Path: "/api/v1/edge-tokens/:id", Summary: "Revoke an edge token (operator)", Tag: "edges", Status: http.StatusNoContent},
 		{Method: "GET", Path: "/api/v1/edges", Summary: "List edge nodes and their lag (operator)", Tag: "edges", Response: edgeList{}},
+		{Method: "DELETE", Path: "/api/v1/edges/:node_id", Summary: "Remove an edge node from the list (operator)", Tag: "edges", Status: http.StatusNoContent},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/propagation", Summary: "How far the tenant's latest change reached the edges", Tag: "edges", Response: Propagation{}},
 		{Method: "POST", Path: "/api/v1/edge/heartbeat", Summary: "Report an edge's state", Tag: "edge sync", Request: store.EdgeReport{}, Response: headResponse{}, Edge: true},
 		{Method: "GET", Path: "/api/v1/edge/changes", Summary: "Read the change feed, long-polling", Tag: "edge sync", Response: feedPage{}, Edge: true,

@@ -125,6 +125,9 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{f.token, "POST", "/api/v1/tenants/:slug/routes", base + "/routes", map[string]any{"name": "bad", "paths": []string{"no-slash"}, "upstream": "alpha-up"}, http.StatusUnprocessableEntity},
 		{walkOperatorToken, "GET", "/api/v1/edges", "/api/v1/edges", nil, http.StatusOK},
 		{walkOperatorToken, "POST", "/api/v1/edge-tokens", "/api/v1/edge-tokens", nil, http.StatusCreated},
+		{walkOperatorToken, "GET", "/api/v1/edge-tokens", "/api/v1/edge-tokens", nil, http.StatusOK},
+		{walkOperatorToken, "DELETE", "/api/v1/edge-tokens/:id", "/api/v1/edge-tokens/999", nil, http.StatusNotFound},
+		{walkOperatorToken, "DELETE", "/api/v1/edges/:node_id", "/api/v1/edges/nowhere", nil, http.StatusNotFound},
 		{walkOperatorToken, "GET", "/api/v1/audit", "/api/v1/audit", nil, http.StatusOK},
 	}
 	for _, call := range calls {

@@ -86,7 +86,7 @@ var chineseTerms = map[string]string{
 	"consumer": "消费者", "credential": "凭据", "plugin": "插件",
 	"plugin version": "插件版本", "install": "安装", "member": "成员", "user": "用户",
 	"namespace": "命名空间", "domain": "域名", "certificate of domain": "域名证书",
-	"token": "令牌", "edge token": "边缘令牌", "operator session": "运维会话",
+	"token": "令牌", "edge token": "边缘令牌", "edge node": "边缘节点", "operator session": "运维会话",
 	"client address": "客户端地址", "email": "电子邮箱",
 	"viewer": "查看者", "developer": "开发者", "admin": "管理员", "owner": "所有者",
 	"routes": "路由", "bindings": "绑定",

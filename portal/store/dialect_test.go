@@ -260,7 +260,7 @@ func TestEdgeTokensAndReports(t *testing.T) {
 			s := openDialect(t, dialect.open(t))
 			ctx := context.Background()
 
-			token, err := s.CreateEdgeToken(ctx)
+			_, token, err := s.CreateEdgeToken(ctx)
 			if err != nil {
 				t.Fatalf("CreateEdgeToken: %v", err)
 			}

@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -82,20 +84,87 @@ type EdgeNode struct {
 	LastSeenAt   time.Time `json:"last_seen_at"`
 }
 
-// CreateEdgeToken creates an edge enrollment token and returns it. Only its
-// SHA-256 is stored, so the token cannot be shown again.
-func (s *Store) CreateEdgeToken(ctx context.Context) (string, error) {
+// EdgeToken is an edge enrollment token without its secret, as
+// GET /api/v1/edge-tokens lists it.
+type EdgeToken struct {
+	ID        uint      `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	// Edges lists the node ids of the edge nodes whose latest heartbeat
+	// used the token, in order.
+	Edges []string `json:"edges"`
+	// LastHeartbeatAt is the latest heartbeat of those nodes, or nil when
+	// no node uses the token. The portal records no other use of a token,
+	// and deleting a node drops its heartbeat from this.
+	LastHeartbeatAt *time.Time `json:"last_heartbeat_at"`
+}
+
+// CreateEdgeToken creates an edge enrollment token and returns its record
+// and the token. Only its SHA-256 is stored, so the token cannot be shown
+// again.
+func (s *Store) CreateEdgeToken(ctx context.Context) (EdgeToken, string, error) {
 	var random [32]byte
 	if _, err := rand.Read(random[:]); err != nil {
-		return "", fmt.Errorf("create edge token: %w", err)
+		return EdgeToken{}, "", fmt.Errorf("create edge token: %w", err)
 	}
 	token := edgeTokenPrefix + hex.EncodeToString(random[:])
 
 	row := edgeTokenRow{TokenSHA256: hashToken(token)}
 	if err := s.writer.WithContext(ctx).Create(&row).Error; err != nil {
-		return "", fmt.Errorf("create edge token: %w", err)
+		return EdgeToken{}, "", fmt.Errorf("create edge token: %w", err)
 	}
-	return token, nil
+	return EdgeToken{ID: row.ID, CreatedAt: row.CreatedAt.UTC(), Edges: []string{}}, token, nil
+}
+
+// ListEdgeTokens returns every edge token in id order, with the edge nodes
+// that use it.
+func (s *Store) ListEdgeTokens(ctx context.Context) ([]EdgeToken, error) {
+	var (
+		rows  []edgeTokenRow
+		nodes []edgeNodeRow
+	)
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		if err := tx.Select("id, created_at").Order("id").Find(&rows).Error; err != nil {
+			return err
+		}
+		return tx.Select("node_id, token_id, last_seen_at").Order("node_id").Find(&nodes).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list edge tokens: %w", err)
+	}
+
+	tokens := make([]EdgeToken, 0, len(rows))
+	byID := make(map[uint]*EdgeToken, len(rows))
+	for _, row := range rows {
+		tokens = append(tokens, EdgeToken{ID: row.ID, CreatedAt: row.CreatedAt.UTC(), Edges: []string{}})
+	}
+	for i := range tokens {
+		byID[tokens[i].ID] = &tokens[i]
+	}
+	for _, node := range nodes {
+		token := byID[node.TokenID]
+		if token == nil {
+			continue
+		}
+		token.Edges = append(token.Edges, node.NodeID)
+		if seen := node.LastSeenAt.UTC(); token.LastHeartbeatAt == nil || seen.After(*token.LastHeartbeatAt) {
+			token.LastHeartbeatAt = &seen
+		}
+	}
+	return tokens, nil
+}
+
+// DeleteEdgeToken deletes the edge token with the id, so that requests
+// with it get 401 from then on. The edge nodes that used it stay listed
+// until they are deleted. It returns a NotFoundError for an unknown id.
+func (s *Store) DeleteEdgeToken(ctx context.Context, id uint) error {
+	result := s.writer.WithContext(ctx).Delete(&edgeTokenRow{}, id)
+	if result.Error != nil {
+		return fmt.Errorf("delete edge token %d: %w", id, result.Error)
+	}
+	if result.RowsAffected == 0 {
+		return &NotFoundError{Resource: "edge token", Name: strconv.FormatUint(uint64(id), 10)}
+	}
+	return nil
 }
 
 // EdgeTokenID returns the id of the edge token, or a NotFoundError for an
@@ -157,28 +226,64 @@ func (s *Store) ListEdges(ctx context.Context) ([]EdgeNode, error) {
 
 	nodes := make([]EdgeNode, 0, len(rows))
 	for _, row := range rows {
-		node := EdgeNode{
-			EdgeReport: EdgeReport{
-				NodeID:   row.NodeID,
-				Region:   row.Region,
-				Position: row.Position,
-				Healthy:  row.Healthy,
-				Detail:   row.Detail,
-			},
-			RegisteredAt: row.RegisteredAt,
-			LastSeenAt:   row.LastSeenAt,
-		}
-		if err := json.Unmarshal([]byte(row.Revisions), &node.Revisions); err != nil {
-			return nil, fmt.Errorf("decode revisions of edge %q: %w", row.NodeID, err)
-		}
-		if row.Rejected != "" {
-			if err := json.Unmarshal([]byte(row.Rejected), &node.Rejected); err != nil {
-				return nil, fmt.Errorf("decode rejected revisions of edge %q: %w", row.NodeID, err)
-			}
+		node, err := row.node()
+		if err != nil {
+			return nil, err
 		}
 		nodes = append(nodes, node)
 	}
 	return nodes, nil
+}
+
+// GetEdge returns the edge node with the node id, or a NotFoundError.
+func (s *Store) GetEdge(ctx context.Context, nodeID string) (EdgeNode, error) {
+	var row edgeNodeRow
+	result := s.reader.WithContext(ctx).Where("node_id = ?", nodeID).Limit(1).Find(&row)
+	if result.Error != nil {
+		return EdgeNode{}, fmt.Errorf("read edge %q: %w", nodeID, result.Error)
+	}
+	if result.RowsAffected == 0 {
+		return EdgeNode{}, &NotFoundError{Resource: "edge node", Name: nodeID}
+	}
+	return row.node()
+}
+
+// DeleteEdge deletes the edge node with the node id, or returns a
+// NotFoundError. A node that sends a heartbeat again is listed again. The
+// plugin error counts that the node reported stay in the plugin stats.
+func (s *Store) DeleteEdge(ctx context.Context, nodeID string) error {
+	result := s.writer.WithContext(ctx).Where("node_id = ?", nodeID).Delete(&edgeNodeRow{})
+	if result.Error != nil {
+		return fmt.Errorf("delete edge %q: %w", nodeID, result.Error)
+	}
+	if result.RowsAffected == 0 {
+		return &NotFoundError{Resource: "edge node", Name: nodeID}
+	}
+	return nil
+}
+
+// node decodes the row into an EdgeNode.
+func (row edgeNodeRow) node() (EdgeNode, error) {
+	node := EdgeNode{
+		EdgeReport: EdgeReport{
+			NodeID:   row.NodeID,
+			Region:   row.Region,
+			Position: row.Position,
+			Healthy:  row.Healthy,
+			Detail:   row.Detail,
+		},
+		RegisteredAt: row.RegisteredAt,
+		LastSeenAt:   row.LastSeenAt,
+	}
+	if err := json.Unmarshal([]byte(row.Revisions), &node.Revisions); err != nil {
+		return EdgeNode{}, fmt.Errorf("decode revisions of edge %q: %w", row.NodeID, err)
+	}
+	if row.Rejected != "" {
+		if err := json.Unmarshal([]byte(row.Rejected), &node.Rejected); err != nil {
+			return EdgeNode{}, fmt.Errorf("decode rejected revisions of edge %q: %w", row.NodeID, err)
+		}
+	}
+	return node, nil
 }
 
 func hashToken(token string) string {

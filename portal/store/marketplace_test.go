@@ -315,7 +315,7 @@ func TestBrowseAndStats(t *testing.T) {
 			t.Errorf("BrowsePlugins(page too high) error = nil, want a field error")
 		}
 
-		token, err := s.CreateEdgeToken(ctx)
+		_, token, err := s.CreateEdgeToken(ctx)
 		if err != nil {
 			t.Fatalf("CreateEdgeToken() error = %v", err)
 		}

@@ -234,6 +234,10 @@ var englishMessages = map[string]string{
 	"propagation.rejected":       "Rejected",
 	"propagation.state_rejected": "rejected",
 	"propagation.reason":         "Reason",
+
+	// The edge table's health notes.
+	"propagation.detail":       "Detail",
+	"propagation.no_heartbeat": "no heartbeat for %d s",
 }
 
 // chineseMessages is the console's catalogue in Simplified Chinese.
@@ -469,4 +473,8 @@ var chineseMessages = map[string]string{
 	"propagation.rejected":       "已拒绝",
 	"propagation.state_rejected": "已拒绝",
 	"propagation.reason":         "原因",
+
+	// The edge table's health notes.
+	"propagation.detail":       "详情",
+	"propagation.no_heartbeat": "已有 %d 秒没有心跳",
 }

@@ -36,6 +36,9 @@ type edgeRow struct {
 	LastContact string
 	Lag         int64
 	Healthy     string
+	// Detail is the edge's health note, or the time since its last
+	// heartbeat when that is above api.EdgeHeartbeatTimeout.
+	Detail string
 }
 
 // tenantBlock is the propagation of one tenant's latest change.
@@ -125,19 +128,28 @@ func (s *server) addEdges(ctx context.Context, view *propagationView, text webCo
 
 	view.Head = head
 	for _, edge := range edges {
-		healthy := text.No
-		if edge.Healthy {
-			healthy = text.Yes
-		}
-		view.Edges = append(view.Edges, edgeRow{
-			NodeID:      edge.NodeID,
-			Region:      edge.Region,
-			LastContact: fmt.Sprintf(text.SecondsAgo, int64(edge.SinceContact)),
-			Lag:         edge.Lag,
-			Healthy:     healthy,
-		})
+		view.Edges = append(view.Edges, newEdgeRow(edge, text))
 	}
 	return nil
+}
+
+// newEdgeRow returns the line of the edge table for the edge.
+func newEdgeRow(edge api.EdgeView, text webContent) edgeRow {
+	row := edgeRow{
+		NodeID:      edge.NodeID,
+		Region:      edge.Region,
+		LastContact: fmt.Sprintf(text.SecondsAgo, int64(edge.SinceContact)),
+		Lag:         edge.Lag,
+		Healthy:     text.No,
+		Detail:      edge.Detail,
+	}
+	if edge.Healthy {
+		row.Healthy = text.Yes
+	}
+	if edge.Stale {
+		row.Detail = catalogs[text.Lang].Format("propagation.no_heartbeat", int64(edge.SinceContact))
+	}
+	return row
 }
 
 // visibleTenants returns the slugs the session may see: every tenant for

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"portcullis.dev/portal/api"
 	"portcullis.dev/portal/store"
 )
 
@@ -16,7 +17,7 @@ func TestPropagationPageShowsRejection(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LatestChange: %v", err)
 	}
-	token, err := site.store.CreateEdgeToken(ctx)
+	_, token, err := site.store.CreateEdgeToken(ctx)
 	if err != nil {
 		t.Fatalf("CreateEdgeToken: %v", err)
 	}
@@ -45,6 +46,72 @@ func TestPropagationPageShowsRejection(t *testing.T) {
 		}
 		if !strings.Contains(page, "test vector &#34;greets&#34; failed") {
 			t.Errorf("propagation page in %s lacks the reason %q", lang, reason)
+		}
+	}
+}
+
+func TestEdgeRowShowsMissingHeartbeat(t *testing.T) {
+	stale := api.EdgeView{
+		EdgeNode:     store.EdgeNode{EdgeReport: store.EdgeReport{NodeID: "edge-B", Region: "a", Healthy: false, Detail: "no heartbeat for 26 s, above the limit of 10 s"}},
+		SinceContact: 26.1,
+		Stale:        true,
+	}
+	fresh := api.EdgeView{
+		EdgeNode:     store.EdgeNode{EdgeReport: store.EdgeReport{NodeID: "edge-A", Region: "a", Healthy: true, Detail: "portal reachable"}},
+		SinceContact: 1.2,
+	}
+
+	cases := []struct {
+		lang        string
+		wantHealthy string
+		wantDetail  string
+	}{
+		{English, "no", "no heartbeat for 26 s"},
+		{SimplifiedChinese, "否", "已有 26 秒没有心跳"},
+	}
+	for _, c := range cases {
+		t.Run(c.lang, func(t *testing.T) {
+			row := newEdgeRow(stale, webText[c.lang])
+			if row.Healthy != c.wantHealthy {
+				t.Errorf("stale edge healthy = %q, want %q", row.Healthy, c.wantHealthy)
+			}
+			if row.Detail != c.wantDetail {
+				t.Errorf("stale edge detail = %q, want %q", row.Detail, c.wantDetail)
+			}
+
+			row = newEdgeRow(fresh, webText[c.lang])
+			if row.Healthy != webText[c.lang].Yes {
+				t.Errorf("fresh edge healthy = %q, want %q", row.Healthy, webText[c.lang].Yes)
+			}
+			if row.Detail != "portal reachable" {
+				t.Errorf("fresh edge detail = %q, want the edge's own detail", row.Detail)
+			}
+		})
+	}
+}
+
+func TestPropagationPageShowsEdgeDetail(t *testing.T) {
+	site := startConsole(t)
+	ctx := context.Background()
+	token, _, err := site.store.CreateEdgeToken(ctx)
+	if err != nil {
+		t.Fatalf("CreateEdgeToken: %v", err)
+	}
+	report := store.EdgeReport{NodeID: "edge-A", Region: "a", Revisions: map[string]int64{}, Healthy: false, Detail: "portal unreachable"}
+	if err := site.store.RecordEdge(ctx, token.ID, report); err != nil {
+		t.Fatalf("RecordEdge: %v", err)
+	}
+
+	for lang, header := range map[string]string{English: "<th>Detail</th>", SimplifiedChinese: "<th>详情</th>"} {
+		status, page := site.get("/ui/propagation?lang="+lang, nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET /ui/propagation in %s: status %d, want 200", lang, status)
+		}
+		if !strings.Contains(page, header) {
+			t.Errorf("propagation page in %s lacks the header %s", lang, header)
+		}
+		if !strings.Contains(page, "<td>portal unreachable</td>") {
+			t.Errorf("propagation page in %s lacks the edge's detail", lang)
 		}
 	}
 }
