@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -54,7 +55,7 @@ func (p *portalFlags) register(flags *flag.FlagSet) {
 func (p *portalFlags) client() (*apiclient.Client, error) {
 	token := os.Getenv("PORTCULLIS_TOKEN")
 	if token == "" {
-		return nil, errors.New("PORTCULLIS_TOKEN is empty: set it to an API token from the portal, or to the operator token in the data folder")
+		return nil, errors.New("PORTCULLIS_TOKEN is empty: set it to an API token from the portal, or to the operator token (the portal's PORTCULLIS_ADMIN_TOKEN, or the file admin-token in its data folder)")
 	}
 	return &apiclient.Client{BaseURL: strings.TrimRight(p.portal, "/"), Token: token}, nil
 }
@@ -104,7 +105,7 @@ func runApply(args []string, stdout, stderr io.Writer) int {
 	var result applyResult
 	path := fmt.Sprintf("/api/v1/tenants/%s/apply?dry_run=%t", url.PathEscape(slug), *dryRun)
 	if err := client.Do(ctx, "POST", path, doc, &result); err != nil {
-		printProblem(stderr, err)
+		printProblem(stderr, err, conn.portal)
 		return 1
 	}
 
@@ -209,16 +210,29 @@ func printSteps(out io.Writer, result *applyResult) {
 		}
 	}
 	if result.DryRun {
-		fmt.Fprintf(out, "dry run: %d steps, nothing changed (revision %d)\n", len(result.Steps), result.Revision)
+		fmt.Fprintf(out, "dry run: %s, nothing changed (revision %d)\n", countSteps(len(result.Steps)), result.Revision)
 		return
 	}
-	fmt.Fprintf(out, "applied %d steps in revision %d\n", len(result.Steps), result.Revision)
+	fmt.Fprintf(out, "applied %s in revision %d\n", countSteps(len(result.Steps)), result.Revision)
+}
+
+// countSteps returns "1 step" or "N steps".
+func countSteps(n int) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }
 
 // printProblem prints a portal problem with each field error on its line.
-// A single field error that the detail already states is not repeated.
-func printProblem(out io.Writer, err error) {
+// A single field error that the detail already states is not repeated. A
+// portal that could not be reached gets a hint to check its URL.
+func printProblem(out io.Writer, err error, portal string) {
 	fmt.Fprintln(out, err)
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		fmt.Fprintf(out, "  is the portal running at %s? Set --portal or PORTCULLIS_PORTAL_URL to its URL\n", portal)
+	}
 	var problem *apiclient.Problem
 	if !errors.As(err, &problem) {
 		return
@@ -256,7 +270,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	var doc map[string]json.RawMessage
 	if err := client.Do(ctx, "GET", "/api/v1/tenants/"+url.PathEscape(conn.tenant)+"/export", nil, &doc); err != nil {
-		printProblem(stderr, err)
+		printProblem(stderr, err, conn.portal)
 		return 1
 	}
 

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -141,5 +143,22 @@ func TestApplyReportsFieldErrors(t *testing.T) {
 	code, _, errOut = runCLI(t, export, "--tenant", "acme")
 	if code != 1 || !strings.Contains(errOut, "PORTCULLIS_TOKEN") {
 		t.Errorf("export without a token: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestPrintProblemHintsPortalURL(t *testing.T) {
+	var out bytes.Buffer
+	err := fmt.Errorf("GET /api/v1/tenants/acme/export: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")})
+	printProblem(&out, err, "http://127.0.0.1:9080")
+	if want := "is the portal running at http://127.0.0.1:9080? Set --portal or PORTCULLIS_PORTAL_URL"; !strings.Contains(out.String(), want) {
+		t.Errorf("output = %q, want it to contain %q", out.String(), want)
+	}
+}
+
+func TestCountSteps(t *testing.T) {
+	for n, want := range map[int]string{0: "0 steps", 1: "1 step", 4: "4 steps"} {
+		if got := countSteps(n); got != want {
+			t.Errorf("countSteps(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

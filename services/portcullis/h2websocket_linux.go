@@ -7,7 +7,7 @@ package main
 // GODEBUG contains http2xconnect=1 at process start: net/http reads the
 // variable in an init function, before main runs, and a //go:debug
 // directive does not set it. So "portcullis serve" with an edge role
-// replaces itself once, through execve(2) of /proc/self/exe, with the same
+// replaces itself once, through execve(2) of its own binary, with the same
 // arguments and environment plus that setting. The new process finds the
 // setting and goes on to serve.
 
@@ -44,9 +44,20 @@ func enableH2WebSocket(serveArgs []string) error {
 	logger := newLogger(logLevel)
 	logger.Info("re-executing with GODEBUG "+extendedConnectSetting+" so that HTTP/2 accepts WebSocket (RFC 8441); set "+h2WebSocketVariable+"=off to skip",
 		"godebug", lookupEnv(environ, "GODEBUG"))
-	err = syscall.Exec("/proc/self/exe", os.Args, environ)
+	err = syscall.Exec(executablePath(), os.Args, environ)
 	logger.Error("re-execution failed; WebSocket over HTTP/2 stays off", "error", err)
 	return nil
+}
+
+// executablePath returns the file of the running binary. execve(2) of
+// /proc/self/exe would name the new process "exe" in ps and pgrep, so the
+// link's target is used while it still exists.
+func executablePath() string {
+	path, err := os.Executable()
+	if err != nil || strings.HasSuffix(path, " (deleted)") {
+		return "/proc/self/exe"
+	}
+	return path
 }
 
 // extendedConnectEnviron returns environ with extendedConnectSetting added

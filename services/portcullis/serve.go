@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"portcullis.dev/edge/observe"
 	"portcullis.dev/edge/sandbox"
 	"portcullis.dev/portal/store"
@@ -150,7 +152,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	prefixes, prefixErr := parsePrefixes(trustedProxies)
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
-	if err := errors.Join(demoErr, catalogErr, cacheErr, workersErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB)); err != nil {
+	if err := errors.Join(checkRole(cfg.Role), demoErr, catalogErr, cacheErr, workersErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB), checkRedisURL(edgeCfg.RedisURL)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
@@ -174,6 +176,15 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	return cfg, edgeCfg, logLevel, nil
 }
 
+// checkRole accepts the roles that serve runs.
+func checkRole(role string) error {
+	switch role {
+	case "all", "portal", "edge":
+		return nil
+	}
+	return fmt.Errorf("role %q is invalid: use all, portal or edge (--role, env PORTCULLIS_ROLE)", role)
+}
+
 // checkEdgeFlags checks the edge role's flags that the flag package takes
 // as any string or number.
 func checkEdgeFlags(edgeCfg edgenode.Config, workers int) error {
@@ -188,6 +199,18 @@ func checkEdgeFlags(edgeCfg edgenode.Config, workers int) error {
 		errs = append(errs, fmt.Errorf("plugin workers %d is negative: use 0 to run every plugin inside the edge, or a positive count (--plugin-workers, env PORTCULLIS_PLUGIN_WORKERS)", workers))
 	}
 	return errors.Join(errs...)
+}
+
+// checkRedisURL checks the URL of --redis, so a wrong scheme fails at start
+// with the flag's name instead of deep in the edge's setup.
+func checkRedisURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if _, err := redis.ParseURL(raw); err != nil {
+		return fmt.Errorf("redis URL %q is invalid: %w: use redis://HOST:PORT/DB or rediss:// for TLS (--redis, env PORTCULLIS_REDIS)", store.RedactURL(raw), err)
+	}
+	return nil
 }
 
 // checkDB rejects a database URL whose scheme the portal cannot open, which

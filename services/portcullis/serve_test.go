@@ -81,6 +81,9 @@ func TestServeFlagsRejectBadSettings(t *testing.T) {
 		{"unknown feed mode", nil, []string{"--feed-mode", "bogus"}},
 		{"unknown feed mode variable", map[string]string{"PORTCULLIS_FEED_MODE": "push"}, nil},
 		{"database of another scheme", nil, []string{"--db", "mysql://x@127.0.0.1/op"}},
+		{"unknown role", nil, []string{"--role", "foo"}},
+		{"redis URL of another scheme", nil, []string{"--redis", "http://127.0.0.1:6379"}},
+		{"unknown role variable", map[string]string{"PORTCULLIS_ROLE": "edgy"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

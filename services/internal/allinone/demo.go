@@ -68,9 +68,10 @@ func (s *Server) DemoInstructions() string {
 		}
 	}
 	fmt.Fprintf(&b, "\n  Portal: %s/\n", s.PortalURL())
-	fmt.Fprintf(&b, "  API:    curl -H \"Authorization: Bearer $(cat %s/admin-token)\" %s/api/v1/tenants\n", s.cfg.DataDir, s.PortalURL())
 	if s.cfg.AdminToken != "" {
-		fmt.Fprintf(&b, "          (the operator token is the value of PORTCULLIS_ADMIN_TOKEN)\n")
+		fmt.Fprintf(&b, "  API:    curl -H \"Authorization: Bearer $PORTCULLIS_ADMIN_TOKEN\" %s/api/v1/tenants\n", s.PortalURL())
+	} else {
+		fmt.Fprintf(&b, "  API:    curl -H \"Authorization: Bearer $(cat %s/admin-token)\" %s/api/v1/tenants\n", s.cfg.DataDir, s.PortalURL())
 	}
 	b.WriteString("\nPress Ctrl-C to stop.\n")
 	return b.String()

@@ -191,7 +191,8 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 		Region:       cfg.Region,
 		Mode:         cfg.FeedMode,
 		Metrics:      metrics,
-		Logger:       logger,
+		// The agent names the node and region in its own lines.
+		Logger: cfg.Logger.With("role", "edge"),
 	})
 	if err != nil {
 		return err
