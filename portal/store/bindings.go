@@ -234,7 +234,8 @@ func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Bin
 	}
 
 	follows := input.Version == ""
-	err = s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow, checked *checkedBinding) (change, error) {
+	ctx = withBindingChecks(ctx)
+	err = s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		refs, err := resolveBinding(tx, tenant, &input)
 		if err != nil {
 			return change{}, err
@@ -242,7 +243,7 @@ func (s *Store) CreateBinding(ctx context.Context, slug string, input config.Bin
 		if err := checkInstallable(tx, refs.Version, "version"); err != nil {
 			return change{}, err
 		}
-		if err := s.checkBindingVectors(ctx, refs.Version, input.Config, checked); err != nil {
+		if err := s.checkBindingVectors(ctx, refs.Version, input.Config); err != nil {
 			return change{}, err
 		}
 
@@ -428,7 +429,8 @@ func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch Bindin
 	}
 
 	var updated config.Binding
-	err := s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow, checked *checkedBinding) (change, error) {
+	ctx = withBindingChecks(ctx)
+	err := s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		view, err := findBindingView(tx, tenant, id)
 		if err != nil {
 			return change{}, err
@@ -453,7 +455,7 @@ func (s *Store) UpdateBinding(ctx context.Context, slug, id string, patch Bindin
 		}
 		configChanged := string(updated.Config) != string(view.binding().Config)
 		if refs.Version.ID != view.PluginVersionID || configChanged {
-			if err := s.checkBindingVectors(ctx, refs.Version, updated.Config, checked); err != nil {
+			if err := s.checkBindingVectors(ctx, refs.Version, updated.Config); err != nil {
 				return change{}, err
 			}
 		}

@@ -46,23 +46,16 @@ func (e *vectorsPending) Error() string {
 }
 
 // checkBindingVectors returns a *vectorsPending when version has vectors
-// marked binding_config that have not passed with config, and nil when it
-// has none, they passed (checked, or the CheckedBindings of ctx in a
-// Batch), or the store has no BindingTester. A Batch without
-// CheckedBindings leaves the check to the edge's pre-flight.
-func (s *Store) checkBindingVectors(ctx context.Context, version *pluginVersionRow, config json.RawMessage, checked *checkedBinding) error {
+// marked binding_config that are not in the CheckedBindings of ctx with
+// config. It returns nil when the version has none, when the store has no
+// BindingTester, and when ctx has no CheckedBindings, as in a Batch that
+// leaves the check to the edge's pre-flight.
+func (s *Store) checkBindingVectors(ctx context.Context, version *pluginVersionRow, config json.RawMessage) error {
 	if s.bindingTester == nil || !hasBindingVectors(version.TestVectors) {
 		return nil
 	}
-	key := checkedBinding{versionID: version.ID, config: string(config)}
-	if _, batched := ctx.Value(batchKey{}).(*batch); batched {
-		passed, ok := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
-		if !ok || passed.has(key) {
-			return nil
-		}
-		return &vectorsPending{version: version, config: config}
-	}
-	if checked != nil && *checked == key {
+	passed, ok := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
+	if !ok || passed.has(checkedBinding{versionID: version.ID, config: string(config)}) {
 		return nil
 	}
 	return &vectorsPending{version: version, config: config}
@@ -103,9 +96,9 @@ func WithCheckedBindings(ctx context.Context, checked *CheckedBindings) context.
 }
 
 // RunPendingVectors runs, outside any transaction, the vectors that
-// stopped a Batch with err, and adds them to checked when they pass. It
-// returns false when err is no such stop. A failing vector is a field
-// error on config that names it.
+// stopped a binding write or a Batch with err, and adds them to checked
+// when they pass. It returns false when err is no such stop. A failing
+// vector is a field error on config that names it.
 func (s *Store) RunPendingVectors(ctx context.Context, err error, checked *CheckedBindings) (bool, error) {
 	var pending *vectorsPending
 	if !errors.As(err, &pending) {
@@ -135,27 +128,40 @@ func hasBindingVectors(vectors string) bool {
 	return false
 }
 
-// writeBinding runs apply in writeTenant. When apply stops at vectors that
-// must run first, writeBinding runs them outside the transaction and
-// writes again, so a config that fails them is rejected before it is
-// stored. A failing vector is a *VectorError on the field config.
-func (s *Store) writeBinding(ctx context.Context, slug string, apply func(tx *gorm.DB, tenant *tenantRow, checked *checkedBinding) (change, error)) error {
-	var checked *checkedBinding
-	for range bindingWriteAttempts {
-		_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
-			return apply(tx, tenant, checked)
-		})
-		// In a Batch the vectors must not run inside its transaction: the
-		// batch fails, and its caller runs them (RunPendingVectors).
-		var pending *vectorsPending
-		if _, batched := ctx.Value(batchKey{}).(*batch); batched || !errors.As(err, &pending) {
-			return err
-		}
+// withBindingChecks returns ctx with a new CheckedBindings for a binding
+// write outside a Batch, and ctx as it is otherwise: a Batch's caller
+// brings its own set or none.
+func withBindingChecks(ctx context.Context) context.Context {
+	if _, batched := ctx.Value(batchKey{}).(*batch); batched {
+		return ctx
+	}
+	return WithCheckedBindings(ctx, NewCheckedBindings())
+}
 
-		if err := s.runBindingVectors(ctx, pending); err != nil {
+// writeBinding runs apply in writeTenant, with ctx from withBindingChecks.
+// When apply stops at vectors that must run first, writeBinding runs them
+// outside the transaction and writes again, so a config that fails them is
+// rejected before it is stored. A failing vector is a field error on
+// config. In a Batch the vectors must not run inside its transaction, so
+// the stop goes to the batch's caller (RunPendingVectors).
+func (s *Store) writeBinding(ctx context.Context, slug string, apply func(tx *gorm.DB, tenant *tenantRow) (change, error)) error {
+	passed, outside := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
+	if _, batched := ctx.Value(batchKey{}).(*batch); batched {
+		outside = false
+	}
+
+	for range bindingWriteAttempts {
+		_, err := s.writeTenant(ctx, slug, apply)
+		if !outside {
 			return err
 		}
-		checked = &checkedBinding{versionID: pending.version.ID, config: string(pending.config)}
+		ran, vectorErr := s.RunPendingVectors(ctx, err, passed)
+		if !ran {
+			return err
+		}
+		if vectorErr != nil {
+			return vectorErr
+		}
 	}
 	return fmt.Errorf("%w: the binding's plugin version or config changed while its test vectors ran: send the request again", ErrConflict)
 }
