@@ -52,16 +52,8 @@ start() {
   eval "url_$side=$(sed -n 's/^EDGE_HTTP=//p' "$work/$side.env")"
 }
 
-# ticks prints the summed user and system clock ticks of the processes.
-ticks() {
-  local total=0 pid
-  for pid in "$@"; do
-    if [ -r "/proc/$pid/stat" ]; then
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-    fi
-  done
-  echo "$total"
-}
+# shellcheck source=infra/bench/cputicks.sh
+source "$root/infra/bench/cputicks.sh"
 
 load() { # url seconds
   wrk -t1 -c"$connections" -d"$2s" -H "Host: $tenant.localhost" "http://$1/" \
@@ -74,13 +66,13 @@ measure() {
   pid=$(eval echo "\$pid_$side")
   url=$(eval echo "\$url_$side")
   workers=$(pgrep -P "$pid" | tr "\n" " " || true)
-  edge0=$(ticks "$pid")
+  edge0=$(cpu_ticks "$pid")
   # shellcheck disable=SC2086
-  worker0=$(ticks $workers)
+  worker0=$(cpu_ticks $workers)
   rps=$(load "$url" "$seconds")
-  edge1=$(ticks "$pid")
+  edge1=$(cpu_ticks "$pid")
   # shellcheck disable=SC2086
-  worker1=$(ticks $workers)
+  worker1=$(cpu_ticks $workers)
   echo "$rps" "$edge0" "$edge1" "$worker0" "$worker1" | awk -v hz="$(getconf CLK_TCK)" -v s="$seconds" \
     '{n = $1 * s; printf "%.0f %.1f %.1f\n", $1, ($3 - $2) * 1e6 / hz / n, ($5 - $4) * 1e6 / hz / n}'
 }

@@ -30,17 +30,8 @@ if command -v perf >/dev/null && perf stat -a -e context-switches -o /dev/null -
 fi
 clock_ticks=$(getconf CLK_TCK)
 
-# cpu_ticks prints the summed user and system clock ticks of the given
-# processes. A process that is gone counts 0.
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$@"; do
-    if [ -r "/proc/$pid/stat" ]; then
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-    fi
-  done
-  echo "$total"
-}
+# shellcheck source=infra/bench/cputicks.sh
+source "$root/infra/bench/cputicks.sh"
 
 # The target plain+h is the plain route with the five request headers that
 # chain5's plugins add (X-Light-0 to X-Light-4) sent by wrk instead. It
