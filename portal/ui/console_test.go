@@ -607,3 +607,19 @@ func TestConsoleTenantSettings(t *testing.T) {
 		t.Errorf("delete with the slug: status = %d, then read error %v, want 303 and not found", status, err)
 	}
 }
+
+// TestConsoleUpstreamNameFixedOnEdit checks that the edit form of an
+// upstream shows its name read-only, because a name cannot change, while
+// the create form lets the user type one.
+func TestConsoleUpstreamNameFixedOnEdit(t *testing.T) {
+	site := startConsole(t)
+
+	_, edit := site.get("/ui/tenants/acme/upstreams/backend/edit", nil)
+	if !strings.Contains(edit, `name="name" value="backend" required readonly>`) {
+		t.Errorf("edit form lacks a read-only name input:\n%s", edit)
+	}
+	_, list := site.get("/ui/tenants/acme/upstreams", nil)
+	if strings.Contains(list, "readonly") {
+		t.Errorf("create form has a read-only input:\n%s", list)
+	}
+}
