@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/text/message"
@@ -92,5 +93,28 @@ func TestFieldMessageOfWrappedError(t *testing.T) {
 	}
 	if got, want := FieldMessage(issue), "hosts 有 40 项，超过上限 32"; got != want {
 		t.Errorf("FieldMessage() = %q, want %q", got, want)
+	}
+}
+
+// TestRoutePatternMessagesInChinese validates route paths with each
+// pattern problem and checks that the whole message is translated.
+func TestRoutePatternMessagesInChinese(t *testing.T) {
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"/users/{id", `"/users/{id" 不是有效的模式：片段 "{id" 不是参数`},
+		{"/files/{path...}/x", `"/files/{path...}/x" 不是有效的模式：通配参数 "{path...}" 不是最后一个片段`},
+		{"/users/{id}/{id}", `"/users/{id}/{id}" 不是有效的模式：参数 "id" 出现了两次`},
+	}
+	for _, tt := range tests {
+		route := config.Route{Name: "r", Paths: []string{tt.path}, Upstream: "backend"}
+		var issue *config.FieldError
+		if !errors.As(route.Validate(), &issue) {
+			t.Fatalf("Validate(%q) = %v, want a field error", tt.path, route.Validate())
+		}
+		if got := FieldMessage(issue); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("FieldMessage() of %q = %q, want it to start with %q", tt.path, got, tt.want)
+		}
 	}
 }

@@ -131,6 +131,30 @@ func ParsePath(path string) (PathKind, string, []Segment) {
 	return PathPattern, path, segments
 }
 
+// Problems of a path pattern that parsePattern reports.
+const (
+	notParameter = iota
+	catchAllNotLast
+	repeatedParameter
+)
+
+// patternError is a problem of a path pattern, with the segment or
+// parameter name it concerns.
+type patternError struct {
+	problem int
+	name    string
+}
+
+func (e *patternError) Error() string {
+	switch e.problem {
+	case catchAllNotLast:
+		return fmt.Sprintf("catch-all %q is not the last segment: move it to the end", e.name)
+	case repeatedParameter:
+		return fmt.Sprintf("parameter %q appears twice: give each parameter its own name", e.name)
+	}
+	return fmt.Sprintf("segment %q is not a parameter: write {name} or {name...} as a whole segment, with a name of 1 to 32 letters, digits and underscores", e.name)
+}
+
 // parsePattern splits a path with braces into segments. It fails when a
 // brace is not part of a whole parameter segment, a catch-all is not last,
 // or a parameter name repeats.
@@ -147,11 +171,11 @@ func parsePattern(path string) ([]Segment, error) {
 		match := paramPattern.FindStringSubmatch(part)
 		switch {
 		case match == nil:
-			return nil, fmt.Errorf("segment %q is not a parameter: write {name} or {name...} as a whole segment, with a name of 1 to 32 letters, digits and underscores", part)
+			return nil, &patternError{problem: notParameter, name: part}
 		case match[2] != "" && i != len(parts)-1:
-			return nil, fmt.Errorf("catch-all %q is not the last segment: move it to the end", part)
+			return nil, &patternError{problem: catchAllNotLast, name: part}
 		case names[match[1]]:
-			return nil, fmt.Errorf("parameter %q appears twice: give each parameter its own name", match[1])
+			return nil, &patternError{problem: repeatedParameter, name: match[1]}
 		}
 		names[match[1]] = true
 		segments = append(segments, Segment{Param: match[1], CatchAll: match[2] != ""})

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -185,7 +186,24 @@ func validatePath(field, path string) error {
 		return invalid(field, "%q mixes the exact marker \"=\" with braces: an exact path takes no parameters, so drop the \"=\" for a pattern such as \"/users/{id}\"", path)
 	}
 	_, err := parsePattern(bare)
-	return invalid(field, "%q is not a valid pattern: %v", path, err)
+	return invalidPattern(field, path, err)
+}
+
+// invalidPattern returns the field error of a path that parsePattern
+// rejected with err, with a literal format per problem so that the portal
+// can translate the whole message.
+func invalidPattern(field, path string, err error) error {
+	var problem *patternError
+	if !errors.As(err, &problem) {
+		return invalid(field, "%q is not a valid pattern: %v", path, err)
+	}
+	switch problem.problem {
+	case catchAllNotLast:
+		return invalid(field, "%q is not a valid pattern: catch-all %q is not the last segment: move it to the end", path, problem.name)
+	case repeatedParameter:
+		return invalid(field, "%q is not a valid pattern: parameter %q appears twice: give each parameter its own name", path, problem.name)
+	}
+	return invalid(field, "%q is not a valid pattern: segment %q is not a parameter: write {name} or {name...} as a whole segment, with a name of 1 to 32 letters, digits and underscores", path, problem.name)
 }
 
 func hasDotOrEmptySegment(path string) bool {
