@@ -67,16 +67,17 @@ func withoutSteps(steps, skip []Step) []Step {
 	return kept
 }
 
-// hasBody reports whether resp can carry a body (RFC 9110 sections 6.4.1
-// and 9.3.2): not for HEAD, 204 or 304.
+// hasBody reports whether resp has a body that body_filter runs on (see
+// pluginhost.ResponseHasBody).
 func hasBody(resp *http.Response) bool {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return false
 	}
-	if resp.Request != nil && resp.Request.Method == http.MethodHead {
-		return false
+	method := ""
+	if resp.Request != nil {
+		method = resp.Request.Method
 	}
-	return resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified
+	return pluginhost.ResponseHasBody(method, resp.StatusCode)
 }
 
 // bufferBody reads the whole body, up to pluginhost.MaxBufferedBody, and

@@ -1,6 +1,9 @@
 package pluginhost
 
-import "fmt"
+import (
+	"fmt"
+	"net/http"
+)
 
 // Phase names the point in request processing at which a hook runs. A
 // plugin's hook for a phase is the Risor function with the same name.
@@ -47,4 +50,14 @@ func phaseIndex(ph Phase) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("unknown phase %q, expected one of %q", ph, phaseOrder)
+}
+
+// ResponseHasBody reports whether a response to method with status can
+// carry a body that body_filter runs on (RFC 9110 sections 6.4.1 and
+// 9.3.2): not for HEAD, 204 or 304. The edge and test vectors share it.
+func ResponseHasBody(method string, status int) bool {
+	if method == http.MethodHead {
+		return false
+	}
+	return status != http.StatusNoContent && status != http.StatusNotModified
 }

@@ -85,8 +85,8 @@ func simulateExchange(ctx context.Context, instance *pluginhost.Instance, vector
 }
 
 // exitResponse runs header_filter on the response of an exit that a
-// request phase set, as the edge does: the hook sees the exit's status and
-// the headers set so far, and an exit it sets replaces the first one.
+// request phase set, as the edge does: the hook reads the exit's status
+// and the headers set so far, and an exit it sets replaces the first one.
 func exitResponse(ctx context.Context, instance *pluginhost.Instance, ex *pluginhost.Exchange, timeout time.Duration) response {
 	exit := ex.Exit
 	ex.Response.Status = exit.Status
@@ -102,14 +102,11 @@ func exitResponse(ctx context.Context, instance *pluginhost.Instance, ex *plugin
 	return response{status: ex.Exit.Status, header: ex.Response.Header, body: ex.Exit.Body}
 }
 
-// hasBody reports whether a response to method with status and body has a
-// body that body_filter sees at the edge: not for HEAD, 204 or 304, and
-// not for an empty body, which an upstream sends with Content-Length 0.
+// hasBody reports whether the edge runs body_filter on a response to
+// method with status and body: not for HEAD, 204 or 304, and not for an
+// empty body, which an upstream sends with Content-Length 0.
 func hasBody(method string, status int, body string) bool {
-	if method == http.MethodHead || body == "" {
-		return false
-	}
-	return status != http.StatusNoContent && status != http.StatusNotModified
+	return body != "" && pluginhost.ResponseHasBody(method, status)
 }
 
 func newExchange(vector *Vector, tenant *hostsvc.Tenant) *pluginhost.Exchange {
