@@ -99,8 +99,8 @@ func (e *Edge) logFailure(state *requestState, status int, err error) {
 
 	// The binding's guard logs its failures at most once a second
 	// (errorLogInterval in package chain). The requests that a quarantine
-	// or a suppressed failure stopped log at Debug, so a failing plugin
-	// cannot flood the log.
+	// or a suppressed failure stopped log at Debug, so a failing binding
+	// adds at most one Error line a second here.
 	switch {
 	case status == problem.StatusClientClosedRequest:
 		e.log.Info("client closed the request", attrs...)

@@ -10,9 +10,9 @@ import (
 	"portcullis.dev/portal/store/pgtest"
 )
 
-// TestOpenMissingPostgresDatabaseSaysCreate opens a database that does not
-// exist on the test server. The error must say to create it.
-func TestOpenMissingPostgresDatabaseSaysCreate(t *testing.T) {
+// TestOpenMissingDatabaseHintsCreate opens a database that does not exist
+// on the test server. The error must contain the hint to create it.
+func TestOpenMissingDatabaseHintsCreate(t *testing.T) {
 	server := os.Getenv(pgtest.EnvServer)
 	if server == "" {
 		server = pgtest.DefaultServer

@@ -52,7 +52,7 @@ func resolvePluginKey(cfg Config, dir *datadir.Dir, client *sync.Client, logger 
 
 	cached, readErr := os.ReadFile(dir.File(pluginKeyFile))
 	if readErr != nil {
-		return nil, fmt.Errorf("no plugin public key: the portal at %s did not respond (%w) and %s holds no cached key: start the portal first, or pass --plugin-public-key", cfg.PortalURL, err, dir.File(pluginKeyFile))
+		return nil, fmt.Errorf("no plugin public key: the portal at %s did not respond (%w) and %s contains no cached key: start the portal first, or pass --plugin-public-key", cfg.PortalURL, err, dir.File(pluginKeyFile))
 	}
 	logger.Warn("using the cached plugin public key because the portal did not respond", "error", err)
 	return signing.ParsePublicKey(string(cached))
