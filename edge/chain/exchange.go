@@ -115,21 +115,10 @@ func (c *Chain) runHeaderFilter(ctx context.Context, ex *pluginhost.Exchange) ([
 // replaces the exit. body_filter does not run on an exit's body. It returns
 // an *Error when a step fails.
 func (c *Chain) RunExitResponse(ctx context.Context, ex *pluginhost.Exchange) error {
-	exit := ex.Exit
-	ex.Response.Status = exit.Status
-	if !c.Has(pluginhost.PhaseHeaderFilter) {
-		return nil
-	}
-
-	ex.Exit = nil
-	if _, err := c.runHeaderFilter(ctx, ex); err != nil {
+	return pluginhost.RunExitResponse(ex, c.Has(pluginhost.PhaseHeaderFilter), func() error {
+		_, err := c.runHeaderFilter(ctx, ex)
 		return err
-	}
-	if ex.Exit == nil {
-		ex.Exit = exit
-	}
-	ex.Response.Status = ex.Exit.Status
-	return nil
+	})
 }
 
 // replaceBody swaps the upstream body for an exit's. The upstream's

@@ -61,3 +61,25 @@ func ResponseHasBody(method string, status int) bool {
 	}
 	return status != http.StatusNoContent && status != http.StatusNotModified
 }
+
+// RunExitResponse runs headerFilter, the header_filter phase of a chain
+// that has one, on the response of the exit in ex that a request phase
+// set. The hooks see ctx.resp.status as the exit's status, and one that
+// calls ctx.exit replaces the exit. The edge and test vectors share it.
+func RunExitResponse(ex *Exchange, hasHeaderFilter bool, headerFilter func() error) error {
+	exit := ex.Exit
+	ex.Response.Status = exit.Status
+	if !hasHeaderFilter {
+		return nil
+	}
+
+	ex.Exit = nil
+	if err := headerFilter(); err != nil {
+		return err
+	}
+	if ex.Exit == nil {
+		ex.Exit = exit
+	}
+	ex.Response.Status = ex.Exit.Status
+	return nil
+}

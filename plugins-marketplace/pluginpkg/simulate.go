@@ -88,16 +88,11 @@ func simulateExchange(ctx context.Context, instance *pluginhost.Instance, vector
 // request phase set, as the edge does: the hook reads the exit's status
 // and the headers set so far, and an exit it sets replaces the first one.
 func exitResponse(ctx context.Context, instance *pluginhost.Instance, ex *pluginhost.Exchange, timeout time.Duration) response {
-	exit := ex.Exit
-	ex.Response.Status = exit.Status
-	if instance.Plugin().Has(pluginhost.PhaseHeaderFilter) {
-		ex.Exit = nil
-		if err := runPhase(ctx, instance, pluginhost.PhaseHeaderFilter, ex, timeout); err != nil {
-			return failedResponse(err)
-		}
-		if ex.Exit == nil {
-			ex.Exit = exit
-		}
+	err := pluginhost.RunExitResponse(ex, instance.Plugin().Has(pluginhost.PhaseHeaderFilter), func() error {
+		return runPhase(ctx, instance, pluginhost.PhaseHeaderFilter, ex, timeout)
+	})
+	if err != nil {
+		return failedResponse(err)
 	}
 	return response{status: ex.Exit.Status, header: ex.Response.Header, body: ex.Exit.Body}
 }
