@@ -288,8 +288,12 @@ func TestHeartbeatListsEdge(t *testing.T) {
 	if resp.status != http.StatusOK {
 		t.Fatalf("heartbeat status = %d; body %s", resp.status, resp.body)
 	}
-	if head := decodeInto[map[string]int64](t, resp)["head"]; head < 1 {
-		t.Errorf("heartbeat head = %d, want the feed head", head)
+	answer := decodeInto[struct {
+		Head           int64 `json:"head"`
+		NodeIDConflict bool  `json:"node_id_conflict"`
+	}](t, resp)
+	if answer.Head < 1 || answer.NodeIDConflict {
+		t.Errorf("heartbeat answer = %+v, want the feed head and no conflict", answer)
 	}
 
 	bad := map[string]any{"node_id": "../x", "region": "eu", "position": -1}
@@ -309,5 +313,42 @@ func TestHeartbeatListsEdge(t *testing.T) {
 	}](t, tp.do("GET", "/api/v1/tenants/acme/propagation", nil, http.StatusOK))
 	if len(propagation.Edges) != 1 || propagation.Edges[0].State != "serving" {
 		t.Errorf("propagation edges = %+v, want eu-1 serving", propagation.Edges)
+	}
+}
+
+func TestHeartbeatsOfTwoProcessesShowNodeIDConflict(t *testing.T) {
+	tp := startPortal(t)
+	token := tp.edgeToken()
+
+	var conflicts []bool
+	for _, instance := range []string{"aaaa", "bbbb", "aaaa"} {
+		report := map[string]any{"node_id": "twin", "region": "eu", "healthy": true, "instance": instance}
+		resp := tp.send(request{method: "POST", path: "/api/v1/edge/heartbeat", body: report, token: &token})
+		if resp.status != http.StatusOK {
+			t.Fatalf("heartbeat of instance %s: status %d; body %s", instance, resp.status, resp.body)
+		}
+		conflicts = append(conflicts, decodeInto[struct {
+			NodeIDConflict bool `json:"node_id_conflict"`
+		}](t, resp).NodeIDConflict)
+	}
+	if conflicts[0] || conflicts[1] || !conflicts[2] {
+		t.Errorf("node_id_conflict of heartbeats aaaa, bbbb, aaaa = %v, want false, false, true", conflicts)
+	}
+
+	edges := decodeInto[struct {
+		Edges []struct {
+			Healthy        bool   `json:"healthy"`
+			Detail         string `json:"detail"`
+			NodeIDConflict bool   `json:"node_id_conflict"`
+		} `json:"edges"`
+	}](t, tp.do("GET", "/api/v1/edges", nil, http.StatusOK)).Edges
+	if len(edges) != 1 || edges[0].Healthy || !edges[0].NodeIDConflict || !strings.Contains(edges[0].Detail, "--node-id") {
+		t.Errorf("GET /api/v1/edges = %+v, want twin not healthy, in conflict, with a detail naming --node-id", edges)
+	}
+
+	bad := map[string]any{"node_id": "twin", "region": "eu", "instance": "not an id"}
+	resp := tp.send(request{method: "POST", path: "/api/v1/edge/heartbeat", body: bad, token: &token})
+	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(string(resp.body), "instance") {
+		t.Errorf("heartbeat with instance %q: status %d, body %s; want 422 naming instance", "not an id", resp.status, resp.body)
 	}
 }

@@ -74,6 +74,8 @@ type AgentOptions struct {
 // learns the revision, then L1 is invalidated.
 type Agent struct {
 	opts      AgentOptions
+	instance  string
+	conflicts conflictLog
 	position  atomic.Int64
 	started   atomic.Bool
 	connected atomic.Bool
@@ -100,7 +102,7 @@ func NewAgent(opts AgentOptions) (*Agent, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	a := &Agent{opts: opts, domains: newDomainRefresher(opts.Client, opts.Domains)}
+	a := &Agent{opts: opts, instance: newInstance(), domains: newDomainRefresher(opts.Client, opts.Domains)}
 	if opts.Disk != nil {
 		position, found, err := opts.Disk.LoadPosition()
 		if err != nil {
@@ -163,10 +165,11 @@ func (a *Agent) Run(ctx context.Context) {
 // followOnce reads the feed until it ends or fails.
 func (a *Agent) followOnce(ctx context.Context) error {
 	if !a.started.Load() {
-		head, err := a.opts.Client.Heartbeat(ctx, a.report())
+		answer, err := a.heartbeat(ctx)
 		if err != nil {
 			return err
 		}
+		head := answer.Head
 		// NOTE: a tenant that a request loaded before this first
 		// heartbeat keeps the revision it loaded if a change landed
 		// between that load and the head returned here.
@@ -253,11 +256,21 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		case <-ticker.C:
 		}
 
-		head, err := a.opts.Client.Heartbeat(ctx, a.report())
+		answer, err := a.heartbeat(ctx)
 		if err == nil {
-			a.opts.Metrics.setHead(head)
+			a.opts.Metrics.setHead(answer.Head)
 		}
 	}
+}
+
+// heartbeat sends one report, and logs when the portal answers that
+// another process reports the same node id.
+func (a *Agent) heartbeat(ctx context.Context) (HeartbeatAnswer, error) {
+	answer, err := a.opts.Client.Heartbeat(ctx, a.report())
+	if err == nil && answer.NodeIDConflict && a.conflicts.due(time.Now()) {
+		a.opts.Logger.Error("another edge process reports the same node id; give each edge its own --node-id (PORTCULLIS_NODE_ID)", "edge", a.opts.NodeID, "instance", a.instance)
+	}
+	return answer, err
 }
 
 func (a *Agent) report() Report {
@@ -272,6 +285,7 @@ func (a *Agent) report() Report {
 		Position:  a.Position(),
 		Revisions: revisions(),
 		Healthy:   true,
+		Instance:  a.instance,
 	}
 	if !a.Connected() {
 		report.Detail = "change feed disconnected"

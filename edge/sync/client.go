@@ -53,6 +53,18 @@ type Report struct {
 	// Rejected maps each tenant whose newest bundle failed to compile or
 	// pre-flight on this edge to that revision and the reason.
 	Rejected map[string]Rejection `json:"rejected,omitempty"`
+	// Instance is a random id that the edge process picks at start, so the
+	// portal can tell two processes that report one node id apart.
+	Instance string `json:"instance,omitempty"`
+}
+
+// HeartbeatAnswer is the portal's answer to a heartbeat.
+type HeartbeatAnswer struct {
+	// Head is the newest position of the change feed.
+	Head int64 `json:"head"`
+	// NodeIDConflict is true while another edge process reports the same
+	// node id.
+	NodeIDConflict bool `json:"node_id_conflict"`
 }
 
 // Rejection is a tenant revision that the edge rejected, while it
@@ -156,29 +168,27 @@ func (c *Client) Domains(ctx context.Context) (map[string]string, error) {
 	return index.Domains, nil
 }
 
-// Heartbeat sends the report and returns the feed head.
-func (c *Client) Heartbeat(ctx context.Context, report Report) (int64, error) {
+// Heartbeat sends the report and returns the portal's answer.
+func (c *Client) Heartbeat(ctx context.Context, report Report) (HeartbeatAnswer, error) {
 	body, err := json.Marshal(report)
 	if err != nil {
-		return 0, err
+		return HeartbeatAnswer{}, err
 	}
 
 	response, err := c.do(ctx, c.http, http.MethodPost, "/heartbeat", body)
 	if err != nil {
-		return 0, err
+		return HeartbeatAnswer{}, err
 	}
 	defer response.Body.Close()
 	if err := checkStatus(response); err != nil {
-		return 0, fmt.Errorf("send heartbeat: %w", err)
+		return HeartbeatAnswer{}, fmt.Errorf("send heartbeat: %w", err)
 	}
 
-	var answer struct {
-		Head int64 `json:"head"`
-	}
+	var answer HeartbeatAnswer
 	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
-		return 0, fmt.Errorf("decode heartbeat response: %w", err)
+		return HeartbeatAnswer{}, fmt.Errorf("decode heartbeat response: %w", err)
 	}
-	return answer.Head, nil
+	return answer, nil
 }
 
 // Poll long-polls for events after the position, waiting up to wait.

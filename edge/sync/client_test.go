@@ -62,9 +62,9 @@ func TestClientPollAndHeartbeat(t *testing.T) {
 		t.Errorf("Poll(after 4) = %+v, want the event at 7", events)
 	}
 
-	head, err := client.Heartbeat(ctx, Report{NodeID: "n", Region: "r", Position: 7})
-	if err != nil || head != 7 {
-		t.Errorf("Heartbeat() = %d, %v; want 7, nil", head, err)
+	answer, err := client.Heartbeat(ctx, Report{NodeID: "n", Region: "r", Position: 7})
+	if err != nil || answer != (HeartbeatAnswer{Head: 7}) {
+		t.Errorf("Heartbeat() = %+v, %v; want head 7 and no conflict, nil", answer, err)
 	}
 }
 

@@ -34,6 +34,9 @@ type fakePortal struct {
 	streamAfters []int64
 	reports      []Report
 	bundleCalls  int
+	// conflict makes heartbeats answer that another process reports the
+	// same node id.
+	conflict bool
 	// domains is the domain index that GET /domains returns.
 	domains     map[string]string
 	domainCalls int
@@ -139,8 +142,9 @@ func (p *fakePortal) heartbeat(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	p.reports = append(p.reports, report)
+	conflict := p.conflict
 	p.mu.Unlock()
-	fmt.Fprintf(w, `{"head":%d}`, p.head())
+	fmt.Fprintf(w, `{"head":%d,"node_id_conflict":%t}`, p.head(), conflict)
 }
 
 // stream sends the events after the position, then holds the stream open
@@ -200,4 +204,11 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("%s did not happen within %s", what, timeout)
+}
+
+// reportsSnapshot returns the heartbeat reports received so far.
+func (p *fakePortal) reportsSnapshot() []Report {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Report(nil), p.reports...)
 }

@@ -97,6 +97,8 @@ type EdgeView struct {
 	// Stale is true when the last heartbeat is older than
 	// EdgeHeartbeatTimeout. Healthy is then false and Detail gives the time
 	// since that heartbeat, in place of what the edge last reported.
+	// Healthy is false too while NodeIDConflict is set, and Detail then
+	// says so.
 	Stale bool `json:"stale"`
 }
 
@@ -137,6 +139,11 @@ func newEdgeView(node store.EdgeNode, head int64, now time.Time) EdgeView {
 		view.Stale = true
 		view.Healthy = false
 		view.Detail = fmt.Sprintf("no heartbeat for %d s, above the limit of %d s", int64(silence.Seconds()), int64(EdgeHeartbeatTimeout.Seconds()))
+		return view
+	}
+	if node.NodeIDConflict {
+		view.Healthy = false
+		view.Detail = fmt.Sprintf("two edge processes report node id %q: give each edge its own --node-id", node.NodeID)
 	}
 	return view
 }

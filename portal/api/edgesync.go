@@ -84,7 +84,8 @@ func (h *handlers) edgeHeartbeat(c *fiber.Ctx) (int, any, error) {
 	}
 
 	tokenID, _ := c.Locals(localEdgeTokenID).(uint)
-	if err := h.store.RecordEdge(requestContext(c), tokenID, report); err != nil {
+	conflict, err := h.store.RecordHeartbeat(requestContext(c), tokenID, report)
+	if err != nil {
 		return failed(err)
 	}
 
@@ -92,7 +93,16 @@ func (h *handlers) edgeHeartbeat(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
-	return ok(map[string]int64{"head": head})
+	return ok(heartbeatAnswer{Head: head, NodeIDConflict: conflict})
+}
+
+// heartbeatAnswer is the body of POST /api/v1/edge/heartbeat.
+type heartbeatAnswer struct {
+	// Head is the newest position of the change feed.
+	Head int64 `json:"head"`
+	// NodeIDConflict is true while another edge process reports the same
+	// node id (store.EdgeNode.NodeIDConflict).
+	NodeIDConflict bool `json:"node_id_conflict"`
 }
 
 func validateReport(report *store.EdgeReport) error {
@@ -110,6 +120,9 @@ func validateReport(report *store.EdgeReport) error {
 		issues = append(issues, err)
 	}
 	if err := store.ValidateRejected(report.Rejected); err != nil {
+		issues = append(issues, err)
+	}
+	if err := store.ValidateInstance(report.Instance); err != nil {
 		issues = append(issues, err)
 	}
 	return errors.Join(issues...)

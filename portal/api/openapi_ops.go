@@ -24,11 +24,6 @@ type edgeList struct {
 	Edges []EdgeView `json:"edges"`
 }
 
-// headResponse is the body of POST /api/v1/edge/heartbeat.
-type headResponse struct {
-	Head int64 `json:"head"`
-}
-
 // statusResponse is the body of GET /healthz.
 type statusResponse struct {
 	Status string `json:"status"`
@@ -122,7 +117,7 @@ func operations() []operation {
 		{Method: "GET", Path: "/api/v1/edges", Summary: "List edge nodes and their lag (operator)", Tag: "edges", Response: edgeList{}},
 		{Method: "DELETE", Path: "/api/v1/edges/:node_id", Summary: "Remove an edge node from the list (operator)", Tag: "edges", Status: http.StatusNoContent},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/propagation", Summary: "How far the tenant's latest change reached the edges", Tag: "edges", Response: Propagation{}},
-		{Method: "POST", Path: "/api/v1/edge/heartbeat", Summary: "Report an edge's state", Tag: "edge sync", Request: store.EdgeReport{}, Response: headResponse{}, Edge: true},
+		{Method: "POST", Path: "/api/v1/edge/heartbeat", Summary: "Report an edge's state", Tag: "edge sync", Request: store.EdgeReport{}, Response: heartbeatAnswer{}, Edge: true},
 		{Method: "GET", Path: "/api/v1/edge/changes", Summary: "Read the change feed, long-polling", Tag: "edge sync", Response: feedPage{}, Edge: true,
 			Query: []queryParam{{"after", "integer", "the feed position already applied"}, {"wait", "string", "how long to hold an empty answer, such as 25s"}, {"limit", "integer", "events at most"}}},
 		{Method: "GET", Path: "/api/v1/edge/changes/stream", Summary: "Follow the change feed as server-sent events", Tag: "edge sync", Edge: true,

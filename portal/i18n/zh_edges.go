@@ -8,4 +8,5 @@ var edgeFormats = map[string]string{
 	"revision %d of tenant %q is invalid: use a positive revision":                  "租户 %[2]q 的修订版本 %[1]d 无效：请使用正数修订版本",
 	"reason of tenant %q is invalid: use valid UTF-8 of at most %d characters":      "租户 %q 的原因无效：请使用不超过 %d 个字符的有效 UTF-8 文本",
 	"reason of tenant %q contains a line break or control character: send one line": "租户 %q 的原因包含换行符或控制字符：请只发送一行",
+	"instance must be at most %d letters, digits, '_' or '-'":                       "instance 最多只能包含 %d 个字母、数字、'_' 或 '-'",
 }

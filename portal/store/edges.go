@@ -44,6 +44,7 @@ type edgeNodeRow struct {
 	Rejected     string
 	RegisteredAt time.Time
 	LastSeenAt   time.Time
+	Instances    instanceState `gorm:"embedded"`
 }
 
 func (edgeNodeRow) TableName() string { return "edge_nodes" }
@@ -68,6 +69,10 @@ type EdgeReport struct {
 	// pre-flight on the edge to that revision and the reason. The edge
 	// keeps serving an older revision meanwhile. Optional.
 	Rejected map[string]EdgeRejection `json:"rejected,omitempty"`
+	// Instance is a random id that the edge process picks at start, at most
+	// MaxInstanceLength letters, digits, '_' or '-'. Optional; without it
+	// the portal cannot tell two processes with one node id apart.
+	Instance string `json:"instance,omitempty"`
 }
 
 // EdgeRejection is a tenant revision that an edge rejected.
@@ -82,6 +87,9 @@ type EdgeNode struct {
 	EdgeReport
 	RegisteredAt time.Time `json:"registered_at"`
 	LastSeenAt   time.Time `json:"last_seen_at"`
+	// NodeIDConflict is true while two edge processes take turns reporting
+	// this node id, and for NodeIDConflictWindow after they last did.
+	NodeIDConflict bool `json:"node_id_conflict"`
 }
 
 // EdgeToken is an edge enrollment token without its secret, as
@@ -182,15 +190,29 @@ func (s *Store) EdgeTokenID(ctx context.Context, token string) (uint, error) {
 }
 
 // RecordEdge stores the report of an edge node that authenticated with the
-// token tokenID, replacing its previous report.
+// token of tokenID, as RecordHeartbeat does.
 func (s *Store) RecordEdge(ctx context.Context, tokenID uint, report EdgeReport) error {
+	_, err := s.RecordHeartbeat(ctx, tokenID, report)
+	return err
+}
+
+// RecordHeartbeat stores the report of an edge node that authenticated with
+// the token of tokenID, replacing its previous report, and reports whether
+// another process reports the same node id (EdgeNode.NodeIDConflict).
+func (s *Store) RecordHeartbeat(ctx context.Context, tokenID uint, report EdgeReport) (conflict bool, err error) {
 	revisions, err := json.Marshal(report.Revisions)
 	if err != nil {
-		return fmt.Errorf("encode revisions of edge %q: %w", report.NodeID, err)
+		return false, fmt.Errorf("encode revisions of edge %q: %w", report.NodeID, err)
 	}
 	rejected, err := encodeRejected(report.Rejected)
 	if err != nil {
-		return fmt.Errorf("encode rejected revisions of edge %q: %w", report.NodeID, err)
+		return false, fmt.Errorf("encode rejected revisions of edge %q: %w", report.NodeID, err)
+	}
+	// Two heartbeats of one node id at the same moment can both read the
+	// old state; the conflict then shows one heartbeat later.
+	last, err := s.lastInstance(ctx, report.NodeID)
+	if err != nil {
+		return false, err
 	}
 
 	now := time.Now().UTC()
@@ -205,16 +227,23 @@ func (s *Store) RecordEdge(ctx context.Context, tokenID uint, report EdgeReport)
 		Rejected:     rejected,
 		RegisteredAt: now,
 		LastSeenAt:   now,
+		Instances:    last.next(report.Instance, now),
 	}
 
 	err = s.writer.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "node_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"region", "token_id", "position", "revisions", "healthy", "detail", "rejected", "last_seen_at"}),
+		Columns: []clause.Column{{Name: "node_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{
+			"region", "token_id", "position", "revisions", "healthy", "detail", "rejected", "last_seen_at",
+			"instance", "previous_instance", "instance_changed_at", "conflict_at",
+		}),
 	}).Create(&row).Error
 	if err != nil {
-		return fmt.Errorf("record edge %q: %w", report.NodeID, err)
+		return false, fmt.Errorf("record edge %q: %w", report.NodeID, err)
 	}
-	return recordPluginErrors(s.writer.WithContext(ctx), report.NodeID, report.PluginErrors)
+	if err := recordPluginErrors(s.writer.WithContext(ctx), report.NodeID, report.PluginErrors); err != nil {
+		return false, err
+	}
+	return row.Instances.conflict(now), nil
 }
 
 // ListEdges returns every edge node ordered by region and node id.
@@ -271,9 +300,11 @@ func (row edgeNodeRow) node() (EdgeNode, error) {
 			Position: row.Position,
 			Healthy:  row.Healthy,
 			Detail:   row.Detail,
+			Instance: row.Instances.Instance,
 		},
-		RegisteredAt: row.RegisteredAt,
-		LastSeenAt:   row.LastSeenAt,
+		RegisteredAt:   row.RegisteredAt,
+		LastSeenAt:     row.LastSeenAt,
+		NodeIDConflict: row.Instances.conflict(time.Now()),
 	}
 	if err := json.Unmarshal([]byte(row.Revisions), &node.Revisions); err != nil {
 		return EdgeNode{}, fmt.Errorf("decode revisions of edge %q: %w", row.NodeID, err)

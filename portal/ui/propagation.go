@@ -146,8 +146,11 @@ func newEdgeRow(edge api.EdgeView, text webContent) edgeRow {
 	if edge.Healthy {
 		row.Healthy = text.Yes
 	}
-	if edge.Stale {
+	switch {
+	case edge.Stale:
 		row.Detail = catalogs[text.Lang].Format("propagation.no_heartbeat", int64(edge.SinceContact))
+	case edge.NodeIDConflict:
+		row.Detail = catalogs[text.Lang].Format("propagation.node_id_conflict")
 	}
 	return row
 }

@@ -90,6 +90,29 @@ func TestEdgeRowShowsMissingHeartbeat(t *testing.T) {
 	}
 }
 
+func TestEdgeRowShowsNodeIDConflict(t *testing.T) {
+	twin := api.EdgeView{
+		EdgeNode: store.EdgeNode{
+			EdgeReport:     store.EdgeReport{NodeID: "edge-T", Region: "a", Detail: `two edge processes report node id "edge-T": give each edge its own --node-id`},
+			NodeIDConflict: true,
+		},
+		SinceContact: 0.5,
+	}
+	cases := []struct {
+		lang string
+		want string
+	}{
+		{English, "two edge processes report this node id: give each edge its own --node-id"},
+		{SimplifiedChinese, "有两个边缘进程使用同一节点 ID：请用 --node-id 为每个边缘指定不同的 ID"},
+	}
+	for _, c := range cases {
+		row := newEdgeRow(twin, webText[c.lang])
+		if row.Detail != c.want || row.Healthy != webText[c.lang].No {
+			t.Errorf("edge in conflict in %s: healthy %q, detail %q; want %q, %q", c.lang, row.Healthy, row.Detail, webText[c.lang].No, c.want)
+		}
+	}
+}
+
 func TestPropagationPageShowsEdgeDetail(t *testing.T) {
 	site := startConsole(t)
 	ctx := context.Background()
