@@ -9,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
@@ -111,7 +110,7 @@ func (h *handlers) recordChange(c *fiber.Ctx) error {
 
 	var after json.RawMessage
 	if status != http.StatusNoContent {
-		after = redact.JSON(c.Response().Body())
+		after = h.auditJSON(c, resource, c.Response().Body())
 	}
 
 	who := principalOf(c)
@@ -150,9 +149,9 @@ func tenantOfPath(path string) string {
 	return slug
 }
 
-// snapshot returns the redacted JSON of the resource at the request's path
-// before a change, or nil when the path names no single resource or the
-// resource does not exist.
+// snapshot returns the JSON of the resource at the request's path before a
+// change, redacted as auditJSON does, or nil when the path names no single
+// resource or the resource does not exist.
 func (h *handlers) snapshot(c *fiber.Ctx) json.RawMessage {
 	if c.Method() == fiber.MethodPost {
 		return nil
@@ -166,7 +165,7 @@ func (h *handlers) snapshot(c *fiber.Ctx) json.RawMessage {
 	if err != nil {
 		return nil
 	}
-	return redact.JSON(encoded)
+	return h.auditJSON(c, c.Path(), encoded)
 }
 
 // loadResource reads the resource that the path segments after /api/v1/

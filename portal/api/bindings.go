@@ -69,8 +69,8 @@ func (h *handlers) listBindings(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
-	for i := range bindings {
-		redactForReader(c, &bindings[i])
+	if err := h.redactForReader(c, bindings); err != nil {
+		return failed(err)
 	}
 	if len(bindings) > 0 {
 		filters := map[string]string{"plugin": filter.Plugin, "route": filter.Route, "consumer": filter.Consumer}
@@ -101,14 +101,28 @@ func bindingFilter(c *fiber.Ctx) (store.BindingFilter, error) {
 	return filter, nil
 }
 
-// redactForReader hides the secret fields of a binding's config, such as
-// the keys of key-auth, from a caller who may read the tenant but not edit
-// it. Editors see the config whole, because they must be able to change it.
-func redactForReader(c *fiber.Ctx, binding *config.Binding) {
-	if roleOf(c).Allows(accounts.RoleDeveloper) || len(binding.Config) == 0 {
-		return
+// redactForReader hides the secret fields of the bindings' configs, such
+// as the keys of key-auth, from a caller who may read the tenant but not
+// edit it, by the config schema of each binding's plugin version (see
+// redact.BySchema). Editors see the configs whole, because they must be
+// able to change them.
+func (h *handlers) redactForReader(c *fiber.Ctx, bindings []config.Binding) error {
+	if roleOf(c).Allows(accounts.RoleDeveloper) {
+		return nil
 	}
-	binding.Config = redact.JSON(binding.Config)
+
+	schemas := h.store.BindingSchemas(c.Params("slug"))
+	for i := range bindings {
+		if len(bindings[i].Config) == 0 {
+			continue
+		}
+		schema, err := schemas.Schema(requestContext(c), bindings[i].Plugin, bindings[i].Version)
+		if err != nil {
+			return err
+		}
+		bindings[i].Config = redact.BySchema(bindings[i].Config, schema)
+	}
+	return nil
 }
 
 func (h *handlers) createBinding(c *fiber.Ctx) (int, any, error) {
@@ -146,8 +160,11 @@ func (h *handlers) getBinding(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
-	redactForReader(c, &binding)
-	return ok(binding)
+	read := []config.Binding{binding}
+	if err := h.redactForReader(c, read); err != nil {
+		return failed(err)
+	}
+	return ok(read[0])
 }
 
 func (h *handlers) updateBinding(c *fiber.Ctx) (int, any, error) {

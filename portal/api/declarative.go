@@ -20,8 +20,8 @@ func (h *handlers) exportConfig(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
-	for i := range doc.Bindings {
-		redactForReader(c, &doc.Bindings[i])
+	if err := h.redactForReader(c, doc.Bindings); err != nil {
+		return failed(err)
 	}
 	return ok(doc)
 }

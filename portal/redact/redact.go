@@ -3,7 +3,9 @@
 //
 // A key is secret when it contains one of the words "key", "secret",
 // "password" or "token", in any case. Its value, whatever its type, is
-// replaced by Placeholder at any depth.
+// replaced by Placeholder at any depth. This name rule is the whole rule
+// for most documents. A binding config follows BySchema, which lets the
+// plugin version's config schema hide or show a value whatever its name.
 package redact
 
 import (

@@ -11,6 +11,7 @@ import (
 
 	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 // audit appends the event of a change made through a page. The resource is
@@ -31,16 +32,17 @@ func (s *server) audit(c *fiber.Ctx, current session, method, resource string, b
 		status = http.StatusNoContent
 	}
 
+	tenant := tenantOfResource(resource)
 	event := store.AuditEvent{
-		Tenant:    tenantOfResource(resource),
+		Tenant:    tenant,
 		Actor:     actor,
 		ActorUser: current.user.ID,
 		Method:    method,
 		Resource:  resource,
 		Status:    status,
 		RequestID: requestID(c),
-		Before:    redacted(before),
-		After:     redacted(after),
+		Before:    s.auditJSON(c, tenant, before),
+		After:     s.auditJSON(c, tenant, after),
 	}
 	if err := s.store.AppendAudit(context.WithoutCancel(c.UserContext()), event); err != nil {
 		s.logger.Error("audit event lost", "request_id", requestID(c), "tenant", event.Tenant, "user", event.ActorUser, "error", err)
@@ -54,6 +56,27 @@ func tenantOfResource(resource string) string {
 	}
 	slug, _, _ := strings.Cut(rest, "/")
 	return slug
+}
+
+// auditJSON returns value as JSON with every secret replaced, or nil. A
+// config.Binding has its config redacted by its plugin version's config
+// schema, like the API's audit log does. When that schema cannot be read,
+// the error is logged and the config is redacted by name alone.
+func (s *server) auditJSON(c *fiber.Ctx, tenant string, value any) json.RawMessage {
+	binding, isBinding := value.(config.Binding)
+	if !isBinding {
+		return redacted(value)
+	}
+	encoded, err := json.Marshal(binding)
+	if err != nil {
+		return nil
+	}
+
+	schema, err := s.store.BindingSchemas(tenant).Schema(c.UserContext(), binding.Plugin, binding.Version)
+	if err != nil {
+		s.logger.Error("read config schema for the audit log failed: redacting the binding config by name", "request_id", requestID(c), "tenant", tenant, "plugin", binding.Plugin, "version", binding.Version, "error", err)
+	}
+	return redact.Binding(encoded, schema)
 }
 
 // redacted returns value as JSON with every secret replaced, or nil.

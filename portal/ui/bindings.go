@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/portal/accounts"
+	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
@@ -43,6 +45,10 @@ type bindingForm struct {
 	Routes    []string
 	Consumers []string
 	Fields    []formField
+	// Duplicates lists the ids of the tenant's bindings of the same plugin
+	// at the same scope, found when a new binding is submitted. The form
+	// then shows a warning with the "create anyway" button.
+	Duplicates string
 }
 
 func (s *server) bindingsPage(c *fiber.Ctx, view pageView) error {
@@ -50,38 +56,53 @@ func (s *server) bindingsPage(c *fiber.Ctx, view pageView) error {
 }
 
 func (s *server) renderBindings(c *fiber.Ctx, view pageView, status int) error {
-	bindings, err := s.store.ListBindings(c.UserContext(), view.Tenant)
+	ctx := c.UserContext()
+	bindings, err := s.store.ListBindings(ctx, view.Tenant)
 	if err != nil {
 		return s.showFailure(c, view, err)
 	}
 
+	// Viewers see secrets redacted, like GET .../bindings in the API.
+	var schemas *store.BindingSchemas
+	if !view.Role.Allows(accounts.RoleDeveloper) {
+		schemas = s.store.BindingSchemas(view.Tenant)
+	}
 	rows := make([]bindingRow, 0, len(bindings))
 	for _, binding := range bindings {
+		configJSON, err := configText(ctx, schemas, binding)
+		if err != nil {
+			return s.showFailure(c, view, err)
+		}
 		rows = append(rows, bindingRow{
 			ID: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route,
 			Consumer: binding.Consumer,
 			Enabled:  binding.Enabled == nil || *binding.Enabled,
-			Config:   configText(binding.Config, view.Role),
+			Config:   configJSON,
 		})
 	}
 	view.Data = bindingsData{Bindings: rows}
 	return renderConsole(c, status, "bindings", view)
 }
 
-// configText returns a binding config for display. Viewers see its secrets
-// redacted, like GET .../bindings in the API.
-func configText(raw json.RawMessage, role accounts.Role) string {
-	if len(raw) == 0 {
-		return "{}"
+// configText returns a binding's config for display, redacted by its
+// plugin version's config schema unless schemas is nil.
+func configText(ctx context.Context, schemas *store.BindingSchemas, binding config.Binding) (string, error) {
+	if len(binding.Config) == 0 {
+		return "{}", nil
 	}
-	if role.Allows(accounts.RoleDeveloper) {
-		return string(raw)
+	if schemas == nil {
+		return string(binding.Config), nil
 	}
-	var value any
-	if err := json.Unmarshal(raw, &value); err != nil {
-		return "{}"
+
+	schema, err := schemas.Schema(ctx, binding.Plugin, binding.Version)
+	if err != nil {
+		return "", err
 	}
-	return string(redacted(value))
+	redacted := redact.BySchema(binding.Config, schema)
+	if redacted == nil {
+		return "{}", nil
+	}
+	return string(redacted), nil
 }
 
 // newBindingPage shows the form for ?plugin= and ?version=.
@@ -147,6 +168,12 @@ func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
 		return s.showFailure(c, view, err)
 	}
 	raw, err := assembleConfig(fields, formValues(c))
+	if err == nil {
+		form.Duplicates, err = s.duplicateBindings(c.UserContext(), view.Tenant, form)
+	}
+	if err == nil && form.Duplicates != "" && c.FormValue(confirmDuplicate) != "true" {
+		return s.renderBindingForm(c, view, http.StatusConflict, form, func(fields []formField) { fillFromForm(fields, formValues(c)) })
+	}
 	var binding config.Binding
 	if err == nil {
 		binding, err = s.store.CreateBinding(c.UserContext(), view.Tenant, newBinding(form, raw))
