@@ -7,6 +7,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portcullis.dev/plugins-marketplace/signing"
+	"portcullis.dev/portal/accounts"
+	"portcullis.dev/portal/redact"
 	"portcullis.dev/portal/store"
 )
 
@@ -29,7 +31,24 @@ func (h *handlers) listInstalls(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
+	for i := range installs {
+		hideHeldBackMessage(c, &installs[i])
+	}
 	return ok(installs)
+}
+
+// hideHeldBackMessage replaces the message of a held-back version with
+// redact.Placeholder for a caller who may read the tenant but not edit it.
+// The message can quote the config of the binding that fails the version,
+// such as a header value set from a token, and viewers see no secrets of a
+// binding's config.
+func hideHeldBackMessage(c *fiber.Ctx, install *store.Install) {
+	if install.HeldBack == nil || roleOf(c).Allows(accounts.RoleDeveloper) {
+		return
+	}
+	hidden := *install.HeldBack
+	hidden.Message = redact.Placeholder
+	install.HeldBack = &hidden
 }
 
 func (h *handlers) createInstall(c *fiber.Ctx) (int, any, error) {
@@ -49,6 +68,7 @@ func (h *handlers) getInstall(c *fiber.Ctx) (int, any, error) {
 	if err != nil {
 		return failed(err)
 	}
+	hideHeldBackMessage(c, &install)
 	return ok(install)
 }
 

@@ -24,7 +24,7 @@ func pluginOperations() []operation {
 		{Method: "GET", Path: "/api/v1/namespaces/:namespace", Summary: "Get a namespace and its members", Tag: "plugins", Response: store.Namespace{}},
 		{Method: "POST", Path: "/api/v1/namespaces/:namespace/members", Summary: "Add a member to a namespace", Tag: "plugins", Request: namespaceMemberRequest{}, Response: store.Namespace{}, Status: http.StatusCreated},
 
-		{Method: "GET", Path: "/api/v1/tenants/:slug/installs", Summary: "List the tenant's installs", Tag: "installs", Response: []store.Install{}},
+		{Method: "GET", Path: "/api/v1/tenants/:slug/installs", Summary: "List the tenant's installs, each with any version held back in its range", Tag: "installs", Response: []store.Install{}},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/installs", Summary: "Install a plugin at a version or a range", Tag: "installs", Request: installRequest{}, Response: store.Install{}, Status: http.StatusCreated},
 		{Method: "GET", Path: "/api/v1/tenants/:slug/plugin-warnings", Summary: "List bindings and installs that run deprecated or yanked versions", Tag: "installs", Response: []store.PluginWarning{}},
 		{Method: "POST", Path: "/api/v1/tenants/:slug/routes/:name/try", Summary: "Run a route's plugin chain against a sample request", Tag: "routes", Request: tryRequest{}, Response: tryResponse{}},
@@ -44,8 +44,8 @@ func pluginOperations() []operation {
 	}
 	for _, prefix := range []string{"/api/v1/tenants/:slug/installs/:plugin", "/api/v1/tenants/:slug/installs/:namespace/:plugin"} {
 		ops = append(ops,
-			operation{Method: "GET", Path: prefix, Summary: "Get an install", Tag: "installs", Response: store.Install{}},
-			operation{Method: "PUT", Path: prefix, Summary: "Change an install's version or range", Tag: "installs", Request: installRequest{}, Response: store.Install{}},
+			operation{Method: "GET", Path: prefix, Summary: "Get an install and any version held back in its range", Tag: "installs", Response: store.Install{}},
+			operation{Method: "PUT", Path: prefix, Summary: "Change an install's version or range after checking the bindings that follow it", Tag: "installs", Request: installRequest{}, Response: store.Install{}},
 			operation{Method: "DELETE", Path: prefix, Summary: "Delete an install that no binding follows", Tag: "installs", Status: http.StatusNoContent},
 			operation{Method: "POST", Path: prefix + "/rollback", Summary: "Return to the previous installed version", Tag: "installs", Response: store.Install{}},
 		)

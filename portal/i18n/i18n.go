@@ -26,7 +26,7 @@ type localizable interface {
 }
 
 // chineseFormats maps each English format to its Chinese format.
-var chineseFormats = mergeFormats(configFormats, storeFormats, portalFormats, detailFormats, edgeFormats)
+var chineseFormats = mergeFormats(configFormats, storeFormats, portalFormats, detailFormats, edgeFormats, installFormats)
 
 func mergeFormats(sources ...map[string]string) map[string]string {
 	merged := make(map[string]string)

@@ -51,14 +51,21 @@ func (e *vectorsPending) Error() string {
 // BindingTester, and when ctx has no CheckedBindings, as in a Batch that
 // leaves the check to the edge's pre-flight.
 func (s *Store) checkBindingVectors(ctx context.Context, version *pluginVersionRow, config json.RawMessage) error {
-	if s.bindingTester == nil || !hasBindingVectors(version.TestVectors) {
-		return nil
-	}
-	passed, ok := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
-	if !ok || passed.has(checkedBinding{versionID: version.ID, config: string(config)}) {
+	if !s.vectorsUnchecked(ctx, version, config) {
 		return nil
 	}
 	return &vectorsPending{version: version, config: config}
+}
+
+// vectorsUnchecked reports whether version has vectors marked
+// binding_config that must run with config before a write stores them
+// together, under the rules of checkBindingVectors.
+func (s *Store) vectorsUnchecked(ctx context.Context, version *pluginVersionRow, config json.RawMessage) bool {
+	if s.bindingTester == nil || !hasBindingVectors(version.TestVectors) {
+		return false
+	}
+	passed, ok := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
+	return ok && !passed.has(checkedBinding{versionID: version.ID, config: string(config)})
 }
 
 // CheckedBindings is the set of plugin versions and binding configs whose
@@ -96,10 +103,17 @@ func WithCheckedBindings(ctx context.Context, checked *CheckedBindings) context.
 }
 
 // RunPendingVectors runs, outside any transaction, the vectors that
-// stopped a binding write or a Batch with err, and adds them to checked
-// when they pass. It returns false when err is no such stop. A failing
-// vector is a field error on config that names it.
+// stopped a binding write, an install move or a Batch with err, and adds
+// them to checked when they pass. It returns false when err is no such
+// stop. A failing vector of a binding write is a field error on config
+// that names it. One of an install move is a *followerRejected, whose
+// field errors are on the config of the binding that follows the install.
 func (s *Store) RunPendingVectors(ctx context.Context, err error, checked *CheckedBindings) (bool, error) {
+	var followers *followersPending
+	if errors.As(err, &followers) {
+		return true, s.runFollowerVectors(ctx, followers, checked)
+	}
+
 	var pending *vectorsPending
 	if !errors.As(err, &pending) {
 		return false, nil
@@ -138,12 +152,14 @@ func withBindingChecks(ctx context.Context) context.Context {
 	return WithCheckedBindings(ctx, NewCheckedBindings())
 }
 
-// writeBinding runs apply in writeTenant, with ctx from withBindingChecks.
-// When apply stops at vectors that must run first, writeBinding runs them
-// outside the transaction and writes again, so a config that fails them is
-// rejected before it is stored. A failing vector is a field error on
-// config. In a Batch the vectors must not run inside its transaction, so
-// the stop goes to the batch's caller (RunPendingVectors).
+// writeBinding runs apply, a write of a binding or of an install that
+// moves the bindings that follow it, in writeTenant, with ctx from
+// withBindingChecks. When apply stops at vectors that must run first,
+// writeBinding runs them outside the transaction and writes again, so a
+// config that fails them is rejected before it is stored. A failing vector
+// is an error from RunPendingVectors. In a Batch the vectors must not run
+// inside its transaction, so the stop goes to the batch's caller
+// (RunPendingVectors).
 func (s *Store) writeBinding(ctx context.Context, slug string, apply func(tx *gorm.DB, tenant *tenantRow) (change, error)) error {
 	passed, outside := ctx.Value(checkedBindingsKey{}).(*CheckedBindings)
 	if _, batched := ctx.Value(batchKey{}).(*batch); batched {
@@ -163,17 +179,14 @@ func (s *Store) writeBinding(ctx context.Context, slug string, apply func(tx *go
 			return vectorErr
 		}
 	}
-	return fmt.Errorf("%w: the binding's plugin version or config changed while its test vectors ran: send the request again", ErrConflict)
+	return conflict("the plugin version or the config of a binding changed while its test vectors ran: send the request again")
 }
 
 // runBindingVectors runs the vectors of pending with its config, within
 // bindingVectorsTimeout.
 func (s *Store) runBindingVectors(ctx context.Context, pending *vectorsPending) error {
-	ctx, cancel := context.WithTimeout(ctx, bindingVectorsTimeout)
-	defer cancel()
-
 	version := pending.version
-	err := s.bindingTester(ctx, version.Name, version.Version, version.Source, json.RawMessage(version.TestVectors), pending.config)
+	err := s.testBindingConfig(ctx, version, pending.config)
 	if err == nil {
 		return nil
 	}
@@ -184,4 +197,12 @@ func (s *Store) runBindingVectors(ctx context.Context, pending *vectorsPending) 
 			vectorErr.Vector, version.Name, version.Version, strings.Join(vectorErr.Differences, "; "))
 	}
 	return fieldError("config", "test vectors of plugin %q version %q could not run with this config: %v", version.Name, version.Version, err)
+}
+
+// testBindingConfig runs the vectors of version with a binding's config,
+// within bindingVectorsTimeout, and returns the BindingTester's error.
+func (s *Store) testBindingConfig(ctx context.Context, version *pluginVersionRow, config json.RawMessage) error {
+	ctx, cancel := context.WithTimeout(ctx, bindingVectorsTimeout)
+	defer cancel()
+	return s.bindingTester(ctx, version.Name, version.Version, version.Source, json.RawMessage(version.TestVectors), config)
 }

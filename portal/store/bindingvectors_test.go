@@ -21,11 +21,10 @@ const (
 	showVectors = `[{"name":"always shows the header","binding_config":true,"request":{},"expect":{"headers":{"present":["X-Show"]}}}]`
 )
 
-// openVectorStore returns a store whose BindingTester runs vectors with
-// pluginpkg, as the all-in-one server does, and counts its runs.
-func openVectorStore(t *testing.T, runs *atomic.Int64) *Store {
-	t.Helper()
-	tester := func(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error {
+// countingTester returns a BindingTester that runs vectors with pluginpkg,
+// as the all-in-one server does, and counts its runs.
+func countingTester(runs *atomic.Int64) BindingTester {
+	return func(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error {
 		runs.Add(1)
 		err := pluginpkg.TestSource(ctx, name, version, source, vectors, pluginpkg.RunOptions{BindingConfig: config})
 		var vectorErr *pluginpkg.VectorError
@@ -34,9 +33,13 @@ func openVectorStore(t *testing.T, runs *atomic.Int64) *Store {
 		}
 		return err
 	}
+}
 
+// openVectorStore returns a store whose BindingTester is a countingTester.
+func openVectorStore(t *testing.T, runs *atomic.Int64) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "portal.db")
-	s, err := Open(context.Background(), path, Options{Compiler: fakeCompile, BindingTester: tester})
+	s, err := Open(context.Background(), path, Options{Compiler: fakeCompile, BindingTester: countingTester(runs)})
 	if err != nil {
 		t.Fatalf("Open(%q) error = %v", path, err)
 	}

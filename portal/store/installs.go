@@ -32,8 +32,11 @@ type installRow struct {
 	VersionRange      string
 	PluginVersionID   uint
 	PreviousVersionID *uint
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// HeldBack is the JSON of a HeldBack, or "" when no version is held
+	// back.
+	HeldBack  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 func (installRow) TableName() string { return "plugin_installs" }
@@ -49,7 +52,10 @@ type Install struct {
 	// before the first change.
 	PreviousVersion string `json:"previous_version,omitempty"`
 	// Warning is set when the installed version is deprecated or yanked.
-	Warning   string    `json:"warning,omitempty"`
+	Warning string `json:"warning,omitempty"`
+	// HeldBack is set when a release in the range did not move the install
+	// because a binding that follows it fails the new version.
+	HeldBack  *HeldBack `json:"held_back,omitempty" jsonschema_description:"The newest version in the range, which the install did not move to because the config of a binding that follows the install fails the version's config_schema or a test vector marked binding_config. Absent when no version is held back."`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -197,10 +203,13 @@ func (s *Store) CreateInstall(ctx context.Context, slug string, request InstallR
 	return created, err
 }
 
-// UpdateInstall changes the pin or range of an install. When the version
-// changes, the old one becomes the rollback target and every binding that
-// follows the install moves along. A binding config that the new version's
-// schema rejects fails the whole change.
+// UpdateInstall changes the pin or range of an install and clears its
+// held-back version. When the version changes, the old one becomes the
+// rollback target and every binding that follows the install moves along.
+// A binding config that the new version's schema or its vectors marked
+// binding_config reject fails the whole change with field errors on
+// "bindings.ID.config". The vectors run outside the transaction, as for
+// CreateBinding.
 func (s *Store) UpdateInstall(ctx context.Context, slug, plugin string, request InstallRequest) (Install, error) {
 	plugin = canonicalPluginName(plugin)
 	if request.Plugin == "" {
@@ -215,7 +224,8 @@ func (s *Store) UpdateInstall(ctx context.Context, slug, plugin string, request 
 	}
 
 	var updated Install
-	_, err = s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+	ctx = withBindingChecks(ctx)
+	err = s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		row, err := findInstall(tx, tenant, plugin)
 		if err != nil {
 			return change{}, err
@@ -224,7 +234,7 @@ func (s *Store) UpdateInstall(ctx context.Context, slug, plugin string, request 
 		if err != nil {
 			return change{}, err
 		}
-		if err := moveInstall(tx, tenant, row, version, request.Range); err != nil {
+		if err := s.moveInstall(ctx, tx, tenant, row, version, request.Range); err != nil {
 			return change{}, err
 		}
 		updated, err = installView(tx, row)
@@ -235,12 +245,14 @@ func (s *Store) UpdateInstall(ctx context.Context, slug, plugin string, request 
 
 // RollbackInstall returns the install to its previous version in one
 // change, and pins it there so that a later publish does not move it on. The
-// version it left becomes the new rollback target.
+// version it left becomes the new rollback target. The following bindings
+// go through the checks of UpdateInstall.
 func (s *Store) RollbackInstall(ctx context.Context, slug, plugin string) (Install, error) {
 	plugin = canonicalPluginName(plugin)
 
 	var updated Install
-	_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+	ctx = withBindingChecks(ctx)
+	err := s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		row, err := findInstall(tx, tenant, plugin)
 		if err != nil {
 			return change{}, err
@@ -252,7 +264,7 @@ func (s *Store) RollbackInstall(ctx context.Context, slug, plugin string) (Insta
 		if err := tx.Where("id = ?", *row.PreviousVersionID).Limit(1).Find(&previous).Error; err != nil {
 			return change{}, fmt.Errorf("read previous version of plugin %q: %w", plugin, err)
 		}
-		if err := moveInstall(tx, tenant, row, &previous, ""); err != nil {
+		if err := s.moveInstall(ctx, tx, tenant, row, &previous, ""); err != nil {
 			return change{}, err
 		}
 		updated, err = installView(tx, row)
@@ -262,13 +274,14 @@ func (s *Store) RollbackInstall(ctx context.Context, slug, plugin string) (Insta
 }
 
 // moveInstall sets the install's version and range, keeps the version it
-// leaves as the rollback target, and moves the following bindings.
-func moveInstall(tx *gorm.DB, tenant *tenantRow, row *installRow, version *pluginVersionRow, versionRange string) error {
+// leaves as the rollback target, moves the following bindings and clears
+// the held-back version.
+func (s *Store) moveInstall(ctx context.Context, tx *gorm.DB, tenant *tenantRow, row *installRow, version *pluginVersionRow, versionRange string) error {
 	// PostgreSQL keeps microseconds, so the row in memory matches a read.
 	now := tx.NowFunc().Truncate(time.Microsecond)
-	columns := map[string]any{"version_range": versionRange, "updated_at": now}
+	columns := map[string]any{"version_range": versionRange, "held_back": "", "updated_at": now}
 	if version.ID != row.PluginVersionID {
-		if err := moveFollowingBindings(tx, tenant, row.Plugin, version); err != nil {
+		if err := s.moveFollowingBindings(ctx, tx, tenant, row.Plugin, version); err != nil {
 			return err
 		}
 		previous := row.PluginVersionID
@@ -278,43 +291,11 @@ func moveInstall(tx *gorm.DB, tenant *tenantRow, row *installRow, version *plugi
 		row.PluginVersionID = version.ID
 	}
 	row.VersionRange = versionRange
+	row.HeldBack = ""
 	row.UpdatedAt = now
 
 	if err := tx.Model(&installRow{ID: row.ID}).Updates(columns).Error; err != nil {
 		return fmt.Errorf("update install of plugin %q in tenant %q: %w", row.Plugin, tenant.Slug, err)
-	}
-	return nil
-}
-
-// moveFollowingBindings points the tenant's bindings that follow the
-// plugin's install at version, after checking their configs against its
-// schema.
-func moveFollowingBindings(tx *gorm.DB, tenant *tenantRow, plugin string, version *pluginVersionRow) error {
-	views, err := listBindingViews(tx, tenant)
-	if err != nil {
-		return err
-	}
-	schema, err := compileSchema(version.ConfigSchema)
-	if err != nil {
-		return fmt.Errorf("compile stored config schema of %q: %w", bundle.Key(version.Name, version.Version), err)
-	}
-
-	var ids []uint
-	for i := range views {
-		view := &views[i]
-		if !view.FollowsInstall || view.Plugin != plugin {
-			continue
-		}
-		if err := validateConfig(schema, []byte(view.Config)); err != nil {
-			return fmt.Errorf("binding %q does not fit version %q: %w", view.PublicID, version.Version, err)
-		}
-		ids = append(ids, view.ID)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	if err := tx.Model(&bindingRow{}).Where("id IN ?", ids).Update("plugin_version_id", version.ID).Error; err != nil {
-		return fmt.Errorf("move bindings of plugin %q in tenant %q: %w", plugin, tenant.Slug, err)
 	}
 	return nil
 }
@@ -325,11 +306,16 @@ func installView(tx *gorm.DB, row *installRow) (Install, error) {
 	if err != nil {
 		return Install{}, err
 	}
+	heldBack, err := decodeHeldBack(row)
+	if err != nil {
+		return Install{}, err
+	}
 	view := Install{
 		Plugin:    row.Plugin,
 		Version:   version.Version,
 		Range:     row.VersionRange,
 		Warning:   versionWarning(row.Plugin, version.Version, market.marks()),
+		HeldBack:  heldBack,
 		CreatedAt: row.CreatedAt,
 		UpdatedAt: row.UpdatedAt,
 	}
@@ -430,8 +416,11 @@ func (s *Store) DeleteInstall(ctx context.Context, slug, plugin string) error {
 
 // followNewVersion moves every install that follows a range of the plugin
 // to the newest version in its range, one tenant and revision at a time.
-// A tenant whose move fails, such as for a binding config that the new
-// schema rejects, stays on its version, and the store logs why.
+// The following bindings go through the checks of UpdateInstall, and the
+// configs whose vectors pass are shared between the tenants. A tenant
+// whose binding fails them stays on its version, with the version held
+// back on its install. A tenant whose move fails for another reason stays
+// too, and the store logs why.
 func (s *Store) followNewVersion(ctx context.Context, plugin string) {
 	var slugs []string
 	err := s.reader.WithContext(ctx).Table("plugin_installs").
@@ -443,6 +432,7 @@ func (s *Store) followNewVersion(ctx context.Context, plugin string) {
 		return
 	}
 
+	ctx = WithCheckedBindings(ctx, NewCheckedBindings())
 	for _, slug := range slugs {
 		if err := s.followInTenant(ctx, slug, plugin); err != nil && !errors.Is(err, errNoMove) {
 			s.logger.Error("move install to the newest version in its range", "tenant", slug, "plugin", plugin, "error", err)
@@ -454,8 +444,12 @@ func (s *Store) followNewVersion(ctx context.Context, plugin string) {
 // tenant's revision stays.
 var errNoMove = errors.New("install already runs the newest version in its range")
 
+// followInTenant moves the tenant's install of the plugin to the newest
+// version in its range, or records that version as held back when a
+// binding that follows the install fails it.
 func (s *Store) followInTenant(ctx context.Context, slug, plugin string) error {
-	_, err := s.writeTenant(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
+	var seen installRow
+	err := s.writeBinding(ctx, slug, func(tx *gorm.DB, tenant *tenantRow) (change, error) {
 		row, err := findInstall(tx, tenant, plugin)
 		if err != nil {
 			return change{}, err
@@ -470,11 +464,17 @@ func (s *Store) followInTenant(ctx context.Context, slug, plugin string) error {
 		if newest.ID == row.PluginVersionID || !isNewer(tx, newest, row.PluginVersionID) {
 			return change{}, errNoMove
 		}
-		if err := moveInstall(tx, tenant, row, newest, row.VersionRange); err != nil {
+		seen = *row
+		if err := s.moveInstall(ctx, tx, tenant, row, newest, row.VersionRange); err != nil {
 			return change{}, err
 		}
 		return change{kind: KindUpdate, resource: "install/" + plugin}, nil
 	})
+
+	var rejected *followerRejected
+	if errors.As(err, &rejected) {
+		return s.holdBack(ctx, slug, &seen, rejected)
+	}
 	return err
 }
 

@@ -1,11 +1,14 @@
 package integration
 
 import (
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // guardSource denies every request when its config sets mode deny-all, and
@@ -61,10 +64,28 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 	c.waitServed(t, client, "acme", "/base", time.Now(), 10*time.Second)
 	c.waitCaughtUp(t, 10*time.Second)
 
-	// The portal runs the vectors when a binding is written, but not when a
-	// new version moves the bindings that follow the install, so this
-	// change reaches the edge's pre-flight.
+	// The portal runs the vectors when a binding is written and when a
+	// new version would move the bindings that follow the install, so
+	// publishing 1.1.0 holds the install back on 1.0.0.
 	publishGuard(t, p, "1.1.0", guardStrictSource)
+	var install struct {
+		Version  string `json:"version"`
+		HeldBack *struct {
+			Version string `json:"version"`
+		} `json:"held_back"`
+	}
+	p.call(t, http.MethodGet, "/tenants/acme/installs/guard", nil, &install)
+	if install.Version != "1.0.0" || install.HeldBack == nil || install.HeldBack.Version != "1.1.0" {
+		t.Fatalf("install after publishing 1.1.0 = %+v, want 1.0.0 with 1.1.0 held back", install)
+	}
+
+	// A config that no portal check saw, written straight into the
+	// database, reaches the edge with the next revision, and the edge's
+	// pre-flight rejects it.
+	writeConfigInDatabase(t, p, binding.ID, `{"mode":"deny-all"}`)
+	p.call(t, http.MethodPost, "/tenants/acme/upstreams", map[string]any{
+		"name": "spare", "targets": []map[string]any{{"url": "http://127.0.0.1:9", "weight": 1}},
+	}, nil)
 	rejected := waitEdgeState(t, p, "acme", "rejected", 15*time.Second)
 	if !strings.Contains(rejected.Reason, `plugin "guard"`) {
 		t.Errorf("reason %q does not name the plugin guard", rejected.Reason)
@@ -87,6 +108,25 @@ func TestPropagationShowsRejectedRevision(t *testing.T) {
 	serving := waitEdgeState(t, p, "acme", "serving", 15*time.Second)
 	if serving.Reason != "" {
 		t.Errorf("reason after a passing change = %q, want none", serving.Reason)
+	}
+}
+
+// writeConfigInDatabase replaces the config of the binding in the portal's
+// PostgreSQL database, past every check of the portal.
+func writeConfigInDatabase(t *testing.T, p *portal, bindingID, config string) {
+	t.Helper()
+	db, err := sql.Open("pgx", p.db)
+	if err != nil {
+		t.Fatalf("open the portal database: %v", err)
+	}
+	defer db.Close()
+
+	result, err := db.Exec("UPDATE bindings SET config = $1 WHERE public_id = $2", config, bindingID)
+	if err != nil {
+		t.Fatalf("write config of binding %s: %v", bindingID, err)
+	}
+	if rows, _ := result.RowsAffected(); rows != 1 {
+		t.Fatalf("write config of binding %s: %d rows changed, want 1", bindingID, rows)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	edgesync "portcullis.dev/edge/sync"
+	"portcullis.dev/portal/store"
 )
 
 // guardSource denies every request when its config sets mode deny-all. Its vector
@@ -46,7 +47,8 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 	h.addTenant("acme", upstream(t, "acme"), "/")
 	publishGuard(h, "1.0.0", guardSource)
 	h.mustAPI(http.MethodPost, "/api/v1/tenants/acme/installs", map[string]any{"plugin": "guard", "range": "^1.0.0"}, nil)
-	bindingPath := "/api/v1/tenants/acme/bindings/" + h.bind("acme", "guard", "", map[string]any{"mode": "strict"})
+	bindingID := h.bind("acme", "guard", "", map[string]any{"mode": "strict"})
+	bindingPath := "/api/v1/tenants/acme/bindings/" + bindingID
 	pc := h.protocols()[0]
 
 	if mode := modeOf(t, pc); mode != "strict" {
@@ -68,9 +70,25 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 		t.Fatalf("apply deny-all: error %v, want a 422 on bindings[0].config", err)
 	}
 
-	// A new version that the binding follows moves it without running the
-	// vectors, so the edge's pre-flight keeps it out of service.
+	// A new version that the binding follows runs the vectors with the
+	// binding's config too, so the install stays on 1.0.0 and says why.
 	publishGuard(h, "1.1.0", guardStrictSource)
+	var install struct {
+		Version  string `json:"version"`
+		HeldBack *struct {
+			Version string `json:"version"`
+			Vector  string `json:"vector"`
+		} `json:"held_back"`
+	}
+	h.mustAPI(http.MethodGet, "/api/v1/tenants/acme/installs/guard", nil, &install)
+	if install.Version != "1.0.0" || install.HeldBack == nil || install.HeldBack.Version != "1.1.0" || install.HeldBack.Vector != "never denies everything" {
+		t.Fatalf("install after publishing 1.1.0 = %+v, want 1.0.0 with 1.1.0 held back by the vector", install)
+	}
+
+	// A write in a Batch without CheckedBindings leaves the vectors to the
+	// edge, as a config stored by a portal without a BindingTester does.
+	// The edge's pre-flight keeps it out of service.
+	writeUnchecked(t, h, "acme", bindingID, `{"mode":"deny-all"}`)
 	failures := waitForPreflightFailures(t, h, 1)
 	if failures[0].Plugin != "guard" || failures[0].Tenant != "acme" {
 		t.Errorf("failure: got %+v, want tenant acme and plugin guard", failures[0])
@@ -91,6 +109,20 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 	})
 	if failures := preflightFailures(t, h); len(failures) != 0 {
 		t.Errorf("failures after a passing change: got %+v, want none", failures)
+	}
+}
+
+// writeUnchecked replaces the config of the binding in a store Batch
+// without CheckedBindings, which skips the portal's binding_config vectors.
+func writeUnchecked(t *testing.T, h *harness, slug, id, config string) {
+	t.Helper()
+	st := h.server.portal.Store()
+	_, err := st.Batch(context.Background(), slug, -1, "test/unchecked", func(ctx context.Context) error {
+		_, err := st.UpdateBinding(ctx, slug, id, store.BindingPatch{Config: json.RawMessage(config)})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("write config %s without checks: %v", config, err)
 	}
 }
 
