@@ -153,7 +153,7 @@ func checkCertificateUpload(t *testing.T, w *walkServer, path string) {
 		want  string
 	}{
 		{"bad PEM", certificatePair{"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", good.PrivateKeyPEM}, "certificate_pem", "no PEM certificate"},
-		{"mismatched key", certificatePair{good.CertificatePEM, other.PrivateKeyPEM}, "private_key_pem", "not the key"},
+		{"mismatched key", certificatePair{good.CertificatePEM, other.PrivateKeyPEM}, "private_key_pem", "does not match the public key"},
 		{"expired", certificatePair{expired.CertificatePEM, expired.PrivateKeyPEM}, "certificate_pem", "expired"},
 		{"hostname not covered", certificatePair{elsewhere.CertificatePEM, elsewhere.PrivateKeyPEM}, "certificate_pem", `does not cover "api.example.com"`},
 	}

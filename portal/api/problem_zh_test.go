@@ -167,7 +167,7 @@ func TestFieldMessagesInChinese(t *testing.T) {
 			path:        "/api/v1/tenants/zh/bindings",
 			body:        map[string]any{"plugin": "ports", "config": map[string]any{"port": 70000}},
 			wantEnglish: "does not match the plugin's config_schema: maximum: got 70,000, want 65,535",
-			wantChinese: "不符合插件的 config_schema：maximum：值为 70,000，不能大于 65,535",
+			wantChinese: "不符合插件的 config_schema：值为 70000，不能大于最大值 65535",
 		},
 	}
 	for _, tt := range tests {
@@ -233,7 +233,7 @@ func TestRequestChecksInChinese(t *testing.T) {
 			body:        map[string]string{"email": "checks@example.com", "role": "boss"},
 			wantField:   "role",
 			wantEnglish: `role "boss" is unknown: use owner, admin, developer or viewer`,
-			wantChinese: `未知角色 "boss"：请使用 owner、admin、developer 或 viewer`,
+			wantChinese: `未知角色 "boss"：请使用 owner（所有者）、admin（管理员）、developer（开发者）或 viewer（查看者）`,
 		},
 		{
 			name:        "JSON type",

@@ -24,6 +24,7 @@ var constructors = map[string]int{
 	"invalid": 1, "Invalid": 1, "config.Invalid": 1, "fieldError": 1, "verificationError": 3,
 	"conflict": 0, "conflictWith": 1, "forbiddenError": 0,
 	"newProblemf": 3, "forbidden": 0, "unauthorized": 0, "problem.keepSource": 1,
+	"consoleConflict": 0, "consoleForbidden": 0,
 }
 
 // untranslated lists the field messages that the catalog cannot cover,
@@ -254,7 +255,7 @@ func expressionText(fileSet *token.FileSet, node ast.Node) string {
 }
 
 func TestCatalogFormatsAreConsistent(t *testing.T) {
-	sources := map[string]map[string]string{"config": configFormats, "store": storeFormats, "portal": portalFormats, "detail": detailFormats, "schema": schemaFormats}
+	sources := map[string]map[string]string{"config": configFormats, "store": storeFormats, "portal": portalFormats, "detail": detailFormats, "forms": formFormats, "schema": schemaFormats}
 	first := make(map[string]string)
 	for source, formats := range sources {
 		for english, chinese := range formats {

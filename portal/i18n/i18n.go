@@ -26,7 +26,7 @@ type localizable interface {
 }
 
 // chineseFormats maps each English format to its Chinese format.
-var chineseFormats = mergeFormats(configFormats, storeFormats, portalFormats, detailFormats, edgeFormats, installFormats)
+var chineseFormats = mergeFormats(configFormats, storeFormats, portalFormats, detailFormats, edgeFormats, installFormats, formFormats)
 
 func mergeFormats(sources ...map[string]string) map[string]string {
 	merged := make(map[string]string)
@@ -65,7 +65,8 @@ func Chinese(text string) string {
 
 // Translate fills the Chinese form of the English format with args. It
 // reports false when the catalog has no translation of format. An
-// argument with a LocalizedString method renders in Chinese as well.
+// argument that carries a jsonschema keyword, or has a LocalizedString
+// method, renders in Chinese as well.
 func Translate(format string, args ...any) (string, bool) {
 	chinese, found := chineseFormats[format]
 	if !found {
@@ -74,10 +75,22 @@ func Translate(format string, args ...any) (string, bool) {
 
 	localized := make([]any, len(args))
 	for i, arg := range args {
-		if value, ok := arg.(localizable); ok {
-			arg = value.LocalizedString(chinesePrinter)
-		}
-		localized[i] = arg
+		localized[i] = localize(arg)
 	}
 	return fmt.Sprintf(chinese, localized...), true
+}
+
+// localize returns the Chinese rendering of an argument: a jsonschema
+// keyword worded by its type, or else a localizable value rendered through
+// chinesePrinter. Other arguments stay as they are.
+func localize(arg any) any {
+	if failed, ok := arg.(schemaKindArgument); ok {
+		if text, found := describeSchemaKind(failed.ErrorKind()); found {
+			return text
+		}
+	}
+	if value, ok := arg.(localizable); ok {
+		return value.LocalizedString(chinesePrinter)
+	}
+	return arg
 }

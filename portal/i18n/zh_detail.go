@@ -41,7 +41,7 @@ var detailFormats = map[string]string{
 	"cannot demote the last owner of tenant %q: make another member owner first":                                                           "不能降级租户 %q 的最后一位所有者：请先把另一位成员设为所有者",
 	"cannot remove the last owner of tenant %q: make another member owner first":                                                           "不能移除租户 %q 的最后一位所有者：请先把另一位成员设为所有者",
 	"%q is an owner of tenant %q: only an owner can change or remove an owner":                                                             "%q 是租户 %q 的所有者：只有所有者才能修改或移除所有者",
-	"only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer":                                           "只有所有者才能授予所有者角色：请联系所有者，或选择 admin、developer 或 viewer",
+	"only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer":                                           "只有所有者才能授予所有者角色：请联系所有者，或选择 admin（管理员）、developer（开发者）或 viewer（查看者）",
 	"you are not a member of namespace %q: ask one of its members to add you":                                                              "你不是命名空间 %q 的成员：请联系它的一位成员把你加入",
 	"namespace %q does not exist: create it with POST /api/v1/namespaces, or publish in a namespace you belong to":                         "命名空间 %q 不存在：请用 POST /api/v1/namespaces 创建它，或在你所属的命名空间中发布",
 	"namespace %q belongs to the operator: publish as \"namespace/name\" in a namespace of your own, created with POST /api/v1/namespaces": "命名空间 %q 属于运维人员：请在你自己的命名空间中以 \"namespace/name\" 发布，命名空间可用 POST /api/v1/namespaces 创建",

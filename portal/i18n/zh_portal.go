@@ -39,7 +39,7 @@ var portalFormats = map[string]string{
 	"password is %d bytes, above the maximum of %d: choose a shorter passphrase": "密码有 %d 字节，超过上限 %d：请选择更短的密码短语",
 	"password is not valid UTF-8: send it as UTF-8 text":                         "密码不是有效的 UTF-8：请以 UTF-8 文本发送",
 	"password is only whitespace: choose a passphrase with visible characters":   "密码只含空白字符：请选择含可见字符的密码短语",
-	"role %q is unknown: use owner, admin, developer or viewer":                  "未知角色 %q：请使用 owner、admin、developer 或 viewer",
+	"role %q is unknown: use owner, admin, developer or viewer":                  "未知角色 %q：请使用 owner（所有者）、admin（管理员）、developer（开发者）或 viewer（查看者）",
 
 	// Declarative config.
 	"binding %q does not exist: remove the id to create a new binding":                             "绑定 %q 不存在：请删除 id 以新建绑定",

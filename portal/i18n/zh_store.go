@@ -5,8 +5,7 @@ package i18n
 // resources and for plugin versions.
 var storeFormats = map[string]string{
 	// Bindings and installs.
-	"plugin %q is not installed in tenant %q: send a version, or install the plugin first with POST /api/v1/tenants/%s/installs": "插件 %q 未安装在租户 %q 中：请指定 version，或先用 POST /api/v1/tenants/%s/installs 安装该插件",
-	"config is not valid JSON: %v": "config 不是有效的 JSON：%v",
+	"plugin %q is not installed in tenant %q: send a version, or install the plugin first with POST /api/v1/tenants/%s/installs":                      "插件 %q 未安装在租户 %q 中：请指定 version，或先用 POST /api/v1/tenants/%s/installs 安装该插件",
 	"test vector %q of plugin %q version %q fails with this config: %s: change the config, or bind another version":                                   "插件 %[2]q 版本 %[3]q 的测试向量 %[1]q 在此配置下失败：%[4]s：请修改配置，或绑定其他版本",
 	"test vectors of plugin %q version %q could not run with this config: %v":                                                                         "插件 %q 版本 %q 的测试向量无法在此配置下运行：%v",
 	"route %q not found in tenant %q: name an existing route, or leave route empty to bind every route":                                               "租户 %[2]q 中未找到路由 %[1]q：请指定已有的路由，或把 route 留空以绑定所有路由",

@@ -140,7 +140,7 @@ func normalizeConfig(raw json.RawMessage) (json.RawMessage, error) {
 
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, trimmed); err != nil {
-		return nil, fieldError("config", "config is not valid JSON: %v", err)
+		return nil, InvalidJSON("config", trimmed, err)
 	}
 	return compact.Bytes(), nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -101,11 +100,11 @@ func checkCertificate(hostname string, input CertificateInput, now time.Time) er
 	if strings.TrimSpace(input.PrivateKeyPEM) == "" {
 		return fieldError("private_key_pem", "private_key_pem is missing: send the leaf certificate's private key in PEM")
 	}
-	if _, err := tls.X509KeyPair([]byte(input.CertificatePEM), []byte(input.PrivateKeyPEM)); err != nil {
-		return fieldError("private_key_pem", "private_key_pem is not the key of the leaf certificate, or does not parse: %v", err)
+	leaf := chain[0]
+	if err := checkPrivateKey(input.CertificatePEM, input.PrivateKeyPEM, leaf); err != nil {
+		return err
 	}
 
-	leaf := chain[0]
 	if err := leaf.VerifyHostname(hostname); err != nil {
 		return fieldError("certificate_pem", "the leaf certificate does not cover %q; it covers %s: upload a certificate with %q in its subject alternative names", hostname, describeNames(leaf), hostname)
 	}

@@ -225,7 +225,7 @@ func TestSetCertificateRejectsInvalid(t *testing.T) {
 	}{
 		{"bad PEM", CertificateInput{CertificatePEM: "not pem", PrivateKeyPEM: good.PrivateKeyPEM}, "certificate_pem", "no PEM certificate"},
 		{"key in certificate field", CertificateInput{CertificatePEM: good.PrivateKeyPEM, PrivateKeyPEM: good.PrivateKeyPEM}, "certificate_pem", `"PRIVATE KEY" PEM block`},
-		{"mismatched key", CertificateInput{CertificatePEM: good.CertificatePEM, PrivateKeyPEM: other.PrivateKeyPEM}, "private_key_pem", "not the key"},
+		{"mismatched key", CertificateInput{CertificatePEM: good.CertificatePEM, PrivateKeyPEM: other.PrivateKeyPEM}, "private_key_pem", "does not match the public key"},
 		{"missing key", CertificateInput{CertificatePEM: good.CertificatePEM}, "private_key_pem", "missing"},
 		{"expired", CertificateInput{CertificatePEM: expired.CertificatePEM, PrivateKeyPEM: expired.PrivateKeyPEM}, "certificate_pem", "expired"},
 		{"not yet valid", CertificateInput{CertificatePEM: future.CertificatePEM, PrivateKeyPEM: future.PrivateKeyPEM}, "certificate_pem", "valid only from"},

@@ -126,7 +126,7 @@ func describeSchemaError(err error, document any) error {
 func validateConfig(schema *jsonschema.Schema, raw json.RawMessage) error {
 	instance, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return fieldError("config", "config is not valid JSON: %v", err)
+		return InvalidJSON("config", raw, err)
 	}
 
 	err = schema.Validate(instance)
@@ -228,6 +228,12 @@ func (k schemaKind) String() string {
 // language and catalog.
 func (k schemaKind) LocalizedString(printer *message.Printer) string {
 	return k.kind.LocalizedString(printer)
+}
+
+// ErrorKind returns the failing keyword, so that a translator can word the
+// message by the keyword's type rather than by its English text.
+func (k schemaKind) ErrorKind() jsonschema.ErrorKind {
+	return k.kind
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)

@@ -100,7 +100,7 @@ func TestConsoleCertificateKeyMismatch(t *testing.T) {
 		t.Fatalf("upload with another certificate's key: status = %d, want 422", status)
 	}
 	text := html.UnescapeString(page)
-	if !strings.Contains(text, `<p class="field-error">private_key_pem is not the key of the leaf certificate`) {
+	if !strings.Contains(text, `<p class="field-error">private_key_pem does not match the public key of the leaf certificate`) {
 		t.Errorf("failed upload page lacks the private_key_pem field error; body %.2000s", text)
 	}
 	if strings.Contains(text, other.PrivateKeyPEM) {

@@ -126,10 +126,11 @@ func renderConsole(c *fiber.Ctx, status int, name string, view pageView) error {
 }
 
 // problemOf turns a failed store call into the form error to show, with the
-// status of the API's problem. It returns the error itself for a server
-// fault, which the portal's error handler reports.
+// status of the API's problem. Messages whose fix is an API call get the
+// console's wording first (see consoleFixes). It returns the error itself
+// for a server fault, which the portal's error handler reports.
 func problemOf(c *fiber.Ctx, err error) (*formError, int, error) {
-	problem := api.ProblemOf(err, language(c) == SimplifiedChinese)
+	problem := api.ProblemOf(forConsole(err), language(c) == SimplifiedChinese)
 	if problem.Status >= http.StatusInternalServerError {
 		return nil, 0, err
 	}

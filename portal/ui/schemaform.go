@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"portcullis.dev/portal/store"
 	"portcullis.dev/tenants/config"
 )
 
@@ -353,7 +354,7 @@ func parseInput(field formField, text string) (any, error) {
 	case kindJSON:
 		var value any
 		if err := json.Unmarshal([]byte(text), &value); err != nil {
-			return nil, config.Invalid(field.Path, "not valid JSON: %v", err)
+			return nil, store.InvalidJSON(field.Path, []byte(text), err)
 		}
 		return value, nil
 	}
