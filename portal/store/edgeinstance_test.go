@@ -62,14 +62,7 @@ func TestRecordHeartbeatReportsNodeIDConflict(t *testing.T) {
 		t.Run(dialect.name, func(t *testing.T) {
 			s := openDialect(t, dialect.open(t))
 			ctx := context.Background()
-			_, token, err := s.CreateEdgeToken(ctx)
-			if err != nil {
-				t.Fatalf("CreateEdgeToken: %v", err)
-			}
-			id, err := s.EdgeTokenID(ctx, token)
-			if err != nil {
-				t.Fatalf("EdgeTokenID: %v", err)
-			}
+			id := newEdgeTokenID(t, s)
 
 			beat := func(node, instance string) bool {
 				t.Helper()

@@ -18,14 +18,7 @@ func TestEdgeRejectedRoundTrip(t *testing.T) {
 		t.Run(dialect.name, func(t *testing.T) {
 			s := openDialect(t, dialect.open(t))
 			ctx := context.Background()
-			_, token, err := s.CreateEdgeToken(ctx)
-			if err != nil {
-				t.Fatalf("CreateEdgeToken: %v", err)
-			}
-			id, err := s.EdgeTokenID(ctx, token)
-			if err != nil {
-				t.Fatalf("EdgeTokenID: %v", err)
-			}
+			id := newEdgeTokenID(t, s)
 
 			rejected := map[string]EdgeRejection{
 				"acme": {Revision: 4, Reason: `pre-flight of plugin "guard" version "1.0.0" for binding "b1": test vector "never denies" failed`},
@@ -253,4 +246,19 @@ func edgeIDs(t *testing.T, s *Store) string {
 		ids = append(ids, node.NodeID)
 	}
 	return strings.Join(ids, ",")
+}
+
+// newEdgeTokenID creates an edge token and returns its id.
+func newEdgeTokenID(t *testing.T, s *Store) uint {
+	t.Helper()
+	ctx := context.Background()
+	_, token, err := s.CreateEdgeToken(ctx)
+	if err != nil {
+		t.Fatalf("CreateEdgeToken: %v", err)
+	}
+	id, err := s.EdgeTokenID(ctx, token)
+	if err != nil {
+		t.Fatalf("EdgeTokenID: %v", err)
+	}
+	return id
 }
