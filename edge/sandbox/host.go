@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/plugins-marketplace/worker"
@@ -14,11 +15,25 @@ import (
 // pluginhost.Host and sends the reply.
 func (w *workerConn) serveHostCall(id uint64, hc *worker.HostCall) {
 	reply := &worker.HostReply{}
-	if err := w.hostCall(hc, reply); err != nil {
+	if err := w.safeHostCall(hc, reply); err != nil {
 		reply.Err = err.Error()
 	}
 	// A failed send means the worker is gone, and readLoop handles that.
 	_ = w.conn.Send(&worker.Frame{Kind: worker.KindHostReply, ID: id, HostReply: reply})
+}
+
+// safeHostCall is hostCall with a panic turned into the call's error. A
+// host call runs on a goroutine of its own, where a panic would end the
+// edge process and every tenant's traffic with it.
+func (w *workerConn) safeHostCall(hc *worker.HostCall, reply *worker.HostReply) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			*reply = worker.HostReply{}
+			err = fmt.Errorf("host method %q failed: internal error", hc.Method)
+			w.tenant.pool.log.Error("host call panicked", "tenant", w.tenant.name, "method", hc.Method, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	return w.hostCall(hc, reply)
 }
 
 func (w *workerConn) hostCall(hc *worker.HostCall, reply *worker.HostReply) error {

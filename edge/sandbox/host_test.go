@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/plugins-marketplace/hostsvc"
@@ -95,5 +96,37 @@ func TestHostFetchKeepsBindingPermissions(t *testing.T) {
 	err = chain.New([]chain.Step{{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Remote: set.Step(0)}}).Run(context.Background(), pluginhost.PhaseAccess, ex)
 	if err == nil || !strings.Contains(err.Error(), "is not in the binding's allow_hosts") {
 		t.Errorf("Run error = %v, want the fetch to a host outside allow_hosts rejected", err)
+	}
+}
+
+// panickingHost is a host whose KVSet panics, as a bug in a host service
+// would.
+type panickingHost struct {
+	pluginhost.Host
+}
+
+func (panickingHost) KVSet(string, any, time.Duration) error {
+	panic("broken store")
+}
+
+func TestHostCallPanicFailsOnlyTheHook(t *testing.T) {
+	const source = `func access(ctx, conf) {
+	ctx.kv.set("anything", 1)
+}
+`
+	pool, logs := newPool(t, Config{})
+	set, err := pool.Load("acme", []worker.Binding{{ID: "b-kv", Plugin: "kv", Version: "1.0.0", Source: source, Config: []byte(`{}`)}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	ex := exchange()
+	ex.Host = panickingHost{Host: hostsvc.New(nil, nil).Tenant("acme").Request(nil)}
+	err = chain.New([]chain.Step{{Binding: "b-kv", Plugin: "kv", Version: "1.0.0", Remote: set.Step(0)}}).Run(context.Background(), pluginhost.PhaseAccess, ex)
+	if err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Errorf("Run error = %v, want the hook to fail with an internal error", err)
+	}
+	if !strings.Contains(logs.String(), "host call panicked") || !strings.Contains(logs.String(), "tenant=acme") {
+		t.Errorf("log lacks the panic with its tenant:\n%s", logs.String())
 	}
 }

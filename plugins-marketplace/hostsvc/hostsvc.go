@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/redis/go-redis/v9"
 
@@ -109,6 +111,11 @@ func checkKey(key string) error {
 	if key == "" || len(key) > MaxKeyLength {
 		return fmt.Errorf("key must be 1 to %d bytes, got %d", MaxKeyLength, len(key))
 	}
+	// The host keeps its own entries, such as rate-limit counters, under
+	// keys that start with a control character, out of a script's reach.
+	if i := strings.IndexFunc(key, unicode.IsControl); i >= 0 {
+		return fmt.Errorf("key %q contains a control character at byte %d: use printable text", key, i)
+	}
 	return nil
 }
 
@@ -131,7 +138,12 @@ type requestHost struct {
 	body   func(limit int) ([]byte, error)
 }
 
+// KVGet finds no value for a key that KVSet would reject, such as one of
+// the host's own counters.
 func (h *requestHost) KVGet(key string) (any, bool) {
+	if checkKey(key) != nil {
+		return nil, false
+	}
 	t := h.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -159,7 +171,11 @@ func (h *requestHost) KVSet(key string, value any, ttl time.Duration) error {
 	return t.put(key, entry{value: value, expires: expiry(now, ttl)}, now)
 }
 
+// KVDelete leaves a key that KVSet would reject alone.
 func (h *requestHost) KVDelete(key string) {
+	if checkKey(key) != nil {
+		return
+	}
 	t := h.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -215,8 +231,8 @@ func (h *requestHost) localLimit(key string, limit int64, window time.Duration) 
 	full := "\x00limit:" + key
 	e, ok := t.get(full, now)
 	count := int64(1)
-	if ok {
-		count = e.value.(int64) + 1
+	if previous, isCount := e.value.(int64); ok && isCount {
+		count = previous + 1
 	} else {
 		e.expires = now.Add(window)
 	}

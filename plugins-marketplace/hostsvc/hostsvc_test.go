@@ -150,6 +150,30 @@ func TestKVKeyLimit(t *testing.T) {
 	}
 }
 
+func TestKVKeysCannotReachLimitCounters(t *testing.T) {
+	host := New(nil, nil).Tenant("acme").Request(nil)
+	for range 3 {
+		host.Limit(context.Background(), "local", "login", 10, time.Minute)
+	}
+
+	counter := "\x00limit:login"
+	if err := host.KVSet(counter, "not a count", 0); err == nil || !strings.Contains(err.Error(), "control character") {
+		t.Errorf("KVSet(%q) error = %v, want a control character error", counter, err)
+	}
+	if _, err := host.KVIncr(counter, 100, 0); err == nil {
+		t.Errorf("KVIncr(%q) error = nil, want a control character error", counter)
+	}
+	if value, found := host.KVGet(counter); found {
+		t.Errorf("KVGet(%q) = %v, want the counter out of reach", counter, value)
+	}
+	host.KVDelete(counter)
+
+	result, err := host.Limit(context.Background(), "local", "login", 10, time.Minute)
+	if err != nil || result.Remaining != 6 {
+		t.Errorf("fourth Limit = %+v, %v; want 6 remaining, the count kept", result, err)
+	}
+}
+
 func TestKVTenantIsolation(t *testing.T) {
 	services := New(nil, nil)
 	acme := services.Tenant("acme").Request(nil)
