@@ -150,11 +150,17 @@ func (h *health) succeeded(slot int) {
 }
 
 // failed counts a failure of the phase in slot and returns the quarantine
-// it started, or zero.
+// it started, or zero. A failure that ends during a quarantine comes from
+// a call that started before it, since the quarantine skips later calls,
+// so it does not count: a burst of concurrent failures starts one
+// quarantine, not a doubled one per three calls still in flight.
 func (h *health) failed(slot int, now time.Time) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
+	if h.quarantined(now) {
+		return 0
+	}
 	h.failing.Store(true)
 	h.failures[slot]++
 	if h.failures[slot] < QuarantineAfter {
