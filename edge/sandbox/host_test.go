@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +29,10 @@ const hostSource = `func access(ctx, conf) {
 	ctx.req.set_header("X-Result", sprintf("%v|%d|%v|%s|%d|%s", ctx.kv.get("greeting")["text"], count, limit.allowed, body, resp.status, resp.body))
 }
 `
+
+// allowLoopback lets plugins reach 127.0.0.1, where the tests' upstreams
+// listen and which the edge blocks by default.
+var allowLoopback = hostsvc.WithOutboundAllow([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
 
 // runHostPlugin runs hostSource once as step, with a host from services,
 // and returns X-Result.
@@ -56,7 +62,7 @@ func TestHostAPISameInBothTiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inProcess := runHostPlugin(t, chain.Step{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Instance: instance}, hostsvc.New(nil, nil))
+	inProcess := runHostPlugin(t, chain.Step{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Instance: instance}, hostsvc.New(nil, nil, allowLoopback))
 
 	pool, _ := newPool(t, Config{})
 	set, err := pool.Load("acme", []worker.Binding{{ID: "b-hosty", Plugin: "hosty", Version: "1.0.0", Source: hostSource, Config: config, AllowHosts: allow}})
@@ -64,7 +70,7 @@ func TestHostAPISameInBothTiers(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	logs := &syncBuffer{}
-	services := hostsvc.New(slog.New(slog.NewTextHandler(logs, nil)), nil)
+	services := hostsvc.New(slog.New(slog.NewTextHandler(logs, nil)), nil, allowLoopback)
 	sandboxed := runHostPlugin(t, chain.Step{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Remote: set.Step(0)}, services)
 
 	want := "hi|1|true|payload|200|pong"
@@ -96,6 +102,89 @@ func TestHostFetchKeepsBindingPermissions(t *testing.T) {
 	err = chain.New([]chain.Step{{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Remote: set.Step(0)}}).Run(context.Background(), pluginhost.PhaseAccess, ex)
 	if err == nil || !strings.Contains(err.Error(), "is not in the binding's allow_hosts") {
 		t.Errorf("Run error = %v, want the fetch to a host outside allow_hosts rejected", err)
+	}
+}
+
+func TestHostFetchBlocksLoopbackInWorker(t *testing.T) {
+	var hits atomic.Int64
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+	}))
+	t.Cleanup(upstream.Close)
+	config := []byte(`{"url":"` + upstream.URL + `/ping"}`)
+	allow := []string{strings.TrimPrefix(upstream.URL, "http://")}
+
+	pool, _ := newPool(t, Config{})
+	set, err := pool.Load("acme", []worker.Binding{{ID: "b-hosty", Plugin: "hosty", Version: "1.0.0", Source: hostSource, Config: config, AllowHosts: allow}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	ex := exchange()
+	ex.Host = hostsvc.New(nil, nil).Tenant("acme").Request(nil)
+	err = chain.New([]chain.Step{{Binding: "b-hosty", Plugin: "hosty", Version: "1.0.0", Remote: set.Step(0)}}).Run(context.Background(), pluginhost.PhaseAccess, ex)
+
+	if err == nil {
+		t.Fatal("Run error = nil, want the loopback destination rejected")
+	}
+	for _, want := range []string{"loopback", "--plugin-outbound-allow"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Run error = %q, want it to name %q", err, want)
+		}
+	}
+	if got := hits.Load(); got != 0 {
+		t.Errorf("upstream received %d requests, want none", got)
+	}
+}
+
+// bigLogSource logs a 128 KiB message with a 128 KiB field.
+const bigLogSource = `func access(ctx, conf) {
+	text := "m"
+	for i := 0; i < 17; i++ {
+		text = text + text
+	}
+	ctx.log.info(text, {"blob": text})
+}
+`
+
+func TestHostLogBoundedInBothTiers(t *testing.T) {
+	plugin, err := pluginhost.Compile("logger", "1.0.0", bigLogSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance, err := plugin.BindWith([]byte(`{}`), pluginhost.BindOptions{Tenant: "acme", Binding: "b-log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := newPool(t, Config{})
+	set, err := pool.Load("acme", []worker.Binding{{ID: "b-log", Plugin: "logger", Version: "1.0.0", Source: bigLogSource, Config: []byte(`{}`)}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	steps := map[string]chain.Step{
+		"in-process": {Binding: "b-log", Plugin: "logger", Version: "1.0.0", Instance: instance},
+		"sandboxed":  {Binding: "b-log", Plugin: "logger", Version: "1.0.0", Remote: set.Step(0)},
+	}
+	for name, step := range steps {
+		t.Run(name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			ex := exchange()
+			ex.Host = hostsvc.New(slog.New(slog.NewTextHandler(logs, nil)), nil).Tenant("acme").Request(nil)
+			if err := chain.New([]chain.Step{step}).Run(context.Background(), pluginhost.PhaseAccess, ex); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+
+			line := logs.String()
+			if got := strings.Count(line, "[truncated from 131072 bytes]"); got != 1 {
+				t.Errorf("log has %d message markers, want 1", got)
+			}
+			if got := strings.Count(line, "[truncated from 131074 bytes]"); got != 1 {
+				t.Errorf("log has %d field markers for the 131074 bytes of JSON, want 1", got)
+			}
+			if limit := hostsvc.MaxLogMessage + hostsvc.MaxLogFields + 1024; len(line) > limit {
+				t.Errorf("log line is %d bytes, want at most %d", len(line), limit)
+			}
+		})
 	}
 }
 

@@ -8,20 +8,23 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 )
 
-// fetchClient sends plugins' outbound requests. It follows no redirect, so
-// a redirect cannot lead a plugin past its allowed hosts.
-var fetchClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
+// MaxOutboundRequests is the maximum number of ctx.http calls of one
+// request, in all phases and plugins together. A call past it fails, so a
+// script that loops over ctx.http cannot turn one request into thousands.
+const MaxOutboundRequests = 16
 
-// Fetch sends req when its host is in caller.AllowHosts.
+// Fetch sends req when its host is in caller.AllowHosts, its resolved
+// address is one that plugins may reach, and the request has made fewer
+// than MaxOutboundRequests calls.
 func (h *requestHost) Fetch(ctx context.Context, caller pluginhost.Caller, req pluginhost.OutboundRequest) (pluginhost.OutboundResponse, error) {
+	if count := h.fetches.Add(1); count > MaxOutboundRequests {
+		return pluginhost.OutboundResponse{}, fmt.Errorf("outbound request %d exceeds the limit of %d per request, counted over all phases and plugins: make fewer ctx.http calls, for example by caching results with ctx.kv", count, MaxOutboundRequests)
+	}
 	target, err := url.Parse(req.URL)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return pluginhost.OutboundResponse{}, fmt.Errorf("url %q is invalid: use an absolute http:// or https:// URL", req.URL)
@@ -38,9 +41,9 @@ func (h *requestHost) Fetch(ctx context.Context, caller pluginhost.Caller, req p
 	}
 	out.Header = req.Header.Clone()
 
-	resp, err := fetchClient.Do(out)
+	resp, err := h.tenant.services.outbound.Do(out)
 	if err != nil {
-		return pluginhost.OutboundResponse{}, fmt.Errorf("request to %q: %w", target.Host, errors.Unwrap(err))
+		return pluginhost.OutboundResponse{}, sendError(target.Host, err)
 	}
 	defer resp.Body.Close()
 
@@ -52,6 +55,29 @@ func (h *requestHost) Fetch(ctx context.Context, caller pluginhost.Caller, req p
 		return pluginhost.OutboundResponse{}, fmt.Errorf("response of %q is above the limit of %d bytes", target.Host, pluginhost.MaxFetchBody)
 	}
 	return pluginhost.OutboundResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// sendError words the error of an outbound request to host that failed
+// before a response arrived.
+func sendError(host string, err error) error {
+	var blocked *BlockedAddressError
+	if errors.As(err, &blocked) {
+		return fmt.Errorf("request to %q rejected: %w", host, blocked)
+	}
+	if headersTooLarge(err) {
+		return fmt.Errorf("response headers of %q are above the limit of %d bytes", host, MaxResponseHeaderBytes)
+	}
+	return fmt.Errorf("request to %q: %w", host, errors.Unwrap(err))
+}
+
+// headersTooLarge reports whether err is net/http's error for response
+// headers above Transport.MaxResponseHeaderBytes. net/http exports no
+// value for it, so this matches the texts of Go 1.26's HTTP/1 and HTTP/2
+// transports.
+func headersTooLarge(err error) bool {
+	text := err.Error()
+	return strings.Contains(text, "server response headers exceeded") ||
+		strings.Contains(text, "response header list larger than advertised limit")
 }
 
 // allowed matches the URL's host against entries "host" (any port) and
@@ -70,13 +96,4 @@ func allowed(target *url.URL, hosts []string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
 }

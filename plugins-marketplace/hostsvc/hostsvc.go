@@ -1,7 +1,7 @@
 // Package hostsvc implements pluginhost.Host for the edge: a per-tenant
 // key-value store and local rate limiter in memory, a Redis rate limiter,
-// outbound HTTP restricted to a binding's allowed hosts, and rate-limited
-// plugin logs.
+// outbound HTTP restricted to a binding's allowed hosts and to public
+// addresses, and rate-limited, size-limited plugin logs.
 package hostsvc
 
 import (
@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -25,9 +28,6 @@ const (
 	MaxKeys        = 10000
 	MaxKeyLength   = 256
 	MaxValueLength = 8 << 10
-	// logInterval is the minimum gap between two log lines of one plugin
-	// of one tenant. Lines in between are dropped and counted.
-	logInterval = 100 * time.Millisecond
 )
 
 // Services are the host services of one edge. It hands each tenant its own
@@ -35,18 +35,28 @@ const (
 type Services struct {
 	log   *slog.Logger
 	redis *redis.Client
+	// outboundAllow lists the networks that plugins may reach although
+	// blockedClass blocks them.
+	outboundAllow []netip.Prefix
+	outbound      *http.Client
 
 	mu      sync.Mutex
 	tenants map[string]*Tenant
 }
 
 // New returns the services of an edge. redisClient may be nil, and then
-// ctx.limit.redis raises an error.
-func New(logger *slog.Logger, redisClient *redis.Client) *Services {
+// ctx.limit.redis raises an error. Without WithOutboundAllow, plugins'
+// outbound requests reach public addresses only.
+func New(logger *slog.Logger, redisClient *redis.Client, options ...Option) *Services {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Services{log: logger, redis: redisClient, tenants: map[string]*Tenant{}}
+	s := &Services{log: logger, redis: redisClient, tenants: map[string]*Tenant{}}
+	for _, option := range options {
+		option(s)
+	}
+	s.outbound = s.newOutboundClient()
+	return s
 }
 
 // Tenant returns the state of one tenant, creating it on first use.
@@ -75,11 +85,6 @@ type Tenant struct {
 type entry struct {
 	value   any
 	expires time.Time
-}
-
-type logState struct {
-	last    time.Time
-	dropped int
 }
 
 func (t *Tenant) get(key string, now time.Time) (entry, bool) {
@@ -136,6 +141,9 @@ func (t *Tenant) Request(body func(limit int) ([]byte, error)) pluginhost.Host {
 type requestHost struct {
 	tenant *Tenant
 	body   func(limit int) ([]byte, error)
+	// fetches counts the request's ctx.http calls in all phases, which the
+	// edge's worker connections may make from several goroutines.
+	fetches atomic.Int64
 }
 
 // KVGet finds no value for a key that KVSet would reject, such as one of
@@ -270,32 +278,6 @@ func (h *requestHost) redisLimit(ctx context.Context, key string, limit int64, w
 		return pluginhost.LimitResult{}, fmt.Errorf("count key %q in Redis: %w", key, err)
 	}
 	return result(values[0], limit, time.Duration(max(values[1], 0))*time.Millisecond), nil
-}
-
-func (h *requestHost) Log(caller pluginhost.Caller, level slog.Level, message string, fields map[string]any) {
-	t := h.tenant
-	t.mu.Lock()
-	state, ok := t.logged[caller.Plugin]
-	if !ok {
-		state = &logState{}
-		t.logged[caller.Plugin] = state
-	}
-	now := time.Now()
-	if now.Sub(state.last) < logInterval {
-		state.dropped++
-		t.mu.Unlock()
-		return
-	}
-	dropped := state.dropped
-	state.last, state.dropped = now, 0
-	t.mu.Unlock()
-
-	attrs := []any{"tenant", t.slug, "plugin", caller.Plugin, "version", caller.Version, "binding", caller.Binding,
-		"request_id", caller.RequestID, "dropped", dropped}
-	for _, key := range sortedKeys(fields) {
-		attrs = append(attrs, slog.Any("field."+key, fields[key]))
-	}
-	t.services.log.Log(context.Background(), level, "plugin: "+message, attrs...)
 }
 
 func (h *requestHost) ReadBody(limit int) ([]byte, error) {

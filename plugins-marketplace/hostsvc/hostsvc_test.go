@@ -227,7 +227,7 @@ func TestFetchAllowedHost(t *testing.T) {
 	}))
 	t.Cleanup(server.Close)
 	address := strings.TrimPrefix(server.URL, "http://")
-	host := New(nil, nil).Tenant("acme").Request(nil)
+	host := loopbackServices().Tenant("acme").Request(nil)
 
 	caller := pluginhost.Caller{Plugin: "p", AllowHosts: []string{address}}
 	resp, err := host.Fetch(context.Background(), caller, pluginhost.OutboundRequest{
@@ -255,7 +255,7 @@ func TestFetchRejected(t *testing.T) {
 
 	redirectorHost := strings.TrimPrefix(redirector.URL, "http://")
 	targetHost := strings.TrimPrefix(target.URL, "http://")
-	host := New(nil, nil).Tenant("acme").Request(nil)
+	host := loopbackServices().Tenant("acme").Request(nil)
 
 	tests := []struct {
 		name    string
@@ -364,7 +364,7 @@ func TestScriptHTTPAllowHosts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("BindWith: %v", err)
 			}
-			ex := &pluginhost.Exchange{Request: pluginhost.Request{Path: "/"}, Host: New(nil, nil).Tenant("acme").Request(nil)}
+			ex := &pluginhost.Exchange{Request: pluginhost.Request{Path: "/"}, Host: loopbackServices().Tenant("acme").Request(nil)}
 
 			err = instance.Run(context.Background(), pluginhost.PhaseAccess, ex)
 			if tt.wantErr != "" {

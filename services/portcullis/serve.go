@@ -137,6 +137,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&cfg.DNSResolver, "dns-resolver", env("DNS_RESOLVER", ""), "portal: host:port of the DNS server that custom domain verifications ask for TXT records; empty uses the system resolver (env PORTCULLIS_DNS_RESOLVER)")
 	workers, workersErr := envInt("PLUGIN_WORKERS", sandbox.DefaultMaxWorkers)
 	flags.IntVar(&cfg.Sandbox.MaxWorkers, "plugin-workers", int(workers), "edge: plugin worker processes that run unreviewed plugins, at most this many at once; 0 runs every plugin inside the edge process (env PORTCULLIS_PLUGIN_WORKERS)")
+	outboundAllow := env("PLUGIN_OUTBOUND_ALLOW", "")
+	flags.StringVar(&outboundAllow, "plugin-outbound-allow", outboundAllow, "edge: comma-separated CIDRs, such as 10.0.0.0/8,127.0.0.1/32, that plugins' ctx.http may reach although they are loopback, private, link-local, unspecified, multicast or carrier-grade NAT addresses; empty lets plugins reach public addresses only (env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW)")
 	flags.StringVar(&cfg.Sandbox.CgroupParent, "plugin-cgroup", env("PLUGIN_CGROUP", ""), "edge: cgroup v2 folder, with the memory controller enabled for its children, in which each plugin worker gets a child cgroup with memory.max; empty bounds workers by RLIMIT_DATA alone (env PORTCULLIS_PLUGIN_CGROUP)")
 	flags.StringVar(&cfg.Observe.OTLPEndpoint, "otlp-endpoint", env("OTLP_ENDPOINT", ""), "edge: OTLP/HTTP URL of the trace collector, such as http://127.0.0.1:4318 (path /v1/traces when none is given); empty turns tracing off (env PORTCULLIS_OTLP_ENDPOINT)")
 	sampleRatio := env("TRACE_SAMPLE_RATIO", "1")
@@ -150,9 +152,10 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	if flags.NArg() > 0 {
 		return cfg, edgeCfg, "", fmt.Errorf("unexpected argument %q: serve takes flags only", flags.Arg(0))
 	}
-	prefixes, prefixErr := parsePrefixes(trustedProxies)
+	prefixes, prefixErr := parsePrefixes(trustedProxies, "trusted proxy", "--trusted-proxies, env PORTCULLIS_TRUSTED_PROXIES")
+	allowedNetworks, allowErr := parsePrefixes(outboundAllow, "plugin outbound network", "--plugin-outbound-allow, env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW")
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
-	if err := errors.Join(checkRole(cfg.Role), demoErr, catalogErr, cacheErr, workersErr, prefixErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB), checkRedisURL(edgeCfg.RedisURL)); err != nil {
+	if err := errors.Join(checkRole(cfg.Role), demoErr, catalogErr, cacheErr, workersErr, prefixErr, allowErr, observeErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB), checkRedisURL(edgeCfg.RedisURL)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
@@ -162,6 +165,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	edgeCfg.DataDir = cfg.DataDir
 	edgeCfg.BaseDomain = cfg.BaseDomain
 	cfg.TrustedProxies, edgeCfg.TrustedProxies = prefixes, prefixes
+	cfg.PluginOutboundAllow, edgeCfg.PluginOutboundAllow = allowedNetworks, allowedNetworks
 	edgeCfg.HTTPAddr = cfg.HTTPAddr
 	edgeCfg.HTTPSAddr = cfg.HTTPSAddr
 	edgeCfg.AdminAddr = cfg.AdminAddr
@@ -303,7 +307,9 @@ func newLogger(level string) *slog.Logger {
 }
 
 // parsePrefixes parses a comma-separated list of CIDRs. Empty is no list.
-func parsePrefixes(list string) ([]netip.Prefix, error) {
+// An error names the entry as item, such as "trusted proxy", and ends with
+// setting, the flag and environment variable to fix.
+func parsePrefixes(list, item, setting string) ([]netip.Prefix, error) {
 	var prefixes []netip.Prefix
 	for _, field := range strings.Split(list, ",") {
 		field = strings.TrimSpace(field)
@@ -312,7 +318,7 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		}
 		prefix, err := netip.ParsePrefix(field)
 		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %q is not a CIDR such as 10.0.0.0/8: %w", field, err)
+			return nil, fmt.Errorf("%s %q is not a CIDR such as 10.0.0.0/8: %w (%s)", item, field, err, setting)
 		}
 		prefixes = append(prefixes, prefix)
 	}

@@ -113,6 +113,39 @@ func TestServeFlagsErrorsNameValueAndFix(t *testing.T) {
 	}
 }
 
+func TestServeFlagsPluginOutboundAllow(t *testing.T) {
+	cfg, edgeCfg, _, err := parseServeFlags([]string{"--plugin-outbound-allow", "10.0.0.0/8, 127.0.0.1/32,fd00::/8"}, io.Discard)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	want := "[10.0.0.0/8 127.0.0.1/32 fd00::/8]"
+	if got := fmt.Sprint(cfg.PluginOutboundAllow); got != want {
+		t.Errorf("all-in-one PluginOutboundAllow = %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(edgeCfg.PluginOutboundAllow); got != want {
+		t.Errorf("edge PluginOutboundAllow = %s, want %s", got, want)
+	}
+
+	t.Setenv("PORTCULLIS_PLUGIN_OUTBOUND_ALLOW", "192.168.0.0/16")
+	cfg, _, _, err = parseServeFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatalf("parse with the environment variable: %v", err)
+	}
+	if got := fmt.Sprint(cfg.PluginOutboundAllow); got != "[192.168.0.0/16]" {
+		t.Errorf("PluginOutboundAllow from the environment = %s, want [192.168.0.0/16]", got)
+	}
+
+	_, _, _, err = parseServeFlags([]string{"--plugin-outbound-allow", "10.0.0.1"}, io.Discard)
+	if err == nil {
+		t.Fatal("parse of a bare address succeeded, want a CIDR error")
+	}
+	for _, want := range []string{`plugin outbound network "10.0.0.1" is not a CIDR`, "--plugin-outbound-allow"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("parse of a bare address: error = %q, want it to contain %q", err, want)
+		}
+	}
+}
+
 func TestServeFlagsTrustedProxies(t *testing.T) {
 	cfg, edgeCfg, _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/8, 2001:db8::/32"}, io.Discard)
 	if err != nil {

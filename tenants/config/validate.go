@@ -379,7 +379,7 @@ func (b *Binding) validateRunFields() error {
 	}
 	for i, host := range b.AllowHosts {
 		if !allowHostPattern.MatchString(host) {
-			return invalid(fmt.Sprintf("allow_hosts[%d]", i), "%q is not a host: use a name or address with an optional port, such as \"api.example.com\" or \"127.0.0.1:8080\", without a scheme", host)
+			return invalid(fmt.Sprintf("allow_hosts[%d]", i), "%q is not a host: use a name or address with an optional port, such as \"api.example.com\" or \"203.0.113.7:8443\", without a scheme", host)
 		}
 	}
 	return nil

@@ -48,6 +48,11 @@ type Config struct {
 	Observe observe.Options
 	// TrustedProxies is edge.Config.TrustedProxies.
 	TrustedProxies []netip.Prefix
+	// PluginOutboundAllow lists the networks that plugins' outbound
+	// requests may reach although they are not public, such as
+	// 10.0.0.0/8 (hostsvc.WithOutboundAllow). Empty allows public
+	// addresses only.
+	PluginOutboundAllow []netip.Prefix
 	// AdminToken is the operator token; empty reads or generates
 	// DataDir/admin-token.
 	AdminToken string
@@ -298,8 +303,9 @@ func (s *Server) startEdge(dir *datadir.Dir) error {
 // when the config names one.
 func (s *Server) pluginServices() (*hostsvc.Services, error) {
 	logger := s.cfg.Logger.With("role", "edge")
+	allow := hostsvc.WithOutboundAllow(s.cfg.PluginOutboundAllow)
 	if s.cfg.RedisURL == "" {
-		return hostsvc.New(logger, nil), nil
+		return hostsvc.New(logger, nil, allow), nil
 	}
 
 	client, err := hostsvc.NewRedisClient(s.cfg.RedisURL)
@@ -307,7 +313,7 @@ func (s *Server) pluginServices() (*hostsvc.Services, error) {
 		return nil, err
 	}
 	s.redis = client
-	return hostsvc.New(logger, client), nil
+	return hostsvc.New(logger, client, allow), nil
 }
 
 // PortalURL returns the base URL of the portal.

@@ -43,9 +43,13 @@ type Config struct {
 	BaseDomain string
 	// TrustedProxies is edge.Config.TrustedProxies.
 	TrustedProxies []netip.Prefix
-	HTTPAddr       string
-	HTTPSAddr      string
-	AdminAddr      string
+	// PluginOutboundAllow lists the networks that plugins' outbound
+	// requests may reach although they are not public
+	// (hostsvc.WithOutboundAllow). Empty allows public addresses only.
+	PluginOutboundAllow []netip.Prefix
+	HTTPAddr            string
+	HTTPSAddr           string
+	AdminAddr           string
 	// CacheBytes is the L1 budget; zero means edge.DefaultCacheBytes.
 	CacheBytes int64
 	// FeedMode is sync.ModeStream (the default) or sync.ModePoll.
@@ -139,10 +143,7 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 	// the edge gets the Source through a forwarding value.
 	forward := &forwardSource{}
 	domains := &tlsconf.Index{}
-	services := hostsvc.New(logger, nil)
-	if n.redis != nil {
-		services = hostsvc.New(logger, n.redis)
-	}
+	services := hostsvc.New(logger, n.redis, hostsvc.WithOutboundAllow(cfg.PluginOutboundAllow))
 	pluginKey, err := resolvePluginKey(cfg, dir, client, logger)
 	if err != nil {
 		return err
