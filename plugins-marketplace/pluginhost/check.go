@@ -11,6 +11,9 @@ import (
 // and in header_filter a response status that is not final (RFC 9110
 // section 15: 1xx statuses are interim). A request path must start with
 // "/". The edge calls it after every hook, in-process and in workers.
+// The host functions check the rest when a hook calls them, in both tiers
+// alike: the response fields that the edge manages (setHeader) and the
+// sizes of what a hook sets (limits.go).
 func CheckExchange(phase Phase, ex *Exchange) error {
 	if ex.Exit != nil && phase == PhaseBodyFilter {
 		return errors.New("ctx.exit is not allowed in body_filter: change the body with ctx.resp.set_chunk")

@@ -30,10 +30,11 @@ func (e *CompileError) Error() string {
 
 // Compile parses and compiles one plugin version, runs its top-level code
 // once, and checks its phase functions. It returns a *CompileError when the
-// source does not compile. Other errors report top-level code that fails or
-// runs longer than one second, source that defines none of the phase
-// functions, and a phase name bound to anything but a function that accepts
-// (ctx, conf). No error names the plugin, so callers add its name and
+// source does not compile or has a top-level statement other than a
+// function definition or a constant (checkTopLevel). Other errors report
+// top-level code that fails or runs longer than one second, source that
+// defines none of the phase functions, and a phase name bound to anything
+// but a function that accepts (ctx, conf). No error names the plugin, so callers add its name and
 // version where the context does not give them.
 func Compile(name, version, source string) (*Plugin, error) {
 	if name == "" {
@@ -69,11 +70,15 @@ func Compile(name, version, source string) (*Plugin, error) {
 	return p, nil
 }
 
-// compileSource parses and compiles source against the sandbox's globals.
+// compileSource parses source, checks its top-level statements
+// (checkTopLevel), and compiles it against the sandbox's globals.
 func compileSource(source string) (*compiler.Code, *CompileError) {
 	program, err := parser.Parse(context.Background(), source)
 	if err != nil {
 		return nil, parseError(err)
+	}
+	if cerr := checkTopLevel(program); cerr != nil {
+		return nil, cerr
 	}
 
 	code, err := compiler.Compile(program, sandboxCompilerOptions()...)

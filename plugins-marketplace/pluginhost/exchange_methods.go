@@ -35,20 +35,20 @@ var methodSpecs = [methodCount]methodSpec{
 		return getHeader("ctx.req.header", host.exchange.Request.Header, args)
 	}},
 	methodRequestSetHeader: {"ctx.req.set_header", func(host *hostObjects, args []object.Object) object.Object {
-		return setHeader("ctx.req.set_header", &host.exchange.Request.Header, args)
+		return host.setHeader("ctx.req.set_header", requestHeader, args)
 	}},
 	methodRequestDelHeader: {"ctx.req.del_header", func(host *hostObjects, args []object.Object) object.Object {
-		return delHeader("ctx.req.del_header", host.exchange.Request.Header, args)
+		return host.delHeader("ctx.req.del_header", requestHeader, args)
 	}},
 	methodRequestSetPath: {"ctx.req.set_path", setPath},
 	methodResponseHeader: {"ctx.resp.header", func(host *hostObjects, args []object.Object) object.Object {
 		return getHeader("ctx.resp.header", host.exchange.Response.Header, args)
 	}},
 	methodResponseSetHeader: {"ctx.resp.set_header", func(host *hostObjects, args []object.Object) object.Object {
-		return setHeader("ctx.resp.set_header", &host.exchange.Response.Header, args)
+		return host.setHeader("ctx.resp.set_header", responseHeader, args)
 	}},
 	methodResponseDelHeader: {"ctx.resp.del_header", func(host *hostObjects, args []object.Object) object.Object {
-		return delHeader("ctx.resp.del_header", host.exchange.Response.Header, args)
+		return host.delHeader("ctx.resp.del_header", responseHeader, args)
 	}},
 	methodExit: {"ctx.exit", exitRequest},
 }
@@ -63,48 +63,6 @@ func getHeader(method string, header http.Header, args []object.Object) object.O
 		return err
 	}
 	return object.NewString(header.Get(name))
-}
-
-// setHeader implements set_header(name, value), which replaces all values
-// of the header and creates the header map when it is nil.
-func setHeader(method string, header *http.Header, args []object.Object) object.Object {
-	if err := arg.Require(method, 2, args); err != nil {
-		return err
-	}
-	name, err := object.AsString(args[0])
-	if err != nil {
-		return err
-	}
-	value, err := object.AsString(args[1])
-	if err != nil {
-		return err
-	}
-
-	if !validHeaderName(name) {
-		return object.Errorf("value error: %s: invalid header name %q", method, name)
-	}
-	if !validHeaderValue(value) {
-		return object.Errorf("value error: %s: invalid value for header %q: control characters are not allowed", method, name)
-	}
-
-	if *header == nil {
-		*header = make(http.Header)
-	}
-	header.Set(name, value)
-	return object.Nil
-}
-
-// delHeader implements del_header(name). Deleting an absent header is fine.
-func delHeader(method string, header http.Header, args []object.Object) object.Object {
-	if err := arg.Require(method, 1, args); err != nil {
-		return err
-	}
-	name, err := object.AsString(args[0])
-	if err != nil {
-		return err
-	}
-	header.Del(name)
-	return object.Nil
 }
 
 // setPath implements ctx.req.set_path(path), allowed in rewrite and
@@ -122,6 +80,9 @@ func setPath(host *hostObjects, args []object.Object) object.Object {
 
 	if host.phase != PhaseRewrite && host.phase != PhaseBeforeProxy {
 		return object.Errorf("eval error: ctx.req.set_path is available in the rewrite and before_proxy phases only, not in %q", host.phase)
+	}
+	if len(path) > MaxPath {
+		return object.Errorf("value error: ctx.req.set_path: path of %d bytes is above the limit of %d bytes", len(path), MaxPath)
 	}
 	if !validPath(path) {
 		return object.Errorf("value error: ctx.req.set_path: invalid path %q: it must start with / and contain no spaces, control characters, ? or #", path)
@@ -176,6 +137,9 @@ func exitRequest(host *hostObjects, args []object.Object) object.Object {
 
 	if status < 200 || status > 599 {
 		return object.Errorf("value error: ctx.exit: invalid status %d, expected 200 to 599", status)
+	}
+	if len(body) > MaxExitBody {
+		return object.Errorf("value error: ctx.exit: body of %d bytes is above the limit of %d bytes (1 MiB): send a shorter body, or let the upstream send large ones", len(body), MaxExitBody)
 	}
 
 	host.exchange.Exit = &Exit{Status: int(status), Body: body}

@@ -46,6 +46,10 @@ type hostObjects struct {
 	// exited records that the hook called ctx.exit.
 	exited bool
 
+	// headerBytes is the size of the request and the response header as
+	// MaxHeaderBytes counts it, or -1 before set_header measured it.
+	headerBytes [headerSides]int
+
 	ctx     contextObject
 	req     requestObject
 	resp    responseObject
@@ -76,6 +80,7 @@ func (host *hostObjects) begin(ctx context.Context, timeout time.Duration, ex *E
 	host.serviceCtx, host.cancelServices = nil, nil
 	host.vars = nil
 	host.exited = false
+	host.headerBytes = [headerSides]int{-1, -1}
 
 	host.args = [2]object.Object{&host.ctx, conf}
 	return host.args[:]

@@ -11,15 +11,20 @@ import (
 
 // The VMs of one Instance run the same top-level code, and a pooled VM
 // serves many requests. Module-level state would therefore leak between the
-// requests that one VM serves. Compile closes that path in two checks:
+// requests that one VM serves. Compile closes that path in three checks:
 //
+//   - the top level contains only function definitions and assignments of
+//     constant expressions (checkTopLevel), so no call at top level can
+//     return a closure over a variable that later calls change,
 //   - no function may assign a global (checkNoGlobalWrites), and
 //   - after the top-level code ran, every global is a function or an
 //     immutable value (checkImmutableGlobals), so no hook can change a
 //     shared list or map in place either.
 //
 // Top-level code may therefore hold only functions and constants of type
-// string, int, float, bool or nil.
+// string, int, float, bool or nil. A closure that a hook creates cannot
+// outlive the call: no global can hold it, ctx.vars rejects it, and a conf
+// copy that a call changed is dropped (Instance.checkConfig).
 
 // checkNoGlobalWrites rejects a function body that stores a global.
 func checkNoGlobalWrites(main *compiler.Code) error {

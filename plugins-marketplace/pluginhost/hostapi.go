@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
@@ -44,6 +45,8 @@ func (host *hostObjects) varsMap() (object.Object, bool) {
 }
 
 // storeVars copies ctx.vars back into the exchange when the hook used it.
+// It keeps the exchange's previous ctx.vars when the hook left a value
+// that is not JSON-like or a map above MaxVarsBytes.
 func (host *hostObjects) storeVars() error {
 	if host.vars == nil {
 		return nil
@@ -51,6 +54,9 @@ func (host *hostObjects) storeVars() error {
 	plain, err := toPlain(host.vars)
 	if err != nil {
 		return err
+	}
+	if size := varsBytes(plain, MaxVarsBytes); size > MaxVarsBytes {
+		return fmt.Errorf("the map is above the limit of %d bytes (64 KiB), counting each key and string at its length and 8 bytes for every other value: keep large data out of ctx.vars", MaxVarsBytes)
 	}
 	host.exchange.Vars = plain.(map[string]any)
 	return nil
@@ -168,6 +174,9 @@ func setChunk(host *hostObjects, args []object.Object) object.Object {
 	}
 	if host.phase != PhaseBodyFilter {
 		return object.Errorf("eval error: ctx.resp.set_chunk is available in the body_filter phase only, not in %q", host.phase)
+	}
+	if len(chunk) > MaxChunk {
+		return object.Errorf("value error: ctx.resp.set_chunk: chunk of %d bytes is above the limit of %d bytes (4 MiB)", len(chunk), MaxChunk)
 	}
 	host.exchange.Response.Chunk = []byte(chunk)
 	return object.Nil

@@ -220,6 +220,9 @@ func readFetchOptions(value object.Object, req *OutboundRequest) *object.Error {
 		}
 	}
 	if body, ok := options["body"].(string); ok {
+		if len(body) > MaxFetchRequestBody {
+			return object.Errorf("value error: ctx.http.request: body of %d bytes is above the limit of %d bytes (1 MiB)", len(body), MaxFetchRequestBody)
+		}
 		req.Body = []byte(body)
 	}
 	if timeout, ok := options["timeout_ms"].(int64); ok {

@@ -39,9 +39,10 @@ func startWorkerHarness(t *testing.T) *harness {
 	return startHarnessWith(t, cfg)
 }
 
-// TestPortalChecksSurviveFatalScripts publishes versions whose top-level
-// code or test vectors end the process that runs them. The portal must
-// reject each with the worker's failure and keep serving.
+// TestPortalChecksSurviveFatalScripts publishes versions whose test
+// vectors end the process that runs them, and one whose top-level code
+// would, which the top-level rule rejects before it runs. The portal must
+// reject each with the cause and keep serving.
 func TestPortalChecksSurviveFatalScripts(t *testing.T) {
 	h := startWorkerHarness(t)
 	crashVector := `[{"name":"crash","request":{"path":"/","headers":{"X-Crash":"1"}},"expect":{"status":200}}]`
@@ -53,7 +54,7 @@ func TestPortalChecksSurviveFatalScripts(t *testing.T) {
 		wantDetail string
 	}{
 		{"vector overflows the stack", overflowSource, crashVector, http.StatusUnprocessableEntity, "a test vector ended the plugin worker that ran it: exit status 2: fatal error:"},
-		{"top-level code overflows the stack", "a := [1]\na.append(a)\nb := [1]\nb.append(b)\nsame := a == b\n" + overflowSource, "[]", http.StatusUnprocessableEntity, "its top-level code ended the plugin worker that ran it: exit status 2: fatal error:"},
+		{"top-level code that would overflow the stack never runs", "a := [1]\na.append(a)\nb := [1]\nb.append(b)\nsame := a == b\n" + overflowSource, "[]", http.StatusUnprocessableEntity, `assigning a list to "a" is not allowed at top level`},
 		{"source does not compile", "func access(ctx, conf) {\n  x := \n}\n", "[]", http.StatusUnprocessableEntity, "line 2"},
 		{"binding_config vector is skipped at publish", overflowSource, `[{"name":"with the binding","binding_config":true,"request":{"path":"/","headers":{"X-Crash":"1"}},"expect":{"status":200}}]`, 0, ""},
 	}

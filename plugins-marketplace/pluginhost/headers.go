@@ -1,0 +1,116 @@
+package pluginhost
+
+import (
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strings"
+
+	"github.com/risor-io/risor/arg"
+	"github.com/risor-io/risor/object"
+)
+
+// headerSide selects the request or the response header of an exchange.
+type headerSide int
+
+const (
+	requestHeader headerSide = iota
+	responseHeader
+	headerSides
+)
+
+// edgeManagedResponseHeaders are the response fields, in canonical form,
+// that the edge's HTTP servers write for the body and the connection they
+// send, so a hook's value would contradict them. A Content-Length that does
+// not match the body cuts the response short or stalls the client. HTTP/2
+// and HTTP/3 forbid connection-specific fields (RFC 9113 section 8.2.2,
+// RFC 9114 section 4.2), so a client may reject a response that carries
+// them as a protocol error. ctx.resp.set_header rejects these fields, and
+// ctx.resp.del_header may remove them.
+var edgeManagedResponseHeaders = []string{
+	"Connection", "Content-Length", "Date", "Keep-Alive", "Proxy-Connection",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// header returns the header map of side, which a setter may create.
+func (host *hostObjects) header(side headerSide) *http.Header {
+	if side == requestHeader {
+		return &host.exchange.Request.Header
+	}
+	return &host.exchange.Response.Header
+}
+
+// headerSize returns the size of side's header as MaxHeaderBytes counts
+// it. It measures the header once per call and then follows the changes of
+// set_header, which with del_header are the only writers during a call.
+func (host *hostObjects) headerSize(side headerSide) int {
+	if host.headerBytes[side] < 0 {
+		host.headerBytes[side] = headerBytes(*host.header(side))
+	}
+	return host.headerBytes[side]
+}
+
+// setHeader implements set_header(name, value), which replaces all values
+// of the header and creates the header map when it is nil. It rejects a
+// field above MaxHeaderField, a change that grows the header above
+// MaxHeaderBytes, and on the response the edge-managed fields.
+func (host *hostObjects) setHeader(method string, side headerSide, args []object.Object) object.Object {
+	if err := arg.Require(method, 2, args); err != nil {
+		return err
+	}
+	name, err := object.AsString(args[0])
+	if err != nil {
+		return err
+	}
+	value, err := object.AsString(args[1])
+	if err != nil {
+		return err
+	}
+
+	if !validHeaderName(name) {
+		return object.Errorf("value error: %s: invalid header name %q", method, name)
+	}
+	if !validHeaderValue(value) {
+		return object.Errorf("value error: %s: invalid value for header %q: control characters are not allowed", method, name)
+	}
+	if size := len(name) + len(value); size > MaxHeaderField {
+		return object.Errorf("value error: %s: header %q of %d bytes is above the limit of %d bytes (8 KiB) for a name and its value", method, name, size, MaxHeaderField)
+	}
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	if side == responseHeader && slices.Contains(edgeManagedResponseHeaders, key) {
+		return object.Errorf("value error: %s: header %q is managed by the edge, which writes %s for the body and connection it sends", method, key, strings.Join(edgeManagedResponseHeaders, ", "))
+	}
+
+	header := host.header(side)
+	before := host.headerSize(side)
+	after := before - fieldBytes(key, (*header)[key]) + len(key) + len(value)
+	if after > MaxHeaderBytes && after > before {
+		return object.Errorf("value error: %s: header %q would make the header %d bytes, above the limit of %d bytes (256 KiB) for all names and values", method, name, after, MaxHeaderBytes)
+	}
+
+	if *header == nil {
+		*header = make(http.Header)
+	}
+	(*header)[key] = []string{value}
+	host.headerBytes[side] = after
+	return object.Nil
+}
+
+// delHeader implements del_header(name). Deleting an absent header is fine.
+func (host *hostObjects) delHeader(method string, side headerSide, args []object.Object) object.Object {
+	if err := arg.Require(method, 1, args); err != nil {
+		return err
+	}
+	name, err := object.AsString(args[0])
+	if err != nil {
+		return err
+	}
+
+	header := *host.header(side)
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	if host.headerBytes[side] >= 0 {
+		host.headerBytes[side] -= fieldBytes(key, header[key])
+	}
+	delete(header, key)
+	return object.Nil
+}

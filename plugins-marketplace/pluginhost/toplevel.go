@@ -1,0 +1,116 @@
+package pluginhost
+
+import (
+	"fmt"
+
+	"github.com/risor-io/risor/ast"
+)
+
+// topLevelRule is the rule that checkTopLevel enforces, as the errors
+// state it.
+const topLevelRule = "top level may contain only function definitions and assignments of constants " +
+	"(string, int, float, bool or nil literals, names defined before, and operators on them), " +
+	"because a binding's requests share its top-level values"
+
+// checkTopLevel rejects a top-level statement other than a function
+// definition or an assignment of a constant expression to a name. Top-level
+// code runs once per VM, and a pooled VM serves many requests of one
+// binding, so anything else could keep state between requests. A call
+// could return a closure over a variable that each request changes, and a
+// list or map could be changed in place by a hook.
+func checkTopLevel(program *ast.Program) *CompileError {
+	for _, statement := range program.Statements() {
+		if problem := topLevelProblem(statement); problem != "" {
+			position := statement.Token().StartPosition
+			return &CompileError{
+				Line:    position.LineNumber(),
+				Column:  position.ColumnNumber(),
+				Message: fmt.Sprintf("%s is not allowed at top level: %s. Compute other values inside the hooks", problem, topLevelRule),
+			}
+		}
+	}
+	return nil
+}
+
+// topLevelProblem describes what makes statement invalid at top level, or
+// returns "" for a valid one.
+func topLevelProblem(statement ast.Node) string {
+	switch statement := statement.(type) {
+	case *ast.Func:
+		return ""
+	case *ast.Var:
+		name, value := statement.Value()
+		return assignedProblem(name, value)
+	case *ast.Const:
+		name, value := statement.Value()
+		return assignedProblem(name, value)
+	case *ast.Assign:
+		if statement.Index() != nil {
+			return fmt.Sprintf("an assignment to %s", statement.Index())
+		}
+		if statement.Operator() != "=" {
+			return fmt.Sprintf("the compound assignment %q", statement.Operator())
+		}
+		return assignedProblem(statement.Name(), statement.Value())
+	case *ast.MultiVar:
+		return "an assignment to several names"
+	}
+	return describeNode(statement)
+}
+
+// assignedProblem describes what makes value invalid as the value of the
+// top-level variable name, or returns "" for a constant or a function.
+func assignedProblem(name string, value ast.Expression) string {
+	if _, ok := value.(*ast.Func); ok {
+		return ""
+	}
+	if isConstantExpression(value) {
+		return ""
+	}
+	return fmt.Sprintf("assigning %s to %q", describeNode(value), name)
+}
+
+// isConstantExpression reports whether expr is a scalar literal, a name,
+// or a prefix or infix operator applied to constant expressions. A name
+// at top level is a global, and every global is a builtin, a function or
+// a constant, because every top-level assignment passed this check. So
+// no hook can change the value of a constant expression.
+func isConstantExpression(expr ast.Expression) bool {
+	switch expr := expr.(type) {
+	case *ast.Int, *ast.Float, *ast.Bool, *ast.Nil, *ast.Ident:
+		return true
+	case *ast.String:
+		// A template string such as 'id {f()}' runs the code inside it.
+		return len(expr.TemplateExpressions()) == 0
+	case *ast.Prefix:
+		return isConstantExpression(expr.Right())
+	case *ast.Infix:
+		return isConstantExpression(expr.Left()) && isConstantExpression(expr.Right())
+	}
+	return false
+}
+
+// describeNode names the kind of a statement or expression for errors.
+func describeNode(node ast.Node) string {
+	switch node := node.(type) {
+	case *ast.Call, *ast.ObjectCall, *ast.Pipe:
+		return "a call"
+	case *ast.List:
+		return "a list"
+	case *ast.Map:
+		return "a map"
+	case *ast.Set:
+		return "a set"
+	case *ast.String:
+		return "a template string with expressions"
+	case *ast.If, *ast.Switch, *ast.Ternary:
+		return "a conditional"
+	case *ast.For, *ast.Range:
+		return "a loop"
+	case *ast.Import, *ast.FromImport:
+		return "an import"
+	case *ast.Go, *ast.Defer:
+		return fmt.Sprintf("a %q statement", node.Literal())
+	}
+	return fmt.Sprintf("the expression %s", node)
+}
