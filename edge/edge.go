@@ -169,7 +169,7 @@ type Edge struct {
 	sandbox    *sandbox.Pool
 	preflight  *preflight.Checker
 	services   *hostsvc.Services
-	logHooks   chan struct{}
+	logHooks   *logSlots
 	observer   *observer
 	store      *cache.Store
 	// transport holds the upstream connection pools, target health and
@@ -234,7 +234,7 @@ func New(cfg Config) (*Edge, error) {
 		compiler:   chain.NewCompiler(0),
 		supervisor: chain.NewSupervisor(logger),
 		services:   cfg.PluginServices,
-		logHooks:   make(chan struct{}, maxLogHooks),
+		logHooks:   newLogSlots(logger),
 		transport:  proxy.NewUpstreams(proxy.UpstreamsOptions{Transport: proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}, Logger: logger}),
 		sites:      tlsconf.NewSites(),
 	}

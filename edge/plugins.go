@@ -15,10 +15,20 @@ import (
 // when the tenant turned debug headers on.
 const pluginsHeader = "X-Portcullis-Plugins"
 
-// maxLogHooks bounds the log-phase runs in flight. A request whose log
-// phase finds no free slot skips it, so a slow log hook never queues
-// without bound.
-const maxLogHooks = 256
+// Log-phase limits. A request whose log phase finds no free slot skips it,
+// so a slow log hook never queues without bound.
+const (
+	// maxLogHooks bounds the log-phase runs in flight on the edge.
+	maxLogHooks = 256
+	// maxLogHooksPerTenant bounds one tenant's log-phase runs in flight,
+	// so a tenant whose log hooks are slow leaves at least 192 slots to
+	// the others. Four such tenants still take every slot.
+	maxLogHooksPerTenant = 64
+	// logSkipInterval is the minimum gap between two warnings of skipped
+	// log phases of one tenant. The skips in between are counted and
+	// reported in the next warning.
+	logSkipInterval = time.Second
+)
 
 // logPhaseTimeout bounds one request's whole log phase.
 const logPhaseTimeout = time.Second
@@ -92,16 +102,14 @@ func (p *prefixedBody) Close() error {
 }
 
 // runLogPhase runs the log hooks after the response went out, in their own
-// goroutine, when a slot is free. The exchange is no longer used by the
-// request then.
+// goroutine, when the edge and the request's tenant have a free slot. The
+// exchange is no longer used by the request then.
 func (e *Edge) runLogPhase(plugins *chain.Chain, ex *pluginhost.Exchange, status int) {
 	if plugins == nil || ex == nil || !plugins.Has(pluginhost.PhaseLog) {
 		return
 	}
-	select {
-	case e.logHooks <- struct{}{}:
-	default:
-		e.log.Warn("log phase skipped: too many in flight", "request_id", ex.RequestID, "tenant", ex.Request.Tenant, "limit", maxLogHooks)
+	tenant := ex.Request.Tenant
+	if !e.logHooks.acquire(tenant, ex.RequestID) {
 		return
 	}
 
@@ -110,7 +118,7 @@ func (e *Edge) runLogPhase(plugins *chain.Chain, ex *pluginhost.Exchange, status
 		ex.Response.Status = status
 	}
 	go func() {
-		defer func() { <-e.logHooks }()
+		defer e.logHooks.release(tenant)
 		ctx, cancel := context.WithTimeout(context.Background(), logPhaseTimeout)
 		defer cancel()
 		_ = plugins.Run(ctx, pluginhost.PhaseLog, ex)

@@ -210,7 +210,9 @@ type verdict struct {
 
 // report records the outcome of a call, logs a failure at most once per
 // errorLogInterval, and returns whether the failure is skipped (fail open)
-// and whether its log line was suppressed.
+// and whether its log line was suppressed. Failures of errQuarantined and
+// ErrCapacity take the on_error outcome and are logged, but do not count
+// towards a quarantine.
 func (g *Guard) report(step Step, phase string, requestID string, err error) verdict {
 	// A phase that pluginhost does not define shares the first slot.
 	slot := max(phaseSlot(pluginhost.Phase(phase)), 0)
@@ -221,9 +223,12 @@ func (g *Guard) report(step Step, phase string, requestID string, err error) ver
 
 	now := time.Now()
 	var quarantine time.Duration
-	if !errors.Is(err, errQuarantined) {
-		// A call that the quarantine skipped is not a new failure. Counting
-		// it would renew the quarantine for as long as requests arrive.
+	// A call that the quarantine skipped is not a new failure. Counting it
+	// would renew the quarantine for as long as requests arrive. A call
+	// that found no worker, or lost it to another tenant, is no fault of
+	// the binding either, so one tenant cannot quarantine another's
+	// bindings by taking every worker.
+	if !errors.Is(err, errQuarantined) && !errors.Is(err, ErrCapacity) {
 		quarantine = g.health.failed(slot, now)
 	}
 	ok, suppressed := g.health.shouldLog(now)

@@ -1,7 +1,11 @@
 package chain
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,5 +101,44 @@ func TestQuarantineCountsFailuresPerPhase(t *testing.T) {
 	}
 	if guard.health.failing.Load() {
 		t.Error("binding still failing after every phase succeeded")
+	}
+}
+
+// TestCapacityFailuresNotCounted reports failures that wrap ErrCapacity,
+// as a call that got no plugin worker returns. They must take the
+// binding's on_error outcome and be logged, but neither quarantine the
+// binding nor break a run of its own failures.
+func TestCapacityFailuresNotCounted(t *testing.T) {
+	logs := &bytes.Buffer{}
+	step := Step{Binding: "b1", Plugin: "p", Version: "1.0.0"}
+	guard := NewSupervisor(slog.New(slog.NewTextHandler(logs, nil))).Guard("acme", step, time.Second, true)
+	capacity := fmt.Errorf("all 4 plugin workers are busy: %w", ErrCapacity)
+
+	for range 3 * QuarantineAfter {
+		if v := guard.report(step, "access", "req", capacity); !v.failOpen {
+			t.Fatal("verdict of a capacity failure does not fail open, want the binding's on_error open")
+		}
+	}
+	if until := guard.health.quarantinedUntil.Load(); until != 0 {
+		t.Errorf("binding quarantined until %v after capacity failures, want no quarantine", time.Unix(0, until))
+	}
+	guard.health.mu.Lock()
+	failures := guard.health.failures[phaseSlot("access")]
+	guard.health.mu.Unlock()
+	if failures != 0 {
+		t.Errorf("failures = %d after capacity failures, want 0", failures)
+	}
+	if !strings.Contains(logs.String(), "plugin hook failed") || !strings.Contains(logs.String(), "all 4 plugin workers are busy") {
+		t.Errorf("capacity failure not logged:\n%s", logs.String())
+	}
+
+	for i := range QuarantineAfter {
+		guard.report(step, "access", "req", errors.New("hook failed"))
+		if i == 0 {
+			guard.report(step, "access", "req", capacity)
+		}
+	}
+	if guard.health.quarantinedUntil.Load() == 0 {
+		t.Errorf("binding not quarantined after %d own failures with a capacity failure between them", QuarantineAfter)
 	}
 }

@@ -20,13 +20,15 @@ type workerConn struct {
 	conn   *worker.Conn
 
 	// inFlight counts calls waiting for a reply, and lastUsed is the
-	// Unix nanoseconds of the last call's start. The pool reads both to
-	// choose idle workers.
+	// Unix nanoseconds of the last call's start or end. The pool reads
+	// both to choose idle workers.
 	inFlight atomic.Int64
 	lastUsed atomic.Int64
 	// stopping is set when the pool ends the worker on purpose, so its
-	// exit is not a failure.
-	stopping atomic.Bool
+	// exit is not a failure. stopReason (under mu) is the reason, which
+	// the error of its calls in flight names.
+	stopping   atomic.Bool
+	stopReason string
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -40,6 +42,9 @@ type workerConn struct {
 // pendingCall is a Load or Call that waits for its reply.
 type pendingCall struct {
 	reply chan *worker.Frame
+	// started is the Unix nanoseconds of the call's start, from which the
+	// pool measures a busy worker's oldest call.
+	started int64
 	// set and ctx serve the call's host calls; both are nil for a Load
 	// and a Verify.
 	set       *Set
@@ -129,7 +134,7 @@ func (w *workerConn) readLoop() {
 	}
 	cause := w.proc.exitCause()
 	if w.stopping.Load() {
-		w.cause = errWorkerGone
+		w.cause = w.stoppedError()
 	} else {
 		w.cause = &ExitError{Tenant: w.tenant.name, Cause: cause, Summary: w.proc.exitSummary()}
 	}
@@ -149,10 +154,15 @@ func (w *workerConn) readLoop() {
 // the call and kills the worker unless the reply arrives within the kill
 // margin.
 func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pendingCall, wait time.Duration) (*worker.Frame, error) {
+	started := time.Now().UnixNano()
 	w.inFlight.Add(1)
-	defer w.inFlight.Add(-1)
-	w.lastUsed.Store(time.Now().UnixNano())
+	w.lastUsed.Store(started)
+	defer func() {
+		w.lastUsed.Store(time.Now().UnixNano())
+		w.inFlight.Add(-1)
+	}()
 
+	pc.started = started
 	pc.reply = make(chan *worker.Frame, 1)
 	id := w.register(pc)
 	f.ID = id
@@ -191,8 +201,12 @@ func (w *workerConn) abandon(id uint64) {
 }
 
 // failure returns the worker's exit cause when it is already gone, so the
-// error names it, or else err.
+// error names it, or else err. A worker that the pool is stopping returns
+// the error of its stop, which is not the call's failure.
 func (w *workerConn) failure(err error) error {
+	if w.stopping.Load() {
+		return w.stoppedError()
+	}
 	select {
 	case <-w.dead:
 		return w.cause
@@ -213,11 +227,17 @@ func (w *workerConn) isDead() bool {
 
 // stop ends the worker on purpose: it closes the connection, which the
 // worker takes as the end of its work, and kills it if it is still running
-// after the kill margin.
-func (w *workerConn) stop() {
+// after the kill margin. reason completes "plugin worker of tenant X was
+// stopped" in the error of the calls in flight, such as "after idling".
+func (w *workerConn) stop(reason string) {
+	w.mu.Lock()
 	if w.stopping.Swap(true) {
+		w.mu.Unlock()
 		return
 	}
+	w.stopReason = reason
+	w.mu.Unlock()
+
 	_ = w.conn.Close()
 	go func() {
 		select {
@@ -230,3 +250,32 @@ func (w *workerConn) stop() {
 
 // errNoAnswer is the error of a Load or Call whose reply is of the wrong kind.
 var errNoAnswer = errors.New("plugin worker sent a reply of the wrong kind")
+
+// oldestCall returns how long the oldest call pending on the worker has
+// run at now, including a call that the edge abandoned and whose reply the
+// worker still owes, and false when none is pending.
+func (w *workerConn) oldestCall(now int64) (time.Duration, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+
+	if len(w.pending) == 0 {
+		return 0, false
+	}
+	oldest := now
+	for _, pc := range w.pending {
+		if pc.started != 0 && pc.started < oldest {
+			oldest = pc.started
+		}
+	}
+	return time.Duration(now - oldest), true
+}
+
+// stoppedError returns the error of the calls that were in flight when the
+// pool stopped the worker. It is a *capacityError, because the calls'
+// bindings did not cause the stop.
+func (w *workerConn) stoppedError() error {
+	w.mu.Lock()
+	reason := w.stopReason
+	w.mu.Unlock()
+	return &capacityError{msg: fmt.Sprintf("plugin worker of tenant %q was stopped %s, so its call did not finish", w.tenant.name, reason), stopped: true}
+}

@@ -20,6 +20,9 @@ const (
 	DefaultMaxWorkers = 4
 	// DefaultIdleTimeout is how long a worker without calls lives.
 	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultPreemptAfter is half the longest hook deadline a binding may
+	// set (1 s), and ten times the default one (50 ms).
+	DefaultPreemptAfter = 500 * time.Millisecond
 	// DefaultCallMargin is added to the sum of a call's step timeouts to
 	// give the edge's deadline for the worker's reply. It covers the
 	// round trip and the host calls' queueing.
@@ -46,9 +49,16 @@ type Config struct {
 	// required.
 	Command []string
 	// MaxWorkers bounds the worker processes running at once. When all
-	// are in use, a new tenant's worker replaces the least recently used
-	// worker without calls in flight. Zero means DefaultMaxWorkers.
+	// are in use, a tenant that needs a worker gets one in place of
+	// another tenant's, chosen as docs/sandbox.md ("Sharing the workers")
+	// describes, or waits for one within its call's hook deadlines. Zero
+	// means DefaultMaxWorkers.
 	MaxWorkers int
+	// PreemptAfter is how long a worker's oldest call in flight must have
+	// run, or how long a worker must have been idle, before a full pool
+	// may stop it for another tenant ahead of the least recently used
+	// worker. Zero means DefaultPreemptAfter.
+	PreemptAfter time.Duration
 	// IdleTimeout stops a worker that served no call for this long. Zero
 	// means DefaultIdleTimeout.
 	IdleTimeout time.Duration
@@ -94,6 +104,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.PreemptAfter <= 0 {
+		cfg.PreemptAfter = DefaultPreemptAfter
 	}
 	if cfg.MemoryLimit <= 0 {
 		cfg.MemoryLimit = worker.DefaultMemoryLimit

@@ -105,7 +105,7 @@ func (p *Pool) Close() {
 	p.mu.Unlock()
 
 	for _, w := range workers {
-		w.stop()
+		w.stop("because the plugin worker pool closed")
 	}
 	for _, w := range workers {
 		<-w.dead
@@ -125,11 +125,10 @@ func (p *Pool) Workers() int {
 	return len(p.workers)
 }
 
-// reserve takes a place for one more worker. At MaxWorkers it first stops
-// the least recently used worker without calls in flight, and it fails
-// when every worker has calls in flight. add or unreserve gives the place
-// back.
-func (p *Pool) reserve() error {
+// reserve takes a place for one more worker of requester. In a full pool
+// it first stops the worker that chooseEviction picks, and it returns
+// errPoolFull when that picks none. add or unreserve gives the place back.
+func (p *Pool) reserve(requester *tenant) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
@@ -141,22 +140,19 @@ func (p *Pool) reserve() error {
 		return nil
 	}
 
-	var victim *workerConn
-	for w := range p.workers {
-		if w.inFlight.Load() > 0 || w.stopping.Load() {
-			continue
-		}
-		if victim == nil || w.lastUsed.Load() < victim.lastUsed.Load() {
-			victim = w
-		}
+	now := time.Now().UnixNano()
+	victim, ok := p.chooseEviction(requester, now)
+	if !ok {
+		return errPoolFull
 	}
-	if victim == nil {
-		return fmt.Errorf("all %d plugin workers have calls in flight: raise the worker limit", p.cfg.MaxWorkers)
-	}
-	delete(p.workers, victim)
+	delete(p.workers, victim.worker)
 	p.starting++
-	p.log.Info("plugin worker stopped to make room", "tenant", victim.tenant.name, "max_workers", p.cfg.MaxWorkers)
-	victim.stop()
+	if victim.preempted {
+		victim.worker.tenant.preemptedAt.Store(now)
+	}
+	p.log.Info("plugin worker stopped to make room", "tenant", victim.worker.tenant.name, "for_tenant", requester.name,
+		"rule", victim.rule, "age", victim.age, "max_workers", p.cfg.MaxWorkers)
+	victim.worker.stop(victim.stopReason(requester.name))
 	return nil
 }
 
@@ -206,7 +202,7 @@ func (p *Pool) reapIdle() {
 
 		for _, w := range idle {
 			p.log.Info("plugin worker stopped after idling", "tenant", w.tenant.name, "idle_timeout", p.cfg.IdleTimeout)
-			w.stop()
+			w.stop("after idling")
 		}
 	}
 }

@@ -257,5 +257,6 @@ func (l *stderrLog) String() string {
 	return string(bytes.TrimSpace(out.Bytes()))
 }
 
-// errWorkerGone is the cause of calls on a worker that the pool stopped.
+// errWorkerGone matches the cause of calls on a worker that the pool
+// stopped (a *capacityError).
 var errWorkerGone = errors.New("plugin worker was stopped")

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/plugins-marketplace/pluginhost"
@@ -36,18 +37,16 @@ func (s *Set) Step(i int) chain.Remote {
 }
 
 // RunBatch runs steps of one phase in the tenant's worker, starting it when
-// none runs, and copies the changes of the hooks into ex.
+// none runs, and copies the changes of the hooks into ex. In a full pool it
+// waits for a worker for at most the steps' timeouts added up. A call that
+// gets no worker in that time, or whose worker the pool stops, fails with
+// an error that matches chain.ErrCapacity.
 //
 // NOTE: a worker that dies fails every step of its calls in flight, so the
 // guards of the bindings batched with the one that killed it count a
 // failure too.
 func (s *Set) RunBatch(ctx context.Context, phase pluginhost.Phase, steps []worker.Step, ex *pluginhost.Exchange) ([]worker.Outcome, error) {
-	w, err := s.tenant.acquire()
-	if err != nil {
-		return nil, err
-	}
-
-	wait := s.tenant.pool.cfg.CallMargin
+	var hooksWait time.Duration
 	for _, step := range steps {
 		if step.Index < 0 || step.Index >= len(s.bindings) {
 			return nil, fmt.Errorf("binding index %d is out of range: the set has %d bindings", step.Index, len(s.bindings))
@@ -56,12 +55,20 @@ func (s *Set) RunBatch(ctx context.Context, phase pluginhost.Phase, steps []work
 			continue
 		}
 		if step.Timeout > 0 {
-			wait += step.Timeout
+			hooksWait += step.Timeout
 		} else {
-			wait += stepTimeoutWithoutGuard
+			hooksWait += stepTimeoutWithoutGuard
 			steps = withTimeout(steps, step.Index)
 		}
 	}
+
+	// A call may wait for a worker as long as its hooks may run, and then
+	// it gets its whole deadline.
+	w, err := s.tenant.acquire(ctx, hooksWait)
+	if err != nil {
+		return nil, err
+	}
+	wait := hooksWait + s.tenant.pool.cfg.CallMargin
 
 	call := &worker.Call{Set: s.id, Phase: phase, Steps: steps, Exchange: worker.ToWire(ex)}
 	pc := &pendingCall{set: s, ctx: ctx, host: ex.Host, requestID: ex.RequestID, steps: steps}

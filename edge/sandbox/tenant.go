@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"portcullis.dev/plugins-marketplace/worker"
@@ -19,6 +20,9 @@ type tenant struct {
 	// checkOnly marks the record of a pre-flight check's worker (see
 	// Verify), which is never restarted.
 	checkOnly bool
+	// preemptedAt is the Unix nanoseconds of the last time the pool
+	// stopped the tenant's worker for a slow call (see chooseEviction).
+	preemptedAt atomic.Int64
 
 	mu       sync.Mutex
 	w        *workerConn
@@ -29,9 +33,21 @@ type tenant struct {
 }
 
 // acquire returns the tenant's running worker, starting one when none runs.
-// During a restart back-off it fails at once, so the calls fail by their
-// on_error rules instead of waiting.
-func (t *tenant) acquire() (*workerConn, error) {
+// When the pool is full and no worker may make room for the tenant, it
+// waits for room for up to maxWait while ctx lasts. During a restart
+// back-off it fails at once, so the calls fail by their on_error rules
+// instead of waiting.
+func (t *tenant) acquire(ctx context.Context, maxWait time.Duration) (*workerConn, error) {
+	w, err := t.running()
+	if errors.Is(err, errPoolFull) {
+		return t.pool.waitForRoom(ctx, t.name, maxWait, t.running)
+	}
+	return w, err
+}
+
+// running returns the tenant's running worker, or starts one, as acquire
+// does without waiting.
+func (t *tenant) running() (*workerConn, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 
@@ -48,7 +64,7 @@ func (t *tenant) acquire() (*workerConn, error) {
 // worker reads frames in order, so calls sent after these loads find
 // their sets. t.mu is held.
 func (t *tenant) startLocked() (*workerConn, error) {
-	if err := t.pool.reserve(); err != nil {
+	if err := t.pool.reserve(t); err != nil {
 		return nil, err
 	}
 	proc, socket, err := startProcess(&t.pool.cfg)
@@ -73,7 +89,7 @@ func (t *tenant) startLocked() (*workerConn, error) {
 // logs a failure to load it in the background. Calls for a set that failed
 // to load fail by their on_error rules.
 func (t *tenant) reload(w *workerConn, load *worker.Load) {
-	pc := &pendingCall{reply: make(chan *worker.Frame, 1)}
+	pc := &pendingCall{reply: make(chan *worker.Frame, 1), started: time.Now().UnixNano()}
 	id := w.register(pc)
 	if err := w.conn.Send(&worker.Frame{Kind: worker.KindLoad, ID: id, Load: load}); err != nil {
 		w.take(id)
@@ -134,8 +150,19 @@ func (t *tenant) load(load *worker.Load) (*worker.Loaded, error) {
 }
 
 // workerFor ends the back-off, returns a live worker, starting one when
-// none runs, and adds load to the sets that a new worker receives.
+// none runs, and adds load to the sets that a new worker receives. When
+// the pool is full and no worker may make room, it waits for room for up
+// to loadWorkerWait.
 func (t *tenant) workerFor(load *worker.Load) (*workerConn, error) {
+	w, err := t.workerForNow(load)
+	if errors.Is(err, errPoolFull) {
+		return t.pool.waitForRoom(context.Background(), t.name, loadWorkerWait, func() (*workerConn, error) { return t.workerForNow(load) })
+	}
+	return w, err
+}
+
+// workerForNow is workerFor without the wait.
+func (t *tenant) workerForNow(load *worker.Load) (*workerConn, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 

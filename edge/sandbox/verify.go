@@ -109,7 +109,7 @@ func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerCon
 // worker that does not end at once is killed after KillMargin, in the
 // background.
 func (p *Pool) stopVerifier(w *workerConn) {
-	w.stop()
+	w.stop("after its check")
 	<-p.checkSlot
 }
 

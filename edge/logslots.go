@@ -1,0 +1,103 @@
+package edge
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// logSlots counts the log-phase runs in flight, on the whole edge and per
+// tenant, and rate-limits the warnings of the log phases it turns away. It
+// is safe for concurrent use.
+type logSlots struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	running int
+	tenants map[string]*tenantLogSlots
+}
+
+// tenantLogSlots is one tenant's state in logSlots. An entry is dropped
+// once the tenant has no run in flight and no warning window open.
+type tenantLogSlots struct {
+	running int
+	// windowOpen is set while a warning was logged less than
+	// logSkipInterval ago, and skipped counts the skips since then, which
+	// the next warning reports.
+	windowOpen bool
+	skipped    int
+}
+
+func newLogSlots(logger *slog.Logger) *logSlots {
+	return &logSlots{log: logger, tenants: map[string]*tenantLogSlots{}}
+}
+
+// acquire takes a log slot of tenant and reports whether it got one. It
+// does not while maxLogHooks runs are in flight on the edge or
+// maxLogHooksPerTenant of the tenant's. Then the caller skips the log
+// phase, and acquire warns about it, at most once per logSkipInterval per
+// tenant.
+func (s *logSlots) acquire(tenant, requestID string) bool {
+	s.mu.Lock()
+	entry := s.tenants[tenant]
+	if entry == nil {
+		entry = &tenantLogSlots{}
+		s.tenants[tenant] = entry
+	}
+	if s.running < maxLogHooks && entry.running < maxLogHooksPerTenant {
+		s.running++
+		entry.running++
+		s.mu.Unlock()
+		return true
+	}
+
+	if entry.windowOpen {
+		entry.skipped++
+		s.mu.Unlock()
+		return false
+	}
+	entry.windowOpen = true
+	time.AfterFunc(logSkipInterval, func() { s.closeWindow(tenant) })
+	running, tenantRunning := s.running, entry.running
+	s.mu.Unlock()
+
+	s.log.Warn("log phase skipped: too many in flight", "tenant", tenant, "request_id", requestID, "skipped", 1,
+		"in_flight", running, "tenant_in_flight", tenantRunning, "limit", maxLogHooks, "tenant_limit", maxLogHooksPerTenant)
+	return false
+}
+
+// release gives back a slot that acquire took.
+func (s *logSlots) release(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.running--
+	entry := s.tenants[tenant]
+	entry.running--
+	if entry.running == 0 && !entry.windowOpen {
+		delete(s.tenants, tenant)
+	}
+}
+
+// closeWindow ends a tenant's warning window. When log phases were skipped
+// in it, it warns with their count and opens the next window.
+func (s *logSlots) closeWindow(tenant string) {
+	s.mu.Lock()
+	entry := s.tenants[tenant]
+	skipped := entry.skipped
+	if skipped == 0 {
+		entry.windowOpen = false
+		if entry.running == 0 {
+			delete(s.tenants, tenant)
+		}
+		s.mu.Unlock()
+		return
+	}
+	entry.skipped = 0
+	time.AfterFunc(logSkipInterval, func() { s.closeWindow(tenant) })
+	running, tenantRunning := s.running, entry.running
+	s.mu.Unlock()
+
+	s.log.Warn("log phase skipped: too many in flight", "tenant", tenant, "skipped", skipped, "interval", logSkipInterval,
+		"in_flight", running, "tenant_in_flight", tenantRunning, "limit", maxLogHooks, "tenant_limit", maxLogHooksPerTenant)
+}
