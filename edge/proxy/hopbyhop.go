@@ -14,9 +14,8 @@ import (
 
 // maxRecordedHeader bounds the bytes a recordingConn holds while it looks
 // for the end of a response header. A longer header is not scanned, and
-// net/http's transport rejects it anyway (its default
-// MaxResponseHeaderBytes is 1 MiB).
-const maxRecordedHeader = 1 << 20
+// the transport rejects it anyway (MaxUpstreamHeaderBytes).
+const maxRecordedHeader = MaxUpstreamHeaderBytes
 
 // DialContext is the signature of net.Dialer.DialContext.
 type DialContext func(ctx context.Context, network, address string) (net.Conn, error)

@@ -3,9 +3,11 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -253,5 +255,19 @@ func TestDialTimeoutIsTimeout(t *testing.T) {
 	var netErr net.Error
 	if !errors.As(err, &dialErr) || !errors.As(err, &netErr) || !netErr.Timeout() {
 		t.Errorf("dial error = %v, want a *DialError that is a net.Error timeout", err)
+	}
+}
+
+func TestUpstreamHeaderAboveLimitFails(t *testing.T) {
+	huge := newBackend(t, "huge", func(w http.ResponseWriter, r *http.Request) {
+		for i := range 2 * MaxUpstreamHeaderBytes / 4096 {
+			w.Header().Set(fmt.Sprintf("X-Filler-%d", i), strings.Repeat("x", 4096))
+		}
+	})
+	u := newUpstreams(t, UpstreamsOptions{})
+
+	got := send(t, u, build(t, config.Upstream{Targets: targets(huge.URL())}), http.MethodGet, "", nil)
+	if got.err == nil || !strings.Contains(got.err.Error(), "response headers exceeded") {
+		t.Errorf("error = %v, want the transport's header limit", got.err)
 	}
 }

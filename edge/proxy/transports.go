@@ -21,6 +21,11 @@ const (
 	DefaultTLSHandshakeTimeout = 10 * time.Second
 )
 
+// MaxUpstreamHeaderBytes bounds an upstream response's header, which the
+// edge holds in memory and, for a sandboxed header_filter, sends to a plugin
+// worker in one frame below worker.MaxFrame. A larger header is a 502.
+const MaxUpstreamHeaderBytes = 1 << 20
+
 // TransportOptions are the edge-wide defaults of the upstream transports.
 // A route's timeouts override the first two.
 type TransportOptions struct {
@@ -122,13 +127,14 @@ func (t *transports) closeIdle() {
 // route's.
 func newTransport(protocol string, tlsConfig *tls.Config, idle time.Duration, opts TransportOptions) *http.Transport {
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer(opts.DialTimeout),
-		MaxIdleConns:          16 * opts.IdleConnsPerHost,
-		MaxIdleConnsPerHost:   opts.IdleConnsPerHost,
-		IdleConnTimeout:       idle,
-		TLSHandshakeTimeout:   DefaultTLSHandshakeTimeout,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  nil,
+		DialContext:            dialer(opts.DialTimeout),
+		MaxIdleConns:           16 * opts.IdleConnsPerHost,
+		MaxIdleConnsPerHost:    opts.IdleConnsPerHost,
+		IdleConnTimeout:        idle,
+		TLSHandshakeTimeout:    DefaultTLSHandshakeTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: MaxUpstreamHeaderBytes,
 		// The client's Accept-Encoding reaches the upstream as sent, and
 		// a compressed response reaches the client compressed.
 		DisableCompression: true,
