@@ -269,6 +269,7 @@ func New(cfg Config) (*Edge, error) {
 		Logger:  logger,
 		Metrics: e.metrics,
 		Reason:  rejectionReason,
+		Retry:   unjudged,
 		OnLeave: e.releaseUpstreams,
 	})
 	if err != nil {
@@ -287,7 +288,9 @@ func New(cfg Config) (*Edge, error) {
 // revision to serve instead, because the load is on the request path and
 // without an older revision there is nothing better to serve. A first load
 // whose vectors fail then serves that older revision, and the new one is
-// reported as rejected, as on a reload.
+// reported as rejected, as on a reload. One whose pre-flight did not run
+// (preflight.ErrNotRun) serves the older revision too, and the cache builds
+// the new one again later without reporting it.
 func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 	rt, err := runtime.BuildWith(b, runtime.Options{Compiler: e.compiler, Supervisor: e.supervisor, Sandbox: e.sandbox})
 	if err != nil {
@@ -304,9 +307,7 @@ func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 			if serving {
 				return nil, err
 			}
-			e.store.Reject(strings.ToLower(b.Tenant), b.Revision, err)
-			e.log.Warn("first load serves the last-known-good revision, because the newest failed its pre-flight",
-				"tenant", b.Tenant, "revision", fallback.Revision, "rejected_revision", b.Revision)
+			e.deferToFallback(b, fallback, err)
 			return e.build(fallback)
 		}
 	}
@@ -317,6 +318,23 @@ func (e *Edge) build(b *bundle.Bundle) (*runtime.Runtime, error) {
 		e.cfg.OnBuilt(b)
 	}
 	return rt, nil
+}
+
+// deferToFallback records why a first load serves fallback instead of b,
+// whose pre-flight failed with err. A pre-flight that did not run is no
+// rejection: the store builds b again later.
+func (e *Edge) deferToFallback(b, fallback *bundle.Bundle, err error) {
+	tenant := strings.ToLower(b.Tenant)
+	if unjudged(err) {
+		e.log.Warn("first load serves the last-known-good revision, because the newest could not be checked; retrying",
+			"tenant", b.Tenant, "revision", fallback.Revision, "pending_revision", b.Revision, "error", rejectionReason(err))
+		e.store.RetryLater(tenant, b.Revision)
+		return
+	}
+
+	e.store.Reject(tenant, b.Revision, err)
+	e.log.Warn("first load serves the last-known-good revision, because the newest failed its pre-flight",
+		"tenant", b.Tenant, "revision", fallback.Revision, "rejected_revision", b.Revision)
 }
 
 // olderFallback returns the tenant's last-known-good bundle from

@@ -1,7 +1,10 @@
 package edge
 
 import (
+	"errors"
+
 	"portcullis.dev/edge/cache"
+	"portcullis.dev/edge/preflight"
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 )
 
@@ -17,4 +20,11 @@ func (e *Edge) RejectedRevisions() map[string]cache.Rejection {
 // the reason leaves the edge in its heartbeats.
 func rejectionReason(err error) string {
 	return pluginpkg.WithoutConfigValues(err)
+}
+
+// unjudged reports whether a failed build is a pre-flight that did not run,
+// for want of a check worker or of time. Such a build is no rejection:
+// the cache builds the bundle again with back-off (cache.Options.Retry).
+func unjudged(err error) bool {
+	return errors.Is(err, preflight.ErrNotRun)
 }

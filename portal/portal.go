@@ -40,6 +40,10 @@ type BindingTester = store.BindingTester
 // VectorError reports a failing test vector, as store.VectorError.
 type VectorError = store.VectorError
 
+// UnavailableError reports a check that did not run for want of capacity,
+// as store.UnavailableError.
+type UnavailableError = store.UnavailableError
+
 // Config configures a Portal.
 type Config struct {
 	// DataSource is a PostgreSQL URL ("postgres://..."), "sqlite://PATH" or

@@ -148,7 +148,13 @@ func (s *Store) build(b *bundle.Bundle, kind string) (*runtime.Runtime, error) {
 // backoff sleeps before retry number attempt+1: 50 ms doubling up to 800 ms.
 // It returns an error when the Store closes meanwhile.
 func (s *Store) backoff(attempt int) error {
-	timer := time.NewTimer(50 * time.Millisecond << min(attempt-1, 4))
+	return s.sleep(50 * time.Millisecond << min(attempt-1, 4))
+}
+
+// sleep waits for delay, and returns an error when the Store closes
+// meanwhile.
+func (s *Store) sleep(delay time.Duration) error {
+	timer := time.NewTimer(delay)
 	defer timer.Stop()
 
 	select {

@@ -58,9 +58,11 @@ func (s *Store) startWorker(refresh func(), h *holder) {
 // refresh fetches and swaps in bundles until h is at the newest notified
 // revision. It gives up after maxAttempts failed fetches in a row, and when
 // the new bundle fails to compile, keeping the old runtime in both cases.
-// A failed build is recorded for Rejected.
+// A failed build is recorded for Rejected, except one that Options.Retry
+// matches: that one is built again after a back-off, for as long as h is
+// cached.
 func (s *Store) refresh(h *holder) {
-	failures := 0
+	failures, unjudged := 0, 0
 	for {
 		h.mu.Lock()
 		current := h.current.Load()
@@ -95,6 +97,14 @@ func (s *Store) refresh(h *holder) {
 		}
 
 		rt, err := s.build(b, "refresh")
+		if err != nil && s.opts.Retry(err) {
+			unjudged++
+			if !s.waitToRetry(h, current, b.Revision, unjudged, err) {
+				return
+			}
+			continue
+		}
+		unjudged = 0
 		if err != nil {
 			s.opts.Logger.Error("new bundle rejected; serving the current revision",
 				"tenant", h.tenant, "revision", revisionOf(current), "failed_revision", b.Revision, "error", pluginpkg.WithoutConfigValues(err))

@@ -25,6 +25,7 @@ const (
 	DefaultMaxCost      = 64 << 20
 	DefaultFetchTimeout = 5 * time.Second
 	DefaultMissingTTL   = 10 * time.Second
+	DefaultRetryDelay   = time.Second
 )
 
 // missingCost is the L1 cost charged for remembering that a tenant does not
@@ -50,6 +51,16 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts hits, misses and loads. Nil records nothing.
 	Metrics *metrics.Metrics
+	// Retry reports whether a failed Build left the bundle unjudged, such
+	// as a pre-flight that found no free check worker. A refresh then
+	// builds the newest bundle again after a back-off, until a Build
+	// passes or fails for another reason, and records no rejection. Nil
+	// takes every failed Build as a rejection.
+	Retry func(error) bool
+	// RetryDelay is the wait before the first build again after Retry
+	// matched. Each further one in a row doubles it, up to MaxRetryDelay.
+	// Zero means DefaultRetryDelay.
+	RetryDelay time.Duration
 	// Reason turns the error of a refresh's failed build into the reason
 	// that Rejected returns. The Store then joins it into one line of at
 	// most MaxReasonLength characters. Nil uses the error text.
@@ -111,6 +122,12 @@ func New(opts Options) (*Store, error) {
 	}
 	if opts.MissingTTL <= 0 {
 		opts.MissingTTL = DefaultMissingTTL
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = DefaultRetryDelay
+	}
+	if opts.Retry == nil {
+		opts.Retry = func(error) bool { return false }
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -3,7 +3,8 @@
 // process for trusted bindings, and in a plugin worker started for the
 // check for sandboxed ones. A version or config that fails its vectors never
 // replaces a serving runtime: the old runtime keeps serving, and the
-// failure is logged, counted and listed.
+// failure is logged, counted and listed. A check that could not run, for
+// want of a check worker, fails with ErrNotRun instead and is no failure.
 package preflight
 
 import (
@@ -11,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,6 +25,7 @@ import (
 
 	"portcullis.dev/edge/chain"
 	"portcullis.dev/edge/runtime"
+	"portcullis.dev/edge/sandbox"
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/plugins-marketplace/worker"
 	"portcullis.dev/tenants/bundle"
@@ -38,9 +41,18 @@ const Timeout = 10 * time.Second
 // implements it.
 type Sandbox interface {
 	// Verify returns nil when every vector passed or was skipped, and a
-	// *pluginpkg.VectorError for the first vector that failed.
+	// *pluginpkg.VectorError for the first vector that failed. An error
+	// that matches sandbox.ErrCheckUnavailable means the check did not
+	// start, for want of a check worker.
 	Verify(ctx context.Context, tenant string, v worker.Verify) error
 }
+
+// ErrNotRun matches, through errors.Is, the error of a Check that could not
+// run a binding's vectors: no check worker came free in time, one did not
+// start, or the bundle's Timeout ran out before the binding's check began.
+// It does not judge the bundle, so the caller should check it again later
+// instead of rejecting it. Check records no failure for it.
+var ErrNotRun = errors.New("pre-flight did not run")
 
 // Failure is the last pre-flight failure of one tenant.
 type Failure struct {
@@ -99,6 +111,10 @@ func (c *Checker) SetSandbox(sandbox Sandbox) {
 // Vectors that need Redis are skipped, because pre-flight must not touch
 // shared counters. With a sandbox, a sandboxed binding's vectors run in a
 // plugin worker, and a worker that dies during them fails the check.
+//
+// An error that matches ErrNotRun leaves the bundle unjudged. The bindings
+// that passed before it are remembered, so the next Check of the bundle
+// goes on from the binding that did not run.
 func (c *Checker) Check(ctx context.Context, b *bundle.Bundle) error {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -116,9 +132,14 @@ func (c *Checker) Check(ctx context.Context, b *bundle.Bundle) error {
 		if _, done := c.passed.Load(key); done {
 			continue
 		}
+		if ctx.Err() != nil {
+			// Earlier bindings used the whole Timeout, which a long wait
+			// for a check worker can do, so this one gets its own later.
+			return fmt.Errorf("%w: plugin %q version %q for binding %q: the bundle's pre-flight ended before this check began: %w",
+				ErrNotRun, code.Name, code.Version, binding.ID, ctx.Err())
+		}
 		if err := c.run(ctx, b.Tenant, binding, code); err != nil {
-			c.recordFailure(b, binding.ID, code, err)
-			return fmt.Errorf("pre-flight of plugin %q version %q for binding %q: %w", code.Name, code.Version, binding.ID, err)
+			return c.checkFailed(b, binding.ID, code, err)
 		}
 		c.passed.Store(key, struct{}{})
 	}
@@ -177,6 +198,17 @@ func checkKey(code bundle.PluginCode, config json.RawMessage) string {
 		digest.Write([]byte{0})
 	}
 	return hex.EncodeToString(digest.Sum(nil))
+}
+
+// checkFailed returns the error of a binding whose check failed with err, and
+// records the failure unless the check did not start.
+func (c *Checker) checkFailed(b *bundle.Bundle, binding string, code bundle.PluginCode, err error) error {
+	if errors.Is(err, sandbox.ErrCheckUnavailable) {
+		return fmt.Errorf("%w: plugin %q version %q for binding %q: %w", ErrNotRun, code.Name, code.Version, binding, err)
+	}
+
+	c.recordFailure(b, binding, code, err)
+	return fmt.Errorf("pre-flight of plugin %q version %q for binding %q: %w", code.Name, code.Version, binding, err)
 }
 
 func (c *Checker) recordFailure(b *bundle.Bundle, binding string, code bundle.PluginCode, err error) {

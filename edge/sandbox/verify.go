@@ -12,26 +12,49 @@ import (
 // DefaultVerifyTimeout bounds a Verify whose context has no deadline.
 const DefaultVerifyTimeout = 10 * time.Second
 
+// ErrCheckUnavailable matches, through errors.Is, the error of a Verify or
+// Trace whose check did not start: no check worker came free within its
+// context, its context had ended, the pool is closed, or the worker could
+// not start. Such an error does not judge the plugin, so the caller should
+// run the check again later instead of rejecting the version or config.
+var ErrCheckUnavailable = errors.New("plugin check did not start")
+
+// unavailableError is an error of a check that did not start. Its text is
+// the cause's.
+type unavailableError struct {
+	err error
+}
+
+func (e *unavailableError) Error() string { return e.err.Error() }
+
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// Is matches ErrCheckUnavailable.
+func (e *unavailableError) Is(target error) bool { return target == ErrCheckUnavailable }
+
 // Verify runs a plugin version's test vectors in a worker process of its
 // own, so that a script that kills its process ends that worker and not the
 // edge. It returns nil when every vector passed or was skipped, and a
-// *pluginpkg.VectorError for the first vector that failed. Any other error
-// means the vectors did not run to the end: the source does not compile,
-// the vectors are invalid, or the worker could not start, died (the error
-// names its exit cause) or missed its deadline.
+// *pluginpkg.VectorError for the first vector that failed. An error that
+// matches ErrCheckUnavailable means the check did not start. Any other
+// error means the vectors did not run to the end: the source does not
+// compile, the vectors are invalid, or the worker died (the error names its
+// exit cause) or missed its deadline.
 //
 // The check does not use the tenant's worker. A worker that dies fails
 // its calls in flight and makes the tenant wait out a restart back-off, so
 // the failed calls could quarantine the bindings that serve traffic. The
-// check's worker does not count against MaxWorkers, so a busy edge never
-// rejects a change for want of a worker. The pool runs one check worker at
-// a time beside them, and a second check waits for it within ctx. Verify
-// stops the worker before it returns.
+// check's worker does not count against MaxWorkers, so busy tenant
+// workers never hold a check up. The pool runs one check worker at a time
+// beside them, and a second check waits for it within ctx, or fails with
+// ErrCheckUnavailable. Verify stops the worker before it returns.
 //
-// The worker stops the vectors at ctx's deadline, or after
-// DefaultVerifyTimeout without one. The edge waits CallMargin longer for
-// the reply, and then cancels the run and kills the worker unless the
-// reply arrives within KillMargin, as it does for a call.
+// The worker stops the vectors once they have run for the time that ctx
+// had left when Verify was called, or for DefaultVerifyTimeout without a
+// deadline, so the wait for the check worker does not shorten the check.
+// The edge waits CallMargin longer for the reply, and then cancels the run
+// and kills the worker unless the reply arrives within KillMargin, as it
+// does for a call.
 func (p *Pool) Verify(ctx context.Context, tenantName string, v worker.Verify) error {
 	verified, err := p.verify(ctx, tenantName, v)
 	if err != nil {
@@ -43,14 +66,14 @@ func (p *Pool) Verify(ctx context.Context, tenantName string, v worker.Verify) e
 // verify sends v to a new worker and returns the worker's reply.
 func (p *Pool) verify(ctx context.Context, tenantName string, v worker.Verify) (*worker.Verified, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, &unavailableError{fmt.Errorf("the check's context ended before it started: %w", err)}
 	}
 	v.Timeout = DefaultVerifyTimeout
 	if deadline, ok := ctx.Deadline(); ok {
 		v.Timeout = time.Until(deadline)
 	}
 	if v.Timeout <= 0 {
-		return nil, context.DeadlineExceeded
+		return nil, &unavailableError{fmt.Errorf("the check's context ended before it started: %w", context.DeadlineExceeded)}
 	}
 
 	reply, err := p.checkRoundTrip(ctx, tenantName, &worker.Frame{Kind: worker.KindVerify, Verify: &v}, v.Timeout)
@@ -81,22 +104,22 @@ func (p *Pool) checkRoundTrip(ctx context.Context, tenantName string, f *worker.
 // startVerifier waits for the check slot within ctx and starts a worker
 // for one check. Its tenant record is its own and holds no binding sets,
 // so its exit never touches the state of the tenant's serving worker, and
-// the pool does not restart it.
+// the pool does not restart it. Its errors match ErrCheckUnavailable.
 func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerConn, error) {
 	select {
 	case p.checkSlot <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for the worker of another check: %w", ctx.Err())
+		return nil, &unavailableError{fmt.Errorf("no check worker came free: another check held it until the check's context ended: %w", ctx.Err())}
 	}
 	if p.isClosed() {
 		<-p.checkSlot
-		return nil, errors.New("plugin worker pool is closed")
+		return nil, &unavailableError{errors.New("plugin worker pool is closed")}
 	}
 
 	proc, socket, err := startProcess(&p.cfg)
 	if err != nil {
 		<-p.checkSlot
-		return nil, err
+		return nil, &unavailableError{err}
 	}
 	t := &tenant{pool: p, name: tenantName, sets: map[uint64]*worker.Load{}, checkOnly: true}
 	w := newWorkerConn(t, proc, worker.NewConn(socket))

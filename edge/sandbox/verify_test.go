@@ -3,8 +3,10 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/plugins-marketplace/worker"
@@ -45,6 +47,9 @@ func TestPoolVerifyPassesAndFails(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "403") {
 		t.Errorf("error %q does not name the status the vector got", err)
+	}
+	if errors.Is(err, ErrCheckUnavailable) {
+		t.Errorf("Verify of a failing config: %v matches ErrCheckUnavailable, want a judged failure", err)
 	}
 	waitFor(t, "the checks' workers to stop", func() bool { return pool.Workers() == 0 })
 }
@@ -178,6 +183,69 @@ func TestPoolVerifyAfterClose(t *testing.T) {
 	err := pool.Verify(context.Background(), "acme", verifyOf(guardSource, `{}`))
 	if err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("Verify error = %v, want a closed pool error", err)
+	}
+	if !errors.Is(err, ErrCheckUnavailable) {
+		t.Errorf("Verify error = %v, want it to match ErrCheckUnavailable", err)
+	}
+}
+
+// loopSource runs each access hook until its deadline.
+const loopSource = `func access(ctx, conf) {
+	n := 0
+	for { n++ }
+}
+`
+
+// TestPoolVerifyUnavailableWhileSlotBusy holds the one check worker with
+// vectors that run until their deadline, as a tenant with slow vectors
+// does. A second check that cannot wait that long did not run, and its
+// error matches ErrCheckUnavailable. The slow check's own timeout is a
+// judged failure.
+func TestPoolVerifyUnavailableWhileSlotBusy(t *testing.T) {
+	pool, _ := newPool(t, Config{})
+	slow := worker.Verify{Plugin: "loop", Version: "1.0.0", Source: loopSource,
+		Vectors: []byte(`[{"name": "loops", "repeat": 100, "request": {"path": "/"}, "expect": {"status": 200}}]`)}
+	slowCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	slowDone := make(chan error, 1)
+	go func() { slowDone <- pool.Verify(slowCtx, "attacker", slow) }()
+	waitFor(t, "the slow check's worker", func() bool { return len(pool.checkSlot) == 1 })
+
+	ctx, cancelVictim := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancelVictim()
+	err := pool.Verify(ctx, "victim", verifyOf(guardSource, `{}`))
+	if !errors.Is(err, ErrCheckUnavailable) {
+		t.Errorf("Verify while the check worker is busy = %v, want it to match ErrCheckUnavailable", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "no check worker came free") {
+		t.Errorf("Verify error = %v, want it to say that no check worker came free", err)
+	}
+
+	slowErr := <-slowDone
+	if slowErr == nil {
+		t.Fatal("Verify of endless vectors = nil, want a failure at the deadline")
+	}
+	if errors.Is(slowErr, ErrCheckUnavailable) {
+		t.Errorf("Verify of endless vectors = %v matches ErrCheckUnavailable, want a judged failure", slowErr)
+	}
+	if err := pool.Verify(context.Background(), "victim", verifyOf(guardSource, `{}`)); err != nil {
+		t.Errorf("Verify once the check worker is free: %v, want nil", err)
+	}
+}
+
+func TestPoolVerifyStartFailureUnavailable(t *testing.T) {
+	pool, err := New(Config{Command: []string{filepath.Join(t.TempDir(), "no-such-worker")}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+
+	err = pool.Verify(context.Background(), "acme", verifyOf(guardSource, `{}`))
+	if !errors.Is(err, ErrCheckUnavailable) {
+		t.Errorf("Verify with a worker that cannot start = %v, want it to match ErrCheckUnavailable", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "no-such-worker") {
+		t.Errorf("Verify error = %v, want it to name the worker command", err)
 	}
 }
 

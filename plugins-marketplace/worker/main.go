@@ -39,8 +39,10 @@ const (
 	socketFD = 3
 )
 
-// Main runs a worker process: it applies its limits, then serves frames on
-// the socket that the edge passed as descriptor 3 until the edge closes it.
+// Main runs a worker process. It closes the descriptors it inherited besides
+// stdin, stdout, stderr and descriptor 3, sets no_new_privs and applies its
+// limits. Then it serves frames on the socket that the edge passed as
+// descriptor 3 until the edge closes it.
 // args are the flags after "worker". It returns the process exit code.
 func Main(args []string, stderr io.Writer) int {
 	flags := flag.NewFlagSet("worker", flag.ContinueOnError)
@@ -53,6 +55,10 @@ func Main(args []string, stderr io.Writer) int {
 		return 2
 	}
 
+	if err := isolate(socketFD); err != nil {
+		fmt.Fprintf(stderr, "worker: %v\n", err)
+		return 1
+	}
 	if err := ApplyLimits(*memoryLimit, *maxStack, *procs); err != nil {
 		fmt.Fprintf(stderr, "worker: %v\n", err)
 		return 1

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,6 +39,9 @@ type Problem struct {
 	// source is the format behind Detail, which keeps the values for a
 	// translation. Its format is empty for a detail without one.
 	source detailSource
+	// retryAfter, when above zero, is sent as the Retry-After header, in
+	// seconds.
+	retryAfter int
 }
 
 // detailSource is the printf format and values that a detail was built
@@ -105,6 +110,11 @@ func problemFor(err error) *Problem {
 		return fiberProblem(fiberErr)
 	}
 
+	var unavailable *store.UnavailableError
+	if errors.As(err, &unavailable) {
+		return checksUnavailable(unavailable)
+	}
+
 	var compileErr *store.CompileError
 	if errors.As(err, &compileErr) {
 		issue := FieldIssue{Field: "source", Message: compileErr.Error(), Line: compileErr.Line, Column: compileErr.Column}
@@ -155,6 +165,16 @@ func problemFor(err error) *Problem {
 
 	return newProblem(http.StatusInternalServerError, "internal", "Internal server error",
 		"the portal failed to handle the request: report the request_id to the operator")
+}
+
+// checksUnavailable builds the 503 problem of a plugin check that did not
+// run for want of capacity, with the Retry-After that err suggests.
+func checksUnavailable(err *store.UnavailableError) *Problem {
+	seconds := max(1, int(math.Ceil(err.RetryAfter.Seconds())))
+	problem := newProblemf(http.StatusServiceUnavailable, "unavailable", "Service unavailable",
+		"no plugin worker was available to run the checks of this request: send it again in %d seconds (see Retry-After)", seconds)
+	problem.retryAfter = seconds
+	return problem
 }
 
 // invalidFields builds the 422 problem for field errors.
@@ -226,6 +246,9 @@ func writeProblem(c *fiber.Ctx, err error) error {
 
 	if problem.Status == http.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="portcullis"`)
+	}
+	if problem.retryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(problem.retryAfter))
 	}
 	return c.Status(problem.Status).JSON(&problem, "application/problem+json")
 }

@@ -3,9 +3,12 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,6 +40,8 @@ func TestProblemForMapsErrors(t *testing.T) {
 		{"conflict", &store.ConflictError{Message: "in use", Dependents: []string{`route "all"`}}, 409, "conflict", nil},
 		{"fiber not found", fiber.ErrNotFound, 404, "not-found", nil},
 		{"fiber body too large", fiber.ErrRequestEntityTooLarge, 413, "body-too-large", nil},
+		{"check unavailable", &store.UnavailableError{Err: errors.New("no check worker came free"), RetryAfter: 10 * time.Second}, 503, "unavailable", nil},
+		{"check unavailable in a try", &TraceError{Route: "main", Err: &store.UnavailableError{Err: errors.New("no check worker came free")}}, 503, "unavailable", nil},
 		{"unknown error", errors.New("disk I/O error at /var/lib/secret"), 500, "internal", nil},
 		{"bare bundle sentinel", bundle.ErrTenantNotFound, 500, "internal", nil},
 	}
@@ -76,6 +81,61 @@ func TestProblemForCompileErrorKeepsPosition(t *testing.T) {
 	}
 	if want := "line 2, column 7: unexpected end of input"; issue.Message != want {
 		t.Errorf("message = %q, want %q", issue.Message, want)
+	}
+}
+
+func TestWriteProblemSetsRetryAfter(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter time.Duration
+		want       string
+	}{
+		{"whole seconds", 10 * time.Second, "10"},
+		{"part of a second rounds up", 1500 * time.Millisecond, "2"},
+		{"zero is one second", 0, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := fiber.New()
+			app.Post("/", func(c *fiber.Ctx) error {
+				return writeProblem(c, &store.UnavailableError{Err: errors.New("no check worker came free"), RetryAfter: tt.retryAfter})
+			})
+
+			resp, err := app.Test(httptest.NewRequest(http.MethodPost, "/", nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("status = %d, want 503", resp.StatusCode)
+			}
+			if got := resp.Header.Get(fiber.HeaderRetryAfter); got != tt.want {
+				t.Errorf("Retry-After = %q, want %q", got, tt.want)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if !strings.Contains(string(body), "send it again in "+tt.want+" seconds") {
+				t.Errorf("body = %s, want a detail that names the wait", body)
+			}
+			if strings.Contains(string(body), "no check worker came free") {
+				t.Errorf("body = %s, want the cause kept for the log only", body)
+			}
+		})
+	}
+}
+
+func TestWriteProblemOmitsRetryAfter(t *testing.T) {
+	app := fiber.New()
+	app.Post("/", func(c *fiber.Ctx) error {
+		return writeProblem(c, fakeCompile("p", "1.0.0", "x"))
+	})
+
+	resp, err := app.Test(httptest.NewRequest(http.MethodPost, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := resp.Header.Get(fiber.HeaderRetryAfter); got != "" {
+		t.Errorf("Retry-After of a 422 = %q, want none", got)
 	}
 }
 

@@ -61,18 +61,19 @@ var detailFormats = map[string]string{
 	`tier "trusted" runs a plugin inside the edge process and is for the operator only: leave tier empty or use "sandboxed"`: `tier "trusted" 会在边缘进程内运行插件，仅限运维人员使用：请把 tier 留空或使用 "sandboxed"`,
 
 	// Missing resources and request-level errors.
-	"%s %q not found":                                                                "未找到%s %q",
-	"no resource at this path":                                                       "此路径下没有资源",
-	"this path does not accept the request method":                                   "此路径不接受该请求方法",
-	"the request body exceeds %d bytes: send a smaller body":                         "请求体超过 %d 字节：请发送更小的请求体",
-	"the request was not received in time":                                           "未能及时收到请求",
-	"the request headers exceed the server's buffer: send shorter headers":           "请求头超出服务器缓冲区：请发送更短的请求头",
-	"the request body is empty: send a JSON object":                                  "请求体为空：请发送一个 JSON 对象",
-	"the request body has data after the JSON object: send exactly one object":       "请求体在 JSON 对象之后还有数据：请只发送一个对象",
-	"the request body ends before the JSON object is complete":                       "请求体在 JSON 对象完整之前就结束了",
-	"the portal failed to handle the request: report the request_id to the operator": "门户处理请求失败：请把 request_id 报告给运维人员",
-	"the database did not respond to a query: check the portal log":                  "数据库没有响应查询：请查看门户日志",
-	"this portal has no plugin signing key, so it publishes unsigned versions":       "本门户没有插件签名密钥，因此发布的是未签名的版本",
+	"%s %q not found":                                                                                                 "未找到%s %q",
+	"no resource at this path":                                                                                        "此路径下没有资源",
+	"this path does not accept the request method":                                                                    "此路径不接受该请求方法",
+	"the request body exceeds %d bytes: send a smaller body":                                                          "请求体超过 %d 字节：请发送更小的请求体",
+	"the request was not received in time":                                                                            "未能及时收到请求",
+	"the request headers exceed the server's buffer: send shorter headers":                                            "请求头超出服务器缓冲区：请发送更短的请求头",
+	"the request body is empty: send a JSON object":                                                                   "请求体为空：请发送一个 JSON 对象",
+	"the request body has data after the JSON object: send exactly one object":                                        "请求体在 JSON 对象之后还有数据：请只发送一个对象",
+	"the request body ends before the JSON object is complete":                                                        "请求体在 JSON 对象完整之前就结束了",
+	"the portal failed to handle the request: report the request_id to the operator":                                  "门户处理请求失败：请把 request_id 报告给运维人员",
+	"the database did not respond to a query: check the portal log":                                                   "数据库没有响应查询：请查看门户日志",
+	"no plugin worker was available to run the checks of this request: send it again in %d seconds (see Retry-After)": "没有可用的插件工作进程来运行此请求的检查：请在 %d 秒后重新发送（见 Retry-After）",
+	"this portal has no plugin signing key, so it publishes unsigned versions":                                        "本门户没有插件签名密钥，因此发布的是未签名的版本",
 }
 
 // Term is an English word of the product, such as a resource kind or a

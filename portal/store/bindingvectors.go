@@ -14,7 +14,8 @@ import (
 
 // BindingTester runs a plugin version's test vectors with a binding's
 // config, as the edge's pre-flight does: the vectors marked binding_config
-// run with config, the others with their own.
+// run with config, the others with their own. An *UnavailableError means
+// the vectors did not run, and the store returns it as it is.
 type BindingTester func(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error
 
 // bindingWriteAttempts bounds the writes of one binding whose version or
@@ -191,6 +192,9 @@ func (s *Store) runBindingVectors(ctx context.Context, pending *vectorsPending) 
 		return nil
 	}
 
+	if unavailable := asUnavailable(err); unavailable != nil {
+		return unavailable
+	}
 	var vectorErr *VectorError
 	if errors.As(err, &vectorErr) {
 		return fieldError("config", "test vector %q of plugin %q version %q fails with this config: %s: change the config, or bind another version",

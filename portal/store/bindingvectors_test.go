@@ -90,6 +90,40 @@ func TestBindingConfigFailingVectorsRejected(t *testing.T) {
 	}
 }
 
+func TestBindingVectorsUnavailablePassesThrough(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	busy := func(context.Context, string, string, string, json.RawMessage, json.RawMessage) error {
+		return &UnavailableError{Err: errors.New("no check worker came free")}
+	}
+	s, err := Open(context.Background(), path, Options{Compiler: fakeCompile, BindingTester: busy})
+	if err != nil {
+		t.Fatalf("Open(%q) error = %v", path, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	seedTenant(t, s, "acme")
+	_, err = s.PublishPlugin(context.Background(), NewPluginVersion{
+		Name: "show", Version: "1.0.0", Source: showSource,
+		ConfigSchema: json.RawMessage(showSchema), TestVectors: json.RawMessage(showVectors),
+	})
+	if err != nil {
+		t.Fatalf("PublishPlugin(show) error = %v", err)
+	}
+	before := revisionOf(t, s, "acme")
+
+	_, err = s.CreateBinding(context.Background(), "acme", config.Binding{Plugin: "show", Version: "1.0.0", Config: json.RawMessage(`{"show":true}`)})
+	var unavailable *UnavailableError
+	if !errors.As(err, &unavailable) {
+		t.Errorf("CreateBinding() error = %v, want an *UnavailableError", err)
+	}
+	var fieldErr *config.FieldError
+	if errors.As(err, &fieldErr) {
+		t.Errorf("CreateBinding() error = %v, want no field error on config for vectors that did not run", err)
+	}
+	if got := revisionOf(t, s, "acme"); got != before {
+		t.Errorf("revision = %d after vectors that did not run, want %d", got, before)
+	}
+}
+
 func TestBindingVectorsSkippedWhenConfigKept(t *testing.T) {
 	var runs atomic.Int64
 	s := openVectorStore(t, &runs)

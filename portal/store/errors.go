@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
@@ -78,8 +79,39 @@ func conflictWith(dependents []string, format string, args ...any) *ConflictErro
 
 // Compiler checks the source of a plugin version at publish time. It returns
 // nil when the source compiles. A *CompileError result gives the position of
-// the fault. Any other error also rejects the version, with its message.
+// the fault. An *UnavailableError means the check did not run, and the
+// store returns it as it is. Any other error rejects the version, with its
+// message.
 type Compiler func(name, version, source string) error
+
+// UnavailableError reports a check of plugin code that did not run for want
+// of capacity, such as a plugin worker that other checks kept busy. It
+// does not judge the code or config, so the store passes it on instead of
+// rejecting a field, and the API responds with 503 and a Retry-After.
+type UnavailableError struct {
+	// Err is the cause, for the log.
+	Err error
+	// RetryAfter is how long the client should wait before it sends the
+	// request again.
+	RetryAfter time.Duration
+}
+
+func (e *UnavailableError) Error() string {
+	return e.Err.Error()
+}
+
+func (e *UnavailableError) Unwrap() error {
+	return e.Err
+}
+
+// asUnavailable returns the *UnavailableError in err, or nil.
+func asUnavailable(err error) *UnavailableError {
+	var unavailable *UnavailableError
+	if errors.As(err, &unavailable) {
+		return unavailable
+	}
+	return nil
+}
 
 // CompileError reports a syntax or compile error in plugin source. Line and
 // Column count from 1, and zero means unknown.

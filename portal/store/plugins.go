@@ -320,6 +320,9 @@ func (s *Store) compileSource(input NewPluginVersion) error {
 		return nil
 	}
 
+	if unavailable := asUnavailable(err); unavailable != nil {
+		return unavailable
+	}
 	var compileErr *CompileError
 	if errors.As(err, &compileErr) {
 		named := *compileErr

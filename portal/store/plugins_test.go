@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -58,6 +59,46 @@ func TestPublishOtherCompilerErrorIsFieldError(t *testing.T) {
 	}
 	if !strings.Contains(fieldErr.Message, "resource limit exceeded") {
 		t.Errorf("message = %q, want the compiler's message", fieldErr.Message)
+	}
+}
+
+func TestPublishUnavailableCheckPassesThrough(t *testing.T) {
+	busy := &UnavailableError{Err: errors.New("no check worker came free")}
+	tests := []struct {
+		name    string
+		options Options
+		vectors json.RawMessage
+	}{
+		{"compile", Options{Compiler: func(string, string, string) error { return busy }}, nil},
+		{"vectors", Options{
+			Compiler: func(string, string, string) error { return nil },
+			Tester: func(context.Context, string, string, string, json.RawMessage) error {
+				return fmt.Errorf("check plugin: %w", busy)
+			},
+		}, json.RawMessage(`[{"name":"v","request":{"path":"/"},"expect":{"status":200}}]`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(context.Background(), t.TempDir()+"/portal.db", tt.options)
+			if err != nil {
+				t.Fatalf("Open() error = %v", err)
+			}
+			defer s.Close()
+
+			_, err = s.PublishPlugin(context.Background(), NewPluginVersion{Name: "p", Version: "1.0.0", Source: "x", TestVectors: tt.vectors})
+
+			var unavailable *UnavailableError
+			if !errors.As(err, &unavailable) {
+				t.Errorf("PublishPlugin() error = %v, want an *UnavailableError", err)
+			}
+			var fieldErr *config.FieldError
+			if errors.As(err, &fieldErr) {
+				t.Errorf("PublishPlugin() error = %v, want no field error for a check that did not run", err)
+			}
+			if plugins, _ := s.ListPlugins(context.Background()); len(plugins) != 0 {
+				t.Errorf("ListPlugins() = %v, want none after a check that did not run", plugins)
+			}
+		})
 	}
 }
 

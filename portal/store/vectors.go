@@ -19,7 +19,8 @@ const (
 
 // Tester runs a plugin version's test vectors at publish time. It returns
 // nil when every vector passes, a *VectorError for the first failing
-// vector, and any other error for vectors that are invalid.
+// vector, an *UnavailableError when the vectors did not run for want of
+// capacity, and any other error for vectors that are invalid.
 type Tester func(ctx context.Context, name, version, source string, vectors json.RawMessage) error
 
 // VectorError reports a test vector that failed at publish time.
@@ -58,7 +59,8 @@ func checkTestVectors(input *NewPluginVersion) error {
 }
 
 // testVectors runs the version's vectors through the Tester, outside any
-// transaction. A failure that is not a *VectorError rejects the field.
+// transaction. A failure that is neither a *VectorError nor an
+// *UnavailableError rejects the field.
 func (s *Store) testVectors(ctx context.Context, input NewPluginVersion) error {
 	if s.tester == nil || string(input.TestVectors) == "[]" {
 		return nil
@@ -67,6 +69,9 @@ func (s *Store) testVectors(ctx context.Context, input NewPluginVersion) error {
 	err := s.tester(ctx, input.Name, input.Version, input.Source, input.TestVectors)
 	if err == nil {
 		return nil
+	}
+	if unavailable := asUnavailable(err); unavailable != nil {
+		return unavailable
 	}
 	var vectorErr *VectorError
 	if errors.As(err, &vectorErr) {

@@ -57,7 +57,7 @@ func (c *pluginChecks) compile(name, version, source string) error {
 	if summary, ok := workerExit(err); ok {
 		return fmt.Errorf("its top-level code ended the plugin worker that ran it: %s", summary)
 	}
-	return portalCompileError(err)
+	return portalCompileError(portalUnavailable(err))
 }
 
 // test runs a version's test vectors in a worker, as portal.Tester. The
@@ -72,7 +72,7 @@ func (c *pluginChecks) test(ctx context.Context, name, version, source string, v
 	if summary, ok := workerExit(err); ok {
 		return fmt.Errorf("a test vector ended the plugin worker that ran it: %s", summary)
 	}
-	return portalVectorError(portalCompileError(err))
+	return portalVectorError(portalCompileError(portalUnavailable(err)))
 }
 
 // testBinding runs a version's test vectors with a binding's config in a
@@ -82,7 +82,7 @@ func (c *pluginChecks) testBinding(ctx context.Context, name, version, source st
 	if summary, ok := workerExit(err); ok {
 		return fmt.Errorf("a test vector ended the plugin worker that ran it: %s", summary)
 	}
-	return portalVectorError(portalCompileError(err))
+	return portalVectorError(portalCompileError(portalUnavailable(err)))
 }
 
 // trace runs a route's chain in a worker, as api.Tracer.
@@ -91,7 +91,7 @@ func (c *pluginChecks) trace(ctx context.Context, tenant string, steps []pluginp
 	if summary, ok := workerExit(err); ok {
 		return trace, fmt.Errorf("a hook ended the plugin worker that ran the chain: %s", summary)
 	}
-	return trace, err
+	return trace, portalUnavailable(err)
 }
 
 // workerExit returns the short form of the exit of a worker that failed
@@ -107,6 +107,22 @@ func workerExit(err error) (string, bool) {
 
 func (c *pluginChecks) close() {
 	c.pool.Close()
+}
+
+// checkRetryAfter is the Retry-After of a check that found the check
+// worker busy: the time one check may run (sandbox.DefaultVerifyTimeout),
+// after which the check that held the worker has ended or is about to.
+const checkRetryAfter = sandbox.DefaultVerifyTimeout
+
+// portalUnavailable turns an error of a check that did not start
+// (sandbox.ErrCheckUnavailable) into a *portal.UnavailableError, so the
+// API responds with 503 and a Retry-After instead of blaming the plugin's
+// source, vectors or config.
+func portalUnavailable(err error) error {
+	if errors.Is(err, sandbox.ErrCheckUnavailable) {
+		return &portal.UnavailableError{Err: err, RetryAfter: checkRetryAfter}
+	}
+	return err
 }
 
 // portalCompileError turns a *pluginhost.CompileError in err into the

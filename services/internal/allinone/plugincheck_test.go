@@ -3,12 +3,18 @@ package allinone
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"portcullis.dev/edge/sandbox"
+	"portcullis.dev/portal"
 	"portcullis.dev/services/internal/apiclient"
 )
 
@@ -108,5 +114,101 @@ func TestTryRouteSurvivesFatalScript(t *testing.T) {
 	h.mustAPI(http.MethodPost, try, map[string]any{"path": "/next"}, &trace)
 	if trace.Upstream == nil || trace.Upstream.Path != "/next" {
 		t.Errorf("try without X-Crash: upstream = %+v, want the request for /next", trace.Upstream)
+	}
+}
+
+// loopVectors run a hook that loops until its deadline, 100 times, so the
+// check that runs them holds the portal's check worker until its context
+// ends.
+const loopVectors = `[{"name": "loops", "repeat": 100, "request": {"path": "/"}, "expect": {"status": 200}}]`
+
+const loopSource = `func access(ctx, conf) {
+	n := 0
+	for { n++ }
+}
+`
+
+// newTestChecks returns the portal's checks with this test binary as the
+// worker.
+func newTestChecks(t *testing.T) *pluginChecks {
+	t.Helper()
+	executable, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err := newPluginChecks(sandbox.Config{Command: []string{executable, "worker"}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(checks.close)
+	return checks
+}
+
+// TestPortalCheckBusyIsUnavailable runs a publish check while another
+// check holds the portal's check worker with slow vectors. The waiting
+// check did not run, so its error is a *portal.UnavailableError and no
+// complaint about its source or vectors.
+func TestPortalCheckBusyIsUnavailable(t *testing.T) {
+	checks := newTestChecks(t)
+	slowCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	slowDone := make(chan error, 1)
+	go func() {
+		slowDone <- checks.test(slowCtx, "loop", "1.0.0", loopSource, json.RawMessage(loopVectors))
+	}()
+
+	// A quick check that takes the worker before the slow one passes, so
+	// the quick one runs again until it finds the worker busy.
+	var err error
+	var unavailable *portal.UnavailableError
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		ctx, cancelWaiting := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err = checks.test(ctx, "quick", "1.0.0", "func access(ctx, conf) {}\n", json.RawMessage(loopVectors))
+		cancelWaiting()
+		if err != nil {
+			break
+		}
+	}
+	if !errors.As(err, &unavailable) {
+		t.Fatalf("check while the worker is busy = %v, want a *portal.UnavailableError", err)
+	}
+	if unavailable.RetryAfter != checkRetryAfter {
+		t.Errorf("RetryAfter = %v, want %v", unavailable.RetryAfter, checkRetryAfter)
+	}
+	if slowErr := <-slowDone; errors.As(slowErr, &unavailable) {
+		t.Errorf("slow check = %v, want a judged failure, not an *portal.UnavailableError", slowErr)
+	}
+}
+
+// TestPublishWithoutWorkerIs503 publishes a version while no plugin worker
+// can start. The check did not run, so the portal responds with 503 and a
+// Retry-After and blames neither the source nor the vectors.
+func TestPublishWithoutWorkerIs503(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Sandbox = sandbox.Config{Command: []string{filepath.Join(t.TempDir(), "no-such-worker")}, MaxWorkers: 1}
+	h := startHarnessWith(t, cfg)
+
+	body := strings.NewReader(`{"name": "quick", "version": "1.0.0", "source": "func access(ctx, conf) {}\n"}`)
+	req, err := http.NewRequest(http.MethodPost, h.server.PortalURL()+"/api/v1/plugins", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	detail, _ := io.ReadAll(resp.Body)
+
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("status = %d (%s), want 503", resp.StatusCode, detail)
+	}
+	if got, want := resp.Header.Get("Retry-After"), strconv.Itoa(int(checkRetryAfter.Seconds())); got != want {
+		t.Errorf("Retry-After = %q, want %q", got, want)
+	}
+	if strings.Contains(string(detail), "compile check failed") || strings.Contains(string(detail), `"field":"source"`) {
+		t.Errorf("body = %s, want no blame on the plugin's source", detail)
 	}
 }

@@ -1,0 +1,103 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// isolate closes the descriptors that the worker inherited besides stdin,
+// stdout, stderr and the socket, and sets no_new_privs, before any plugin
+// code runs.
+func isolate(socket int) error {
+	if err := closeInheritedDescriptors(socket); err != nil {
+		return err
+	}
+	return forbidNewPrivileges()
+}
+
+// closeInheritedDescriptors closes every descriptor above 2 except keep
+// that lacks FD_CLOEXEC. Only a descriptor without FD_CLOEXEC survives the
+// exec that started the worker, while the Go runtime opens its own (the
+// poller's and the cgroup CPU limit file that it rereads) with
+// O_CLOEXEC. That is why this lists /proc/self/fd and checks each
+// descriptor instead of calling close_range(2), which would close the
+// runtime's descriptors too.
+func closeInheritedDescriptors(keep int) error {
+	inherited, err := inheritedDescriptors()
+	if err != nil {
+		return err
+	}
+
+	for _, fd := range inherited {
+		if fd == keep {
+			continue
+		}
+		// Linux frees the descriptor even when close returns an error,
+		// such as EIO from a file with unwritten data.
+		_ = unix.Close(fd)
+	}
+	return nil
+}
+
+// inheritedDescriptors returns the open descriptors above 2 without
+// FD_CLOEXEC, as /proc/self/fd lists them.
+func inheritedDescriptors() ([]int, error) {
+	folder, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return nil, fmt.Errorf("list open descriptors: %w: the worker needs /proc mounted", err)
+	}
+	names, err := folder.Readdirnames(-1)
+	_ = folder.Close()
+	if err != nil {
+		return nil, fmt.Errorf("list open descriptors in /proc/self/fd: %w", err)
+	}
+
+	var inherited []int
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil || fd <= 2 {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if errors.Is(err, unix.EBADF) {
+			// The folder's own descriptor, closed above.
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the flags of descriptor %d: %w", fd, err)
+		}
+		if flags&unix.FD_CLOEXEC == 0 {
+			inherited = append(inherited, fd)
+		}
+	}
+	return inherited, nil
+}
+
+// forbidNewPrivileges sets no_new_privs on every thread of the process, so
+// an exec from any of them cannot gain privileges through a set-user-ID
+// binary or file capabilities. Threads started later inherit it.
+//
+// NOTE: in a binary linked with cgo, which the race detector and the net
+// package's cgo resolver bring in, syscall.AllThreadsSyscall returns
+// ENOTSUP. The flag is then set on the calling thread only, and threads
+// that the Go runtime started before lack it. portcullis is built with
+// CGO_ENABLED=0, where every thread gets it.
+func forbidNewPrivileges() error {
+	_, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0)
+	switch errno {
+	case 0:
+		return nil
+	case syscall.ENOTSUP:
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs with prctl: %w", err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("set no_new_privs on every thread with prctl: %w", errno)
+	}
+}
