@@ -28,6 +28,10 @@ type Exchange struct {
 	// Host serves the host API (ctx.kv, ctx.limit, ctx.http, ctx.log and
 	// ctx.req.body). Nil makes those functions raise an error.
 	Host Host
+
+	// measured keeps the size of the request and the response header from
+	// one hook call to the next (see hostObjects.headerSize).
+	measured [headerSides]measuredHeader
 }
 
 // Request is the client request as the upstream will receive it.

@@ -3,8 +3,10 @@ package pluginhost
 import (
 	"net/http"
 	"net/textproto"
+	"reflect"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/risor-io/risor/arg"
 	"github.com/risor-io/risor/object"
@@ -40,14 +42,49 @@ func (host *hostObjects) header(side headerSide) *http.Header {
 	return &host.exchange.Response.Header
 }
 
+// measuredHeader is the size of one header of an Exchange as the last hook
+// call that changed it left it: the map, its number of fields then, and
+// its size as MaxHeaderBytes counts it.
+type measuredHeader struct {
+	header unsafe.Pointer
+	fields int
+	size   int
+}
+
 // headerSize returns the size of side's header as MaxHeaderBytes counts
-// it. It measures the header once per call and then follows the changes of
-// set_header, which with del_header are the only writers during a call.
+// it. It follows the changes of set_header and del_header, the only
+// writers during a call. At a call's first change it takes the size that
+// an earlier call of the exchange left, when the header is the same map
+// with the same number of fields, and measures the header otherwise. The
+// edge adds or removes fields between phases, and replaces the response
+// header at header_filter, which both make it measure again. A value that
+// the edge changed in place could leave the size off by that value's
+// growth.
 func (host *hostObjects) headerSize(side headerSide) int {
-	if host.headerBytes[side] < 0 {
-		host.headerBytes[side] = headerBytes(*host.header(side))
+	if host.headerBytes[side] >= 0 {
+		return host.headerBytes[side]
+	}
+
+	header := *host.header(side)
+	last := host.exchange.measured[side]
+	if last.header != nil && last.header == mapPointer(header) && last.fields == len(header) {
+		host.headerBytes[side] = last.size
+	} else {
+		host.headerBytes[side] = headerBytes(header)
 	}
 	return host.headerBytes[side]
+}
+
+// rememberHeaderSize stores the size of side's header in the exchange for
+// the next hook call.
+func (host *hostObjects) rememberHeaderSize(side headerSide) {
+	header := *host.header(side)
+	host.exchange.measured[side] = measuredHeader{header: mapPointer(header), fields: len(header), size: host.headerBytes[side]}
+}
+
+// mapPointer returns the identity of a header map, nil for a nil map.
+func mapPointer(header http.Header) unsafe.Pointer {
+	return reflect.ValueOf(header).UnsafePointer()
 }
 
 // setHeader implements set_header(name, value), which replaces all values
@@ -93,6 +130,7 @@ func (host *hostObjects) setHeader(method string, side headerSide, args []object
 	}
 	(*header)[key] = []string{value}
 	host.headerBytes[side] = after
+	host.rememberHeaderSize(side)
 	return object.Nil
 }
 
@@ -112,5 +150,8 @@ func (host *hostObjects) delHeader(method string, side headerSide, args []object
 		host.headerBytes[side] -= fieldBytes(key, header[key])
 	}
 	delete(header, key)
+	if host.headerBytes[side] >= 0 {
+		host.rememberHeaderSize(side)
+	}
 	return object.Nil
 }

@@ -94,6 +94,32 @@ func TestHeaderTotalLimit(t *testing.T) {
 	}
 }
 
+func TestHeaderTotalLimitAcrossCalls(t *testing.T) {
+	// Each call adds 20 fields of 8010 bytes to the request header, so the
+	// second call crosses MaxHeaderBytes with the size the first one left.
+	source := `func access(ctx, conf) {
+  fill := ctx.req.header("X-Fill")
+  base := len(ctx.req.header("X-Fill-000")) > 0 ? 20 : 0
+  for i := 0; i < 20; i++ {
+    ctx.req.set_header(sprintf("X-Fill-%03d", base + i), fill)
+  }
+}`
+	instance := mustBind(t, source, "")
+	ex := upstreamExchange()
+	ex.Request.Header.Set("X-Fill", strings.Repeat("x", 8000))
+
+	if err := instance.Run(context.Background(), PhaseAccess, ex); err != nil {
+		t.Fatalf("first Run() error = %v, want 20 fields to fit", err)
+	}
+	err := instance.Run(context.Background(), PhaseAccess, ex)
+	if err == nil || !strings.Contains(err.Error(), `header "X-Fill-031" would make the header`) {
+		t.Errorf("second Run() error = %v, want the 32nd field rejected", err)
+	}
+	if got := headerBytes(ex.Request.Header); got > MaxHeaderBytes {
+		t.Errorf("request header = %d bytes, want at most %d", got, MaxHeaderBytes)
+	}
+}
+
 func TestHeaderTotalCountsDeletes(t *testing.T) {
 	ex, err := runWithFill(t, PhaseAccess, `for i := 0; i < 40; i++ {
     name := sprintf("X-Fill-%03d", i)
