@@ -20,6 +20,11 @@ const (
 	// roomPollInterval is how often a call that waits for a worker checks
 	// the pool again.
 	roomPollInterval = 5 * time.Millisecond
+	// minIdleToStop is how long a worker must have been without calls
+	// before rule 3 of chooseEviction may stop it. A worker that has just
+	// started, and is still loading its tenant's bindings, or one between
+	// two quick calls of a steady tenant, is not taken.
+	minIdleToStop = 20 * time.Millisecond
 	// loadWorkerWait bounds how long a Load waits for a worker when the
 	// pool is full. A Load has no hook deadline to bound it, and the edge
 	// builds the tenant's runtime meanwhile.
@@ -76,7 +81,8 @@ const (
 //  2. the worker whose oldest call in flight has run the longest, when that
 //     is longer than PreemptAfter, so a tenant whose calls are slow makes
 //     room before one whose calls are quick;
-//  3. the least recently used worker without calls.
+//  3. the least recently used worker without calls, when it has been idle
+//     for minIdleToStop.
 //
 // A requester whose own worker was preempted within preemptCooldown gets
 // only the first. p.mu is held.
@@ -105,7 +111,7 @@ func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
 		return eviction{worker: idle, rule: ruleIdle, age: idleFor}, true
 	case busy != nil && busyFor > limit && mayDisplace:
 		return eviction{worker: busy, rule: ruleSlowCall, age: busyFor, preempted: true}, true
-	case idle != nil && mayDisplace:
+	case idle != nil && idleFor >= minIdleToStop && mayDisplace:
 		return eviction{worker: idle, rule: ruleLeastUsed, age: idleFor}, true
 	}
 	return eviction{}, false

@@ -246,8 +246,9 @@ func TestChooseEviction(t *testing.T) {
 		{"oldest slow call", []spec{{"slow", 0, 300 * time.Millisecond, false}, {"slower", 0, 900 * time.Millisecond, false}}, false, "slower", ruleSlowCall},
 		{"least recently used", []spec{{"recent", 10 * time.Millisecond, 0, false}, {"older", 30 * time.Millisecond, 0, false}, {"busy", 0, 50 * time.Millisecond, false}}, false, "older", ruleLeastUsed},
 		{"none when calls are young", []spec{{"busy", 0, 50 * time.Millisecond, false}, {"busier", 0, 20 * time.Millisecond, false}}, false, "", ""},
-		{"stopping worker skipped", []spec{{"gone", time.Second, 0, true}, {"recent", 10 * time.Millisecond, 0, false}}, false, "recent", ruleLeastUsed},
+		{"stopping worker skipped", []spec{{"gone", time.Second, 0, true}, {"recent", 30 * time.Millisecond, 0, false}}, false, "recent", ruleLeastUsed},
 		{"cooldown takes long idle", []spec{{"idle", 200 * time.Millisecond, 0, false}, {"slow", 0, 300 * time.Millisecond, false}}, true, "idle", ruleIdle},
+		{"none just started", []spec{{"new", time.Millisecond, 0, false}, {"busy", 0, 50 * time.Millisecond, false}}, false, "", ""},
 		{"cooldown skips slow call", []spec{{"recent", 10 * time.Millisecond, 0, false}, {"slow", 0, 300 * time.Millisecond, false}}, true, "", ""},
 	}
 	for _, tc := range cases {

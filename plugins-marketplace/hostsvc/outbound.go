@@ -28,6 +28,20 @@ var (
 	// nat64Network is the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052),
 	// whose last 32 bits are an IPv4 address that a NAT64 gateway reaches.
 	nat64Network = netip.MustParsePrefix("64:ff9b::/96")
+	// reservedNetworks are special-purpose ranges (RFC 6890 and its
+	// updates) that are not public destinations: IETF protocol
+	// assignments, benchmarking, reserved class E with the broadcast
+	// address, the local-use NAT64 prefix (RFC 8215), 6to4 (RFC 3056),
+	// whose addresses carry an IPv4 address, and the deprecated IPv6
+	// site-local prefix.
+	reservedNetworks = []netip.Prefix{
+		netip.MustParsePrefix("192.0.0.0/24"),
+		netip.MustParsePrefix("198.18.0.0/15"),
+		netip.MustParsePrefix("240.0.0.0/4"),
+		netip.MustParsePrefix("64:ff9b:1::/48"),
+		netip.MustParsePrefix("2002::/16"),
+		netip.MustParsePrefix("fec0::/10"),
+	}
 )
 
 // Option configures Services.
@@ -82,8 +96,19 @@ func blockedClass(addr netip.Addr) string {
 		return "multicast"
 	case sharedNetwork.Contains(addr):
 		return "shared (carrier-grade NAT)"
+	case isReserved(addr):
+		return "reserved"
 	}
 	return ""
+}
+
+func isReserved(addr netip.Addr) bool {
+	for _, network := range reservedNetworks {
+		if network.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkDestination returns a *BlockedAddressError when plugins may not
