@@ -32,17 +32,23 @@ func (s *Store) Invalidate(tenant string, revision int64) {
 	}
 }
 
+// addWorker counts one more goroutine that Close waits for, and reports
+// false instead once the Store is closed.
+func (s *Store) addWorker() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if s.ctx.Err() != nil {
+		return false
+	}
+	s.workers.Add(1)
+	return true
+}
+
 // startWorker runs refresh in a goroutine that Close waits for. Once the
 // Store is closed it clears the holder's refreshing flag instead.
 func (s *Store) startWorker(refresh func(), h *holder) {
-	s.mu.Lock()
-	closed := s.ctx.Err() != nil
-	if !closed {
-		s.workers.Add(1)
-	}
-	s.mu.Unlock()
-
-	if closed {
+	if !s.addWorker() {
 		h.mu.Lock()
 		h.refreshing = false
 		h.mu.Unlock()

@@ -44,13 +44,7 @@ func (s *Store) waitToRetry(h *holder, current *runtime.Runtime, revision int64,
 // back-off until a build of the newest revision is judged. It returns at
 // once.
 func (s *Store) RetryLater(tenant string, revision int64) {
-	s.mu.Lock()
-	closed := s.ctx.Err() != nil
-	if !closed {
-		s.workers.Add(1)
-	}
-	s.mu.Unlock()
-	if closed {
+	if !s.addWorker() {
 		return
 	}
 
