@@ -211,8 +211,12 @@ func (h *requestHost) KVIncr(key string, by int64, ttl time.Duration) (int64, er
 	} else {
 		e.expires = expiry(now, ttl)
 	}
-	e.value = current + by
-	return current + by, t.put(key, e, now)
+	sum := current + by
+	if (by > 0 && sum < current) || (by < 0 && sum > current) {
+		return 0, fmt.Errorf("counter %q at %d cannot change by %d: the result is outside the 64-bit range", key, current, by)
+	}
+	e.value = sum
+	return sum, t.put(key, e, now)
 }
 
 func (h *requestHost) Limit(ctx context.Context, backend, key string, limit int64, window time.Duration) (pluginhost.LimitResult, error) {

@@ -3,6 +3,7 @@ package hostsvc
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -171,6 +172,23 @@ func TestKVKeysCannotReachLimitCounters(t *testing.T) {
 	result, err := host.Limit(context.Background(), "local", "login", 10, time.Minute)
 	if err != nil || result.Remaining != 6 {
 		t.Errorf("fourth Limit = %+v, %v; want 6 remaining, the count kept", result, err)
+	}
+}
+
+func TestKVIncrRejectsOverflow(t *testing.T) {
+	host := New(nil, nil).Tenant("acme").Request(nil)
+	if _, err := host.KVIncr("n", math.MaxInt64, 0); err != nil {
+		t.Fatalf("KVIncr to the maximum: %v", err)
+	}
+
+	if got, err := host.KVIncr("n", 1, 0); err == nil || !strings.Contains(err.Error(), "outside the 64-bit range") {
+		t.Errorf("KVIncr past the maximum = %d, %v; want an overflow error", got, err)
+	}
+	if value, _ := host.KVGet("n"); value != int64(math.MaxInt64) {
+		t.Errorf("counter after the rejected increment = %v, want it unchanged", value)
+	}
+	if got, err := host.KVIncr("n", -1, 0); err != nil || got != math.MaxInt64-1 {
+		t.Errorf("KVIncr by -1 = %d, %v; want %d", got, err, int64(math.MaxInt64-1))
 	}
 }
 
