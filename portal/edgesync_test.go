@@ -346,8 +346,14 @@ func TestHeartbeatsOfTwoProcessesShowNodeIDConflict(t *testing.T) {
 		t.Errorf("GET /api/v1/edges = %+v, want twin not healthy, in conflict, with a detail naming --node-id", edges)
 	}
 
+	reserved := map[string]any{"node_id": "all-in-one", "region": "eu"}
+	resp := tp.send(request{method: "POST", path: "/api/v1/edge/heartbeat", body: reserved, token: &token})
+	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(string(resp.body), "reserved for the edge inside the all-in-one process") {
+		t.Errorf("heartbeat as all-in-one: status %d, body %s; want 422 naming the reserved node id", resp.status, resp.body)
+	}
+
 	bad := map[string]any{"node_id": "twin", "region": "eu", "instance": "not an id"}
-	resp := tp.send(request{method: "POST", path: "/api/v1/edge/heartbeat", body: bad, token: &token})
+	resp = tp.send(request{method: "POST", path: "/api/v1/edge/heartbeat", body: bad, token: &token})
 	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(string(resp.body), "instance") {
 		t.Errorf("heartbeat with instance %q: status %d, body %s; want 422 naming instance", "not an id", resp.status, resp.body)
 	}

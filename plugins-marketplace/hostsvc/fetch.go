@@ -30,7 +30,7 @@ func (h *requestHost) Fetch(ctx context.Context, caller pluginhost.Caller, req p
 		return pluginhost.OutboundResponse{}, fmt.Errorf("url %q is invalid: use an absolute http:// or https:// URL", req.URL)
 	}
 	if !allowed(target, caller.AllowHosts) {
-		return pluginhost.OutboundResponse{}, fmt.Errorf("host %q is not in the binding's allow_hosts", target.Host)
+		return pluginhost.OutboundResponse{}, fmt.Errorf("host %q is not in the binding's allow_hosts: add it to allow_hosts of the binding", target.Host)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, req.Timeout)

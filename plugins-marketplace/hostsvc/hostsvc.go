@@ -56,6 +56,9 @@ func New(logger *slog.Logger, redisClient *redis.Client, options ...Option) *Ser
 		option(s)
 	}
 	s.outbound = s.newOutboundClient()
+	if len(s.outboundAllow) > 0 {
+		logger.Info("plugins' outbound requests may reach these non-public networks", "networks", s.outboundAllow)
+	}
 	return s
 }
 

@@ -110,6 +110,9 @@ func validateReport(report *store.EdgeReport) error {
 	if !edgeNamePattern.MatchString(report.NodeID) {
 		issues = append(issues, config.Invalid("node_id", "node_id must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"))
 	}
+	if report.NodeID == store.AllInOneNodeID {
+		issues = append(issues, config.Invalid("node_id", "node_id %q is reserved for the edge inside the all-in-one process: start this edge with another --node-id", store.AllInOneNodeID))
+	}
 	if !edgeNamePattern.MatchString(report.Region) {
 		issues = append(issues, config.Invalid("region", "region must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"))
 	}

@@ -61,16 +61,17 @@ var portalFormats = map[string]string{
 
 	// Fixed messages of the REST API's own request checks. They carry no
 	// values, so the whole message is the key.
-	"after must be a non-negative integer: pass the next_after of the previous page":            "after 必须是非负整数：请传入上一页的 next_after",
-	"duplicate field: send each field once":                                                     "字段重复：每个字段只发送一次",
-	"header name is empty or contains a space, a colon or a line break":                         "请求头名称为空，或包含空格、冒号或换行",
-	"node_id must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit": "node_id 必须是 1 到 63 个字母、数字、'.'、'_' 或 '-'，并以字母或数字开头",
-	"region must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit":  "region 必须是 1 到 63 个字母、数字、'.'、'_' 或 '-'，并以字母或数字开头",
-	"position must not be negative":                                                             "position 不能为负数",
-	"query is the raw query string without the leading \"?\"":                                   "query 是不带开头 \"?\" 的原始查询串",
-	"set the header to application/json":                                                        "请把该请求头设为 application/json",
-	"unknown field: field names are case-sensitive, so check the spelling":                      "未知字段：字段名区分大小写，请检查拼写",
-	"unknown field: remove it or correct its name":                                              "未知字段：请删除它或更正其名称",
+	"after must be a non-negative integer: pass the next_after of the previous page":                            "after 必须是非负整数：请传入上一页的 next_after",
+	"duplicate field: send each field once":                                                                     "字段重复：每个字段只发送一次",
+	"header name is empty or contains a space, a colon or a line break":                                         "请求头名称为空，或包含空格、冒号或换行",
+	"node_id must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit":                 "node_id 必须是 1 到 63 个字母、数字、'.'、'_' 或 '-'，并以字母或数字开头",
+	"node_id %q is reserved for the edge inside the all-in-one process: start this edge with another --node-id": "node_id %q 保留给一体化进程内的边缘节点：请用另一个 --node-id 启动此边缘节点",
+	"region must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit":                  "region 必须是 1 到 63 个字母、数字、'.'、'_' 或 '-'，并以字母或数字开头",
+	"position must not be negative":                                                                             "position 不能为负数",
+	"query is the raw query string without the leading \"?\"":                                                   "query 是不带开头 \"?\" 的原始查询串",
+	"set the header to application/json":                                                                        "请把该请求头设为 application/json",
+	"unknown field: field names are case-sensitive, so check the spelling":                                      "未知字段：字段名区分大小写，请检查拼写",
+	"unknown field: remove it or correct its name":                                                              "未知字段：请删除它或更正其名称",
 }
 
 // JSONType is the name of a JSON type as an argument of a field message:

@@ -14,6 +14,11 @@ import (
 // five heartbeats at the edge's default interval of 2 s.
 const NodeIDConflictWindow = 10 * time.Second
 
+// AllInOneNodeID is the node id of the edge inside an all-in-one process,
+// which records its state in the store directly. No separate edge may
+// report it, so the two never overwrite each other's row.
+const AllInOneNodeID = "all-in-one"
+
 // MaxInstanceLength bounds EdgeReport.Instance.
 const MaxInstanceLength = 64
 

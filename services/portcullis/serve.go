@@ -317,8 +317,11 @@ func parsePrefixes(list, item, setting string) ([]netip.Prefix, error) {
 			continue
 		}
 		prefix, err := netip.ParsePrefix(field)
+		if addr, addrErr := netip.ParseAddr(field); err != nil && addrErr == nil {
+			return nil, fmt.Errorf("%s %q is an address, not a CIDR: write %s/%d for this address alone (%s)", item, field, field, addr.BitLen(), setting)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s %q is not a CIDR such as 10.0.0.0/8: %w (%s)", item, field, err, setting)
+			return nil, fmt.Errorf("%s %q is not a CIDR such as 10.0.0.0/8 (%s)", item, field, setting)
 		}
 		prefixes = append(prefixes, prefix)
 	}

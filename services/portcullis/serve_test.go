@@ -139,7 +139,7 @@ func TestServeFlagsPluginOutboundAllow(t *testing.T) {
 	if err == nil {
 		t.Fatal("parse of a bare address succeeded, want a CIDR error")
 	}
-	for _, want := range []string{`plugin outbound network "10.0.0.1" is not a CIDR`, "--plugin-outbound-allow"} {
+	for _, want := range []string{`plugin outbound network "10.0.0.1" is an address, not a CIDR: write 10.0.0.1/32`, "--plugin-outbound-allow"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("parse of a bare address: error = %q, want it to contain %q", err, want)
 		}
@@ -160,5 +160,9 @@ func TestServeFlagsTrustedProxies(t *testing.T) {
 	}
 	if _, _, _, err := parseServeFlags([]string{"--trusted-proxies", "10.0.0.1"}, io.Discard); err == nil {
 		t.Error("parse of a bare address succeeded, want a CIDR error")
+	}
+	_, _, _, err = parseServeFlags([]string{"--trusted-proxies", "10.0.0.0/33"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `trusted proxy "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8`) {
+		t.Errorf("parse of an invalid CIDR: error = %v, want it to name the entry and the form", err)
 	}
 }

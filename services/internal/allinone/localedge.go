@@ -12,7 +12,7 @@ import (
 // The edge of an all-in-one process appears in the portal's edge list and
 // propagation view as node localNodeID in region localRegion.
 const (
-	localNodeID = "all-in-one"
+	localNodeID = store.AllInOneNodeID
 	localRegion = "local"
 )
 

@@ -23,6 +23,7 @@ import (
 	"portcullis.dev/edge/sync"
 	"portcullis.dev/edge/tlsconf"
 	"portcullis.dev/plugins-marketplace/hostsvc"
+	"portcullis.dev/portal/store"
 	"portcullis.dev/services/internal/datadir"
 )
 
@@ -129,6 +130,9 @@ func check(cfg Config) error {
 	}
 	if !namePattern.MatchString(cfg.NodeID) {
 		errs = append(errs, fmt.Errorf("--node-id %q must be 1 to 63 letters, digits, '.', '_' or '-'", cfg.NodeID))
+	}
+	if cfg.NodeID == store.AllInOneNodeID {
+		errs = append(errs, fmt.Errorf("--node-id %q is reserved for the edge inside the all-in-one process: pick another", cfg.NodeID))
 	}
 	return errors.Join(errs...)
 }
