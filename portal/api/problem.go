@@ -117,8 +117,7 @@ func problemFor(err error) *Problem {
 
 	var compileErr *store.CompileError
 	if errors.As(err, &compileErr) {
-		issue := FieldIssue{Field: "source", Message: compileErr.Error(), Line: compileErr.Line, Column: compileErr.Column}
-		return newProblem(http.StatusUnprocessableEntity, "compile-error", "Plugin source does not compile", compileErr.Error(), issue)
+		return compileProblem(compileErr)
 	}
 
 	var vectorErr *store.VectorError
@@ -165,6 +164,18 @@ func problemFor(err error) *Problem {
 
 	return newProblem(http.StatusInternalServerError, "internal", "Internal server error",
 		"the portal failed to handle the request: report the request_id to the operator")
+}
+
+// compileProblem builds the 422 problem of plugin source that does not
+// compile. The compiler's message stays as it is in every language, and
+// the portal's words around it follow the request's language.
+func compileProblem(err *store.CompileError) *Problem {
+	format, args := err.Format()
+	source := &config.FieldError{Field: "source", Message: err.Error(), Format: format, Args: args}
+	issue := FieldIssue{Field: "source", Message: err.Error(), Line: err.Line, Column: err.Column, source: source}
+	problem := newProblem(http.StatusUnprocessableEntity, "compile-error", "Plugin source does not compile", err.Error(), issue)
+	problem.source = detailSource{format: format, args: args}
+	return problem
 }
 
 // checksUnavailable builds the 503 problem of a plugin check that did not

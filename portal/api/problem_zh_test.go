@@ -56,6 +56,7 @@ func TestProblemOfInChinese(t *testing.T) {
 		{"store forbidden", &store.ForbiddenError{Message: `you are not a member of namespace "acme": ask one of its members to add you`, Format: "you are not a member of namespace %q: ask one of its members to add you", Args: []any{"acme"}}, "禁止访问", `你不是命名空间 "acme" 的成员：请联系它的一位成员把你加入`},
 		{"body too large", fiberProblem(&fiber.Error{Code: http.StatusRequestEntityTooLarge}), "请求体过大", fmt.Sprintf("请求体超过 %d 字节", MaxBodyBytes)},
 		{"revision moved", fmt.Errorf("tenant %q is at revision %d, not %d: %w", "shop", 7, 6, store.ErrRevisionMoved), "冲突", `租户 "shop" 的修订号是 7，而不是计划所依据的 6：其他写入一直在修改该租户，请重新应用`},
+		{"compile error", &store.CompileError{Line: 2, Column: 1, File: "plugin.risor", Message: `assigning a call to "box" is not allowed at top level`}, "插件源代码无法编译", `第 2 行第 1 列：plugin.risor 的编译检查未通过：assigning a call to "box" is not allowed at top level`},
 		{"check unavailable", &store.UnavailableError{Err: errors.New("no check worker came free"), RetryAfter: 10 * time.Second}, "服务不可用", "请在 10 秒后重新发送"},
 		{"internal", errors.New("disk on fire"), "服务器内部错误", "门户处理请求失败"},
 		{"name taken", &store.ConflictError{Message: `route "main" already exists in tenant "shop": choose another name or update it with PUT`, Format: "route %q already exists in tenant %q: choose another name or update it with PUT", Args: []any{"main", "shop"}}, "冲突", `租户 "shop" 中已存在路由 "main"`},

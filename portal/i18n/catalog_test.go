@@ -41,7 +41,7 @@ var untranslated = map[string]string{
 
 	// Text written by other programs, quoted inside a Portcullis frame.
 	`vectors.go: fieldError("test_vectors", "%v", err)`: "the plugin tester's own error text",
-	`problem.go: Message: compileErr.Error()`:           "the Risor compiler's error text",
+	`problem.go: Message: err.Error()`:                  "the Risor compiler's error text; the issue keeps its format for a translation",
 	`problem.go: Message: vectorErr.Error()`:            "the plugin tester's report of a failed vector",
 	`problem.go: Message: fieldErr.Message`:             "the issue keeps its *config.FieldError, which translateIssues renders",
 	`domains.go: Message: err.Message`:                  "the issue keeps the verification's *config.FieldError, which translateIssues renders",

@@ -119,17 +119,32 @@ type CompileError struct {
 	Line    int
 	Column  int
 	Message string
+	// File names the source file that failed the portal's compile check,
+	// such as plugin.risor, or is empty. Error then names the check.
+	File string
 }
 
 func (e *CompileError) Error() string {
+	format, args := e.Format()
+	return fmt.Sprintf(format, args...)
+}
+
+// Format returns the printf format and values of Error, so that a
+// translation can word the parts that are the portal's own.
+func (e *CompileError) Format() (string, []any) {
 	switch {
+	case e.File != "" && e.Line > 0 && e.Column > 0:
+		return "line %d, column %d: compile check failed in %s: %s", []any{e.Line, e.Column, e.File, e.Message}
+	case e.File != "" && e.Line > 0:
+		return "line %d: compile check failed in %s: %s", []any{e.Line, e.File, e.Message}
+	case e.File != "":
+		return "compile check failed in %s: %s", []any{e.File, e.Message}
 	case e.Line > 0 && e.Column > 0:
-		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
+		return "line %d, column %d: %s", []any{e.Line, e.Column, e.Message}
 	case e.Line > 0:
-		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
-	default:
-		return e.Message
+		return "line %d: %s", []any{e.Line, e.Message}
 	}
+	return "%s", []any{e.Message}
 }
 
 // fieldError builds the *config.FieldError that the store returns for an

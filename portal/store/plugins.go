@@ -326,7 +326,7 @@ func (s *Store) compileSource(input NewPluginVersion) error {
 	var compileErr *CompileError
 	if errors.As(err, &compileErr) {
 		named := *compileErr
-		named.Message = "compile check failed in " + sourceFile + ": " + compileErr.Message
+		named.File = sourceFile
 		return &named
 	}
 	return fieldError("source", "compile check failed in %s: %v", sourceFile, err)
