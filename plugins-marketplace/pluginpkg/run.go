@@ -166,14 +166,15 @@ func requires(vector *Vector, need string) bool {
 	return false
 }
 
-// noNetwork is the host of a vector run. It serves the tenant's state and
-// rate limits, and rejects outbound HTTP, because vectors run offline.
+// noNetwork is the host of a vector run or a route try. It serves the
+// tenant's state and rate limits, and rejects outbound HTTP, because both
+// run offline.
 type noNetwork struct {
 	pluginhost.Host
 }
 
 func (noNetwork) Fetch(context.Context, pluginhost.Caller, pluginhost.OutboundRequest) (pluginhost.OutboundResponse, error) {
-	return pluginhost.OutboundResponse{}, errors.New("outbound HTTP is not available in test vectors: test the plugin's ctx.http error path instead")
+	return pluginhost.OutboundResponse{}, errors.New("outbound HTTP is not available in test vectors and route tries, which run offline: test the plugin's ctx.http error path instead")
 }
 
 // TestSource compiles source, parses vectors (a JSON array) and runs them
