@@ -92,7 +92,7 @@ func TestCompileRejectsSource(t *testing.T) {
 		{"phase bound to nil", "rewrite := nil\nfunc access(ctx, conf) {}", `"rewrite" must be a function`},
 		{"too few parameters", "func access(ctx) {}", `function "access" has 1 parameter(s), want 2: declare it as access(ctx, conf)`},
 		{"too many required parameters", "func access(ctx, conf, extra) {}", `function "access" has 3 parameter(s), want 2`},
-		{"top-level error", "func access(ctx, conf) {}\nbroken := 1 / 0", "run top-level code: "},
+		{"top-level error", "func access(ctx, conf) {}\nbroken := 1 / 0", "run top-level code: runtime error: integer divide by zero"},
 		{"top-level import", "import strings\nfunc access(ctx, conf) {}", "line 1, column 1: an import is not allowed at top level"},
 	}
 	for _, tt := range tests {

@@ -19,17 +19,47 @@ const topLevelRule = "top level may contain only function definitions and assign
 // could return a closure over a variable that each request changes, and a
 // list or map could be changed in place by a hook.
 func checkTopLevel(program *ast.Program) *CompileError {
+	defined := map[string]int{}
 	for _, statement := range program.Statements() {
+		position := statement.Token().StartPosition
 		if problem := topLevelProblem(statement); problem != "" {
-			position := statement.Token().StartPosition
 			return &CompileError{
 				Line:    position.LineNumber(),
 				Column:  position.ColumnNumber(),
 				Message: fmt.Sprintf("%s is not allowed at top level: %s. Compute other values inside the hooks", problem, topLevelRule),
 			}
 		}
+
+		name := definedName(statement)
+		if first, found := defined[name]; found && name != "" {
+			return &CompileError{
+				Line:    position.LineNumber(),
+				Column:  position.ColumnNumber(),
+				Message: fmt.Sprintf("%q is defined a second time, first on line %d: rename or remove one of them", name, first),
+			}
+		}
+		defined[name] = position.LineNumber()
 	}
 	return nil
+}
+
+// definedName returns the name that a top-level function definition or a
+// declaration with := or const creates, or "" for another statement.
+// Risor rejects a second declaration of a name, without its line.
+func definedName(statement ast.Node) string {
+	switch statement := statement.(type) {
+	case *ast.Func:
+		if statement.Name() != nil {
+			return statement.Name().Literal()
+		}
+	case *ast.Var:
+		name, _ := statement.Value()
+		return name
+	case *ast.Const:
+		name, _ := statement.Value()
+		return name
+	}
+	return ""
 }
 
 // topLevelProblem describes what makes statement invalid at top level, or

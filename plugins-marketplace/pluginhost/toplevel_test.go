@@ -109,3 +109,32 @@ func access(ctx, conf) {
 		}
 	}
 }
+
+func TestCompileNamesSecondDefinition(t *testing.T) {
+	tests := []struct {
+		name     string
+		source   string
+		wantLine int
+		wantName string
+	}{
+		{"function", "func access(ctx, conf) {}\n\nfunc access(ctx, conf) {}", 3, `"access" is defined a second time, first on line 1`},
+		{"constant", "LIMIT := 1\nLIMIT := 2\nfunc access(ctx, conf) {}", 2, `"LIMIT" is defined a second time, first on line 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compile("test", "1.0.0", tt.source)
+
+			var cerr *CompileError
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Compile() error = %v (%T), want *CompileError", err, err)
+			}
+			if cerr.Line != tt.wantLine || !strings.Contains(cerr.Message, tt.wantName) {
+				t.Errorf("Compile() error at line %d: %q, want line %d naming %s", cerr.Line, cerr.Message, tt.wantLine, tt.wantName)
+			}
+		})
+	}
+
+	if _, err := Compile("test", "1.0.0", "LIMIT := 1\nLIMIT = 2\nfunc access(ctx, conf) {}"); err != nil {
+		t.Errorf("Compile() of a reassigned constant: %v, want it accepted", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,7 +73,9 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 	}
 	if err != nil {
 		pvm.retire()
-		return nil, fmt.Errorf("run top-level code: %w", err)
+		// Risor reports a Go runtime error, such as a division by zero, as
+		// a recovered panic; the word would read like a crash of the host.
+		return nil, fmt.Errorf("run top-level code: %s", strings.TrimPrefix(err.Error(), "panic: "))
 	}
 
 	hooks, err := lookupHooks(pvm.machine)
