@@ -30,13 +30,32 @@ func PublishCatalog(ctx context.Context, client *apiclient.Client) error {
 			"readme":        pkg.Readme,
 			"test_vectors":  json.RawMessage(pkg.TestsJSON),
 		}
-		err := client.Do(ctx, http.MethodPost, "/api/v1/plugins", body, nil)
-		if err != nil && apiclient.StatusOf(err) != http.StatusConflict {
-			return fmt.Errorf("publish catalogue plugin %q: %w", pkg.Manifest.Name, err)
+		if err := publishOnce(ctx, client, pkg.Manifest.Name, pkg.Manifest.Version, body); err != nil {
+			return err
 		}
 		if err := markReviewed(ctx, client, pkg.Manifest.Name, pkg.Manifest.Version); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// publishOnce publishes a catalogue version unless the portal has it
+// already, as after a restart, so that a restart logs no failed publish.
+// A version that another start publishes meanwhile is a 409, which counts
+// as published too.
+func publishOnce(ctx context.Context, client *apiclient.Client, name, version string, body map[string]any) error {
+	err := client.Do(ctx, http.MethodGet, "/api/v1/plugins/"+name+"/versions/"+version, nil, nil)
+	if err == nil {
+		return nil
+	}
+	if apiclient.StatusOf(err) != http.StatusNotFound {
+		return fmt.Errorf("look up catalogue plugin %q version %q: %w", name, version, err)
+	}
+
+	err = client.Do(ctx, http.MethodPost, "/api/v1/plugins", body, nil)
+	if err != nil && apiclient.StatusOf(err) != http.StatusConflict {
+		return fmt.Errorf("publish catalogue plugin %q: %w", name, err)
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package allinone
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 
 	"portcullis.dev/services/demo"
+	"portcullis.dev/services/internal/apiclient"
 	"portcullis.dev/tenants/bundle"
 )
 
@@ -42,5 +44,49 @@ func TestCatalogPublishesWithoutDemo(t *testing.T) {
 	err = h.api.Do(t.Context(), http.MethodGet, "/api/v1/tenants/"+demo.Tenant, nil, nil)
 	if err == nil {
 		t.Errorf("tenant %q exists, want no demo tenant without --demo", demo.Tenant)
+	}
+}
+
+// statusRecorder records the status of every response it carries.
+type statusRecorder struct {
+	mu       sync.Mutex
+	statuses []int
+}
+
+func (r *statusRecorder) RoundTrip(request *http.Request) (*http.Response, error) {
+	response, err := http.DefaultTransport.RoundTrip(request)
+	if err == nil {
+		r.mu.Lock()
+		r.statuses = append(r.statuses, response.StatusCode)
+		r.mu.Unlock()
+	}
+	return response, err
+}
+
+// TestCatalogPublishAgainSkipsExisting publishes the catalogue a second
+// time, as a restart with --catalog does. It must succeed without a
+// publish that the portal answers 409, which its log would show as a
+// failed request.
+func TestCatalogPublishAgainSkipsExisting(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Catalog = true
+	h := startHarnessWith(t, cfg)
+
+	recorder := &statusRecorder{}
+	client := &apiclient.Client{BaseURL: h.api.BaseURL, Token: h.api.Token, HTTP: &http.Client{Transport: recorder}}
+	if err := demo.PublishCatalog(t.Context(), client); err != nil {
+		t.Fatalf("PublishCatalog again: %v", err)
+	}
+
+	recorder.mu.Lock()
+	defer recorder.mu.Unlock()
+	if len(recorder.statuses) == 0 {
+		t.Fatal("PublishCatalog sent no request")
+	}
+	for _, status := range recorder.statuses {
+		if status >= 400 {
+			t.Errorf("second PublishCatalog got status %d in %v, want no failed request", status, recorder.statuses)
+			break
+		}
 	}
 }
