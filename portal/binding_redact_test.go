@@ -87,17 +87,17 @@ func publishRedactPlugins(t *testing.T, tp *testPortal) (formPage string, form u
 
 // checkConfigFields fails the test for each field of config whose value is
 // not the wanted one.
-func checkConfigFields(t *testing.T, what string, config map[string]any, want map[string]any) {
+func checkConfigFields(t *testing.T, source string, config map[string]any, want map[string]any) {
 	t.Helper()
 	for field, value := range want {
 		if got := fmt.Sprint(config[field]); got != fmt.Sprint(value) {
-			t.Errorf("%s: config.%s = %s, want %v", what, field, got, value)
+			t.Errorf("%s: config.%s = %s, want %v", source, field, got, value)
 		}
 	}
 }
 
 var (
-	// viewerLimitCount is what a viewer sees of the limit-count binding:
+	// viewerLimitCount is the part of the limit-count binding that a viewer sees:
 	// key is an enum value, and key_header is free text named like a key.
 	viewerLimitCount = map[string]any{"count": 10, "time_window": 60, "key": "header", "key_header": redact.Placeholder}
 	viewerVault      = map[string]any{"pin": redact.Placeholder, "token_kind": "bearer", "region": "eu-west", "api_token": redact.Placeholder}
@@ -135,12 +135,12 @@ func TestViewerSeesConfigBySchema(t *testing.T) {
 	}
 	listed := decodeInto[[]binding](t, tp.send(viewer.as("GET", "/api/v1/tenants/acme/bindings", nil)))
 	exported := decodeInto[struct{ Bindings []binding }](t, tp.send(viewer.as("GET", "/api/v1/tenants/acme/export", nil)))
-	for what, bindings := range map[string][]binding{"viewer list": listed, "viewer export": exported.Bindings} {
+	for source, bindings := range map[string][]binding{"viewer list": listed, "viewer export": exported.Bindings} {
 		if len(bindings) != 2 {
-			t.Fatalf("%s = %+v, want two bindings", what, bindings)
+			t.Fatalf("%s = %+v, want two bindings", source, bindings)
 		}
-		checkConfigFields(t, what, bindings[0].Config, viewerLimitCount)
-		checkConfigFields(t, what, bindings[1].Config, viewerVault)
+		checkConfigFields(t, source, bindings[0].Config, viewerLimitCount)
+		checkConfigFields(t, source, bindings[1].Config, viewerVault)
 	}
 
 	whole := decodeInto[binding](t, tp.send(developer.as("GET", "/api/v1/tenants/acme/bindings/"+vaultID, nil)))
@@ -151,9 +151,9 @@ func TestViewerSeesConfigBySchema(t *testing.T) {
 	viewerWeb := newWebClient(tp)
 	viewerWeb.signIn(url.Values{"method": {"password"}, "email": {"viewer@example.com"}, "password": {testPassword}})
 	page := viewerWeb.page("/ui/tenants/acme/bindings", nil)
-	for _, shown := range []string{`&#34;key&#34;:&#34;header&#34;`, `&#34;token_kind&#34;:&#34;bearer&#34;`, `&#34;region&#34;:&#34;eu-west&#34;`} {
-		if !strings.Contains(page, shown) {
-			t.Errorf("viewer's binding page lacks %s", shown)
+	for _, visible := range []string{`&#34;key&#34;:&#34;header&#34;`, `&#34;token_kind&#34;:&#34;bearer&#34;`, `&#34;region&#34;:&#34;eu-west&#34;`} {
+		if !strings.Contains(page, visible) {
+			t.Errorf("viewer's binding page lacks %s", visible)
 		}
 	}
 	for _, hidden := range []string{"X-Team", "4711", "tk-live-0123"} {

@@ -150,9 +150,9 @@ func (h *health) succeeded(slot int) {
 }
 
 // failed counts a failure of the phase in slot and returns the quarantine
-// it started, or zero. A failure that ends during a quarantine comes from
-// a call that started before it, since the quarantine skips later calls,
-// so it does not count: a burst of concurrent failures starts one
+// it started, or zero. A failure that ends during a quarantine does not
+// count, because it comes from a call that started before the quarantine,
+// which skips later calls. So a burst of concurrent failures starts one
 // quarantine, not a doubled one per three calls still in flight.
 func (h *health) failed(slot int, now time.Time) time.Duration {
 	h.mu.Lock()

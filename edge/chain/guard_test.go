@@ -14,16 +14,7 @@ import (
 // quarantined, then reports the calls that the quarantine skips. They
 // must neither count as failures nor move the quarantine's end.
 func TestQuarantineNotRenewedBySkippedCalls(t *testing.T) {
-	step := Step{Binding: "b1", Plugin: "p", Version: "1.0.0"}
-	guard := NewSupervisor(nil).Guard("acme", step, time.Second, false)
-
-	for range QuarantineAfter {
-		guard.report(step, "access", "req", errors.New("hook failed"))
-	}
-	until := guard.health.quarantinedUntil.Load()
-	if until == 0 {
-		t.Fatalf("binding not quarantined after %d failures", QuarantineAfter)
-	}
+	step, guard, until := quarantinedGuard(t)
 
 	for range 3 * QuarantineAfter {
 		guard.report(step, "access", "req", errQuarantined)
@@ -44,16 +35,7 @@ func TestQuarantineNotRenewedBySkippedCalls(t *testing.T) {
 // the calls that were in flight when it began end. They must not double
 // the quarantine.
 func TestQuarantineIgnoresCallsInFlight(t *testing.T) {
-	step := Step{Binding: "b1", Plugin: "p", Version: "1.0.0"}
-	guard := NewSupervisor(nil).Guard("acme", step, time.Second, false)
-
-	for range QuarantineAfter {
-		guard.report(step, "access", "req", errors.New("hook failed"))
-	}
-	until := guard.health.quarantinedUntil.Load()
-	if until == 0 {
-		t.Fatalf("binding not quarantined after %d failures", QuarantineAfter)
-	}
+	step, guard, until := quarantinedGuard(t)
 
 	for range 7 * QuarantineAfter {
 		guard.report(step, "access", "req", errors.New("hook failed in flight"))
@@ -141,4 +123,22 @@ func TestCapacityFailuresNotCounted(t *testing.T) {
 	if guard.health.quarantinedUntil.Load() == 0 {
 		t.Errorf("binding not quarantined after %d own failures with a capacity failure between them", QuarantineAfter)
 	}
+}
+
+// quarantinedGuard returns a binding's step and guard after QuarantineAfter
+// failures of its access hook, and the end of the quarantine they started
+// in Unix nanoseconds.
+func quarantinedGuard(t *testing.T) (Step, *Guard, int64) {
+	t.Helper()
+	step := Step{Binding: "b1", Plugin: "p", Version: "1.0.0"}
+	guard := NewSupervisor(nil).Guard("acme", step, time.Second, false)
+
+	for range QuarantineAfter {
+		guard.report(step, "access", "req", errors.New("hook failed"))
+	}
+	until := guard.health.quarantinedUntil.Load()
+	if until == 0 {
+		t.Fatalf("binding not quarantined after %d failures", QuarantineAfter)
+	}
+	return step, guard, until
 }

@@ -263,8 +263,8 @@ func (a *Agent) heartbeats(ctx context.Context) {
 	}
 }
 
-// heartbeat sends one report, and logs when the portal answers that
-// another process reports the same node id.
+// heartbeat sends one report, and logs when the portal's response reports
+// another process with the same node id.
 func (a *Agent) heartbeat(ctx context.Context) (HeartbeatAnswer, error) {
 	answer, err := a.opts.Client.Heartbeat(ctx, a.report())
 	if err == nil && answer.NodeIDConflict && a.conflicts.due(time.Now()) {

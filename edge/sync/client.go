@@ -58,7 +58,7 @@ type Report struct {
 	Instance string `json:"instance,omitempty"`
 }
 
-// HeartbeatAnswer is the portal's answer to a heartbeat.
+// HeartbeatAnswer is the portal's response to a heartbeat.
 type HeartbeatAnswer struct {
 	// Head is the newest position of the change feed.
 	Head int64 `json:"head"`
@@ -168,7 +168,7 @@ func (c *Client) Domains(ctx context.Context) (map[string]string, error) {
 	return index.Domains, nil
 }
 
-// Heartbeat sends the report and returns the portal's answer.
+// Heartbeat sends the report and returns the portal's response.
 func (c *Client) Heartbeat(ctx context.Context, report Report) (HeartbeatAnswer, error) {
 	body, err := json.Marshal(report)
 	if err != nil {

@@ -34,8 +34,8 @@ type fakePortal struct {
 	streamAfters []int64
 	reports      []Report
 	bundleCalls  int
-	// conflict makes heartbeats answer that another process reports the
-	// same node id.
+	// conflict makes the heartbeat response report another process with
+	// the same node id.
 	conflict bool
 	// domains is the domain index that GET /domains returns.
 	domains     map[string]string

@@ -45,12 +45,12 @@ func TestLogMessageTruncatedAtCharacter(t *testing.T) {
 	record, _ := logLine(t, "x"+strings.Repeat("é", MaxLogMessage), nil)
 
 	message, _ := record["msg"].(string)
-	kept, _, found := strings.Cut(strings.TrimPrefix(message, "plugin: "), "...[truncated")
+	prefix, _, found := strings.Cut(strings.TrimPrefix(message, "plugin: "), "...[truncated")
 	if !found {
 		t.Fatalf("msg %q has no truncation marker", tail(message))
 	}
-	if want := "x" + strings.Repeat("é", MaxLogMessage/2-1); kept != want {
-		t.Errorf("kept %d bytes, want %d bytes of whole characters", len(kept), len(want))
+	if want := "x" + strings.Repeat("é", MaxLogMessage/2-1); prefix != want {
+		t.Errorf("kept %d bytes, want %d bytes of whole characters", len(prefix), len(want))
 	}
 }
 

@@ -29,11 +29,11 @@ var (
 	// whose last 32 bits are an IPv4 address that a NAT64 gateway reaches.
 	nat64Network = netip.MustParsePrefix("64:ff9b::/96")
 	// reservedNetworks are special-purpose ranges (RFC 6890 and its
-	// updates) that are not public destinations: IETF protocol
-	// assignments, benchmarking, reserved class E with the broadcast
-	// address, the local-use NAT64 prefix (RFC 8215), 6to4 (RFC 3056),
-	// whose addresses carry an IPv4 address, and the deprecated IPv6
-	// site-local prefix.
+	// updates) that are not public destinations. They are the IETF
+	// protocol assignments, benchmarking, reserved class E with the
+	// broadcast address, the local-use NAT64 prefix (RFC 8215), 6to4
+	// (RFC 3056), whose addresses carry an IPv4 address, and the
+	// deprecated IPv6 site-local prefix.
 	reservedNetworks = []netip.Prefix{
 		netip.MustParsePrefix("192.0.0.0/24"),
 		netip.MustParsePrefix("198.18.0.0/15"),

@@ -74,7 +74,7 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 	if err != nil {
 		pvm.retire()
 		// Risor reports a Go runtime error, such as a division by zero, as
-		// a recovered panic; the word would read like a crash of the host.
+		// a recovered panic. The word "panic" would read like a host crash.
 		return nil, fmt.Errorf("run top-level code: %s", strings.TrimPrefix(err.Error(), "panic: "))
 	}
 

@@ -98,7 +98,7 @@ type EdgeView struct {
 	// EdgeHeartbeatTimeout. Healthy is then false and Detail gives the time
 	// since that heartbeat, in place of what the edge last reported.
 	// Healthy is false too while NodeIDConflict is set, and Detail then
-	// says so.
+	// names the conflict.
 	Stale bool `json:"stale"`
 }
 

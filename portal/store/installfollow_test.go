@@ -129,20 +129,7 @@ func TestFollowHoldsBackFailingVectors(t *testing.T) {
 
 		publishShow(t, s.Store, "1.1.0", true)
 
-		install, err := s.GetInstall(ctx, "acme", "show")
-		if err != nil {
-			t.Fatalf("GetInstall() error = %v", err)
-		}
-		if install.Version != "1.0.0" {
-			t.Errorf("install version after 1.1.0 = %s, want 1.0.0", install.Version)
-		}
-		heldBack := install.HeldBack
-		if heldBack == nil {
-			t.Fatalf("install after 1.1.0 = %+v, want 1.1.0 held back", install)
-		}
-		if heldBack.Version != "1.1.0" {
-			t.Errorf("held-back version = %s, want 1.1.0", heldBack.Version)
-		}
+		heldBack := heldBackInstall(t, s.Store, "show")
 		if heldBack.Binding != hidingID {
 			t.Errorf("held-back binding = %s, want %s, whose config hides X-Show", heldBack.Binding, hidingID)
 		}
@@ -167,9 +154,9 @@ func TestFollowHoldsBackFailingVectors(t *testing.T) {
 			t.Errorf("log = %s\nwant no vector differences, which can quote the binding's config", logs)
 		}
 
-		_, err = s.UpdateInstall(ctx, "acme", "show", InstallRequest{Version: "1.1.0"})
+		_, err := s.UpdateInstall(ctx, "acme", "show", InstallRequest{Version: "1.1.0"})
 		wantFieldError(t, err, "bindings."+hidingID+".config", "always shows the header")
-		install, err = s.GetInstall(ctx, "acme", "show")
+		install, err := s.GetInstall(ctx, "acme", "show")
 		if err != nil {
 			t.Fatalf("GetInstall() error = %v", err)
 		}
@@ -254,20 +241,7 @@ func TestFollowHoldsBackSchemaMismatch(t *testing.T) {
 			t.Fatalf("PublishPlugin(auth 1.1.0) error = %v", err)
 		}
 
-		install, err := s.GetInstall(ctx, "acme", "auth")
-		if err != nil {
-			t.Fatalf("GetInstall() error = %v", err)
-		}
-		if install.Version != "1.0.0" {
-			t.Errorf("install version after 1.1.0 = %s, want 1.0.0", install.Version)
-		}
-		heldBack := install.HeldBack
-		if heldBack == nil {
-			t.Fatalf("install after 1.1.0 = %+v, want 1.1.0 held back", install)
-		}
-		if heldBack.Version != "1.1.0" {
-			t.Errorf("held-back version = %s, want 1.1.0", heldBack.Version)
-		}
+		heldBack := heldBackInstall(t, s.Store, "auth")
 		if heldBack.Binding != id {
 			t.Errorf("held-back binding = %s, want %s", heldBack.Binding, id)
 		}
@@ -278,7 +252,7 @@ func TestFollowHoldsBackSchemaMismatch(t *testing.T) {
 			t.Errorf("held-back message = %q, want the schema error on config.greeting", heldBack.Message)
 		}
 
-		_, err = s.UpdateInstall(ctx, "acme", "auth", InstallRequest{Range: "^1"})
+		_, err := s.UpdateInstall(ctx, "acme", "auth", InstallRequest{Range: "^1"})
 		wantFieldError(t, err, "bindings."+id+".config.greeting", "config_schema")
 
 		pinned, err := s.UpdateInstall(ctx, "acme", "auth", InstallRequest{Version: "1.0.0"})
@@ -296,4 +270,26 @@ func TestFollowHoldsBackSchemaMismatch(t *testing.T) {
 			t.Errorf("stored install after the tenant pinned it = %+v, want nothing held back", stored)
 		}
 	})
+}
+
+// heldBackInstall returns the held-back note of tenant acme's install of
+// plugin, after a publish of 1.1.0 that its follower fails. It checks that
+// the install stayed on 1.0.0 and that 1.1.0 is the held-back version.
+func heldBackInstall(t *testing.T, s *Store, plugin string) *HeldBack {
+	t.Helper()
+	install, err := s.GetInstall(context.Background(), "acme", plugin)
+	if err != nil {
+		t.Fatalf("GetInstall() error = %v", err)
+	}
+	if install.Version != "1.0.0" {
+		t.Errorf("install version after 1.1.0 = %s, want 1.0.0", install.Version)
+	}
+	heldBack := install.HeldBack
+	if heldBack == nil {
+		t.Fatalf("install after 1.1.0 = %+v, want 1.1.0 held back", install)
+	}
+	if heldBack.Version != "1.1.0" {
+		t.Errorf("held-back version = %s, want 1.1.0", heldBack.Version)
+	}
+	return heldBack
 }

@@ -65,8 +65,8 @@ func (r *statusRecorder) RoundTrip(request *http.Request) (*http.Response, error
 
 // TestCatalogPublishAgainSkipsExisting publishes the catalogue a second
 // time, as a restart with --catalog does. It must succeed without a
-// publish that the portal answers 409, which its log would show as a
-// failed request.
+// publish that the portal rejects with 409, which its log would show as
+// a failed request.
 func TestCatalogPublishAgainSkipsExisting(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Catalog = true

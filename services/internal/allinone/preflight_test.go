@@ -71,7 +71,7 @@ func TestPreflightKeepsFailingConfigOut(t *testing.T) {
 	}
 
 	// A new version that the binding follows runs the vectors with the
-	// binding's config too, so the install stays on 1.0.0 and says why.
+	// binding's config too, so the install stays on 1.0.0 and records why.
 	publishGuard(h, "1.1.0", guardStrictSource)
 	var install struct {
 		Version  string `json:"version"`
