@@ -4,61 +4,119 @@ package worker
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"runtime"
-	"sync"
 	"syscall"
+	"unsafe"
 )
 
-// Socket is the worker's end of its socket to the edge, read and written
-// in blocking mode on the calling goroutine's thread instead of through
-// Go's network poller. A frame then costs one read system call, where the
-// poller costs a failed read, a poll wait and a second read, and on a
-// virtual machine each system call is slow. A worker runs Go code on one
-// CPU and its only work comes from the socket, so its reading thread has
-// nothing else to do while it waits. The edge's end stays on the poller,
-// because there a thread blocked in a read would hold a scheduler slot
-// that the edge's other goroutines need until the runtime takes it back.
+// Socket is the worker's end of its socket to the edge. It waits for data
+// on Go's network poller but reads and writes with raw system calls, which
+// do not tell the scheduler that a system call began. The socket is
+// non-blocking, so no raw call waits in the kernel.
+//
+// A worker runs Go code on one CPU and goes idle between most frames. In
+// a blocking read its only scheduler slot sat in the system call, so the
+// runtime's monitor thread (sysmon) took the slot back every 20 µs. Plain
+// reads through the poller still woke the monitor with the first system
+// call after each idle spell, and it then polled every 20 µs until the
+// worker was idle again. On a virtual machine those wake-ups cost more
+// CPU than the reads and writes themselves.
 type Socket struct {
 	file *os.File
-	fd   int
-
-	closeOnce sync.Once
-	closeErr  error
+	raw  syscall.RawConn
 }
 
-// NewSocket puts descriptor fd of a connected stream socket into blocking
-// mode and returns it as a Socket, which owns fd from then on.
+// NewSocket puts descriptor fd of a connected stream socket into
+// non-blocking mode and returns it as a Socket, which owns fd from then on.
+// It closes fd when it fails.
 func NewSocket(fd int, name string) (*Socket, error) {
-	if err := syscall.SetNonblock(fd, false); err != nil {
-		return nil, fmt.Errorf("put socket %s into blocking mode: %w", name, err)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		_ = syscall.Close(fd)
+		return nil, fmt.Errorf("put socket %s into non-blocking mode: %w", name, err)
 	}
 
-	// os.NewFile leaves a blocking descriptor out of the network poller,
-	// so the File's reads and writes are plain system calls.
-	return &Socket{file: os.NewFile(uintptr(fd), name), fd: fd}, nil
+	// os.NewFile registers a non-blocking descriptor with the poller.
+	file := os.NewFile(uintptr(fd), name)
+	raw, err := file.SyscallConn()
+	if err != nil {
+		_ = file.Close()
+		return nil, fmt.Errorf("register socket %s with the network poller: %w", name, err)
+	}
+	return &Socket{file: file, raw: raw}, nil
 }
 
-// Read reads from the socket, blocking until data arrives or the socket
-// is shut down. It first yields to the goroutines that the frames read
-// before have woken, so they do not wait for the runtime to take back the
-// scheduler slot of a thread blocked in the read.
+// Read reads from the socket, waiting on the poller until data arrives or
+// the socket is closed. It returns io.EOF once the edge closed its end.
 func (s *Socket) Read(p []byte) (int, error) {
-	runtime.Gosched()
-	return s.file.Read(p)
-}
+	if len(p) == 0 {
+		return 0, nil
+	}
 
-// Write writes all of p.
-func (s *Socket) Write(p []byte) (int, error) {
-	return s.file.Write(p)
-}
-
-// Close shuts the socket down, which ends a read blocked in another
-// goroutine, and closes it once that read has returned.
-func (s *Socket) Close() error {
-	s.closeOnce.Do(func() {
-		_ = syscall.Shutdown(s.fd, syscall.SHUT_RDWR)
-		s.closeErr = s.file.Close()
+	var n int
+	var errno syscall.Errno
+	err := s.raw.Read(func(fd uintptr) bool {
+		n, errno = rawIO(syscall.SYS_READ, fd, p)
+		return errno != syscall.EAGAIN
 	})
-	return s.closeErr
+	switch {
+	case err != nil:
+		return 0, s.closed("read")
+	case errno != 0:
+		return 0, os.NewSyscallError("read", errno)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes all of p, waiting on the poller while the socket's buffer
+// is full.
+func (s *Socket) Write(p []byte) (int, error) {
+	written := 0
+	var errno syscall.Errno
+	err := s.raw.Write(func(fd uintptr) bool {
+		for written < len(p) {
+			var n int
+			n, errno = rawIO(syscall.SYS_WRITE, fd, p[written:])
+			if errno == syscall.EAGAIN {
+				return false
+			}
+			if errno != 0 {
+				return true
+			}
+			written += n
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return written, s.closed("write")
+	case errno != 0:
+		return written, os.NewSyscallError("write", errno)
+	}
+	return written, nil
+}
+
+// closed is the error of a read or write that the poller ended. The
+// socket sets no deadlines, so the only cause is Close.
+func (s *Socket) closed(op string) error {
+	return &os.PathError{Op: op, Path: s.file.Name(), Err: os.ErrClosed}
+}
+
+// rawIO runs the read or write system call trap on fd and p, repeating
+// it when a signal interrupted it.
+func rawIO(trap, fd uintptr, p []byte) (int, syscall.Errno) {
+	for {
+		n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if errno != syscall.EINTR {
+			return int(n), errno
+		}
+	}
+}
+
+// Close closes the socket, which ends a read or write waiting in another
+// goroutine.
+func (s *Socket) Close() error {
+	return s.file.Close()
 }

@@ -3,7 +3,9 @@
 package worker
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"syscall"
@@ -49,8 +51,8 @@ func TestSocketCarriesFrames(t *testing.T) {
 	}
 }
 
-// TestSocketCloseEndsBlockedRead checks that Close wakes a read blocked in
-// the kernel, which closing a blocking descriptor alone does not do.
+// TestSocketCloseEndsBlockedRead checks that Close ends a read that waits
+// on the poller for data.
 func TestSocketCloseEndsBlockedRead(t *testing.T) {
 	a, _ := socketPair(t)
 	done := make(chan error, 1)
@@ -71,6 +73,36 @@ func TestSocketCloseEndsBlockedRead(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Read still blocked 5s after Close")
+	}
+}
+
+// TestSocketWritesAboveTheBuffer checks that a write larger than the
+// socket's kernel buffer waits for the reader and arrives whole.
+func TestSocketWritesAboveTheBuffer(t *testing.T) {
+	a, b := socketPair(t)
+	sent := make([]byte, 4<<20)
+	for i := range sent {
+		sent[i] = byte(i * 7)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		n, err := a.Write(sent)
+		if err == nil && n != len(sent) {
+			err = fmt.Errorf("wrote %d of %d bytes", n, len(sent))
+		}
+		done <- err
+	}()
+
+	got := make([]byte, len(sent))
+	if _, err := io.ReadFull(b, got); err != nil {
+		t.Fatalf("ReadFull: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if !bytes.Equal(got, sent) {
+		t.Error("the bytes read differ from the bytes written")
 	}
 }
 
