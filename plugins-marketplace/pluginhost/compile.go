@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/risor-io/risor/compiler"
+	"github.com/risor-io/risor/lexer"
 	"github.com/risor-io/risor/parser"
+	"github.com/risor-io/risor/token"
 )
 
 // CompileError reports Risor source that does not parse or compile. Line and
@@ -71,7 +73,8 @@ func Compile(name, version, source string) (*Plugin, error) {
 }
 
 // compileSource parses source, checks its top-level statements
-// (checkTopLevel), and compiles it against the sandbox's globals.
+// (checkTopLevel) and that it has no go or import statement
+// (checkForbiddenKeywords), and compiles it against the sandbox's globals.
 func compileSource(source string) (*compiler.Code, *CompileError) {
 	program, err := parser.Parse(context.Background(), source)
 	if err != nil {
@@ -80,12 +83,48 @@ func compileSource(source string) (*compiler.Code, *CompileError) {
 	if cerr := checkTopLevel(program); cerr != nil {
 		return nil, cerr
 	}
+	if cerr := checkForbiddenKeywords(source); cerr != nil {
+		return nil, cerr
+	}
 
 	code, err := compiler.Compile(program, sandboxCompilerOptions()...)
 	if err != nil {
 		return nil, compilerError(err)
 	}
 	return code, nil
+}
+
+// forbiddenKeywords maps the keywords that start a statement the sandbox
+// cannot run to the error that rejects it. Without this check Risor
+// compiles those statements, and the hook fails only when it reaches one:
+// the sandbox gives scripts no spawn function and no importer.
+var forbiddenKeywords = map[token.Type]string{
+	token.GO: "a go statement is not allowed: plugins cannot start goroutines, " +
+		"because a hook's work must end with the hook. Call the function directly",
+	token.IMPORT: "an import is not allowed: plugins have no modules to import. " +
+		"Use the host API (ctx and the functions that docs/plugins.md lists)",
+	token.FROM: "an import is not allowed: plugins have no modules to import. " +
+		"Use the host API (ctx and the functions that docs/plugins.md lists)",
+}
+
+// checkForbiddenKeywords rejects a go or import statement anywhere in
+// source, which has parsed. A keyword's token cannot be part of a name or a
+// string, so each one starts such a statement.
+func checkForbiddenKeywords(source string) *CompileError {
+	tokens := lexer.New(source)
+	for {
+		tok, err := tokens.Next()
+		if err != nil || tok.Type == token.EOF {
+			return nil
+		}
+		if message, found := forbiddenKeywords[tok.Type]; found {
+			return &CompileError{
+				Line:    tok.StartPosition.LineNumber(),
+				Column:  tok.StartPosition.ColumnNumber(),
+				Message: message,
+			}
+		}
+	}
 }
 
 func parseError(err error) *CompileError {

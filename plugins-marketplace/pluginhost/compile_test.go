@@ -34,6 +34,13 @@ func TestCompileErrorPosition(t *testing.T) {
 			wantMessage: "expected )",
 		},
 		{
+			name:        "go statement in a hook",
+			source:      "func access(ctx, conf) {\n  x := 1\n  go func() { x = 2 }()\n}",
+			wantLine:    3,
+			wantColumn:  3,
+			wantMessage: "a go statement is not allowed",
+		},
+		{
 			name:        "undefined variable",
 			source:      "func access(ctx, conf) {\n  return missing_name\n}",
 			wantLine:    2,
@@ -113,6 +120,15 @@ func TestCompileAcceptsOptionalParameter(t *testing.T) {
 
 	if !p.Has(PhaseAccess) {
 		t.Errorf("Has(%q) = false, want true", PhaseAccess)
+	}
+}
+
+// TestCompileAcceptsWordGo checks that the go statement check looks at
+// keywords only, not at strings, comments or longer names.
+func TestCompileAcceptsWordGo(t *testing.T) {
+	source := "// go on\nfunc access(ctx, conf) {\n  gopher := \"go\"\n  ctx.req.set_header(\"X-Go\", gopher + \" go\")\n}"
+	if _, err := Compile("test", "1.0.0", source); err != nil {
+		t.Fatalf("Compile() error = %v, want none", err)
 	}
 }
 
