@@ -79,8 +79,12 @@ type Agent struct {
 	position  atomic.Int64
 	started   atomic.Bool
 	connected atomic.Bool
-	saved     int64
-	domains   *domainRefresher
+	// everConnected is set once the feed first connected, so that a
+	// report distinguishes an edge still starting from one that lost the
+	// feed.
+	everConnected atomic.Bool
+	saved         int64
+	domains       *domainRefresher
 }
 
 // NewAgent returns an Agent. It starts following at the position saved on
@@ -234,6 +238,9 @@ func (a *Agent) apply(event Event) error {
 // refreshes that failed meanwhile gave up.
 func (a *Agent) setConnected(connected bool) {
 	was := a.connected.Swap(connected)
+	if connected {
+		a.everConnected.Store(true)
+	}
 	a.opts.Source.SetPortalDown(!connected)
 	a.opts.Metrics.setConnected(connected)
 
@@ -287,8 +294,12 @@ func (a *Agent) report() Report {
 		Healthy:   true,
 		Instance:  a.instance,
 	}
-	if !a.Connected() {
+	switch {
+	case a.Connected():
+	case a.everConnected.Load():
 		report.Detail = "change feed disconnected"
+	default:
+		report.Detail = "change feed connecting"
 	}
 	if a.opts.PluginErrors != nil {
 		report.PluginErrors = a.opts.PluginErrors()

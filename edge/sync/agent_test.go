@@ -234,3 +234,28 @@ func TestReportCarriesRejected(t *testing.T) {
 		t.Errorf("report.Rejected = %v, want %v", report.Rejected, rejected)
 	}
 }
+
+// TestReportDetailFollowsFeed checks the detail of a report before the
+// feed first connects, while it is connected, and after it dropped.
+func TestReportDetailFollowsFeed(t *testing.T) {
+	client, err := NewClient("http://127.0.0.1:1", "token")
+	if err != nil {
+		t.Fatalf("NewClient() error = %v", err)
+	}
+	agent, err := NewAgent(AgentOptions{Client: client, Source: NewSource(SourceOptions{Client: client}), Invalidate: func(string, int64) {}})
+	if err != nil {
+		t.Fatalf("NewAgent() error = %v", err)
+	}
+
+	if got := agent.report().Detail; got != "change feed connecting" {
+		t.Errorf("detail before the first connection = %q, want %q", got, "change feed connecting")
+	}
+	agent.setConnected(true)
+	if got := agent.report().Detail; got != "" {
+		t.Errorf("detail while connected = %q, want none", got)
+	}
+	agent.setConnected(false)
+	if got := agent.report().Detail; got != "change feed disconnected" {
+		t.Errorf("detail after the feed dropped = %q, want %q", got, "change feed disconnected")
+	}
+}
