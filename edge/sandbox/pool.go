@@ -27,9 +27,9 @@ type Pool struct {
 	closed   bool
 	done     chan struct{}
 
-	// checkSlot holds a token while a pre-flight check's worker runs (see
+	// checks grants the one slot of a pre-flight check's worker (see
 	// Verify), which is not one of the MaxWorkers.
-	checkSlot chan struct{}
+	checks *checkQueue
 }
 
 // New returns a Pool that starts workers with cfg.Command. It starts no
@@ -40,12 +40,12 @@ func New(cfg Config) (*Pool, error) {
 		return nil, err
 	}
 	p := &Pool{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		tenants:   map[string]*tenant{},
-		workers:   map[*workerConn]struct{}{},
-		done:      make(chan struct{}),
-		checkSlot: make(chan struct{}, 1),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		tenants: map[string]*tenant{},
+		workers: map[*workerConn]struct{}{},
+		done:    make(chan struct{}),
+		checks:  newCheckQueue(),
 	}
 	go p.reapIdle()
 	return p, nil

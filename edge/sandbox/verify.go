@@ -46,8 +46,9 @@ func (e *unavailableError) Is(target error) bool { return target == ErrCheckUnav
 // the failed calls could quarantine the bindings that serve traffic. The
 // check's worker does not count against MaxWorkers, so busy tenant
 // workers never hold a check up. The pool runs one check worker at a time
-// beside them, and a second check waits for it within ctx, or fails with
-// ErrCheckUnavailable. Verify stops the worker before it returns.
+// beside them. Other checks wait for it within ctx, or fail with
+// ErrCheckUnavailable, and tenants with checks waiting take turns
+// (checkQueue). Verify stops the worker before it returns.
 //
 // The worker stops the vectors once they have run for the time that ctx
 // had left when Verify was called, or for DefaultVerifyTimeout without a
@@ -106,19 +107,17 @@ func (p *Pool) checkRoundTrip(ctx context.Context, tenantName string, f *worker.
 // so its exit never touches the state of the tenant's serving worker, and
 // the pool does not restart it. Its errors match ErrCheckUnavailable.
 func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerConn, error) {
-	select {
-	case p.checkSlot <- struct{}{}:
-	case <-ctx.Done():
-		return nil, &unavailableError{fmt.Errorf("no check worker came free: another check held it until the check's context ended: %w", ctx.Err())}
+	if err := p.checks.acquire(ctx, tenantName); err != nil {
+		return nil, &unavailableError{fmt.Errorf("no check worker came free: other checks held it until the check's context ended: %w", err)}
 	}
 	if p.isClosed() {
-		<-p.checkSlot
+		p.checks.release()
 		return nil, &unavailableError{errors.New("plugin worker pool is closed")}
 	}
 
 	proc, socket, err := startProcess(&p.cfg)
 	if err != nil {
-		<-p.checkSlot
+		p.checks.release()
 		return nil, &unavailableError{err}
 	}
 	t := &tenant{pool: p, name: tenantName, sets: map[uint64]*worker.Load{}, checkOnly: true}
@@ -133,7 +132,7 @@ func (p *Pool) startVerifier(ctx context.Context, tenantName string) (*workerCon
 // background.
 func (p *Pool) stopVerifier(w *workerConn) {
 	w.stop("after its check")
-	<-p.checkSlot
+	p.checks.release()
 }
 
 // withoutDeadline returns a context that ends when ctx is canceled, but not

@@ -209,7 +209,7 @@ func TestPoolVerifyUnavailableWhileSlotBusy(t *testing.T) {
 	defer cancel()
 	slowDone := make(chan error, 1)
 	go func() { slowDone <- pool.Verify(slowCtx, "attacker", slow) }()
-	waitFor(t, "the slow check's worker", func() bool { return len(pool.checkSlot) == 1 })
+	waitFor(t, "the slow check's worker", func() bool { return pool.checks.held() })
 
 	ctx, cancelVictim := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancelVictim()
