@@ -111,7 +111,7 @@ func TestWorkerClosesInheritedDescriptors(t *testing.T) {
 func TestWorkerSetsNoNewPrivs(t *testing.T) {
 	pid := startLoadedWorker(t)
 
-	if got := noNewPrivs(t, fmt.Sprintf("/proc/%d/status", pid)); got != "1" {
+	if got := statusField(t, fmt.Sprintf("/proc/%d/status", pid), "NoNewPrivs"); got != "1" {
 		t.Errorf("worker's main thread has NoNewPrivs %q, want 1", got)
 	}
 
@@ -126,14 +126,14 @@ func TestWorkerSetsNoNewPrivs(t *testing.T) {
 		t.Fatalf("list the worker's threads: %v, %d found", err, len(threads))
 	}
 	for _, status := range threads {
-		if got := noNewPrivs(t, status); got != "1" {
+		if got := statusField(t, status, "NoNewPrivs"); got != "1" {
 			t.Errorf("worker thread %s has NoNewPrivs %q, want 1", status, got)
 		}
 	}
 }
 
-// noNewPrivs returns the NoNewPrivs field of a /proc status file.
-func noNewPrivs(t *testing.T, path string) string {
+// statusField returns the value of field in a /proc status file.
+func statusField(t *testing.T, path, field string) string {
 	t.Helper()
 	file, err := os.Open(path)
 	if err != nil {
@@ -143,10 +143,27 @@ func noNewPrivs(t *testing.T, path string) string {
 
 	lines := bufio.NewScanner(file)
 	for lines.Scan() {
-		if value, found := strings.CutPrefix(lines.Text(), "NoNewPrivs:"); found {
+		if value, found := strings.CutPrefix(lines.Text(), field+":"); found {
 			return strings.TrimSpace(value)
 		}
 	}
-	t.Fatalf("%s has no NoNewPrivs field: %v", path, lines.Err())
+	t.Fatalf("%s has no %s field: %v", path, field, lines.Err())
 	return ""
+}
+
+// TestWorkerInstallsSeccompFilter checks that every thread of a real
+// worker runs under a seccomp filter (Seccomp: 2). The filter is synced to
+// all threads by the kernel, so this holds in a race detector build too.
+func TestWorkerInstallsSeccompFilter(t *testing.T) {
+	pid := startLoadedWorker(t)
+
+	threads, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(threads) == 0 {
+		t.Fatalf("list the worker's threads: %v, %d found", err, len(threads))
+	}
+	for _, status := range threads {
+		if got := statusField(t, status, "Seccomp"); got != "2" {
+			t.Errorf("worker thread %s has Seccomp %q, want 2 (filter mode)", status, got)
+		}
+	}
 }

@@ -11,13 +11,16 @@ import (
 )
 
 // isolate closes the descriptors that the worker inherited besides stdin,
-// stdout, stderr and the socket, and sets no_new_privs, before any plugin
-// code runs.
+// stdout, stderr and the socket, sets no_new_privs and installs the
+// seccomp filter (restrictSyscalls), before any plugin code runs.
 func isolate(socket int) error {
 	if err := closeInheritedDescriptors(socket); err != nil {
 		return err
 	}
-	return forbidNewPrivileges()
+	if err := forbidNewPrivileges(); err != nil {
+		return err
+	}
+	return restrictSyscalls()
 }
 
 // closeInheritedDescriptors closes every descriptor above 2 except keep

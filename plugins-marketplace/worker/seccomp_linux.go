@@ -1,0 +1,117 @@
+package worker
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	seccomp "github.com/elastic/go-seccomp-bpf"
+	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/sys/unix"
+)
+
+// deniedSyscalls are system calls that a worker never makes once it runs
+// plugin code: its only channel is its socket to the edge, which serves
+// every host function. A script cannot make system calls, so the filter
+// matters only if a flaw in Risor or in the host functions lets a script
+// run Go code of its choosing. The calls fail with EPERM. Names that the
+// architecture lacks (fork and open on arm64, for example) are skipped.
+var deniedSyscalls = []string{
+	// Running programs, and reading or signaling other processes.
+	"execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+	"tkill", "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
+	// New connections, namespaces and mounts.
+	"socket", "socketpair", "unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
+	// Files: creating, changing or removing them, and handles that bypass paths.
+	"creat", "truncate", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
+	"rmdir", "symlink", "symlinkat", "link", "linkat", "chmod", "fchmodat", "chown", "lchown",
+	"fchownat", "mknod", "mknodat", "open_by_handle_at", "name_to_handle_at",
+	// The kernel's attack surface beyond what a Go program needs.
+	"init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "bpf",
+	"perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+	"keyctl", "add_key", "request_key", "personality", "uselib", "iopl", "ioperm",
+	// The machine's state.
+	"reboot", "swapon", "swapoff", "acct", "quotactl", "sethostname", "setdomainname",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog",
+}
+
+// writeOpenFlags are the open flags that the filter rejects in open and
+// openat: a worker opens files only to read them.
+var writeOpenFlags = []uint64{unix.O_WRONLY, unix.O_RDWR, unix.O_CREAT, unix.O_TRUNC, unix.O_APPEND}
+
+// namespaceCloneFlags are the clone flags that create namespaces. The Go
+// runtime's clone calls for new threads never set them.
+var namespaceCloneFlags = []uint64{
+	unix.CLONE_NEWUSER, unix.CLONE_NEWNS, unix.CLONE_NEWPID, unix.CLONE_NEWNET,
+	unix.CLONE_NEWUTS, unix.CLONE_NEWIPC, unix.CLONE_NEWCGROUP,
+}
+
+// restrictSyscalls installs the worker's seccomp filter on every thread of
+// the process (SECCOMP_FILTER_FLAG_TSYNC). Calls not named here are allowed.
+func restrictSyscalls() error {
+	policy, err := workerPolicy(runtime.GOARCH, os.Getpid())
+	if err != nil {
+		return err
+	}
+
+	filter := seccomp.Filter{NoNewPrivs: true, Flag: seccomp.FilterFlagTSync, Policy: policy}
+	if err := seccomp.LoadFilter(filter); err != nil {
+		return fmt.Errorf("install the worker's seccomp filter: %w: the kernel must support seccomp filters (Linux 3.17 or later, not disabled by the container runtime)", err)
+	}
+	return nil
+}
+
+// workerPolicy returns the filter's policy for the architecture goarch
+// and the worker's process id pid.
+func workerPolicy(goarch string, pid int) (seccomp.Policy, error) {
+	info, err := arch.GetInfo(goarch)
+	if err != nil {
+		return seccomp.Policy{}, fmt.Errorf("seccomp filter for architecture %q: %w", goarch, err)
+	}
+
+	denied := seccomp.SyscallGroup{Action: seccomp.ActionErrno}
+	for _, name := range deniedSyscalls {
+		if _, found := info.SyscallNames[name]; found {
+			denied.Names = append(denied.Names, name)
+		}
+	}
+	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "open", 1, writeOpenFlags)...)
+	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "openat", 2, writeOpenFlags)...)
+	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "clone", 0, namespaceCloneFlags)...)
+
+	// The Go runtime signals its own threads with tgkill and raises its
+	// own crash signals with kill, always with its own process id.
+	for _, name := range []string{"kill", "tgkill"} {
+		denied.NamesWithCondtions = append(denied.NamesWithCondtions, seccomp.NameWithConditions{
+			Name:       name,
+			Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.NotEqual, Value: uint64(pid)}},
+		})
+	}
+
+	// clone3 fails with ENOSYS, which makes callers fall back to clone,
+	// where the namespace flags are checked.
+	clone3 := seccomp.SyscallGroup{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS), Names: []string{"clone3"}}
+	groups := []seccomp.SyscallGroup{denied}
+	if _, found := info.SyscallNames["clone3"]; found {
+		groups = append(groups, clone3)
+	}
+	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}, nil
+}
+
+// flagConditions returns one rule per flag that matches the system call
+// name when argument holds that flag. It returns none when the
+// architecture lacks name.
+func flagConditions(info *arch.Info, name string, argument uint32, flags []uint64) []seccomp.NameWithConditions {
+	if _, found := info.SyscallNames[name]; !found {
+		return nil
+	}
+
+	rules := make([]seccomp.NameWithConditions, 0, len(flags))
+	for _, flag := range flags {
+		rules = append(rules, seccomp.NameWithConditions{
+			Name:       name,
+			Conditions: []seccomp.Condition{{Argument: argument, Operation: seccomp.BitsSet, Value: flag}},
+		})
+	}
+	return rules
+}
