@@ -27,4 +27,5 @@ var formFormats = map[string]string{
 	"role %q is unknown: choose owner, admin, developer or viewer in the role list":                               "未知角色 %q：请在角色列表中选择所有者、管理员、开发者或查看者",
 	"only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer in the role list": "只有所有者才能授予所有者角色：请联系所有者，或在角色列表中选择管理员、开发者或查看者",
 	"enter a version such as 1.2.3, or a range such as ^1.2":                                                      "请填写版本（例如 1.2.3）或版本范围（例如 ^1.2）",
+	"plugin %q is not installed in tenant %q: install it on the Installs page first, or pin a version":            "插件 %q 未安装在租户 %q 中：请先在“安装”页面安装该插件，或固定一个版本",
 }

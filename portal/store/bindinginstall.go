@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -62,4 +63,30 @@ func followsAfterPatch(view *bindingView, patch BindingPatch) bool {
 		return view.FollowsInstall
 	}
 	return *patch.Version == ""
+}
+
+// ListFollowingBindings returns the set of ids of the tenant's bindings that
+// follow the tenant's install of their plugin.
+func (s *Store) ListFollowingBindings(ctx context.Context, slug string) (map[string]bool, error) {
+	following := make(map[string]bool)
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		tenant, err := findTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+
+		var ids []string
+		err = scoped(tx, tenant).Model(&bindingRow{}).Where("follows_install = ?", true).Pluck("public_id", &ids).Error
+		if err != nil {
+			return fmt.Errorf("list bindings that follow an install in tenant %q: %w", slug, err)
+		}
+		for _, id := range ids {
+			following[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return following, nil
 }

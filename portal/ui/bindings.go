@@ -28,6 +28,9 @@ type bindingRow struct {
 	// Consumer is set for a binding of one consumer.
 	Consumer string
 	Enabled  bool
+	// FollowsInstall marks a binding that runs the tenant's installed
+	// version of its plugin and moves along when the install changes.
+	FollowsInstall bool
 	// Config is the config as JSON, with secrets redacted for viewers.
 	Config string
 }
@@ -45,6 +48,13 @@ type bindingForm struct {
 	Routes    []string
 	Consumers []string
 	Fields    []formField
+	// Install is the tenant's install of the plugin, nil when the tenant
+	// has not installed it. The create form offers to follow it.
+	Install *store.Install
+	// Follows is set when the binding follows the install. The create form
+	// sets it from the user's choice, the edit form from the stored
+	// binding. Version is then the installed version.
+	Follows bool
 	// Duplicates lists the ids of the tenant's bindings of the same plugin
 	// at the same scope, found when a new binding is submitted. The form
 	// then shows a warning with the "create anyway" button.
@@ -58,6 +68,10 @@ func (s *server) bindingsPage(c *fiber.Ctx, view pageView) error {
 func (s *server) renderBindings(c *fiber.Ctx, view pageView, status int) error {
 	ctx := c.UserContext()
 	bindings, err := s.store.ListBindings(ctx, view.Tenant)
+	if err != nil {
+		return s.showFailure(c, view, err)
+	}
+	following, err := s.store.ListFollowingBindings(ctx, view.Tenant)
 	if err != nil {
 		return s.showFailure(c, view, err)
 	}
@@ -75,9 +89,10 @@ func (s *server) renderBindings(c *fiber.Ctx, view pageView, status int) error {
 		}
 		rows = append(rows, bindingRow{
 			ID: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route,
-			Consumer: binding.Consumer,
-			Enabled:  binding.Enabled == nil || *binding.Enabled,
-			Config:   configJSON,
+			Consumer:       binding.Consumer,
+			Enabled:        binding.Enabled == nil || *binding.Enabled,
+			FollowsInstall: following[binding.ID],
+			Config:         configJSON,
 		})
 	}
 	view.Data = bindingsData{Bindings: rows}
@@ -130,6 +145,11 @@ func (s *server) renderBindingForm(c *fiber.Ctx, view pageView, status int, form
 	if fill != nil {
 		fill(fields)
 	}
+	if form.Editing == "" && form.Install == nil {
+		if form.Install, err = s.installOf(ctx, view.Tenant, form.Plugin); err != nil {
+			return s.showFailure(c, view, err)
+		}
+	}
 	routes, err := s.store.ListRoutes(ctx, view.Tenant)
 	if err != nil {
 		return s.showFailure(c, view, err)
@@ -161,7 +181,10 @@ func (s *server) postedFields(c *fiber.Ctx, plugin, version string) ([]formField
 }
 
 func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
-	form := bindingForm{Plugin: c.FormValue("plugin"), Version: c.FormValue("version"), Route: c.FormValue("route"), Consumer: c.FormValue("consumer"), Enabled: c.FormValue("enabled") == "true"}
+	form := bindingForm{Plugin: c.FormValue("plugin"), Version: c.FormValue("version"), Route: c.FormValue("route"), Consumer: c.FormValue("consumer"), Enabled: c.FormValue("enabled") == "true", Follows: c.FormValue(followInstall) == "true"}
+	if err := s.resolveFollow(c.UserContext(), view.Tenant, &form); err != nil {
+		return s.bindingFailed(c, view, form, err)
+	}
 
 	fields, err := s.postedFields(c, form.Plugin, form.Version)
 	if err != nil {
@@ -186,9 +209,16 @@ func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
 	return seeOther(c, tenantURL(view.Tenant, "bindings"))
 }
 
+// newBinding returns the binding to create. A binding that follows the
+// install has an empty version, which the store resolves to the installed
+// one.
 func newBinding(form bindingForm, raw json.RawMessage) config.Binding {
 	enabled := form.Enabled
-	return config.Binding{Plugin: form.Plugin, Version: form.Version, Route: form.Route, Consumer: form.Consumer, Config: raw, Enabled: &enabled}
+	version := form.Version
+	if form.Follows {
+		version = ""
+	}
+	return config.Binding{Plugin: form.Plugin, Version: version, Route: form.Route, Consumer: form.Consumer, Config: raw, Enabled: &enabled}
 }
 
 func (s *server) bindingFailed(c *fiber.Ctx, view pageView, form bindingForm, err error) error {
@@ -207,6 +237,9 @@ func (s *server) editBindingPage(c *fiber.Ctx, view pageView) error {
 	}
 
 	form := bindingForm{Editing: binding.ID, Plugin: binding.Plugin, Version: binding.Version, Route: binding.Route, Consumer: binding.Consumer, Enabled: binding.Enabled == nil || *binding.Enabled}
+	if form.Follows, err = s.bindingFollows(c.UserContext(), view.Tenant, binding.ID); err != nil {
+		return s.showFailure(c, view, err)
+	}
 	return s.renderBindingForm(c, view, http.StatusOK, form, func(fields []formField) { fillFromConfig(fields, binding.Config) })
 }
 
@@ -221,6 +254,9 @@ func (s *server) updateBinding(c *fiber.Ctx, view pageView) error {
 		return s.showFailure(c, view, err)
 	}
 	form := bindingForm{Editing: id, Plugin: before.Plugin, Version: before.Version, Route: c.FormValue("route"), Consumer: c.FormValue("consumer"), Enabled: c.FormValue("enabled") == "true"}
+	if form.Follows, err = s.bindingFollows(ctx, view.Tenant, id); err != nil {
+		return s.showFailure(c, view, err)
+	}
 
 	fields, err := s.postedFields(c, before.Plugin, before.Version)
 	if err != nil {

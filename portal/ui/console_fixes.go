@@ -45,6 +45,15 @@ var consoleFixes = map[string]consoleFix{
 	"send either version, an exact version such as \"1.2.3\", or range, such as \"^1.2\"": func(string, []any) error {
 		return config.Invalid("version", "enter a version such as 1.2.3, or a range such as ^1.2")
 	},
+	"plugin %q is not installed in tenant %q: send a version, or install the plugin first with POST /api/v1/tenants/%s/installs": func(field string, args []any) error {
+		return notInstalled(field, args[0], args[1])
+	},
+}
+
+// notInstalled returns the console's error for a binding that follows the
+// tenant's install of a plugin that the tenant has not installed.
+func notInstalled(field string, plugin, tenant any) error {
+	return config.Invalid(field, "plugin %q is not installed in tenant %q: install it on the Installs page first, or pin a version", plugin, tenant)
 }
 
 // forConsole returns err with each message in consoleFixes replaced by its

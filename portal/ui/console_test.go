@@ -40,13 +40,20 @@ type consoleSite struct {
 
 func startConsole(t *testing.T) *consoleSite {
 	t.Helper()
+	return startConsoleOn(t, filepath.Join(t.TempDir(), "portal.db"))
+}
+
+// startConsoleOn starts the console on the store at dataSource: a SQLite
+// file path or a PostgreSQL URL.
+func startConsoleOn(t *testing.T, dataSource string) *consoleSite {
+	t.Helper()
 	ctx := context.Background()
 
 	box, err := secrets.NewBox(make([]byte, 32))
 	if err != nil {
 		t.Fatalf("create secret box: %v", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "portal.db"), store.Options{
+	st, err := store.Open(ctx, dataSource, store.Options{
 		Compiler: func(string, string, string) error { return nil },
 		Secrets:  box,
 	})

@@ -163,6 +163,16 @@ var englishMessages = map[string]string{
 	"schema.kind.map":        "One pair a line, such as X-Frame-Options: DENY",
 	"schema.kind.json":       "JSON",
 
+	// The choice between pinning a version and following the install.
+	"bindings.version":              "Version",
+	"bindings.pin_version":          "Pin version %s",
+	"bindings.follow_install":       "Follow the installed version (currently %s)",
+	"bindings.follow_install_range": "Follow the installed version (currently %s, range %s)",
+	"bindings.follow_hint":          "A binding that follows the install runs the version that the tenant's install of the plugin points at, and moves along when the install changes. A pinned binding keeps its version whatever the install says.",
+	"bindings.follow_other_version": "The inputs below come from version %s. A binding that follows the install is checked against the installed version %s, whose config can differ.",
+	"bindings.open_installed_form":  "Open the form for version %s",
+	"bindings.follows_install":      "(follows the install)",
+
 	"audit.title":                  "Audit log",
 	"audit.time":                   "Time",
 	"audit.actor":                  "Actor",
@@ -408,6 +418,16 @@ var chineseMessages = map[string]string{
 	"schema.kind.list":       "每行一项",
 	"schema.kind.map":        "每行一对，例如 X-Frame-Options: DENY",
 	"schema.kind.json":       "JSON",
+
+	// The choice between pinning a version and following the install.
+	"bindings.version":              "版本",
+	"bindings.pin_version":          "固定版本 %s",
+	"bindings.follow_install":       "跟随已安装的版本（当前为 %s）",
+	"bindings.follow_install_range": "跟随已安装的版本（当前为 %s，版本范围 %s）",
+	"bindings.follow_hint":          "跟随安装的绑定运行租户对该插件的安装所指定的版本，安装变化时随之更新。固定版本的绑定始终运行自己的版本，不受安装影响。",
+	"bindings.follow_other_version": "下面的输入项来自版本 %s。跟随安装的绑定按已安装的版本 %s 校验配置，两个版本的配置可能不同。",
+	"bindings.open_installed_form":  "打开版本 %s 的表单",
+	"bindings.follows_install":      "（跟随安装）",
 
 	"audit.title":                  "审计日志",
 	"audit.time":                   "时间",
