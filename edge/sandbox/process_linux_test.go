@@ -121,15 +121,22 @@ func TestWorkerSetsNoNewPrivs(t *testing.T) {
 		t.Log("the binary links cgo, so only the main thread is checked")
 		return
 	}
-	threads, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
-	if err != nil || len(threads) == 0 {
-		t.Fatalf("list the worker's threads: %v, %d found", err, len(threads))
-	}
-	for _, status := range threads {
+	for _, status := range threadStatusFiles(t, pid) {
 		if got := statusField(t, status, "NoNewPrivs"); got != "1" {
 			t.Errorf("worker thread %s has NoNewPrivs %q, want 1", status, got)
 		}
 	}
+}
+
+// threadStatusFiles returns the /proc status file of each thread of the
+// process pid.
+func threadStatusFiles(t *testing.T, pid int) []string {
+	t.Helper()
+	threads, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(threads) == 0 {
+		t.Fatalf("list the worker's threads: %v, %d found", err, len(threads))
+	}
+	return threads
 }
 
 // statusField returns the value of field in a /proc status file.
@@ -157,11 +164,7 @@ func statusField(t *testing.T, path, field string) string {
 func TestWorkerInstallsSeccompFilter(t *testing.T) {
 	pid := startLoadedWorker(t)
 
-	threads, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
-	if err != nil || len(threads) == 0 {
-		t.Fatalf("list the worker's threads: %v, %d found", err, len(threads))
-	}
-	for _, status := range threads {
+	for _, status := range threadStatusFiles(t, pid) {
 		if got := statusField(t, status, "Seccomp"); got != "2" {
 			t.Errorf("worker thread %s has Seccomp %q, want 2 (filter mode)", status, got)
 		}
