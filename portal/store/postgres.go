@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -26,16 +27,37 @@ const (
 // migrates its schema. Messages name the host and database, never the
 // password.
 func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (pools, error) {
-	name := RedactURL(dataSource)
-
-	db, err := gorm.Open(postgres.Open(dataSource), gormConfig())
+	db, err := connectPostgres(ctx, dataSource)
 	if err != nil {
-		return pools{}, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
+		return pools{}, err
 	}
 
 	sqlDB, err := db.DB()
 	if err != nil {
-		return pools{}, fmt.Errorf("open postgres database %q: %w", name, err)
+		closePool(db)
+		return pools{}, fmt.Errorf("open postgres database %q: %w", RedactURL(dataSource), err)
+	}
+	if err := migrations.Up(ctx, sqlDB, migrations.Postgres, log); err != nil {
+		closePool(db)
+		return pools{}, err
+	}
+	return pools{writer: db, reader: db, dialect: migrations.Postgres}, nil
+}
+
+// connectPostgres opens one pool on the PostgreSQL database at dataSource
+// and checks that the server accepts a connection. The options change how
+// each connection of the pool is set up.
+func connectPostgres(ctx context.Context, dataSource string, options ...stdlib.OptionOpenDB) (*gorm.DB, error) {
+	name := RedactURL(dataSource)
+
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: dataSource, OptionOpenDB: options}), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
+	}
+
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open postgres database %q: %w", name, err)
 	}
 	sqlDB.SetMaxOpenConns(maxPostgresConns)
 	sqlDB.SetMaxIdleConns(maxPostgresConns)
@@ -43,14 +65,9 @@ func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (poo
 
 	if err := sqlDB.PingContext(ctx); err != nil {
 		closePool(db)
-		return pools{}, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
+		return nil, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
 	}
-
-	if err := migrations.Up(ctx, sqlDB, migrations.Postgres, log); err != nil {
-		closePool(db)
-		return pools{}, err
-	}
-	return pools{writer: db, reader: db, dialect: migrations.Postgres}, nil
+	return db, nil
 }
 
 // RedactURL returns the URL with its password replaced by "xxxxx", for logs

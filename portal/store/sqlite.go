@@ -84,7 +84,12 @@ func migrateSQLite(ctx context.Context, path string, log *slog.Logger) error {
 func openPool(path, txlock string, maxConns int) (*gorm.DB, error) {
 	dsn := fmt.Sprintf("%s?_txlock=%s&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
 		path, txlock, busyTimeoutMillis)
+	return openSQLitePool(dsn, path, maxConns)
+}
 
+// openSQLitePool opens one gorm connection pool on the SQLite data source
+// dsn and pings it. Errors name the file as path.
+func openSQLitePool(dsn, path string, maxConns int) (*gorm.DB, error) {
 	db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)

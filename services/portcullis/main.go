@@ -11,7 +11,9 @@ const usage = `Usage: portcullis <command> [flags]
 
 Commands:
   serve     run the portal and the edge (see "portcullis serve -h")
-  plugin    test a plugin package: "portcullis plugin test DIR"
+  plugin    test a plugin package: "portcullis plugin test DIR", or compile
+            every stored version before upgrading edges:
+            "portcullis plugin check-stored --db URL"
   apply     make a tenant's config match a YAML file: "portcullis apply -f FILE"
   export    write a tenant's config as YAML: "portcullis export --tenant SLUG"
   version   print the version

@@ -15,14 +15,20 @@ import (
 )
 
 const pluginUsage = `Usage: portcullis plugin test DIR
+       portcullis plugin check-stored [--db URL] [--data-dir DIR]
 
-Loads the plugin package in DIR (a folder, .zip, .tar.gz or .tgz), compiles
-its source and runs its test vectors offline. It prints one line per vector
-and a summary, and exits with 1 when a vector fails or the package is
-invalid. Vectors that require Redis or a binding's config are skipped.
-The source and the vectors run in a child process with the memory and
-stack limits of a plugin worker, so a script that exhausts memory or
-overflows its stack fails the test with the cause.
+"plugin test" loads the plugin package in DIR (a folder, .zip, .tar.gz or
+.tgz), compiles its source and runs its test vectors offline. It prints
+one line per vector and a summary, and exits with 1 when a vector fails or
+the package is invalid. Vectors that require Redis or a binding's config
+are skipped. The source and the vectors run in a child process with the
+memory and stack limits of a plugin worker, so a script that exhausts
+memory or overflows its stack fails the test with the cause.
+
+"plugin check-stored" compiles every plugin version in the portal's
+database with the compile rules of this release, and lists the versions
+that fail with the bindings that run them. Run it before upgrading edges.
+"portcullis plugin check-stored -h" describes its flags and exit status.
 `
 
 // childTestCommand is the hidden "portcullis plugin" command that the
@@ -31,16 +37,15 @@ const childTestCommand = "test-child"
 
 // runPlugin runs "portcullis plugin" and returns the exit code.
 func runPlugin(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 {
-		fmt.Fprint(stderr, pluginUsage)
-		return 2
-	}
-
-	switch args[0] {
-	case "test":
+	switch {
+	case len(args) == 2 && args[0] == "test":
 		return testInChild(args[1], stdout, stderr)
-	case childTestCommand:
+	case len(args) == 2 && args[0] == childTestCommand:
 		return runChildTest(args[1], stdout, stderr)
+	case len(args) >= 1 && args[0] == "check-stored":
+		return runCheckStored(args[1:], stdout, stderr)
+	case len(args) == 1 && args[0] == childCompileCommand:
+		return runChildCompile(os.Stdin, stdout, stderr)
 	}
 	fmt.Fprint(stderr, pluginUsage)
 	return 2

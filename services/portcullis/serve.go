@@ -111,7 +111,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags := flag.NewFlagSet("portcullis serve", flag.ContinueOnError)
 	flags.SetOutput(output)
 	flags.StringVar(&cfg.Role, "role", env("ROLE", "all"), "roles to run: all, portal, or edge (env PORTCULLIS_ROLE)")
-	flags.StringVar(&cfg.DB, "db", env("DB", ""), "portal database: postgres://USER@HOST:PORT/DB or sqlite://PATH; default sqlite in the data dir (env PORTCULLIS_DB)")
+	registerDatabaseFlags(flags, &cfg.DB, &cfg.DataDir)
 	flags.StringVar(&edgeCfg.PortalURL, "portal-url", env("PORTAL_URL", ""), "edge role: base URL of the portal, such as http://127.0.0.1:9080 (env PORTCULLIS_PORTAL_URL)")
 	flags.StringVar(&edgeCfg.PluginPublicKey, "plugin-public-key", env("PLUGIN_PUBLIC_KEY", ""), "edge role: the portal's base64 ed25519 key that verifies plugin signatures, from its plugin-signing.pub file; empty fetches it from the portal at start (env PORTCULLIS_PLUGIN_PUBLIC_KEY)")
 	flags.StringVar(&edgeCfg.EdgeToken, "edge-token", env("EDGE_TOKEN", ""), "edge role: enrollment token from POST /api/v1/edge-tokens; prefer the environment variable (env PORTCULLIS_EDGE_TOKEN)")
@@ -125,7 +125,6 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&cfg.HTTPAddr, "http-addr", env("HTTP_ADDR", ":8080"), "edge plain HTTP/1.1 and h2c address; empty disables (env PORTCULLIS_HTTP_ADDR)")
 	flags.StringVar(&cfg.HTTPSAddr, "https-addr", env("HTTPS_ADDR", ":8443"), "edge TLS address on TCP (HTTP/1.1, HTTP/2) and UDP (HTTP/3); empty disables (env PORTCULLIS_HTTPS_ADDR)")
 	flags.StringVar(&cfg.AdminAddr, "admin-addr", env("ADMIN_ADDR", "127.0.0.1:9180"), "edge health, readiness and metrics address (env PORTCULLIS_ADMIN_ADDR)")
-	flags.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "folder for the SQLite database, operator token and development certificate (env PORTCULLIS_DATA_DIR)")
 	flags.StringVar(&cfg.BaseDomain, "base-domain", env("BASE_DOMAIN", "localhost"), "tenant acme is served at Host acme.<base domain> (env PORTCULLIS_BASE_DOMAIN)")
 	demoDefault, demoErr := envBool("DEMO")
 	flags.BoolVar(&cfg.Demo, "demo", demoDefault, "create the demo tenant, its upstream and a plugin, and print URLs to try (env PORTCULLIS_DEMO)")
@@ -178,6 +177,14 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	edgeCfg.Sandbox = cfg.Sandbox
 	return cfg, edgeCfg, logLevel, nil
+}
+
+// registerDatabaseFlags defines --db and --data-dir, which locate the
+// portal's database for serve and for plugin check-stored: an empty --db
+// means the SQLite file portcullis.db in the data folder.
+func registerDatabaseFlags(flags *flag.FlagSet, db, dataDir *string) {
+	flags.StringVar(db, "db", env("DB", ""), "portal database: postgres://USER@HOST:PORT/DB or sqlite://PATH; default sqlite in the data dir (env PORTCULLIS_DB)")
+	flags.StringVar(dataDir, "data-dir", env("DATA_DIR", "./data"), "folder for the SQLite database, operator token and development certificate (env PORTCULLIS_DATA_DIR)")
 }
 
 // checkRole accepts the roles that serve runs.

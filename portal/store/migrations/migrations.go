@@ -24,8 +24,8 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// versionTable is the table in which goose records the applied versions.
-const versionTable = "schema_migrations"
+// VersionTable is the table in which goose records the applied versions.
+const VersionTable = "schema_migrations"
 
 //go:embed sqlite/*.sql postgres/*.sql
 var files embed.FS
@@ -56,7 +56,7 @@ func newProvider(db *sql.DB, dialect Dialect) (*goose.Provider, error) {
 		return nil, fmt.Errorf("read %s migrations: %w", dialect, err)
 	}
 
-	options := []goose.ProviderOption{goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true)}
+	options := []goose.ProviderOption{goose.WithTableName(VersionTable), goose.WithDisableGlobalRegistry(true)}
 	gooseDialect := goose.DialectSQLite3
 
 	if dialect == Postgres {
