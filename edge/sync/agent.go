@@ -149,14 +149,20 @@ func (a *Agent) Run(ctx context.Context) {
 			return
 		}
 
-		a.setConnected(false)
 		if err == nil {
-			// The portal ended a healthy stream at its lifetime, which is
-			// routine, so the agent reconnects at once and logs it at Debug.
-			a.opts.Logger.Debug("change feed ended at its lifetime; reconnecting", "edge", a.opts.NodeID, "position", a.Position())
+			// The portal ended a healthy stream at its lifetime, or a long
+			// poll returned. Both are routine and show that the portal is
+			// up, so the feed stays connected while the agent reads on.
+			// Marking it disconnected here made the edge serve its disk
+			// copy of each changed tenant between polls.
+			if a.opts.Mode != ModePoll {
+				a.opts.Logger.Debug("change feed ended at its lifetime; reconnecting", "edge", a.opts.NodeID, "position", a.Position())
+			}
 			failures = 0
 			continue
 		}
+
+		a.setConnected(false)
 
 		failures++
 		if failures == 1 || failures%30 == 0 {

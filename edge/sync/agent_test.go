@@ -177,6 +177,27 @@ func TestAgentFallsBackToPolls(t *testing.T) {
 	}
 }
 
+// TestAgentStaysConnectedBetweenPolls checks that the feed counts as
+// connected while a poll-mode agent waits in its next long poll. Counting
+// it as disconnected between polls made the edge serve old revisions from
+// disk.
+func TestAgentStaysConnectedBetweenPolls(t *testing.T) {
+	portal := startFakePortal(t)
+	portal.addEvent(1, "acme", 1)
+
+	agent, _ := runAgent(t, portal, openDisk(t, 0), ModePoll, &invalidations{})
+	waitFor(t, "the first poll", 2*time.Second, agent.Connected)
+
+	// runAgent's long polls wait 100 ms, so 600 ms span several of them.
+	deadline := time.Now().Add(600 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if !agent.Connected() {
+			t.Fatal("feed counted as disconnected between two polls, want connected")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 func TestHeartbeatReportsHeldRevisions(t *testing.T) {
 	tests := []struct {
 		name string
