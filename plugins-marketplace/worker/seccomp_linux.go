@@ -19,13 +19,18 @@ import (
 var deniedSyscalls = []string{
 	// Running programs, and reading or signaling other processes.
 	"execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-	"tkill", "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
+	"tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
+	"process_madvise", "migrate_pages", "setpriority", "ioprio_set", "sched_setaffinity",
+	"sched_setscheduler", "sched_setparam", "sched_setattr",
 	// New connections, namespaces and mounts.
 	"socket", "socketpair", "unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
+	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "fanotify_init",
 	// Files: creating, changing or removing them, and handles that bypass paths.
 	"creat", "truncate", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
-	"rmdir", "symlink", "symlinkat", "link", "linkat", "chmod", "fchmodat", "chown", "lchown",
-	"fchownat", "mknod", "mknodat", "open_by_handle_at", "name_to_handle_at",
+	"rmdir", "symlink", "symlinkat", "link", "linkat", "chmod", "fchmod", "fchmodat", "fchmodat2",
+	"chown", "fchown", "lchown", "fchownat", "mknod", "mknodat", "open_by_handle_at", "name_to_handle_at",
+	"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+	"utime", "utimes", "futimesat", "utimensat",
 	// The kernel's attack surface beyond what a Go program needs.
 	"init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "bpf",
 	"perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
@@ -80,20 +85,35 @@ func workerPolicy(goarch string, pid int) (seccomp.Policy, error) {
 	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "clone", 0, namespaceCloneFlags)...)
 
 	// The Go runtime signals its own threads with tgkill and raises its
-	// own crash signals with kill, always with its own process id.
+	// own crash signals with kill, always with its own process id. Its
+	// prlimit64 calls name the calling process as 0.
 	for _, name := range []string{"kill", "tgkill"} {
 		denied.NamesWithCondtions = append(denied.NamesWithCondtions, seccomp.NameWithConditions{
 			Name:       name,
 			Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.NotEqual, Value: uint64(pid)}},
 		})
 	}
+	denied.NamesWithCondtions = append(denied.NamesWithCondtions, seccomp.NameWithConditions{
+		Name: "prlimit64",
+		Conditions: []seccomp.Condition{
+			{Argument: 0, Operation: seccomp.NotEqual, Value: 0},
+			{Argument: 0, Operation: seccomp.NotEqual, Value: uint64(pid)},
+		},
+	})
 
-	// clone3 fails with ENOSYS, which makes callers fall back to clone,
-	// where the namespace flags are checked.
-	clone3 := seccomp.SyscallGroup{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS), Names: []string{"clone3"}}
+	// clone3 and openat2 take their flags in a struct, which a filter
+	// cannot read. They fail with ENOSYS, as on a kernel without them,
+	// which makes callers fall back to clone and openat, whose flags the
+	// filter checks.
+	unsupported := seccomp.SyscallGroup{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)}
+	for _, name := range []string{"clone3", "openat2"} {
+		if _, found := info.SyscallNames[name]; found {
+			unsupported.Names = append(unsupported.Names, name)
+		}
+	}
 	groups := []seccomp.SyscallGroup{denied}
-	if _, found := info.SyscallNames["clone3"]; found {
-		groups = append(groups, clone3)
+	if len(unsupported.Names) > 0 {
+		groups = append(groups, unsupported)
 	}
 	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}, nil
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,42 +26,92 @@ import (
 const seccompChildEnv = "PORTCULLIS_TEST_SECCOMP_DIR"
 
 // seccompProbes are the actions that the child tries under the filter,
-// each with whether the filter must allow it.
+// each with the error that the filter must give it: 0 for an allowed
+// action, EPERM for a denied one, ENOSYS for a call that callers must
+// replace with an older one.
 var seccompProbes = []struct {
-	name    string
-	allowed bool
-	try     func(dir string) error
+	name string
+	want syscall.Errno
+	try  func(dir string) error
 }{
-	{"filter installed", true, filterInstalled},
-	{"read a file", true, func(string) error { _, err := os.ReadFile("/proc/self/status"); return err }},
-	{"start threads", true, startThreads},
-	{"signal itself", true, func(string) error { return syscall.Kill(os.Getpid(), 0) }},
-	{"run a program", false, func(string) error { return exec.Command("/bin/true").Run() }},
-	{"open a socket", false, func(string) error {
+	{"filter installed", 0, filterInstalled},
+	{"read a file", 0, func(string) error { _, err := os.ReadFile("/proc/self/status"); return err }},
+	{"start threads", 0, startThreads},
+	{"signal itself", 0, func(string) error { return syscall.Kill(os.Getpid(), 0) }},
+	{"read its own limits", 0, func(string) error {
+		var limit unix.Rlimit
+		return unix.Prlimit(0, unix.RLIMIT_NOFILE, nil, &limit)
+	}},
+	{"run a program", syscall.EPERM, func(string) error { return exec.Command("/bin/true").Run() }},
+	{"open a socket", syscall.EPERM, func(string) error {
 		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 		if err == nil {
 			_ = syscall.Close(fd)
 		}
 		return err
 	}},
-	{"create a file", false, func(dir string) error {
+	{"create a file", syscall.EPERM, func(dir string) error {
 		file, err := os.Create(filepath.Join(dir, "created"))
 		if err == nil {
 			_ = file.Close()
 		}
 		return err
 	}},
-	{"open a file for writing", false, func(dir string) error {
+	{"open a file for writing", syscall.EPERM, func(dir string) error {
 		file, err := os.OpenFile(filepath.Join(dir, "existing"), os.O_WRONLY, 0)
 		if err == nil {
 			_ = file.Close()
 		}
 		return err
 	}},
-	{"make a folder", false, func(dir string) error { return os.Mkdir(filepath.Join(dir, "folder"), 0o700) }},
-	{"remove a file", false, func(dir string) error { return os.Remove(filepath.Join(dir, "existing")) }},
-	{"enter a user namespace", false, func(string) error { return unix.Unshare(unix.CLONE_NEWUSER) }},
-	{"signal the parent", false, func(string) error { return syscall.Kill(os.Getppid(), 0) }},
+	{"create a file with openat2", syscall.ENOSYS, func(dir string) error {
+		how := unix.OpenHow{Flags: unix.O_CREAT | unix.O_WRONLY | unix.O_CLOEXEC, Mode: 0o600}
+		fd, err := unix.Openat2(unix.AT_FDCWD, filepath.Join(dir, "openat2"), &how)
+		if err == nil {
+			_ = unix.Close(fd)
+		}
+		return err
+	}},
+	{"change a read-only file's mode", syscall.EPERM, func(dir string) error {
+		file, err := os.Open(filepath.Join(dir, "existing"))
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		return file.Chmod(0o777)
+	}},
+	{"set an extended attribute", syscall.EPERM, func(dir string) error {
+		return unix.Setxattr(filepath.Join(dir, "existing"), "user.probe", []byte("x"), 0)
+	}},
+	{"change a file's times", syscall.EPERM, func(dir string) error {
+		return os.Chtimes(filepath.Join(dir, "existing"), time.Unix(0, 0), time.Unix(0, 0))
+	}},
+	{"make a folder", syscall.EPERM, func(dir string) error { return os.Mkdir(filepath.Join(dir, "folder"), 0o700) }},
+	{"remove a file", syscall.EPERM, func(dir string) error { return os.Remove(filepath.Join(dir, "existing")) }},
+	{"enter a user namespace", syscall.EPERM, func(string) error { return unix.Unshare(unix.CLONE_NEWUSER) }},
+	{"open a new mount", syscall.EPERM, func(string) error {
+		fd, err := unix.Fsopen("tmpfs", 0)
+		if err == nil {
+			_ = unix.Close(fd)
+		}
+		return err
+	}},
+	{"signal the parent", syscall.EPERM, func(string) error { return syscall.Kill(os.Getppid(), 0) }},
+	{"queue a signal to the parent", syscall.EPERM, func(string) error {
+		// A negative si_code (SI_QUEUE) is what the kernel lets a process
+		// send to another of the same user.
+		var info [128]byte
+		binary.NativeEndian.PutUint32(info[8:], uint32(0xffffffff))
+		_, _, errno := syscall.Syscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(os.Getppid()), 0, uintptr(unsafe.Pointer(&info[0])))
+		if errno != 0 {
+			return errno
+		}
+		return nil
+	}},
+	{"change the parent's limits", syscall.EPERM, func(string) error {
+		var limit unix.Rlimit
+		return unix.Prlimit(os.Getppid(), unix.RLIMIT_NOFILE, nil, &limit)
+	}},
 }
 
 // filterInstalled checks that /proc/self/status shows seccomp filter mode.
@@ -108,13 +161,15 @@ func TestSeccompFilter(t *testing.T) {
 	results := probeResults(output)
 	for _, probe := range seccompProbes {
 		got, found := results[probe.name]
+		want := "ok"
+		if probe.want != 0 {
+			want = probe.want.Error()
+		}
 		switch {
 		case !found:
 			t.Errorf("probe %q printed no result; child output:\n%s", probe.name, output)
-		case probe.allowed && got != "ok":
-			t.Errorf("probe %q = %s, want ok", probe.name, got)
-		case !probe.allowed && got != "denied":
-			t.Errorf("probe %q = %s, want denied (EPERM)", probe.name, got)
+		case got != want:
+			t.Errorf("probe %q = %s, want %s", probe.name, got, want)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "existing")); err != nil {
@@ -123,7 +178,7 @@ func TestSeccompFilter(t *testing.T) {
 }
 
 // runSeccompProbes is the child's side: it installs the filter, runs each
-// probe and prints "probe NAME: ok", "denied" or the error.
+// probe and prints "probe NAME: ok", the errno's text, or the error.
 func runSeccompProbes(dir string) {
 	if err := restrictSyscalls(); err != nil {
 		fmt.Printf("restrictSyscalls: %v\n", err)
@@ -132,11 +187,12 @@ func runSeccompProbes(dir string) {
 
 	for _, probe := range seccompProbes {
 		err := probe.try(dir)
+		var errno syscall.Errno
 		switch {
 		case err == nil:
 			fmt.Printf("probe %s: ok\n", probe.name)
-		case errors.Is(err, syscall.EPERM):
-			fmt.Printf("probe %s: denied\n", probe.name)
+		case errors.As(err, &errno):
+			fmt.Printf("probe %s: %s\n", probe.name, errno.Error())
 		default:
 			fmt.Printf("probe %s: %v\n", probe.name, err)
 		}
