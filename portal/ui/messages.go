@@ -252,9 +252,11 @@ var englishMessages = map[string]string{
 	"propagation.reason":         "Reason",
 
 	// The edge table's health notes.
-	"propagation.detail":           "Detail",
-	"propagation.no_heartbeat":     "no heartbeat for %d s",
-	"propagation.node_id_conflict": "two edge processes report this node id: give each edge its own --node-id",
+	"propagation.detail":            "Detail",
+	"propagation.no_heartbeat":      "no heartbeat for %d s",
+	"propagation.node_id_conflict":  "two edge processes report this node id: give each edge its own --node-id",
+	"propagation.feed_connecting":   "change feed connecting",
+	"propagation.feed_disconnected": "change feed disconnected",
 }
 
 // chineseMessages is the console's catalogue in Simplified Chinese.
@@ -508,7 +510,9 @@ var chineseMessages = map[string]string{
 	"propagation.reason":         "原因",
 
 	// The edge table's health notes.
-	"propagation.detail":           "详情",
-	"propagation.no_heartbeat":     "已有 %d 秒没有心跳",
-	"propagation.node_id_conflict": "有两个边缘进程使用同一节点 ID：请用 --node-id 为每个边缘指定不同的 ID",
+	"propagation.detail":            "详情",
+	"propagation.no_heartbeat":      "已有 %d 秒没有心跳",
+	"propagation.node_id_conflict":  "有两个边缘进程使用同一节点 ID：请用 --node-id 为每个边缘指定不同的 ID",
+	"propagation.feed_connecting":   "正在连接变更流",
+	"propagation.feed_disconnected": "变更流已断开，正在重连",
 }

@@ -151,8 +151,18 @@ func newEdgeRow(edge api.EdgeView, text webContent) edgeRow {
 		row.Detail = catalogs[text.Lang].Format("propagation.no_heartbeat", int64(edge.SinceContact))
 	case edge.NodeIDConflict:
 		row.Detail = catalogs[text.Lang].Format("propagation.node_id_conflict")
+	case edgeDetails[edge.Detail] != "":
+		row.Detail = catalogs[text.Lang].Format(edgeDetails[edge.Detail])
 	}
 	return row
+}
+
+// edgeDetails maps the details that edges of this release send in their
+// heartbeats to message keys, so the page shows them in the reader's
+// language. Other details show as the edge sent them.
+var edgeDetails = map[string]string{
+	"change feed connecting":   "propagation.feed_connecting",
+	"change feed disconnected": "propagation.feed_disconnected",
 }
 
 // visibleTenants returns the slugs the session may see: every tenant for

@@ -138,3 +138,22 @@ func TestPropagationPageShowsEdgeDetail(t *testing.T) {
 		}
 	}
 }
+
+func TestEdgeRowTranslatesFeedDetail(t *testing.T) {
+	cases := []struct {
+		lang   string
+		detail string
+		want   string
+	}{
+		{English, "change feed connecting", "change feed connecting"},
+		{SimplifiedChinese, "change feed connecting", "正在连接变更流"},
+		{SimplifiedChinese, "change feed disconnected", "变更流已断开，正在重连"},
+		{SimplifiedChinese, "portal reachable", "portal reachable"},
+	}
+	for _, c := range cases {
+		edge := api.EdgeView{EdgeNode: store.EdgeNode{EdgeReport: store.EdgeReport{NodeID: "edge-F", Region: "a", Healthy: true, Detail: c.detail}}, SinceContact: 0.5}
+		if got := newEdgeRow(edge, webText[c.lang]).Detail; got != c.want {
+			t.Errorf("detail %q in %s = %q, want %q", c.detail, c.lang, got, c.want)
+		}
+	}
+}
