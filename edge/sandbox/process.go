@@ -155,8 +155,16 @@ type ExitError struct {
 	Summary string
 }
 
+// Error names the worker's exit by its Summary. Each call in flight on the
+// worker fails with this error, and every failed hook is logged, so the
+// whole output in Cause goes only into the one log line of the worker's
+// exit.
 func (e *ExitError) Error() string {
-	return fmt.Sprintf("plugin worker of tenant %q failed: %s", e.Tenant, e.Cause)
+	summary := e.Summary
+	if summary == "" {
+		summary = e.Cause
+	}
+	return fmt.Sprintf("plugin worker of tenant %q failed: %s", e.Tenant, summary)
 }
 
 // stderrLog keeps the first and the last stderrKeep bytes written to it,
