@@ -28,4 +28,9 @@ var formFormats = map[string]string{
 	"only an owner can grant the owner role: ask an owner, or choose admin, developer or viewer in the role list": "只有所有者才能授予所有者角色：请联系所有者，或在角色列表中选择管理员、开发者或查看者",
 	"enter a version such as 1.2.3, or a range such as ^1.2":                                                      "请填写版本（例如 1.2.3）或版本范围（例如 ^1.2）",
 	"plugin %q is not installed in tenant %q: install it on the Installs page first, or pin a version":            "插件 %q 未安装在租户 %q 中：请先在“安装”页面安装该插件，或固定一个版本",
+
+	// The binding form's choice to follow the install, and the delete of an
+	// install that bindings follow.
+	"this form is for version %[1]s, but the installed version is %[2]s: to follow the install, open the form for version %[2]s with the link above, or pin version %[1]s": "此表单对应版本 %[1]s，而已安装的版本是 %[2]s：要跟随安装，请通过上方的链接打开版本 %[2]s 的表单，或固定版本 %[1]s",
+	"bindings follow the install of plugin %q: delete them on the Bindings page, or pin each to a version through the API with PATCH and \"version\"":                      "有绑定跟随插件 %q 的安装：请在“绑定”页面删除它们，或通过 API 用 PATCH 和 \"version\" 为每个绑定固定一个版本",
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"portcullis.dev/portal/store"
+	"portcullis.dev/tenants/config"
 )
 
 // followInstall is the field of the create form that chooses between
@@ -24,10 +25,13 @@ func (s *server) installOf(ctx context.Context, tenant, plugin string) (*store.I
 	return &install, nil
 }
 
-// resolveFollow sets the form's install. When the form follows the
-// install, it also sets the form's version to the installed one, because
-// the store checks the config against that version's schema. Following
-// without an install is a field error on version that names the fix.
+// resolveFollow sets the form's install and checks the choice to follow
+// it. The form keeps the version chosen in the marketplace, so that every
+// re-render offers to pin that version. Following without an install is a
+// field error on version. Following from the form of a version other than
+// the installed one is a field error too, because the store checks the
+// config against the installed version's schema, which can lack inputs of
+// the form.
 func (s *server) resolveFollow(ctx context.Context, tenant string, form *bindingForm) error {
 	install, err := s.installOf(ctx, tenant, form.Plugin)
 	if err != nil {
@@ -41,8 +45,20 @@ func (s *server) resolveFollow(ctx context.Context, tenant string, form *binding
 	if install == nil {
 		return notInstalled("version", form.Plugin, tenant)
 	}
-	form.Version = install.Version
+	if install.Version != form.Version {
+		return config.Invalid("version", "this form is for version %[1]s, but the installed version is %[2]s: to follow the install, open the form for version %[2]s with the link above, or pin version %[1]s", form.Version, install.Version)
+	}
 	return nil
+}
+
+// checkedVersion returns the version whose config schema the store checks
+// the new binding's config against: the installed version for a binding
+// that follows the install, else the form's version.
+func (form bindingForm) checkedVersion() string {
+	if form.Follows && form.Install != nil {
+		return form.Install.Version
+	}
+	return form.Version
 }
 
 // bindingFollows reports whether the tenant's binding follows the install

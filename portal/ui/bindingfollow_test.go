@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -208,9 +209,9 @@ func TestBindingFormFollowUsesInstalledVersion(t *testing.T) {
 		}
 	}
 
-	status, _ := site.post("/ui/tenants/acme/bindings", shaperFields("1.1.0", "true"))
+	status, _ := site.post("/ui/tenants/acme/bindings", shaperFields("1.0.0", "true"))
 	if status != http.StatusSeeOther {
-		t.Fatalf("create following binding from the 1.1.0 form: status = %d, want 303", status)
+		t.Fatalf("create following binding from the 1.0.0 form: status = %d, want 303", status)
 	}
 	binding, err := site.store.GetBinding(context.Background(), "acme", followingID(t, site))
 	if err != nil {
@@ -360,5 +361,130 @@ func TestBindingFollowInChinese(t *testing.T) {
 	}
 	if strings.Contains(visibleText(page), englishMessages["bindings.follows_install"]) {
 		t.Errorf("Chinese binding list shows %q", englishMessages["bindings.follows_install"])
+	}
+}
+
+var hiddenVersion = regexp.MustCompile(`<input type="hidden" name="version" value="([^"]*)">`)
+
+// formVersion returns the value of the hidden version input of a binding
+// form, which the browser posts back.
+func formVersion(t *testing.T, page string) string {
+	t.Helper()
+	match := hiddenVersion.FindStringSubmatch(page)
+	if match == nil {
+		t.Fatalf("binding form lacks the hidden version input")
+	}
+	return match[1]
+}
+
+// newBindingVersion returns the version of acme's only binding other than
+// the seeded one.
+func newBindingVersion(t *testing.T, site *consoleSite) string {
+	t.Helper()
+	bindings, err := site.store.ListBindings(context.Background(), "acme")
+	if err != nil {
+		t.Fatalf("ListBindings() error = %v", err)
+	}
+	var versions []string
+	for _, binding := range bindings {
+		if binding.ID != site.binding {
+			versions = append(versions, binding.Version)
+		}
+	}
+	if len(versions) != 1 {
+		t.Fatalf("new bindings run versions %v, want exactly one binding", versions)
+	}
+	return versions[0]
+}
+
+// TestBindingFormRerenderKeepsChosenVersion submits the form of version
+// 1.1.0 to follow an install of 1.0.0, so that it comes back, then pins
+// with the form as it came back, as a browser would.
+func TestBindingFormRerenderKeepsChosenVersion(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(url.Values)
+	}{
+		// The seeded binding of every route makes the new one a duplicate.
+		{"duplicate binding", func(fields url.Values) { fields.Set("route", "") }},
+		{"invalid config", func(fields url.Values) { fields.Set("config.retries", "-1") }},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			site := startFollowConsole(t)
+			installShaper(t, site, store.InstallRequest{Version: "1.0.0"})
+			publishShaper(t, site, "1.1.0")
+
+			fields := shaperFields("1.1.0", "true")
+			test.change(fields)
+			status, page := site.post("/ui/tenants/acme/bindings", fields)
+			if status == http.StatusSeeOther {
+				t.Fatalf("follow from the 1.1.0 form: status = 303, want the form back")
+			}
+			if got := formVersion(t, page); got != "1.1.0" {
+				t.Errorf("hidden version of the form that came back = %q, want the chosen 1.1.0", got)
+			}
+			page = html.UnescapeString(page)
+			if want := fmt.Sprintf(englishMessages["bindings.pin_version"], "1.1.0"); !strings.Contains(page, want) {
+				t.Errorf("form that came back lacks %q", want)
+			}
+			if label := fmt.Sprintf(englishMessages["bindings.pin_version"], "1.0.0"); strings.Contains(page, label) {
+				t.Errorf("form that came back offers %q, the installed version", label)
+			}
+
+			pin := shaperFields(formVersion(t, page), "false")
+			test.change(pin)
+			pin.Set("config.retries", "2")
+			pin.Set(confirmDuplicate, "true")
+			if status, body := site.post("/ui/tenants/acme/bindings", pin); status != http.StatusSeeOther {
+				t.Fatalf("pin from the form that came back: status = %d, want 303; body %.500s", status, body)
+			}
+			if got := newBindingVersion(t, site); got != "1.1.0" {
+				t.Errorf("pinned binding runs %s, want the chosen 1.1.0", got)
+			}
+		})
+	}
+}
+
+func TestBindingFormFollowOtherVersionRejected(t *testing.T) {
+	site := startFollowConsole(t)
+	installShaper(t, site, store.InstallRequest{Version: "1.0.0"})
+	named := `{"type":"object","properties":{"name":{"type":"string"}},"additionalProperties":false}`
+	published := store.NewPluginVersion{Name: "shaper", Version: "1.1.0", Source: "// shaper 1.1.0", ConfigSchema: json.RawMessage(named)}
+	if _, err := site.store.PublishPlugin(context.Background(), published); err != nil {
+		t.Fatalf("PublishPlugin(shaper 1.1.0) error = %v", err)
+	}
+	fields := url.Values{
+		"plugin": {"shaper"}, "version": {"1.1.0"}, "route": {"all"}, "enabled": {"true"},
+		"config.name": {"x"}, followInstall: {"true"},
+	}
+
+	status, page := site.postInLanguage("en", "/ui/tenants/acme/bindings", fields)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("follow from the 1.1.0 form: status = %d, want 422", status)
+	}
+	checkFormMessage(t, page, "this form is for version 1.1.0, but the installed version is 1.0.0: to follow the install, open the form for version 1.0.0 with the link above, or pin version 1.1.0")
+	if strings.Contains(formErrorText(page), "config.greeting") {
+		t.Errorf("form errors check the inputs of 1.1.0 against the schema of 1.0.0:\n%s", formErrorText(page))
+	}
+	page = html.UnescapeString(page)
+	for _, want := range []string{
+		`name="config.name" value="x"`,
+		`<input type="radio" name="follow_install" value="true" checked>`,
+		`/ui/tenants/acme/bindings/new?plugin=shaper&version=1.0.0`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("form that came back lacks %q", want)
+		}
+	}
+
+	status, page = site.postInLanguage("zh-CN", "/ui/tenants/acme/bindings", fields)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("zh-CN follow from the 1.1.0 form: status = %d, want 422", status)
+	}
+	checkFormMessage(t, page, "此表单对应版本 1.1.0，而已安装的版本是 1.0.0：要跟随安装，请通过上方的链接打开版本 1.0.0 的表单，或固定版本 1.1.0", "form", "installed", "pin")
+
+	if count := bindingCount(t, site); count != 1 {
+		t.Errorf("bindings after the rejected follows = %d, want the seeded 1", count)
 	}
 }

@@ -52,8 +52,9 @@ type bindingForm struct {
 	// has not installed it. The create form offers to follow it.
 	Install *store.Install
 	// Follows is set when the binding follows the install. The create form
-	// sets it from the user's choice, the edit form from the stored
-	// binding. Version is then the installed version.
+	// sets it from the user's choice and keeps Version as the version
+	// chosen in the marketplace. The edit form sets it from the stored
+	// binding, and Version is then the version that the binding runs.
 	Follows bool
 	// Duplicates lists the ids of the tenant's bindings of the same plugin
 	// at the same scope, found when a new binding is submitted. The form
@@ -186,7 +187,7 @@ func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
 		return s.bindingFailed(c, view, form, err)
 	}
 
-	fields, err := s.postedFields(c, form.Plugin, form.Version)
+	fields, err := s.postedFields(c, form.Plugin, form.checkedVersion())
 	if err != nil {
 		return s.showFailure(c, view, err)
 	}

@@ -48,6 +48,11 @@ var consoleFixes = map[string]consoleFix{
 	"plugin %q is not installed in tenant %q: send a version, or install the plugin first with POST /api/v1/tenants/%s/installs": func(field string, args []any) error {
 		return notInstalled(field, args[0], args[1])
 	},
+	// The console cannot give a following binding a version, because its
+	// edit form keeps the version. Only PATCH with "version" can.
+	"bindings follow the install of plugin %q: delete them or give them a version first": func(_ string, args []any) error {
+		return consoleConflict("bindings follow the install of plugin %q: delete them on the Bindings page, or pin each to a version through the API with PATCH and \"version\"", args...)
+	},
 }
 
 // notInstalled returns the console's error for a binding that follows the
@@ -113,7 +118,15 @@ func consoleWording(err error) (error, bool) {
 	if !found {
 		return err, false
 	}
-	return fix(field, args), true
+	fixed := fix(field, args)
+
+	// A conflict that blocks a delete keeps the resources that block it,
+	// which the message names after its fix.
+	var original, reworded *store.ConflictError
+	if errors.As(err, &original) && errors.As(fixed, &reworded) && len(reworded.Dependents) == 0 {
+		reworded.Dependents = original.Dependents
+	}
+	return fixed, true
 }
 
 // consoleConflict builds a ConflictError with a console wording. The

@@ -91,3 +91,27 @@ func TestConsoleInstallUpdateNamesBinding(t *testing.T) {
 		t.Errorf("install version after a rejected change = %s, want 1.0.0", install.Version)
 	}
 }
+
+func TestConsoleInstallDeleteNamesFollowers(t *testing.T) {
+	site := startConsole(t)
+	id := holdBackShaper(t, site)
+
+	status, page := site.postInLanguage("en", "/ui/tenants/acme/installs/delete", url.Values{"plugin": {"shaper"}})
+	if status != http.StatusConflict {
+		t.Fatalf("delete followed install: status = %d, want 409", status)
+	}
+	checkFormMessage(t, page, `bindings follow the install of plugin "shaper": delete them on the Bindings page, or pin each to a version through the API with PATCH and "version": binding "`+id+`"`)
+	if text := formErrorText(page); strings.Contains(text, "give them a version") {
+		t.Errorf("console conflict names a fix that the console lacks:\n%s", text)
+	}
+
+	status, page = site.postInLanguage("zh-CN", "/ui/tenants/acme/installs/delete", url.Values{"plugin": {"shaper"}})
+	if status != http.StatusConflict {
+		t.Fatalf("zh-CN delete followed install: status = %d, want 409", status)
+	}
+	checkFormMessage(t, page, `有绑定跟随插件 "shaper" 的安装：请在“绑定”页面删除它们，或通过 API 用 PATCH 和 "version" 为每个绑定固定一个版本：binding "`+id+`"`, "delete", "give")
+
+	if _, err := site.store.GetInstall(context.Background(), "acme", "shaper"); err != nil {
+		t.Errorf("GetInstall() after the rejected deletes error = %v, want the install kept", err)
+	}
+}
