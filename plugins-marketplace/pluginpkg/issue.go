@@ -6,22 +6,26 @@ import (
 )
 
 // Issue is one problem in a plugin package: the file, the field (a path
-// such as "permissions.allow_hosts[0]" or "[2].expect.status") and the line
-// when they are known.
+// such as "permissions.allow_hosts[0]" or "[2].expect.status"), the line
+// and the column when they are known.
 type Issue struct {
 	File    string
 	Field   string
 	Line    int
+	Column  int
 	Message string
 }
 
-// String formats the issue as "file:line: field: message", leaving out the
-// parts that are unknown.
+// String formats the issue as "file:line:column: field: message", leaving
+// out the parts that are unknown.
 func (i Issue) String() string {
 	var b strings.Builder
 	b.WriteString(i.File)
 	if i.Line > 0 {
 		fmt.Fprintf(&b, ":%d", i.Line)
+		if i.Column > 0 {
+			fmt.Fprintf(&b, ":%d", i.Column)
+		}
 	}
 	if i.Field != "" {
 		fmt.Fprintf(&b, ": %s", i.Field)

@@ -228,7 +228,8 @@ func (p *Package) Compile() (*pluginhost.Plugin, error) {
 	plugin, err := pluginhost.Compile(p.Manifest.Name, p.Manifest.Version, p.Source)
 	var compileErr *pluginhost.CompileError
 	if errors.As(err, &compileErr) {
-		return nil, &ValidationError{Issues: []Issue{{File: file, Line: compileErr.Line, Message: compileErr.Error()}}}
+		issue := Issue{File: file, Line: compileErr.Line, Column: compileErr.Column, Message: compileErr.Message}
+		return nil, &ValidationError{Issues: []Issue{issue}}
 	}
 	if err != nil {
 		return nil, &ValidationError{Issues: []Issue{{File: file, Message: err.Error()}}}
