@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/risor-io/risor/ast"
 	"github.com/risor-io/risor/compiler"
 	"github.com/risor-io/risor/lexer"
 	"github.com/risor-io/risor/parser"
@@ -34,7 +35,8 @@ func (e *CompileError) Error() string {
 // once, and checks its phase functions. It returns a *CompileError when the
 // source does not compile or has a top-level statement other than a
 // function definition or a constant (checkTopLevel). Other errors report
-// top-level code that fails or runs longer than one second, source that
+// top-level code that fails, with the line and column of the statement
+// that failed, or that runs longer than one second, source that
 // defines none of the phase functions, and a phase name bound to anything
 // but a function that accepts (ctx, conf). No error names the plugin, so callers add its name and
 // version where the context does not give them.
@@ -43,7 +45,7 @@ func Compile(name, version, source string) (*Plugin, error) {
 		return nil, errors.New("compile plugin: name is empty")
 	}
 
-	code, cerr := compileSource(source)
+	program, code, cerr := compileSource(source)
 	if cerr != nil {
 		return nil, cerr
 	}
@@ -54,6 +56,7 @@ func Compile(name, version, source string) (*Plugin, error) {
 
 	pvm, err := newPreparedVM(context.Background(), p)
 	if err != nil {
+		locateTopLevelError(err, program, code)
 		return nil, err
 	}
 	globalsErr := checkImmutableGlobals(pvm.machine)
@@ -75,23 +78,24 @@ func Compile(name, version, source string) (*Plugin, error) {
 // compileSource parses source, checks its top-level statements
 // (checkTopLevel) and that it has no go or import statement
 // (checkForbiddenKeywords), and compiles it against the sandbox's globals.
-func compileSource(source string) (*compiler.Code, *CompileError) {
+// It returns the parsed program with its code.
+func compileSource(source string) (*ast.Program, *compiler.Code, *CompileError) {
 	program, err := parser.Parse(context.Background(), source)
 	if err != nil {
-		return nil, parseError(err)
+		return nil, nil, parseError(err)
 	}
 	if cerr := checkTopLevel(program); cerr != nil {
-		return nil, cerr
+		return nil, nil, cerr
 	}
 	if cerr := checkForbiddenKeywords(source); cerr != nil {
-		return nil, cerr
+		return nil, nil, cerr
 	}
 
 	code, err := compiler.Compile(program, sandboxCompilerOptions()...)
 	if err != nil {
-		return nil, compilerError(err)
+		return nil, nil, compilerError(err)
 	}
-	return code, nil
+	return program, code, nil
 }
 
 // forbiddenKeywords maps the keywords that start a statement the sandbox

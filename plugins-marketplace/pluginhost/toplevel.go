@@ -1,9 +1,11 @@
 package pluginhost
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/risor-io/risor/ast"
+	"github.com/risor-io/risor/compiler"
 )
 
 // topLevelRule is the rule that checkTopLevel enforces, as the errors
@@ -143,4 +145,85 @@ func describeNode(node ast.Node) string {
 		return fmt.Sprintf("a %q statement", node.Literal())
 	}
 	return fmt.Sprintf("the expression %s", node)
+}
+
+// topLevelError reports top-level code that failed when it ran, such as an
+// operator applied to a string and an int. line and column are those of
+// the statement that failed, and both are 0 when it is unknown.
+type topLevelError struct {
+	message string
+	// ip is the VM's instruction pointer after the failure. It points
+	// just past the instruction that failed.
+	ip     int
+	line   int
+	column int
+}
+
+// Error formats the error as "line 3, column 1: run top-level code:
+// message", or without the position when it is unknown.
+func (e *topLevelError) Error() string {
+	if e.line == 0 {
+		return "run top-level code: " + e.message
+	}
+	return fmt.Sprintf("line %d, column %d: run top-level code: %s", e.line, e.column, e.message)
+}
+
+// locateTopLevelError gives a *topLevelError in err the position of the
+// statement of program that failed, where code is the compiled program.
+// It leaves the error as it is when it cannot tell the statement.
+func locateTopLevelError(err error, program *ast.Program, code *compiler.Code) {
+	var runErr *topLevelError
+	if !errors.As(err, &runErr) || runErr.ip <= 0 {
+		return
+	}
+	statement := statementAt(program, code, runErr.ip-1)
+	if statement == nil {
+		return
+	}
+	position := statement.Token().StartPosition
+	runErr.line, runErr.column = position.LineNumber(), position.ColumnNumber()
+}
+
+// statementAt returns the top-level statement of program whose
+// instructions in code include the one at index, or nil when it cannot
+// tell. Risor's compiled code keeps no source positions, so statementAt
+// compiles the statements again one at a time, in the order in which the
+// compiler compiles a whole program, and counts the instructions of each.
+// It returns nil when the counts do not add up to the instructions of
+// code, which would mean that the compiler lays out a program another way.
+func statementAt(program *ast.Program, code *compiler.Code, index int) ast.Node {
+	c, err := compiler.New(sandboxCompilerOptions()...)
+	if err != nil {
+		return nil
+	}
+
+	var found ast.Node
+	statements := program.Statements()
+	// Between statements the compiler adds a PopTop after each expression
+	// other than the last statement. Those PopTops are not in the counts
+	// of the statement-by-statement compile.
+	popTops, end := 0, 0
+	for i, statement := range statements {
+		partial, err := c.Compile(statement)
+		if err != nil {
+			return nil
+		}
+		if i < len(statements)-1 && statement.IsExpression() {
+			popTops++
+		}
+		end = partial.InstructionCount() + popTops
+		if found == nil && index < end {
+			found = statement
+		}
+	}
+
+	// A program whose last statement is not an expression ends with a Nil,
+	// so that it has a value.
+	if len(statements) == 0 || !statements[len(statements)-1].IsExpression() {
+		end++
+	}
+	if end != code.InstructionCount() {
+		return nil
+	}
+	return found
 }

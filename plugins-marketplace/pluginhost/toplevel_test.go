@@ -138,3 +138,40 @@ func TestCompileNamesSecondDefinition(t *testing.T) {
 		t.Errorf("Compile() of a reassigned constant: %v, want it accepted", err)
 	}
 }
+
+// TestCompileTopLevelRunErrorPosition checks that top-level code that fails
+// when it runs names the line and column of the statement that failed.
+func TestCompileTopLevelRunErrorPosition(t *testing.T) {
+	tests := []struct {
+		name   string
+		source string
+		want   string
+	}{
+		{
+			"division by zero",
+			"func access(ctx, conf) {}\nbroken := 1 / 0",
+			"line 2, column 1: run top-level code: runtime error: integer divide by zero",
+		},
+		{
+			"type error after functions and constants",
+			"greeting := \"hi\"\nfunc access(ctx, conf) {\n  ctx.resp.set_header(\"X-Greeting\", greeting)\n}\nlimit := 10\n  broken := greeting + limit\nfunc rewrite(ctx, conf) {}\n",
+			"line 6, column 3: run top-level code: type error: ",
+		},
+		{
+			"first statement",
+			"broken := -\"text\"\nfunc access(ctx, conf) {}\n",
+			"line 1, column 1: run top-level code: ",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compile("test", "1.0.0", tt.source)
+			if err == nil {
+				t.Fatalf("Compile() error = nil, want %q", tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Compile() error = %q, want it to start with %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func newPreparedVM(ctx context.Context, p *Plugin) (*preparedVM, error) {
 		pvm.retire()
 		// Risor reports a Go runtime error, such as a division by zero, as
 		// a recovered panic. The word "panic" would read like a host crash.
-		return nil, fmt.Errorf("run top-level code: %s", strings.TrimPrefix(err.Error(), "panic: "))
+		return nil, &topLevelError{message: strings.TrimPrefix(err.Error(), "panic: "), ip: pvm.machine.GetIP()}
 	}
 
 	hooks, err := lookupHooks(pvm.machine)

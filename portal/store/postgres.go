@@ -27,7 +27,7 @@ const (
 // migrates its schema. Messages name the host and database, never the
 // password.
 func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (pools, error) {
-	db, err := connectPostgres(ctx, dataSource)
+	db, err := connectPostgres(ctx, dataSource, pingHint)
 	if err != nil {
 		return pools{}, err
 	}
@@ -45,14 +45,15 @@ func openPostgres(ctx context.Context, dataSource string, log *slog.Logger) (poo
 }
 
 // connectPostgres opens one pool on the PostgreSQL database at dataSource
-// and checks that the server accepts a connection. The options change how
+// and checks that the server accepts a connection. hint returns what to do
+// about a failed connection, appended to the error. The options change how
 // each connection of the pool is set up.
-func connectPostgres(ctx context.Context, dataSource string, options ...stdlib.OptionOpenDB) (*gorm.DB, error) {
+func connectPostgres(ctx context.Context, dataSource string, hint func(error) string, options ...stdlib.OptionOpenDB) (*gorm.DB, error) {
 	name := RedactURL(dataSource)
 
 	db, err := gorm.Open(postgres.New(postgres.Config{DSN: dataSource, OptionOpenDB: options}), gormConfig())
 	if err != nil {
-		return nil, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
+		return nil, fmt.Errorf("open postgres database %q: %w%s", name, err, hint(err))
 	}
 
 	sqlDB, err := db.DB()
@@ -65,7 +66,7 @@ func connectPostgres(ctx context.Context, dataSource string, options ...stdlib.O
 
 	if err := sqlDB.PingContext(ctx); err != nil {
 		closePool(db)
-		return nil, fmt.Errorf("open postgres database %q: %w%s", name, err, pingHint(err))
+		return nil, fmt.Errorf("open postgres database %q: %w%s", name, err, hint(err))
 	}
 	return db, nil
 }
@@ -80,16 +81,31 @@ func RedactURL(raw string) string {
 	return parsed.Redacted()
 }
 
-// pingHint returns what to do about a failed first connection when the
-// server gave the reason, and "" otherwise.
+// pingHint returns what to do about a failed first connection of a
+// portal, which creates its schema in an empty database, when the server
+// gave the reason, and "" otherwise.
 func pingHint(err error) string {
+	if IsMissingDatabase(err) {
+		return ": create the database first (createdb NAME, or CREATE DATABASE), or name another in --db"
+	}
+	return credentialsHint(err)
+}
+
+// IsMissingDatabase reports whether err is PostgreSQL's error for a
+// connection to a database that does not exist.
+func IsMissingDatabase(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "3D000"
+}
+
+// credentialsHint returns what to do about a failed first connection that
+// the server refused for its user or password, and "" otherwise.
+func credentialsHint(err error) string {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return ""
 	}
 	switch pgErr.Code {
-	case "3D000":
-		return ": create the database first (createdb NAME, or CREATE DATABASE), or name another in --db"
 	case "28P01", "28000":
 		return ": check the user and password in --db or in the PGPASSWORD and PGUSER variables"
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -10,9 +11,11 @@ import (
 	"portcullis.dev/portal/store/pgtest"
 )
 
-// TestOpenMissingDatabaseHintsCreate opens a database that does not exist
-// on the test server. The error must contain the hint to create it.
-func TestOpenMissingDatabaseHintsCreate(t *testing.T) {
+// missingDatabaseURL returns the URL of a database that does not exist on
+// the test server.
+func missingDatabaseURL(t *testing.T) string {
+	t.Helper()
+
 	server := os.Getenv(pgtest.EnvServer)
 	if server == "" {
 		server = pgtest.DefaultServer
@@ -22,12 +25,47 @@ func TestOpenMissingDatabaseHintsCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	parsed.Path = "/portcullis_never_created"
+	return parsed.String()
+}
 
-	_, err = Open(context.Background(), parsed.String(), Options{Compiler: fakeCompile})
+// TestOpenMissingDatabaseHintsCreate opens a database that does not exist
+// on the test server. The error must contain the hint to create it.
+func TestOpenMissingDatabaseHintsCreate(t *testing.T) {
+	_, err := Open(context.Background(), missingDatabaseURL(t), Options{Compiler: fakeCompile})
 	if err == nil {
 		t.Fatal("Open() of a missing database succeeded")
 	}
 	if !strings.Contains(err.Error(), "create the database first") {
 		t.Errorf("Open() error = %v, want the hint to create the database", err)
+	}
+	if !IsMissingDatabase(err) {
+		t.Errorf("IsMissingDatabase(%v) = false, want true", err)
+	}
+}
+
+// TestOpenReadOnlyMissingDatabase checks that OpenReadOnly does not advise
+// to create a database that does not exist: a created database would be
+// empty, without the portal's schema and plugin versions.
+func TestOpenReadOnlyMissingDatabase(t *testing.T) {
+	_, err := OpenReadOnly(context.Background(), missingDatabaseURL(t), nil)
+	if err == nil {
+		t.Fatal("OpenReadOnly() of a missing database succeeded")
+	}
+	if !strings.Contains(err.Error(), "portcullis_never_created") {
+		t.Errorf("OpenReadOnly() error = %v, want it to name the database", err)
+	}
+	if strings.Contains(err.Error(), "create the database") || strings.Contains(err.Error(), "createdb") {
+		t.Errorf("OpenReadOnly() error = %v, want no advice to create the database", err)
+	}
+	if !IsMissingDatabase(err) {
+		t.Errorf("IsMissingDatabase(%v) = false, want true", err)
+	}
+}
+
+func TestIsMissingDatabaseOtherErrors(t *testing.T) {
+	for _, err := range []error{nil, errors.New("database \"x\" does not exist"), ErrConflict} {
+		if IsMissingDatabase(err) {
+			t.Errorf("IsMissingDatabase(%v) = true, want false", err)
+		}
 	}
 }

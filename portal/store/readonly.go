@@ -29,7 +29,10 @@ var errReadOnly = errors.New("the store is open read-only: open it with Open to 
 // when the database has no portal schema. The database itself rejects
 // every write through the returned Store: PostgreSQL starts each
 // transaction READ ONLY, and SQLite runs with PRAGMA query_only. A SQLite
-// file must exist, because opening it never creates one.
+// file must exist, because opening it never creates one. The error of a
+// PostgreSQL database that does not exist suggests no fix, because a
+// database created empty has no portal schema either. IsMissingDatabase
+// detects that error, so that the caller can name its own fix.
 func OpenReadOnly(ctx context.Context, dataSource string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -43,7 +46,7 @@ func OpenReadOnly(ctx context.Context, dataSource string, logger *slog.Logger) (
 	)
 	if IsPostgres(dataSource) {
 		dialect, name = migrations.Postgres, RedactURL(dataSource)
-		db, err = connectPostgres(ctx, dataSource, stdlib.OptionBeforeConnect(startReadOnly))
+		db, err = connectPostgres(ctx, dataSource, credentialsHint, stdlib.OptionBeforeConnect(startReadOnly))
 	} else {
 		dialect, name = migrations.SQLite, strings.TrimPrefix(dataSource, sqliteScheme)
 		db, err = openSQLiteReadOnly(name)

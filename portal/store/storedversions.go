@@ -2,10 +2,34 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"portcullis.dev/portal/store/migrations"
 )
+
+// StoredVersionsSchema is the oldest schema version of a database whose
+// plugin versions ListStoredVersions can read. Migration 00207 added the
+// column bindings.follows_install, which it counts.
+const StoredVersionsSchema = 207
+
+// SchemaVersion returns the newest schema migration that the database
+// records as applied in its goose table, and the newest migration of this
+// release. The first is larger when a portal of a newer release migrated
+// the database.
+func (s *Store) SchemaVersion(ctx context.Context) (applied, latest int64, err error) {
+	latest, err = migrations.Latest(s.dialect)
+	if err != nil {
+		return 0, 0, err
+	}
+	var version sql.NullInt64
+	if err := s.reader.WithContext(ctx).Raw("SELECT MAX(version_id) FROM " + migrations.VersionTable).Scan(&version).Error; err != nil {
+		return 0, 0, fmt.Errorf("read the schema version from table %s: %w", migrations.VersionTable, err)
+	}
+	return version.Int64, latest, nil
+}
 
 // StoredVersion is a published plugin version with its source and the
 // bindings that run it, for a check that compiles every stored version.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"portcullis.dev/portal/store/migrations"
 	"portcullis.dev/portal/store/pgtest"
 	"portcullis.dev/tenants/config"
 )
@@ -168,5 +170,61 @@ func TestOpenReadOnlyWithoutSchema(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect.name, func(t *testing.T) {
+			dataSource := dialect.open(t)
+			openDialect(t, dataSource)
+
+			applied, latest, err := openReadOnly(t, dataSource).SchemaVersion(context.Background())
+			if err != nil {
+				t.Fatalf("SchemaVersion() error = %v", err)
+			}
+			versions := migrationVersions(t, dialect.name)
+			newest := versions[len(versions)-1]
+			if applied != newest || latest != newest {
+				t.Errorf("SchemaVersion() = %d, %d, want %d for both", applied, latest, newest)
+			}
+		})
+	}
+}
+
+// TestSchemaVersionOfOlderRelease migrates a database as far as a release
+// before migration StoredVersionsSchema did. ListStoredVersions cannot
+// read it, and SchemaVersion returns the version that explains why. After
+// migration StoredVersionsSchema it can.
+func TestSchemaVersionOfOlderRelease(t *testing.T) {
+	ctx := context.Background()
+	dataSource := pgtest.NewDatabase(t)
+	db, err := sql.Open("pgx", dataSource)
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	defer db.Close()
+	if err := migrations.UpTo(ctx, db, migrations.Postgres, StoredVersionsSchema-1); err != nil {
+		t.Fatalf("UpTo(%d) error = %v", StoredVersionsSchema-1, err)
+	}
+
+	s := openReadOnly(t, dataSource)
+	applied, latest, err := s.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatalf("SchemaVersion() error = %v", err)
+	}
+	versions := migrationVersions(t, "postgres")
+	if applied != StoredVersionsSchema-1 || latest != versions[len(versions)-1] {
+		t.Errorf("SchemaVersion() = %d, %d, want %d, %d", applied, latest, StoredVersionsSchema-1, versions[len(versions)-1])
+	}
+	if _, err := s.ListStoredVersions(ctx); err == nil || !strings.Contains(err.Error(), "follows_install") {
+		t.Errorf("ListStoredVersions() error = %v, want one about the column follows_install that the schema lacks", err)
+	}
+
+	if err := migrations.UpTo(ctx, db, migrations.Postgres, StoredVersionsSchema); err != nil {
+		t.Fatalf("UpTo(%d) error = %v", StoredVersionsSchema, err)
+	}
+	if _, err := openReadOnly(t, dataSource).ListStoredVersions(ctx); err != nil {
+		t.Errorf("ListStoredVersions() at schema version %d error = %v, want none", StoredVersionsSchema, err)
 	}
 }

@@ -34,9 +34,13 @@ The command only reads the database and applies no schema migrations. The
 versions compile in a child process with the limits of a plugin worker,
 because compiling runs a version's top-level code.
 
+The database's schema must be version %d or newer: for an older schema,
+upgrade the portal first. For a schema newer than this release's, the
+command prints a warning and still reads it.
+
 Exit status: 0 when every version compiles, 1 when a version fails, and 2
-when the check cannot run, such as for an invalid flag or a database that
-cannot be opened.
+when the check cannot run, such as for an invalid flag, a database that
+cannot be opened or a schema older than version %[1]d.
 
 Flags:
 `
@@ -51,14 +55,19 @@ const defaultCompileTimeout = 2 * time.Minute
 // database.
 const databaseHint = "set --db (env PORTCULLIS_DB) to the portal's database, or --data-dir (env PORTCULLIS_DATA_DIR) to the data folder that contains its portcullis.db"
 
+// missingDatabaseHint is the fix that follows the error of a PostgreSQL
+// database that does not exist. Unlike serve, which creates its schema in
+// an empty database, the check needs the database that the portal uses.
+const missingDatabaseHint = "name the portal's existing database with --db (env PORTCULLIS_DB)"
+
 // runCheckStored runs "portcullis plugin check-stored" and returns the exit
 // code.
 func runCheckStored(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("plugin check-stored", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	flags.Usage = func() { fmt.Fprint(stderr, checkStoredUsage); flags.PrintDefaults() }
+	flags.Usage = func() { fmt.Fprintf(stderr, checkStoredUsage, store.StoredVersionsSchema); flags.PrintDefaults() }
 	var db, dataDir string
-	registerDatabaseFlags(flags, &db, &dataDir)
+	registerDatabaseFlags(flags, &db, &dataDir, "folder whose SQLite database portcullis.db the check reads when --db is empty")
 	compileTimeout := flags.Duration("compile-timeout", defaultCompileTimeout, "longest time that the compile of one version may take, such as 30s or 5m; a slower version fails")
 
 	if err := flags.Parse(args); err != nil {
@@ -80,7 +89,7 @@ func runCheckStored(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	versions, err := readStoredVersions(db, dataDir)
+	versions, err := readStoredVersions(db, dataDir, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "plugin check-stored: %v\n", err)
 		return 2
@@ -95,8 +104,9 @@ func runCheckStored(args []string, stdout, stderr io.Writer) int {
 
 // readStoredVersions reads every stored plugin version from the database
 // that db names, or from portcullis.db in dataDir when db is empty, as
-// serve finds it.
-func readStoredVersions(db, dataDir string) ([]store.StoredVersion, error) {
+// serve finds it. It fails for a schema older than the one it can read,
+// and writes a warning to stderr for a schema newer than this release's.
+func readStoredVersions(db, dataDir string, stderr io.Writer) ([]store.StoredVersion, error) {
 	dataSource := db
 	if dataSource == "" {
 		dataSource = (&datadir.Dir{Path: dataDir}).DatabaseFile()
@@ -106,13 +116,31 @@ func readStoredVersions(db, dataDir string) ([]store.StoredVersion, error) {
 	defer cancel()
 	st, err := store.OpenReadOnly(ctx, dataSource, nil)
 	if err != nil {
+		if store.IsMissingDatabase(err) {
+			return nil, fmt.Errorf("%w: %s", err, missingDatabaseHint)
+		}
 		return nil, fmt.Errorf("%w: %s", err, databaseHint)
 	}
 	defer st.Close()
 
+	name := store.RedactURL(dataSource)
+	applied, latest, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("database %q: %w", name, err)
+	}
+	if applied < store.StoredVersionsSchema {
+		return nil, fmt.Errorf("database %q has schema version %d, and the check reads schema version %d or newer: "+
+			"upgrade the portal to a release whose schema is version %d or newer, then run the check again. "+
+			"Upgrading the portal changes no plugin code, so the check still finds the versions that fail",
+			name, applied, store.StoredVersionsSchema, store.StoredVersionsSchema)
+	}
+	if applied > latest {
+		fmt.Fprintf(stderr, "plugin check-stored: warning: database %q has schema version %d, newer than version %d of this release. The check reads it as long as the tables that it reads keep their columns\n", name, applied, latest)
+	}
+
 	versions, err := st.ListStoredVersions(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read the plugin versions of database %q: %w", store.RedactURL(dataSource), err)
+		return nil, fmt.Errorf("read the plugin versions of database %q: %w", name, err)
 	}
 	return versions, nil
 }

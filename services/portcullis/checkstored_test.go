@@ -5,6 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/portal/store"
+	"portcullis.dev/portal/store/migrations"
 	"portcullis.dev/portal/store/pgtest"
 	"portcullis.dev/tenants/bundle"
 	"portcullis.dev/tenants/config"
@@ -28,6 +32,10 @@ const topLevelCallSource = "greeting := sprintf(\"%s\", \"hi\")\nfunc access(ctx
 // goStatementSource starts a goroutine, which the current rules reject on
 // line 2, column 3.
 const goStatementSource = "func access(ctx, conf) {\n  go func() {}()\n}\n"
+
+// topLevelTypeErrorSource passes the top-level rules, but its top-level
+// code fails when it runs, on line 3, column 1.
+const topLevelTypeErrorSource = "greeting := \"hi\"\nfunc access(ctx, conf) {}\nbroken := greeting + 1\n"
 
 // bindingSecret is a binding config value that the command must not print.
 const bindingSecret = "config-value-that-stays-secret"
@@ -122,6 +130,7 @@ func TestCheckStoredReportsFailures(t *testing.T) {
 	st := openPortalDatabase(t, dataSource)
 	insertGreetVersion(t, dataSource, "1.1.0", topLevelCallSource)
 	insertGreetVersion(t, dataSource, "1.2.0", goStatementSource)
+	insertGreetVersion(t, dataSource, "1.3.0", topLevelTypeErrorSource)
 
 	// acme runs 1.1.0 in a pinned binding and in one that follows its
 	// install. globex runs 1.0.0.
@@ -142,7 +151,8 @@ func TestCheckStoredReportsFailures(t *testing.T) {
 	checkOutputLines(t, stdout, []string{
 		`FAIL  greet 1.1.0: 2 bindings (acme: 1 pinned, 1 following the install): line 1, column 1: assigning a call to "greeting" is not allowed at top level`,
 		`FAIL  greet 1.2.0: no bindings: line 2, column 3: a go statement is not allowed`,
-		"1 of 3 versions compile",
+		`FAIL  greet 1.3.0: no bindings: line 3, column 1: run top-level code: type error: `,
+		"1 of 4 versions compile",
 	})
 	if strings.Contains(stdout, bindingSecret) {
 		t.Errorf("output contains a binding's config value:\n%s", stdout)
@@ -218,6 +228,73 @@ func TestCheckStoredCompileTimeout(t *testing.T) {
 	})
 }
 
+// TestCheckStoredOlderSchema runs the check on the database of a portal
+// release before schema version store.StoredVersionsSchema, which lacks
+// the column bindings.follows_install that the check reads.
+func TestCheckStoredOlderSchema(t *testing.T) {
+	dataSource := pgtest.NewDatabase(t)
+	db, err := sql.Open("pgx", dataSource)
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	defer db.Close()
+	older := int64(store.StoredVersionsSchema - 1)
+	if err := migrations.UpTo(context.Background(), db, migrations.Postgres, older); err != nil {
+		t.Fatalf("migrate to version %d: %v", older, err)
+	}
+
+	code, stdout, stderr := runCheckStoredCommand(t, "--db", dataSource)
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2", code)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want it empty", stdout)
+	}
+	wants := []string{
+		fmt.Sprintf("has schema version %d,", older),
+		fmt.Sprintf("reads schema version %d or newer", store.StoredVersionsSchema),
+		fmt.Sprintf("upgrade the portal to a release whose schema is version %d or newer", store.StoredVersionsSchema),
+		"changes no plugin code",
+	}
+	for _, want := range wants {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr = %q, want it to contain %q", stderr, want)
+		}
+	}
+	if strings.Contains(stderr, "follows_install") {
+		t.Errorf("stderr = %q, want the schema version instead of the SQL error", stderr)
+	}
+}
+
+// TestCheckStoredNewerSchema runs the check on a database that a portal of
+// a later release migrated. The check warns and reads it.
+func TestCheckStoredNewerSchema(t *testing.T) {
+	dataSource := pgtest.NewDatabase(t)
+	openPortalDatabase(t, dataSource)
+	latest, err := migrations.Latest(migrations.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dataSource)
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("INSERT INTO "+migrations.VersionTable+" (version_id, is_applied) VALUES ($1, true)", latest+1); err != nil {
+		t.Fatalf("record schema version %d: %v", latest+1, err)
+	}
+
+	code, stdout, stderr := runCheckStoredCommand(t, "--db", dataSource)
+	if code != 0 {
+		t.Errorf("exit code = %d, want 0; stderr %s", code, stderr)
+	}
+	checkOutputLines(t, stdout, []string{"1 of 1 versions compile"})
+	checkOutputLines(t, stderr, []string{"plugin check-stored: warning: database "})
+	if want := fmt.Sprintf("has schema version %d, newer than version %d of this release", latest+1, latest); !strings.Contains(stderr, want) {
+		t.Errorf("stderr = %q, want it to contain %q", stderr, want)
+	}
+}
+
 // missingDatabaseURL returns the URL of a database that does not exist on
 // the test server.
 func missingDatabaseURL(t *testing.T) string {
@@ -248,7 +325,7 @@ func TestCheckStoredUsageAndConnectionErrors(t *testing.T) {
 		{"unknown flag", []string{"--no-such-flag"}, []string{"flag provided but not defined: -no-such-flag"}},
 		{"zero compile timeout", []string{"--compile-timeout", "0s"}, []string{"compile timeout 0s is invalid", "--compile-timeout"}},
 		{"database of another scheme", []string{"--db", "mysql://user:secret@127.0.0.1/op"}, []string{`the scheme "mysql"`, "--db"}},
-		{"missing postgres database", []string{"--db", missingDatabaseURL(t)}, []string{"portcullis_never_created", "create the database first", "--db"}},
+		{"missing postgres database", []string{"--db", missingDatabaseURL(t)}, []string{"portcullis_never_created", "does not exist", "name the portal's existing database with --db"}},
 		{"missing sqlite file", []string{"--data-dir", emptyDataDir}, []string{filepath.Join(emptyDataDir, "portcullis.db"), "the file does not exist", "--data-dir"}},
 	}
 	for _, test := range tests {
@@ -265,6 +342,13 @@ func TestCheckStoredUsageAndConnectionErrors(t *testing.T) {
 					t.Errorf("stderr = %q, want it to contain %q", stderr, want)
 				}
 			}
+			// An empty database has no portal schema, so creating the
+			// missing one would not help.
+			for _, reject := range []string{"createdb", "create the database"} {
+				if strings.Contains(stderr, reject) {
+					t.Errorf("stderr = %q, want it without %q", stderr, reject)
+				}
+			}
 			if strings.Contains(stderr, "secret") {
 				t.Errorf("stderr = %q shows the database password", stderr)
 			}
@@ -276,7 +360,18 @@ func TestCheckStoredUsageAndConnectionErrors(t *testing.T) {
 	}
 }
 
+// unsetEnv unsets the variable name for the test and restores it after.
+func unsetEnv(t *testing.T, name string) {
+	t.Helper()
+
+	t.Setenv(name, "")
+	if err := os.Unsetenv(name); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCheckStoredHelp(t *testing.T) {
+	unsetEnv(t, "PORTCULLIS_DATA_DIR")
 	code, stdout, stderr := runCheckStoredCommand(t, "-h")
 	if code != 0 {
 		t.Errorf("exit code = %d, want 0", code)
@@ -284,10 +379,41 @@ func TestCheckStoredHelp(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("stdout = %q, want it empty", stdout)
 	}
-	for _, want := range []string{"Usage: portcullis plugin check-stored", "Exit status: 0", "-compile-timeout", "-db", "-data-dir"} {
+	wants := []string{
+		"Usage: portcullis plugin check-stored",
+		fmt.Sprintf("schema must be version %d or newer", store.StoredVersionsSchema),
+		fmt.Sprintf("a schema older than version %d.", store.StoredVersionsSchema),
+		"Exit status: 0",
+		"-compile-timeout",
+		"-db",
+		"-data-dir",
+		`folder whose SQLite database portcullis.db the check reads when --db is empty (env PORTCULLIS_DATA_DIR) (default "./data")`,
+	}
+	for _, want := range wants {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("help lacks %q:\n%s", want, stderr)
 		}
+	}
+	// The check reads the database only, not serve's other files in the
+	// data folder.
+	for _, reject := range []string{"operator token", "certificate", "%!"} {
+		if strings.Contains(stderr, reject) {
+			t.Errorf("help contains %q:\n%s", reject, stderr)
+		}
+	}
+}
+
+// TestServeDataDirHelp checks that serve keeps its own help of --data-dir,
+// which check-stored's flag shares the definition of.
+func TestServeDataDirHelp(t *testing.T) {
+	unsetEnv(t, "PORTCULLIS_DATA_DIR")
+	var help bytes.Buffer
+	if _, _, _, err := parseServeFlags([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("parseServeFlags(-h) error = %v, want flag.ErrHelp", err)
+	}
+	want := `folder for the SQLite database, operator token and development certificate (env PORTCULLIS_DATA_DIR) (default "./data")`
+	if !strings.Contains(help.String(), want) {
+		t.Errorf("serve help lacks %q:\n%s", want, help.String())
 	}
 }
 

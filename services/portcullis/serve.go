@@ -111,7 +111,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags := flag.NewFlagSet("portcullis serve", flag.ContinueOnError)
 	flags.SetOutput(output)
 	flags.StringVar(&cfg.Role, "role", env("ROLE", "all"), "roles to run: all, portal, or edge (env PORTCULLIS_ROLE)")
-	registerDatabaseFlags(flags, &cfg.DB, &cfg.DataDir)
+	registerDatabaseFlags(flags, &cfg.DB, &cfg.DataDir, "folder for the SQLite database, operator token and development certificate")
 	flags.StringVar(&edgeCfg.PortalURL, "portal-url", env("PORTAL_URL", ""), "edge role: base URL of the portal, such as http://127.0.0.1:9080 (env PORTCULLIS_PORTAL_URL)")
 	flags.StringVar(&edgeCfg.PluginPublicKey, "plugin-public-key", env("PLUGIN_PUBLIC_KEY", ""), "edge role: the portal's base64 ed25519 key that verifies plugin signatures, from its plugin-signing.pub file; empty fetches it from the portal at start (env PORTCULLIS_PLUGIN_PUBLIC_KEY)")
 	flags.StringVar(&edgeCfg.EdgeToken, "edge-token", env("EDGE_TOKEN", ""), "edge role: enrollment token from POST /api/v1/edge-tokens; prefer the environment variable (env PORTCULLIS_EDGE_TOKEN)")
@@ -181,10 +181,12 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 
 // registerDatabaseFlags defines --db and --data-dir, which locate the
 // portal's database for serve and for plugin check-stored: an empty --db
-// means the SQLite file portcullis.db in the data folder.
-func registerDatabaseFlags(flags *flag.FlagSet, db, dataDir *string) {
+// means the SQLite file portcullis.db in the data folder. dataDirHelp is
+// the help text of --data-dir, which names what the command uses in the
+// data folder.
+func registerDatabaseFlags(flags *flag.FlagSet, db, dataDir *string, dataDirHelp string) {
 	flags.StringVar(db, "db", env("DB", ""), "portal database: postgres://USER@HOST:PORT/DB or sqlite://PATH; default sqlite in the data dir (env PORTCULLIS_DB)")
-	flags.StringVar(dataDir, "data-dir", env("DATA_DIR", "./data"), "folder for the SQLite database, operator token and development certificate (env PORTCULLIS_DATA_DIR)")
+	flags.StringVar(dataDir, "data-dir", env("DATA_DIR", "./data"), dataDirHelp+" (env PORTCULLIS_DATA_DIR)")
 }
 
 // checkRole accepts the roles that serve runs.

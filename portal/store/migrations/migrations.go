@@ -50,6 +50,39 @@ func Up(ctx context.Context, db *sql.DB, dialect Dialect, logger *slog.Logger) e
 	return nil
 }
 
+// UpTo applies the migrations of the dialect that the database lacks, up
+// to and including version, as the portal of the release whose newest
+// migration is version does at start-up. Tests use it to create the
+// database of an older release.
+func UpTo(ctx context.Context, db *sql.DB, dialect Dialect, version int64) error {
+	provider, err := newProvider(db, dialect)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("apply %s migrations up to version %d: %w", dialect, version, err)
+	}
+	return nil
+}
+
+// Latest returns the version of the dialect's newest migration, which is
+// the schema version of a database that this release's portal migrated.
+func Latest(dialect Dialect) (int64, error) {
+	entries, err := fs.ReadDir(files, string(dialect))
+	if err != nil {
+		return 0, fmt.Errorf("read %s migrations: %w", dialect, err)
+	}
+	var latest int64
+	for _, entry := range entries {
+		version, err := goose.NumericComponent(entry.Name())
+		if err != nil {
+			return 0, fmt.Errorf("read %s migrations: file %q: %w", dialect, entry.Name(), err)
+		}
+		latest = max(latest, version)
+	}
+	return latest, nil
+}
+
 func newProvider(db *sql.DB, dialect Dialect) (*goose.Provider, error) {
 	sub, err := fs.Sub(files, string(dialect))
 	if err != nil {
