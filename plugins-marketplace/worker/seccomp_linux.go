@@ -40,6 +40,15 @@ var deniedSyscalls = []string{
 	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog",
 }
 
+// frequentSyscalls are the calls that a busy worker makes most, in order
+// of frequency. The filter compares a call's number with each rule in
+// turn, so it allows these first. Every other allowed call passes all the
+// denied calls' rules, about 200 comparisons.
+var frequentSyscalls = []string{
+	"write", "read", "futex", "epoll_pwait", "epoll_wait", "nanosleep", "getpid", "gettid",
+	"sched_yield", "madvise", "mmap", "munmap", "rt_sigreturn", "rt_sigprocmask", "clock_gettime",
+}
+
 // writeOpenFlags are the open flags that the filter rejects in open and
 // openat: a worker opens files only to read them.
 var writeOpenFlags = []uint64{unix.O_WRONLY, unix.O_RDWR, unix.O_CREAT, unix.O_TRUNC, unix.O_APPEND}
@@ -74,12 +83,8 @@ func workerPolicy(goarch string, pid int) (seccomp.Policy, error) {
 		return seccomp.Policy{}, fmt.Errorf("seccomp filter for architecture %q: %w", goarch, err)
 	}
 
-	denied := seccomp.SyscallGroup{Action: seccomp.ActionErrno}
-	for _, name := range deniedSyscalls {
-		if _, found := info.SyscallNames[name]; found {
-			denied.Names = append(denied.Names, name)
-		}
-	}
+	frequent := seccomp.SyscallGroup{Action: seccomp.ActionAllow, Names: knownSyscalls(info, frequentSyscalls)}
+	denied := seccomp.SyscallGroup{Action: seccomp.ActionErrno, Names: knownSyscalls(info, deniedSyscalls)}
 	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "open", 1, writeOpenFlags)...)
 	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "openat", 2, writeOpenFlags)...)
 	denied.NamesWithCondtions = append(denied.NamesWithCondtions, flagConditions(info, "clone", 0, namespaceCloneFlags)...)
@@ -105,17 +110,27 @@ func workerPolicy(goarch string, pid int) (seccomp.Policy, error) {
 	// cannot read. They fail with ENOSYS, as on a kernel without them,
 	// which makes callers fall back to clone and openat, whose flags the
 	// filter checks.
-	unsupported := seccomp.SyscallGroup{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)}
-	for _, name := range []string{"clone3", "openat2"} {
-		if _, found := info.SyscallNames[name]; found {
-			unsupported.Names = append(unsupported.Names, name)
-		}
+	unsupported := seccomp.SyscallGroup{
+		Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS),
+		Names:  knownSyscalls(info, []string{"clone3", "openat2"}),
 	}
-	groups := []seccomp.SyscallGroup{denied}
+	groups := []seccomp.SyscallGroup{frequent, denied}
 	if len(unsupported.Names) > 0 {
 		groups = append(groups, unsupported)
 	}
 	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}, nil
+}
+
+// knownSyscalls returns the names that the architecture info has, in
+// their order.
+func knownSyscalls(info *arch.Info, names []string) []string {
+	var known []string
+	for _, name := range names {
+		if _, found := info.SyscallNames[name]; found {
+			known = append(known, name)
+		}
+	}
+	return known
 }
 
 // flagConditions returns one rule per flag that matches the system call
