@@ -19,6 +19,14 @@ import (
 // parentheses, so the label cannot be taken for a tenant.
 const checkLabel = "(portal)"
 
+// checkLabelFor returns the label of a check of plugin's code, such as
+// "(portal) acme/auth". The pool's check worker takes turns by label, so
+// the checks of one plugin, such as a publisher's slow test vectors, wait
+// behind each other and delay a check of another plugin by at most one.
+func checkLabelFor(plugin string) string {
+	return checkLabel + " " + plugin
+}
+
 // pluginChecks runs the portal's checks of plugin code in plugin worker
 // processes: the compile and the test vectors of a version at publish, and
 // the try of a route. Publishers and tenants write that code, and a script
@@ -53,7 +61,7 @@ func (c *pluginChecks) compile(name, version, source string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), sandbox.DefaultVerifyTimeout)
 	defer cancel()
 
-	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source})
+	err := c.pool.Verify(ctx, checkLabelFor(name), worker.Verify{Plugin: name, Version: version, Source: source})
 	if summary, ok := workerExit(err); ok {
 		return fmt.Errorf("its top-level code ended the plugin worker that ran it: %s", summary)
 	}
@@ -68,7 +76,7 @@ func (c *pluginChecks) test(ctx context.Context, name, version, source string, v
 		return err
 	}
 
-	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Publish: true})
+	err := c.pool.Verify(ctx, checkLabelFor(name), worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Publish: true})
 	if summary, ok := workerExit(err); ok {
 		return fmt.Errorf("a test vector ended the plugin worker that ran it: %s", summary)
 	}
@@ -78,7 +86,7 @@ func (c *pluginChecks) test(ctx context.Context, name, version, source string, v
 // testBinding runs a version's test vectors with a binding's config in a
 // worker, as portal.BindingTester.
 func (c *pluginChecks) testBinding(ctx context.Context, name, version, source string, vectors, config json.RawMessage) error {
-	err := c.pool.Verify(ctx, checkLabel, worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Config: config})
+	err := c.pool.Verify(ctx, checkLabelFor(name), worker.Verify{Plugin: name, Version: version, Source: source, Vectors: vectors, Config: config})
 	if summary, ok := workerExit(err); ok {
 		return fmt.Errorf("a test vector ended the plugin worker that ran it: %s", summary)
 	}
