@@ -3,35 +3,16 @@ package store
 import (
 	"context"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"portcullis.dev/portal/store/pgtest"
 )
 
-// missingDatabaseURL returns the URL of a database that does not exist on
-// the test server.
-func missingDatabaseURL(t *testing.T) string {
-	t.Helper()
-
-	server := os.Getenv(pgtest.EnvServer)
-	if server == "" {
-		server = pgtest.DefaultServer
-	}
-	parsed, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed.Path = "/portcullis_never_created"
-	return parsed.String()
-}
-
 // TestOpenMissingDatabaseHintsCreate opens a database that does not exist
 // on the test server. The error must contain the hint to create it.
 func TestOpenMissingDatabaseHintsCreate(t *testing.T) {
-	_, err := Open(context.Background(), missingDatabaseURL(t), Options{Compiler: fakeCompile})
+	_, err := Open(context.Background(), pgtest.MissingDatabaseURL(t), Options{Compiler: fakeCompile})
 	if err == nil {
 		t.Fatal("Open() of a missing database succeeded")
 	}
@@ -47,7 +28,7 @@ func TestOpenMissingDatabaseHintsCreate(t *testing.T) {
 // to create a database that does not exist: a created database would be
 // empty, without the portal's schema and plugin versions.
 func TestOpenReadOnlyMissingDatabase(t *testing.T) {
-	_, err := OpenReadOnly(context.Background(), missingDatabaseURL(t), nil)
+	_, err := OpenReadOnly(context.Background(), pgtest.MissingDatabaseURL(t), nil)
 	if err == nil {
 		t.Fatal("OpenReadOnly() of a missing database succeeded")
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -295,23 +294,6 @@ func TestCheckStoredNewerSchema(t *testing.T) {
 	}
 }
 
-// missingDatabaseURL returns the URL of a database that does not exist on
-// the test server.
-func missingDatabaseURL(t *testing.T) string {
-	t.Helper()
-
-	server := os.Getenv(pgtest.EnvServer)
-	if server == "" {
-		server = pgtest.DefaultServer
-	}
-	parsed, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed.Path = "/portcullis_never_created"
-	return parsed.String()
-}
-
 func TestCheckStoredUsageAndConnectionErrors(t *testing.T) {
 	t.Setenv("PORTCULLIS_DB", "")
 	emptyDataDir := t.TempDir()
@@ -325,7 +307,7 @@ func TestCheckStoredUsageAndConnectionErrors(t *testing.T) {
 		{"unknown flag", []string{"--no-such-flag"}, []string{"flag provided but not defined: -no-such-flag"}},
 		{"zero compile timeout", []string{"--compile-timeout", "0s"}, []string{"compile timeout 0s is invalid", "--compile-timeout"}},
 		{"database of another scheme", []string{"--db", "mysql://user:secret@127.0.0.1/op"}, []string{`the scheme "mysql"`, "--db"}},
-		{"missing postgres database", []string{"--db", missingDatabaseURL(t)}, []string{"portcullis_never_created", "does not exist", "name the portal's existing database with --db"}},
+		{"missing postgres database", []string{"--db", pgtest.MissingDatabaseURL(t)}, []string{"portcullis_never_created", "does not exist", "name the portal's existing database with --db"}},
 		{"missing sqlite file", []string{"--data-dir", emptyDataDir}, []string{filepath.Join(emptyDataDir, "portcullis.db"), "the file does not exist", "--data-dir"}},
 	}
 	for _, test := range tests {

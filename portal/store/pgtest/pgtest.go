@@ -23,16 +23,33 @@ const EnvServer = "PORTCULLIS_TEST_POSTGRES"
 // PostgreSQL with trust authentication, as on the CI machine.
 const DefaultServer = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
+// serverURL returns the server URL that tests use: EnvServer, or
+// DefaultServer when it is unset.
+func serverURL() string {
+	if server := os.Getenv(EnvServer); server != "" {
+		return server
+	}
+	return DefaultServer
+}
+
+// MissingDatabaseURL returns the URL of a database that does not exist on
+// the test server, for tests of the errors of opening one.
+func MissingDatabaseURL(t testing.TB) string {
+	t.Helper()
+	parsed, err := url.Parse(serverURL())
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvServer, err)
+	}
+	parsed.Path = "/portcullis_never_created"
+	return parsed.String()
+}
+
 // NewDatabase creates an empty database and returns its URL. The test fails
 // when PostgreSQL does not answer, and the database is dropped at cleanup.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 
-	server := os.Getenv(EnvServer)
-	if server == "" {
-		server = DefaultServer
-	}
-
+	server := serverURL()
 	admin, err := sql.Open("pgx", server)
 	if err != nil {
 		t.Fatalf("open postgres %s: %v", redact(server), err)
