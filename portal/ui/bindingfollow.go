@@ -51,16 +51,6 @@ func (s *server) resolveFollow(ctx context.Context, tenant string, form *binding
 	return nil
 }
 
-// checkedVersion returns the version whose config schema the store checks
-// the new binding's config against: the installed version for a binding
-// that follows the install, else the form's version.
-func (form bindingForm) checkedVersion() string {
-	if form.Follows && form.Install != nil {
-		return form.Install.Version
-	}
-	return form.Version
-}
-
 // bindingFollows reports whether the tenant's binding follows the install
 // of its plugin.
 func (s *server) bindingFollows(ctx context.Context, tenant, id string) (bool, error) {

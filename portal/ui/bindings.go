@@ -187,7 +187,9 @@ func (s *server) createBinding(c *fiber.Ctx, view pageView) error {
 		return s.bindingFailed(c, view, form, err)
 	}
 
-	fields, err := s.postedFields(c, form.Plugin, form.checkedVersion())
+	// resolveFollow made sure that a following form is for the installed
+	// version, so its inputs match the schema that the store checks.
+	fields, err := s.postedFields(c, form.Plugin, form.Version)
 	if err != nil {
 		return s.showFailure(c, view, err)
 	}
