@@ -19,9 +19,9 @@
 # More connections cost the load tool more per request, and some runs of
 # the plain route were slower at 64 than at 16. Each round therefore
 # measures every target at each number in CONNECTIONS and keeps its best
-# (throughput.csv); the ratios are printed for the best and for each
-# number alone (throughput-levels.csv). HTTP/2 spreads the streams over 4
-# connections.
+# in throughput.csv, with every measurement in throughput-levels.csv. The
+# ratios are printed for the best rates and for each number alone. HTTP/2
+# spreads the streams over 4 connections.
 #
 # Usage: infra/bench/throughput.sh
 # Environment: ROUNDS (default 6), SECONDS_EACH (default 4), WARMUP

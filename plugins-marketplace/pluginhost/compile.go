@@ -99,9 +99,10 @@ func compileSource(source string) (*ast.Program, *compiler.Code, *CompileError) 
 }
 
 // forbiddenKeywords maps the keywords that start a statement the sandbox
-// cannot run to the error that rejects it. Without this check Risor
-// compiles those statements, and the hook fails only when it reaches one:
-// the sandbox gives scripts no spawn function and no importer.
+// cannot run to the error that rejects it. The sandbox gives scripts no
+// spawn function and no importer, so Risor v1.8.1 compiles these
+// statements (into GO, IMPORT and FROM_IMPORT instructions), and a hook would fail
+// only when it reached one.
 var forbiddenKeywords = map[token.Type]string{
 	token.GO: "a go statement is not allowed: plugins cannot start goroutines, " +
 		"because a hook's work must end with the hook. Call the function directly",

@@ -26,9 +26,9 @@ import (
 const seccompChildEnv = "PORTCULLIS_TEST_SECCOMP_DIR"
 
 // seccompProbes are the actions that the child tries under the filter,
-// each with the error that the filter must give it: 0 for an allowed
-// action, EPERM for a denied one, ENOSYS for a call that callers must
-// replace with an older one.
+// each with the error that the filter must give it. want is 0 for an
+// allowed action and EPERM for a denied one. It is ENOSYS for a call that
+// callers must replace with an older one.
 var seccompProbes = []struct {
 	name string
 	want syscall.Errno
@@ -65,8 +65,8 @@ var seccompProbes = []struct {
 		return err
 	}},
 	{"create a file with openat2", syscall.ENOSYS, func(dir string) error {
-		how := unix.OpenHow{Flags: unix.O_CREAT | unix.O_WRONLY | unix.O_CLOEXEC, Mode: 0o600}
-		fd, err := unix.Openat2(unix.AT_FDCWD, filepath.Join(dir, "openat2"), &how)
+		openHow := unix.OpenHow{Flags: unix.O_CREAT | unix.O_WRONLY | unix.O_CLOEXEC, Mode: 0o600}
+		fd, err := unix.Openat2(unix.AT_FDCWD, filepath.Join(dir, "openat2"), &openHow)
 		if err == nil {
 			_ = unix.Close(fd)
 		}
