@@ -3,7 +3,6 @@ package chain
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
@@ -115,7 +114,16 @@ func outcomeError(call worker.Step, outcome worker.Outcome) error {
 	case call.Quarantined:
 		return errQuarantined
 	case outcome.Deadline:
-		return fmt.Errorf("%s: %w", outcome.Err, context.DeadlineExceeded)
+		return remoteDeadlineError(outcome.Err)
 	}
 	return errors.New(outcome.Err)
 }
+
+// remoteDeadlineError is the error of a step whose hook missed its deadline
+// in a worker: the worker's message, which already says so, and
+// context.DeadlineExceeded to errors.Is.
+type remoteDeadlineError string
+
+func (e remoteDeadlineError) Error() string { return string(e) }
+
+func (e remoteDeadlineError) Unwrap() error { return context.DeadlineExceeded }
