@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"portcullis.dev/edge/sandbox"
@@ -12,6 +13,7 @@ import (
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/plugins-marketplace/worker"
 	"portcullis.dev/portal"
+	"portcullis.dev/portal/store"
 )
 
 // checkLabel names the portal's checks in the logs and errors of their
@@ -19,12 +21,19 @@ import (
 // parentheses, so the label cannot be taken for a tenant.
 const checkLabel = "(portal)"
 
-// checkLabelFor returns the label of a check of plugin's code, such as
-// "(portal) acme/auth". The pool's check worker takes turns by label, so
-// the checks of one plugin, such as a publisher's slow test vectors, wait
-// behind each other and delay a check of another plugin by at most one.
+// checkLabelFor returns the label of a check of plugin's code: "(portal)"
+// and the plugin's namespace, such as "(portal) acme" for "acme/auth" and
+// "(portal) portcullis" for the operator's bare names. The pool's check
+// worker takes turns by label. A publisher writes the code and the test
+// vectors that a check runs, so the checks of one namespace, such as a
+// publisher's many plugins with slow vectors, wait behind each other and
+// delay a check of another namespace by at most one.
 func checkLabelFor(plugin string) string {
-	return checkLabel + " " + plugin
+	namespace, _, qualified := strings.Cut(plugin, "/")
+	if !qualified {
+		namespace = store.OperatorNamespace
+	}
+	return checkLabel + " " + namespace
 }
 
 // pluginChecks runs the portal's checks of plugin code in plugin worker
@@ -47,6 +56,7 @@ func newPluginChecks(cfg sandbox.Config) (*pluginChecks, error) {
 		Procs:        cfg.Procs,
 		Dir:          cfg.Dir,
 		CgroupParent: cfg.CgroupParent,
+		User:         cfg.User,
 		Logger:       cfg.Logger,
 	})
 	if err != nil {

@@ -212,3 +212,16 @@ func TestPublishWithoutWorkerIs503(t *testing.T) {
 		t.Errorf("body = %s, want no blame on the plugin's source", detail)
 	}
 }
+
+func TestCheckLabelNamesNamespace(t *testing.T) {
+	for plugin, want := range map[string]string{
+		"acme/auth":    "(portal) acme",
+		"acme/limiter": "(portal) acme",
+		"beta/auth":    "(portal) beta",
+		"key-auth":     "(portal) portcullis",
+	} {
+		if got := checkLabelFor(plugin); got != want {
+			t.Errorf("checkLabelFor(%q) = %q, want %q", plugin, got, want)
+		}
+	}
+}
