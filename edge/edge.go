@@ -249,6 +249,7 @@ func New(cfg Config) (*Edge, error) {
 		if err != nil {
 			return nil, err
 		}
+		pool.LogConfinement()
 		e.sandbox = pool
 	}
 	if cfg.PluginPublicKey != nil {

@@ -6,6 +6,7 @@ package sandbox
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -45,7 +46,7 @@ const (
 // Config sets how the edge runs plugin workers.
 type Config struct {
 	// Command starts a worker, such as ["/usr/bin/portcullis", "worker"].
-	// The edge appends -memory-limit, -procs and -gc-percent. It is
+	// The edge appends -memory-limit, -procs, -gc-percent and -user. It is
 	// required.
 	Command []string
 	// MaxWorkers bounds the worker processes running at once. When all
@@ -90,8 +91,23 @@ type Config struct {
 	// RLIMIT_DATA, which the worker sets on itself in either case, as the
 	// only hard memory bound.
 	CgroupParent string
+	// User is the user and group that workers run as, with no
+	// supplementary groups: the edge starts each worker with -user, and
+	// the worker switches to it before it reads a frame. Nil runs workers
+	// as the edge's own user. Another user needs an edge that runs as
+	// root.
+	User *User
 	// Logger receives worker starts, stops and failures. Nil is silent.
 	Logger *slog.Logger
+}
+
+// User is a numeric user and group id.
+type User struct {
+	UID, GID uint32
+}
+
+func (u *User) String() string {
+	return fmt.Sprintf("%d:%d", u.UID, u.GID)
 }
 
 // withDefaults checks cfg and fills in its defaults.
@@ -129,4 +145,21 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return cfg, nil
+}
+
+// LogConfinement logs the user that the pool's workers run as and the
+// Landlock ABI version that confines them, and warns when the kernel has
+// no Landlock: the workers can then read every file that their user can.
+func (p *Pool) LogConfinement() {
+	user := "the edge's user"
+	if p.cfg.User != nil {
+		user = p.cfg.User.String()
+	}
+
+	abi := worker.LandlockABI()
+	if abi == 0 {
+		p.log.Warn("plugin workers run without Landlock, so they can read the files their user can read: use Linux 5.13 or later with landlock in its lsm= list", "user", user)
+		return
+	}
+	p.log.Info("plugin workers confined", "user", user, "landlock_abi", abi, "max_workers", p.cfg.MaxWorkers)
 }

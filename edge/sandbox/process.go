@@ -61,6 +61,9 @@ func startProcess(cfg *Config) (*process, net.Conn, error) {
 		"-memory-limit", strconv.FormatInt(cfg.MemoryLimit, 10),
 		"-procs", strconv.Itoa(cfg.Procs),
 		"-gc-percent", strconv.Itoa(cfg.GCPercent))
+	if cfg.User != nil {
+		args = append(args, "-user", cfg.User.String())
+	}
 	p.cmd = exec.Command(cfg.Command[0], args...)
 	p.cmd.Env = []string{}
 	p.cmd.Dir = dir

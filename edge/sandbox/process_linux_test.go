@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,11 +19,19 @@ import (
 // steps. It returns the worker's process id.
 func startLoadedWorker(t *testing.T) int {
 	t.Helper()
+	pid, _ := startLoadedWorkerAs(t, nil)
+	return pid
+}
+
+// startLoadedWorkerAs is startLoadedWorker with the workers' user set to
+// user. It also returns the edge's end of the worker's socket.
+func startLoadedWorkerAs(t *testing.T, user *User) (int, net.Conn) {
+	t.Helper()
 	executable, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Config{Command: []string{executable, "worker"}, Dir: t.TempDir()}.withDefaults()
+	cfg, err := Config{Command: []string{executable, "worker"}, Dir: t.TempDir(), User: user}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +55,7 @@ func startLoadedWorker(t *testing.T) int {
 	if reply.Kind != worker.KindLoaded {
 		t.Fatalf("worker replied with frame kind %d, want %d (loaded)", reply.Kind, worker.KindLoaded)
 	}
-	return proc.cmd.Process.Pid
+	return proc.cmd.Process.Pid, socket
 }
 
 // openDescriptors returns what each open descriptor of process pid links

@@ -11,16 +11,54 @@ import (
 )
 
 // isolate closes the descriptors that the worker inherited besides stdin,
-// stdout, stderr and the socket, sets no_new_privs and installs the
-// seccomp filter (restrictSyscalls), before any plugin code runs.
-func isolate(socket int) error {
+// stdout, stderr and the socket, switches to user unless that is nil, sets
+// no_new_privs, takes away access to files and the network
+// (restrictAccess) and installs the seccomp filter (restrictSyscalls),
+// before any plugin code runs.
+func isolate(socket int, user *userID) error {
 	if err := closeInheritedDescriptors(socket); err != nil {
 		return err
+	}
+	if user != nil {
+		if err := switchUser(*user); err != nil {
+			return err
+		}
 	}
 	if err := forbidNewPrivileges(); err != nil {
 		return err
 	}
+	if err := restrictAccess(); err != nil {
+		return err
+	}
 	return restrictSyscalls()
+}
+
+// switchUser sets the real, effective and saved user and group ids of
+// every thread to user and drops the supplementary groups, which also
+// drops every capability of a worker that root started. The Go runtime
+// changes the ids on all threads.
+//
+// The kernel clears the parent death signal when the ids change, so it is
+// set again; a worker whose edge ended in between exits.
+func switchUser(user userID) error {
+	parent := os.Getppid()
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("drop the supplementary groups: %w: a worker started with -user must start as root", err)
+	}
+	if err := syscall.Setresgid(user.gid, user.gid, user.gid); err != nil {
+		return fmt.Errorf("switch to group %d: %w", user.gid, err)
+	}
+	if err := syscall.Setresuid(user.uid, user.uid, user.uid); err != nil {
+		return fmt.Errorf("switch to user %d: %w", user.uid, err)
+	}
+
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set the parent death signal again after the switch to user %d: %w", user.uid, err)
+	}
+	if os.Getppid() != parent {
+		return errors.New("the edge that started the worker ended while it switched its user")
+	}
+	return nil
 }
 
 // closeInheritedDescriptors closes every descriptor above 2 except keep

@@ -40,8 +40,8 @@ const (
 )
 
 // Main runs a worker process. It closes the descriptors it inherited besides
-// stdin, stdout, stderr and descriptor 3, sets no_new_privs and applies its
-// limits. Then it serves frames on the socket that the edge passed as
+// stdin, stdout, stderr and descriptor 3, switches to the user of -user,
+// confines itself (isolate) and applies its limits. Then it serves frames on the socket that the edge passed as
 // descriptor 3 until the edge closes it.
 // args are the flags after "worker". It returns the process exit code.
 func Main(args []string, stderr io.Writer) int {
@@ -51,11 +51,17 @@ func Main(args []string, stderr io.Writer) int {
 	maxStack := flags.Int("max-stack", DefaultMaxStack, "largest goroutine stack in bytes")
 	procs := flags.Int("procs", 0, "CPUs that run Go code at once (GOMAXPROCS), 0 for half the CPUs and at least one")
 	gcPercent := flags.Int("gc-percent", DefaultGCPercent, "heap growth in percent that starts a garbage collection (GOGC); 0 for the default")
+	userFlag := flags.String("user", "", "UID:GID to run as, with no supplementary groups, which needs a worker started as root; empty keeps the user that started it")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
+	user, err := parseUser(*userFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "worker: %v\n", err)
+		return 2
+	}
 
-	if err := isolate(socketFD); err != nil {
+	if err := isolate(socketFD, user); err != nil {
 		fmt.Fprintf(stderr, "worker: %v\n", err)
 		return 1
 	}

@@ -29,11 +29,7 @@ const seccompChildEnv = "PORTCULLIS_TEST_SECCOMP_DIR"
 // each with the error that the filter must give it. want is 0 for an
 // allowed action and EPERM for a denied one. It is ENOSYS for a call that
 // callers must replace with an older one.
-var seccompProbes = []struct {
-	name string
-	want syscall.Errno
-	try  func(dir string) error
-}{
+var seccompProbes = []probe{
 	{"filter installed", 0, filterInstalled},
 	{"read a file", 0, func(string) error { _, err := os.ReadFile("/proc/self/status"); return err }},
 	{"start threads", 0, startThreads},
@@ -143,7 +139,7 @@ func startThreads(string) error {
 // filter installed, and checks which ones the filter stopped with EPERM.
 func TestSeccompFilter(t *testing.T) {
 	if dir := os.Getenv(seccompChildEnv); dir != "" {
-		runSeccompProbes(dir)
+		runProbes(dir, restrictSyscalls, seccompProbes)
 		return
 	}
 
@@ -151,41 +147,69 @@ func TestSeccompFilter(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "existing"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	child := exec.Command(os.Args[0], "-test.run=^TestSeccompFilter$")
-	child.Env = append(os.Environ(), seccompChildEnv+"="+dir)
-	output, err := child.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child process failed: %v\n%s", err, output)
-	}
-
-	results := probeResults(output)
+	run := probeInChild(t, "TestSeccompFilter", seccompChildEnv+"="+dir)
 	for _, probe := range seccompProbes {
-		got, found := results[probe.name]
-		want := "ok"
-		if probe.want != 0 {
-			want = probe.want.Error()
-		}
-		switch {
-		case !found:
-			t.Errorf("probe %q printed no result; child output:\n%s", probe.name, output)
-		case got != want:
-			t.Errorf("probe %q = %s, want %s", probe.name, got, want)
-		}
+		run.check(t, probe.name, probe.want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "existing")); err != nil {
 		t.Errorf("the file that the child tried to remove: %v, want it kept", err)
 	}
 }
 
-// runSeccompProbes is the child's side: it installs the filter, runs each
-// probe and prints "probe NAME: ok", the errno's text, or the error.
-func runSeccompProbes(dir string) {
-	if err := restrictSyscalls(); err != nil {
-		fmt.Printf("restrictSyscalls: %v\n", err)
+// probe is one action that a child process tries under a restriction,
+// with the error that the restriction must give it: 0 for an allowed
+// action.
+type probe struct {
+	name string
+	want syscall.Errno
+	try  func(dir string) error
+}
+
+// probeRun is the output of a child process that ran probes, and its
+// results by probe name.
+type probeRun struct {
+	output  []byte
+	results map[string]string
+}
+
+// probeInChild runs test in a child process of the test binary with env
+// added to its environment.
+func probeInChild(t *testing.T, test string, env ...string) probeRun {
+	t.Helper()
+	child := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	child.Env = append(os.Environ(), env...)
+	output, err := child.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child process failed: %v\n%s", err, output)
+	}
+	return probeRun{output: output, results: probeResults(output)}
+}
+
+// check checks that the probe name gave want.
+func (r probeRun) check(t *testing.T, name string, want syscall.Errno) {
+	t.Helper()
+	expected := "ok"
+	if want != 0 {
+		expected = want.Error()
+	}
+	got, found := r.results[name]
+	switch {
+	case !found:
+		t.Errorf("probe %q printed no result; child output:\n%s", name, r.output)
+	case got != expected:
+		t.Errorf("probe %q = %s, want %s", name, got, expected)
+	}
+}
+
+// runProbes is the child's side: it applies restrict, runs each probe and
+// prints "probe NAME: ok", the errno's text, or the error.
+func runProbes(dir string, restrict func() error, probes []probe) {
+	if err := restrict(); err != nil {
+		fmt.Printf("restrict: %v\n", err)
 		return
 	}
 
-	for _, probe := range seccompProbes {
+	for _, probe := range probes {
 		err := probe.try(dir)
 		var errno syscall.Errno
 		switch {
