@@ -249,7 +249,7 @@ func New(cfg Config) (*Edge, error) {
 		if err != nil {
 			return nil, err
 		}
-		pool.LogConfinement()
+		pool.LogConfinement("plugin workers")
 		e.sandbox = pool
 	}
 	if cfg.PluginPublicKey != nil {

@@ -19,19 +19,20 @@ import (
 // steps. It returns the worker's process id.
 func startLoadedWorker(t *testing.T) int {
 	t.Helper()
-	pid, _ := startLoadedWorkerAs(t, nil)
+	pid, _ := startLoadedWorkerAs(t, nil, t.TempDir())
 	return pid
 }
 
 // startLoadedWorkerAs is startLoadedWorker with the workers' user set to
-// user. It also returns the edge's end of the worker's socket.
-func startLoadedWorkerAs(t *testing.T, user *User) (int, net.Conn) {
+// user and their folders in dir. It also returns the edge's end of the
+// worker's socket.
+func startLoadedWorkerAs(t *testing.T, user *User, dir string) (int, net.Conn) {
 	t.Helper()
 	executable, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Config{Command: []string{executable, "worker"}, Dir: t.TempDir(), User: user}.withDefaults()
+	cfg, err := Config{Command: []string{executable, "worker"}, Dir: dir, User: user}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}

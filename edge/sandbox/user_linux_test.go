@@ -27,7 +27,7 @@ func needRoot(t *testing.T) {
 func TestWorkerSwitchesUser(t *testing.T) {
 	needRoot(t)
 
-	pid, _ := startLoadedWorkerAs(t, nobody)
+	pid, _ := startLoadedWorkerAs(t, nobody, t.TempDir())
 
 	for _, status := range threadStatusFiles(t, pid) {
 		for field, want := range map[string]string{
@@ -45,8 +45,9 @@ func TestWorkerSwitchesUser(t *testing.T) {
 }
 
 // edgeChildEnv makes the test binary an edge that starts one worker as
-// nobody, passes its end of the worker's socket to a process that holds it
-// open, prints "worker PID" and "holder PID" and waits to be killed.
+// nobody, with its folder in the folder that the variable names. The edge
+// passes its end of the worker's socket to a process that holds it open,
+// prints "worker PID" and "holder PID" and waits to be killed.
 const edgeChildEnv = "PORTCULLIS_TEST_EDGE_STARTS_WORKER"
 
 // TestWorkerWithUserEndsWithEdge checks that a worker that switched its
@@ -54,14 +55,14 @@ const edgeChildEnv = "PORTCULLIS_TEST_EDGE_STARTS_WORKER"
 // signal when a process changes its user, and the worker sets it again.
 // Another process holds the socket open, so the worker reads no end of file.
 func TestWorkerWithUserEndsWithEdge(t *testing.T) {
-	if os.Getenv(edgeChildEnv) != "" {
-		runEdgeChild(t)
+	if dir := os.Getenv(edgeChildEnv); dir != "" {
+		runEdgeChild(t, dir)
 		return
 	}
 	needRoot(t)
 
 	edge := exec.Command(os.Args[0], "-test.run=^TestWorkerWithUserEndsWithEdge$")
-	edge.Env = append(os.Environ(), edgeChildEnv+"=1")
+	edge.Env = append(os.Environ(), edgeChildEnv+"="+t.TempDir())
 	edge.Stderr = os.Stderr
 	stdout, err := edge.StdoutPipe()
 	if err != nil {
@@ -88,8 +89,8 @@ func TestWorkerWithUserEndsWithEdge(t *testing.T) {
 }
 
 // runEdgeChild is the edge child's side of TestWorkerWithUserEndsWithEdge.
-func runEdgeChild(t *testing.T) {
-	pid, socket := startLoadedWorkerAs(t, nobody)
+func runEdgeChild(t *testing.T, dir string) {
+	pid, socket := startLoadedWorkerAs(t, nobody, dir)
 	file, err := socket.(*net.UnixConn).File()
 	if err != nil {
 		t.Fatal(err)

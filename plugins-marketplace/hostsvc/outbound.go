@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -68,8 +69,12 @@ type BlockedAddressError struct {
 }
 
 func (e *BlockedAddressError) Error() string {
-	return fmt.Sprintf("destination %s is a %s address, which plugins may not reach: the operator can allow its network with %s",
-		e.Address, e.Class, outboundAllowSetting)
+	article := "a"
+	if strings.ContainsRune("aeiou", rune(e.Class[0])) {
+		article = "an"
+	}
+	return fmt.Sprintf("destination %s is %s %s address, which plugins may not reach: the operator can allow its network with %s",
+		e.Address, article, e.Class, outboundAllowSetting)
 }
 
 // blockedClass returns the kind of address that plugins may not reach by

@@ -99,6 +99,13 @@ func TestCheckDestinationClasses(t *testing.T) {
 			if blocked.Class != tt.wantClass {
 				t.Errorf("class = %q, want %q", blocked.Class, tt.wantClass)
 			}
+			phrase := "is a " + tt.wantClass + " address"
+			if strings.ContainsAny(tt.wantClass[:1], "aeiou") {
+				phrase = "is an " + tt.wantClass + " address"
+			}
+			if !strings.Contains(err.Error(), phrase) {
+				t.Errorf("error %q does not contain %q", err, phrase)
+			}
 		})
 	}
 }

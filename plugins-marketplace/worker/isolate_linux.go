@@ -43,7 +43,7 @@ func isolate(socket int, user *userID) error {
 func switchUser(user userID) error {
 	parent := os.Getppid()
 	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("drop the supplementary groups: %w: a worker started with -user must start as root", err)
+		return fmt.Errorf("drop the supplementary groups: %w: a worker started with -user needs CAP_SETUID and CAP_SETGID, as root has outside a container", err)
 	}
 	if err := syscall.Setresgid(user.gid, user.gid, user.gid); err != nil {
 		return fmt.Errorf("switch to group %d: %w", user.gid, err)
@@ -51,12 +51,32 @@ func switchUser(user userID) error {
 	if err := syscall.Setresuid(user.uid, user.uid, user.uid); err != nil {
 		return fmt.Errorf("switch to user %d: %w", user.uid, err)
 	}
+	if err := checkUser(user); err != nil {
+		return err
+	}
 
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
 		return fmt.Errorf("set the parent death signal again after the switch to user %d: %w", user.uid, err)
 	}
 	if os.Getppid() != parent {
 		return errors.New("the edge that started the worker ended while it switched its user")
+	}
+	return nil
+}
+
+// checkUser checks that the real, effective and saved ids are user's.
+func checkUser(user userID) error {
+	ruid, euid, suid := unix.Getresuid()
+	rgid, egid, sgid := unix.Getresgid()
+	for _, id := range []int{ruid, euid, suid} {
+		if id != user.uid {
+			return fmt.Errorf("switch to user %d left user ids %d, %d, %d", user.uid, ruid, euid, suid)
+		}
+	}
+	for _, id := range []int{rgid, egid, sgid} {
+		if id != user.gid {
+			return fmt.Errorf("switch to group %d left group ids %d, %d, %d", user.gid, rgid, egid, sgid)
+		}
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ func isolate(socket int, user *userID) error {
 	return nil
 }
 
-// LandlockABI returns 0: Landlock is a Linux security module.
-func LandlockABI() int {
-	return 0
+// LandlockABI fails: Landlock is a Linux security module.
+func LandlockABI() (int, error) {
+	return 0, errors.New("the Landlock security module needs Linux")
 }

@@ -30,13 +30,13 @@ func restrictAccess() error {
 	return nil
 }
 
-// LandlockABI returns the Landlock ABI version of the running kernel, or 0
-// when the kernel has no Landlock, so that the edge can log how far its
-// workers are confined.
-func LandlockABI() int {
+// LandlockABI returns the Landlock ABI version of the running kernel, so
+// that the edge can log how far its workers are confined. It fails when
+// the kernel has no Landlock, or a seccomp profile stops its system calls.
+func LandlockABI() (int, error) {
 	version, err := landlocksys.LandlockGetABIVersion()
 	if err != nil {
-		return 0
+		return 0, fmt.Errorf("read the kernel's Landlock ABI version: %w", err)
 	}
-	return version
+	return version, nil
 }

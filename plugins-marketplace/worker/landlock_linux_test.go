@@ -96,9 +96,9 @@ func TestLandlockRules(t *testing.T) {
 		runLandlockProbes(dir)
 		return
 	}
-	abi := LandlockABI()
-	if abi == 0 {
-		t.Skip("the kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)")
+	abi, err := LandlockABI()
+	if err != nil {
+		t.Skipf("the kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list): %v", err)
 	}
 
 	dir := t.TempDir()

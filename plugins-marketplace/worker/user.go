@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -26,6 +27,9 @@ func parseUser(value string) (*userID, error) {
 	}
 	if uid == 0 || gid == 0 {
 		return nil, fmt.Errorf("-user %q names root: leave -user out to keep the user that started the worker", value)
+	}
+	if uid == math.MaxUint32 || gid == math.MaxUint32 {
+		return nil, fmt.Errorf("-user %q is invalid: 4294967295 means \"no change\" to setresuid and setresgid", value)
 	}
 	return &userID{uid: int(uid), gid: int(gid)}, nil
 }

@@ -20,6 +20,8 @@ func TestParseUser(t *testing.T) {
 		{value: "-1:5", err: "is not UID:GID"},
 		{value: "0:0", err: "names root"},
 		{value: "1000:0", err: "names root"},
+		{value: "4294967295:4294967295", err: "is invalid"},
+		{value: "1000:4294967295", err: "is invalid"},
 	} {
 		got, err := parseUser(tc.value)
 		switch {

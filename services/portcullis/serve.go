@@ -140,7 +140,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.StringVar(&outboundAllow, "plugin-outbound-allow", outboundAllow, "edge: comma-separated CIDRs, such as 10.0.0.0/8,127.0.0.1/32, that plugins' ctx.http may reach although they are loopback, private, link-local, unspecified, multicast or carrier-grade NAT addresses; empty lets plugins reach public addresses only (env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW)")
 	flags.StringVar(&cfg.Sandbox.CgroupParent, "plugin-cgroup", env("PLUGIN_CGROUP", ""), "edge: cgroup v2 folder, with the memory controller enabled for its children, in which each plugin worker gets a child cgroup with memory.max; empty bounds workers by RLIMIT_DATA alone (env PORTCULLIS_PLUGIN_CGROUP)")
 	workerUser := env("PLUGIN_WORKER_USER", workerUserAuto)
-	flags.StringVar(&workerUser, "plugin-worker-user", workerUser, "user that plugin workers run as: a name or UID, or USER:GROUP; \"edge\" keeps the edge's user; empty runs them as nobody when the edge runs as root, and as the edge's user otherwise (env PORTCULLIS_PLUGIN_WORKER_USER)")
+	flags.StringVar(&workerUser, "plugin-worker-user", workerUser, "user that plugin workers, also the portal's check workers, run as: a name or UID, or USER:GROUP, which needs CAP_SETUID and CAP_SETGID as root has outside a container; \"edge\" keeps the edge's user; empty runs them as nobody where the edge may switch to it, and as the edge's user otherwise (env PORTCULLIS_PLUGIN_WORKER_USER)")
 	flags.StringVar(&cfg.Observe.OTLPEndpoint, "otlp-endpoint", env("OTLP_ENDPOINT", ""), "edge: OTLP/HTTP URL of the trace collector, such as http://127.0.0.1:4318 (path /v1/traces when none is given); empty turns tracing off (env PORTCULLIS_OTLP_ENDPOINT)")
 	sampleRatio := env("TRACE_SAMPLE_RATIO", "1")
 	flags.StringVar(&sampleRatio, "trace-sample-ratio", sampleRatio, "edge: share of traces started at the edge that are sampled, from 0 to 1; a client's traceparent keeps its own sampled flag (env PORTCULLIS_TRACE_SAMPLE_RATIO)")
@@ -157,7 +157,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	allowedNetworks, allowErr := parsePrefixes(outboundAllow, "plugin outbound network", "--plugin-outbound-allow, env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW")
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
 	var userErr error
-	cfg.Sandbox.User, userErr = resolveWorkerUser(workerUser, os.Geteuid())
+	cfg.Sandbox.User, userErr = resolveWorkerUser(workerUser, currentIdentity())
 	if err := errors.Join(checkRole(cfg.Role), demoErr, catalogErr, cacheErr, workersErr, prefixErr, allowErr, observeErr, userErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB), checkRedisURL(edgeCfg.RedisURL)); err != nil {
 		return cfg, edgeCfg, "", err
 	}

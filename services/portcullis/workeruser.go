@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os/user"
 	"strconv"
 	"strings"
@@ -11,8 +13,8 @@ import (
 
 // Values of --plugin-worker-user besides a user.
 const (
-	// workerUserAuto runs workers as nobody when the edge runs as root,
-	// and as the edge's user otherwise.
+	// workerUserAuto runs workers as nobody when the edge may switch to
+	// that user, and as the edge's user otherwise.
 	workerUserAuto = ""
 	// workerUserEdge runs workers as the edge's user, also as root.
 	workerUserEdge = "edge"
@@ -26,28 +28,50 @@ const nobodyID = 65534
 const workerUserFlag = "--plugin-worker-user, env PORTCULLIS_PLUGIN_WORKER_USER"
 
 // resolveWorkerUser returns the user that plugin workers run as for the
-// flag's value, when the edge runs as effective user euid. Nil keeps the
-// edge's user. Another user needs an edge that runs as root.
-func resolveWorkerUser(value string, euid int) (*sandbox.User, error) {
-	switch {
-	case value == workerUserEdge:
+// flag's value, given the edge's process. Nil keeps the edge's user. The
+// empty value takes nobody only where the edge can switch to it, so an
+// edge in a container without CAP_SETUID keeps its own user.
+func resolveWorkerUser(value string, edge processIdentity) (*sandbox.User, error) {
+	switch value {
+	case workerUserEdge:
 		return nil, nil
-	case value == workerUserAuto && euid != 0:
-		return nil, nil
-	case value == workerUserAuto:
-		return nobody(), nil
-	case euid != 0:
-		return nil, fmt.Errorf("plugin worker user %q needs an edge that runs as root, and this one runs as user %d: start the edge as root, or leave the flag empty to run workers as the edge's user (%s)", value, euid, workerUserFlag)
+	case workerUserAuto:
+		id := nobody()
+		if !edge.canSwitch || !edge.maps(id) {
+			return nil, nil
+		}
+		return id, nil
 	}
 
 	id, err := lookupWorkerUser(value)
 	if err != nil {
 		return nil, fmt.Errorf("plugin worker user %q: %w (%s)", value, err, workerUserFlag)
 	}
-	if id.UID == 0 || id.GID == 0 {
-		return nil, fmt.Errorf("plugin worker user %q is root: use %q to keep the edge's user on purpose, or name an unprivileged user (%s)", value, workerUserEdge, workerUserFlag)
+	if err := checkWorkerUser(value, id, edge); err != nil {
+		return nil, err
+	}
+	if int(id.UID) == edge.uid && int(id.GID) == edge.gid {
+		return nil, nil
 	}
 	return id, nil
+}
+
+// checkWorkerUser checks that the edge can switch workers to id, which
+// value named.
+func checkWorkerUser(value string, id *sandbox.User, edge processIdentity) error {
+	switch {
+	case id.UID == 0 || id.GID == 0:
+		return fmt.Errorf("plugin worker user %q is root: use %q to keep the edge's user on purpose, or name an unprivileged user (%s)", value, workerUserEdge, workerUserFlag)
+	case id.UID == math.MaxUint32 || id.GID == math.MaxUint32:
+		return fmt.Errorf("plugin worker user %q is invalid: 4294967295 means \"no change\" to the kernel, so workers would keep the edge's ids; name another user (%s)", value, workerUserFlag)
+	case int(id.UID) == edge.uid && int(id.GID) == edge.gid:
+		return nil
+	case !edge.canSwitch:
+		return fmt.Errorf("plugin worker user %q needs an edge on Linux with CAP_SETUID and CAP_SETGID, as root has outside a container, and this one runs as user %d without them: start the edge as root, or leave the flag empty to run workers as the edge's user (%s)", value, edge.uid, workerUserFlag)
+	case !edge.maps(id):
+		return fmt.Errorf("plugin worker user %q (%s) is not mapped in the edge's user namespace (/proc/self/uid_map and gid_map): name a user that the namespace maps (%s)", value, id, workerUserFlag)
+	}
+	return nil
 }
 
 // nobody returns the ids of the user nobody, or 65534:65534.
@@ -64,6 +88,9 @@ func nobody() *sandbox.User {
 // in /etc/passwd.
 func lookupWorkerUser(value string) (*sandbox.User, error) {
 	userPart, groupPart, hasGroup := strings.Cut(value, ":")
+	if userPart == "" || hasGroup && groupPart == "" {
+		return nil, errors.New("the user or the group is empty: give USER, UID or USER:GROUP")
+	}
 
 	uid, userGID, err := lookupUserIDs(userPart, !hasGroup)
 	if err != nil {

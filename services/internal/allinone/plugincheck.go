@@ -62,6 +62,7 @@ func newPluginChecks(cfg sandbox.Config) (*pluginChecks, error) {
 	if err != nil {
 		return nil, err
 	}
+	pool.LogConfinement("plugin check workers")
 	return &pluginChecks{pool: pool}, nil
 }
 
