@@ -51,14 +51,26 @@ const (
 // sandboxTimeout is the hook deadline of the bindings in these tests.
 const sandboxTimeout = 200 * time.Millisecond
 
+// exhaustionTimeout is the hook deadline of the script that exhausts its
+// memory. With sandboxTimeout, full test runs on a loaded 2-vCPU machine
+// saw the deadline stop the script before it ran out of memory.
+const exhaustionTimeout = time.Second
+
 // sandboxBundle returns a tenant bundle whose one route runs source as an
 // unreviewed plugin that fails closed.
 func sandboxBundle(t *testing.T, tenant string, revision int64, target, version, source string) *bundle.Bundle {
 	t.Helper()
+	return sandboxBundleWithin(t, tenant, revision, target, version, source, sandboxTimeout)
+}
+
+// sandboxBundleWithin is sandboxBundle with the binding's hook deadline
+// set to timeout.
+func sandboxBundleWithin(t *testing.T, tenant string, revision int64, target, version, source string, timeout time.Duration) *bundle.Bundle {
+	t.Helper()
 	routes := []config.Route{{Name: "all", Paths: []string{"/"}, Upstream: "api"}}
 	bindings := []config.Binding{{
 		ID: "b-mark", Plugin: "mark", Version: version, Config: json.RawMessage(`{"mark":"` + tenant + `"}`),
-		TimeoutMS: int(sandboxTimeout / time.Millisecond), OnError: config.OnErrorClosed,
+		TimeoutMS: int(timeout / time.Millisecond), OnError: config.OnErrorClosed,
 	}}
 	return tenantBundle(t, tenant, revision, target, routes, bindings, plugin("mark", version, source))
 }
@@ -164,12 +176,13 @@ func TestSandboxContainsMisbehavingTenant(t *testing.T) {
 		source string
 		// crash is what the log of a worker that died names, empty when
 		// the worker survives the script.
-		crash string
+		crash   string
+		timeout time.Duration
 	}{
-		{"memory exhaustion", doublingSource, "out of memory"},
-		{"stack overflow", selfListSource, "stack overflow"},
-		{"endless loop", endlessSource, ""},
-		{"garbage types", garbageSource, ""},
+		{"memory exhaustion", doublingSource, "out of memory", exhaustionTimeout},
+		{"stack overflow", selfListSource, "stack overflow", sandboxTimeout},
+		{"endless loop", endlessSource, "", sandboxTimeout},
+		{"garbage types", garbageSource, "", sandboxTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +191,7 @@ func TestSandboxContainsMisbehavingTenant(t *testing.T) {
 			}
 			upstream, _ := echoUpstream(t, "api")
 			source := newMemorySource(
-				sandboxBundle(t, "tenant-a", 1, upstream.URL, "1.0.0", tt.source),
+				sandboxBundleWithin(t, "tenant-a", 1, upstream.URL, "1.0.0", tt.source, tt.timeout),
 				sandboxBundle(t, "tenant-b", 1, upstream.URL, "1.0.0", markSource),
 			)
 			te := startEdge(t, source, withWorkers(t))
@@ -206,7 +219,7 @@ func TestSandboxContainsMisbehavingTenant(t *testing.T) {
 				// The deadline is the hook timeout plus the call margin,
 				// and a generous bound covers a worker's start on a busy
 				// machine.
-				if limit := sandboxTimeout + sandbox.DefaultCallMargin + 3*time.Second; elapsed > limit {
+				if limit := tt.timeout + sandbox.DefaultCallMargin + 3*time.Second; elapsed > limit {
 					t.Errorf("tenant a request %d took %s, want at most %s", i, elapsed, limit)
 				}
 			}
