@@ -32,6 +32,7 @@ import (
 	"portcullis.dev/edge/tlsconf"
 	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/tenants/bundle"
+	"portcullis.dev/tenants/netguard"
 )
 
 // Defaults for Config fields left zero.
@@ -95,6 +96,10 @@ type Config struct {
 	// UpstreamTimeout bounds the wait for an upstream's response header;
 	// past it the client gets a 504. Zero means DefaultUpstreamTimeout.
 	UpstreamTimeout time.Duration
+	// UpstreamGuard checks each address that the edge connects to for a
+	// tenant's upstream, so tenants reach no address that it blocks; the
+	// client gets a 502. Nil lets upstreams reach every address.
+	UpstreamGuard *netguard.Guard
 	// TrustedProxies are the client addresses whose Forwarded and
 	// X-Forwarded-* headers the edge keeps and extends, such as a load
 	// balancer in front of it. From any other client the edge replaces
@@ -235,10 +240,11 @@ func New(cfg Config) (*Edge, error) {
 		supervisor: chain.NewSupervisor(logger),
 		services:   cfg.PluginServices,
 		logHooks:   newLogSlots(logger),
-		transport:  proxy.NewUpstreams(proxy.UpstreamsOptions{Transport: proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout}, Logger: logger}),
+		transport:  proxy.NewUpstreams(proxy.UpstreamsOptions{Transport: proxy.TransportOptions{ResponseHeaderTimeout: cfg.UpstreamTimeout, Guard: cfg.UpstreamGuard}, Logger: logger}),
 		sites:      tlsconf.NewSites(),
 	}
 	e.proxy = proxy.New(e.transport, ownedHeaders, cfg.TrustedProxies, logger)
+	logUpstreamGuard(logger, cfg.UpstreamGuard)
 	e.observer = newObserver(cfg, e.metrics)
 	e.supervisor.SetObserver(e.observer.hookCalled)
 	if len(cfg.Sandbox.Command) > 0 {
@@ -389,5 +395,16 @@ func applyLimitDefaults(cfg *Config) {
 	}
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+}
+
+// logUpstreamGuard logs which non-public addresses tenants' upstreams may
+// reach, and warns when the edge checks none.
+func logUpstreamGuard(logger *slog.Logger, guard *netguard.Guard) {
+	switch {
+	case guard == nil:
+		logger.Warn("upstream addresses are not checked, so tenants' upstreams may reach the edge's own listeners and private networks")
+	case len(guard.Networks) > 0 || len(guard.Addresses) > 0:
+		logger.Info("tenants' upstreams may reach these non-public addresses", "networks", guard.Networks, "addresses", guard.Addresses)
 	}
 }

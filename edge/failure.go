@@ -12,6 +12,7 @@ import (
 	"portcullis.dev/edge/proxy"
 	"portcullis.dev/edge/router"
 	"portcullis.dev/tenants/bundle"
+	"portcullis.dev/tenants/netguard"
 )
 
 // Errors that end a request before the proxy runs.
@@ -45,6 +46,8 @@ func classify(ctx context.Context, err error) (int, string) {
 		return http.StatusServiceUnavailable, "The tenant's config could not be loaded. Retry later."
 	case errors.Is(err, proxy.ErrNoHealthyTarget):
 		return http.StatusServiceUnavailable, "Every target of the upstream is unhealthy. Retry later."
+	case isBlocked(err):
+		return http.StatusBadGateway, "The upstream target's address is not public, and this edge lets tenants reach no such address."
 	case isTimeout(err), deadlineReached(ctx):
 		return http.StatusGatewayTimeout, "The upstream did not respond in time."
 	default:
@@ -62,6 +65,11 @@ const deadlineMargin = 50 * time.Millisecond
 func deadlineReached(ctx context.Context) bool {
 	deadline, ok := ctx.Deadline()
 	return ok && time.Until(deadline) <= deadlineMargin
+}
+
+func isBlocked(err error) bool {
+	var blocked *netguard.BlockedError
+	return errors.As(err, &blocked)
 }
 
 func isTimeout(err error) bool {

@@ -10,6 +10,7 @@ require (
 	github.com/risor-io/risor v1.8.1
 	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
+	portcullis.dev/tenants v0.0.0
 )
 
 require (
@@ -19,3 +20,5 @@ require (
 	golang.org/x/net v0.41.0 // indirect
 	kernel.org/pub/linux/libs/security/libcap/psx v1.2.78 // indirect
 )
+
+replace portcullis.dev/tenants => ../tenants

@@ -250,7 +250,7 @@ func TestDialTimeoutIsTimeout(t *testing.T) {
 	live := newBackend(t, "live", nil)
 	ctx := withConnectTimeout(context.Background(), time.Nanosecond)
 
-	_, err := dialer(time.Second)(ctx, "tcp", live.server.Listener.Addr().String())
+	_, err := dialer(time.Second, nil)(ctx, "tcp", live.server.Listener.Addr().String())
 	var dialErr *DialError
 	var netErr net.Error
 	if !errors.As(err, &dialErr) || !errors.As(err, &netErr) || !netErr.Timeout() {

@@ -52,7 +52,7 @@ func TestDialRecordingTLS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			server, clientTLS := startTLSServer(t, tt.serverH2, http.NotFoundHandler())
-			dial := dialRecordingTLS(dialer(time.Second), clientTLS, tt.alpn, time.Second)
+			dial := dialRecordingTLS(dialer(time.Second, nil), clientTLS, tt.alpn, time.Second)
 			ctx := context.Background()
 			if tt.http1Only {
 				ctx = context.WithValue(ctx, http1OnlyKey{}, true)
@@ -104,7 +104,7 @@ func TestDialRecordingTLSHandshakeTimeout(t *testing.T) {
 		}
 	})
 
-	dial := dialRecordingTLS(dialer(time.Second), nil, nil, 100*time.Millisecond)
+	dial := dialRecordingTLS(dialer(time.Second, nil), nil, nil, 100*time.Millisecond)
 	conn, err := dial(context.Background(), "tcp", listener.Addr().String())
 	if err == nil {
 		conn.Close()

@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"portcullis.dev/edge/balancer"
 	"portcullis.dev/tenants/config"
+	"portcullis.dev/tenants/netguard"
 )
 
 // Defaults for TransportOptions fields left zero.
@@ -38,6 +40,10 @@ type TransportOptions struct {
 	// IdleConnsPerHost is the keep-alive pool size per target. Zero means
 	// DefaultIdleConnsPerHost.
 	IdleConnsPerHost int
+	// Guard checks each address that a connection to a target, or an
+	// active health check's probe, is about to reach, after DNS. Nil
+	// lets them reach every address.
+	Guard *netguard.Guard
 }
 
 func (o *TransportOptions) fillDefaults() {
@@ -128,7 +134,7 @@ func (t *transports) closeIdle() {
 func newTransport(protocol string, tlsConfig *tls.Config, idle time.Duration, opts TransportOptions) *http.Transport {
 	transport := &http.Transport{
 		Proxy:                  nil,
-		DialContext:            dialer(opts.DialTimeout),
+		DialContext:            dialer(opts.DialTimeout, opts.Guard),
 		MaxIdleConns:           16 * opts.IdleConnsPerHost,
 		MaxIdleConnsPerHost:    opts.IdleConnsPerHost,
 		IdleConnTimeout:        idle,
@@ -180,15 +186,20 @@ func withConnectTimeout(ctx context.Context, timeout time.Duration) context.Cont
 }
 
 // dialer returns a DialContext that applies the connect timeout from the
-// request context, or fallback, and wraps failures in *DialError.
-func dialer(fallback time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// request context, or fallback, checks each address with guard unless it
+// is nil, and wraps failures in *DialError.
+func dialer(fallback time.Duration, guard *netguard.Guard) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var control func(network, address string, conn syscall.RawConn) error
+	if guard != nil {
+		control = guard.Control
+	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		timeout, ok := ctx.Value(connectTimeoutKey{}).(time.Duration)
 		if !ok || timeout <= 0 {
 			timeout = fallback
 		}
 
-		d := net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+		d := net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: control}
 		conn, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, &DialError{Addr: addr, Err: err}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/tenants/netguard"
 )
 
 // Per-tenant bounds of the in-memory state.
@@ -35,9 +35,9 @@ const (
 type Services struct {
 	log   *slog.Logger
 	redis *redis.Client
-	// outboundAllow lists the networks that plugins may reach although
-	// blockedClass blocks them.
-	outboundAllow []netip.Prefix
+	// outboundGuard checks each address that plugins' outbound requests
+	// connect to.
+	outboundGuard netguard.Guard
 	outbound      *http.Client
 
 	mu      sync.Mutex
@@ -52,12 +52,13 @@ func New(logger *slog.Logger, redisClient *redis.Client, options ...Option) *Ser
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Services{log: logger, redis: redisClient, tenants: map[string]*Tenant{}}
+	s.outboundGuard = netguard.Guard{Subject: "plugins", Setting: outboundAllowSetting}
 	for _, option := range options {
 		option(s)
 	}
 	s.outbound = s.newOutboundClient()
-	if len(s.outboundAllow) > 0 {
-		logger.Info("plugins' outbound requests may reach these non-public networks", "networks", s.outboundAllow)
+	if networks := s.outboundGuard.Networks; len(networks) > 0 {
+		logger.Info("plugins' outbound requests may reach these non-public networks", "networks", networks)
 	}
 	return s
 }

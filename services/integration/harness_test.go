@@ -84,7 +84,9 @@ func (p *proc) start() {
 	defer logFile.Close()
 
 	p.cmd = exec.Command(binary, append([]string{"serve"}, p.args...)...)
-	p.cmd.Env = append(os.Environ(), p.env...)
+	// The tests' upstreams listen on loopback, which edges block unless
+	// the operator allows it; a test's own env or flags override this.
+	p.cmd.Env = append(append(os.Environ(), "PORTCULLIS_UPSTREAM_ALLOW=127.0.0.0/8"), p.env...)
 	p.cmd.Stdout = logFile
 	p.cmd.Stderr = logFile
 	if err := p.cmd.Start(); err != nil {

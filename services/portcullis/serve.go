@@ -23,6 +23,7 @@ import (
 	"portcullis.dev/portal/store"
 	"portcullis.dev/services/internal/allinone"
 	"portcullis.dev/services/internal/edgenode"
+	"portcullis.dev/tenants/netguard"
 )
 
 // shutdownGrace is how long in-flight requests get to finish after SIGINT
@@ -138,6 +139,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	flags.IntVar(&cfg.Sandbox.MaxWorkers, "plugin-workers", int(workers), "edge: plugin worker processes that run unreviewed plugins, at most this many at once; 0 runs every plugin inside the edge process (env PORTCULLIS_PLUGIN_WORKERS)")
 	outboundAllow := env("PLUGIN_OUTBOUND_ALLOW", "")
 	flags.StringVar(&outboundAllow, "plugin-outbound-allow", outboundAllow, "edge: comma-separated CIDRs, such as 10.0.0.0/8,127.0.0.1/32, that plugins' ctx.http may reach although they are loopback, private, link-local, unspecified, multicast or carrier-grade NAT addresses; empty lets plugins reach public addresses only (env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW)")
+	upstreamAllow := env("UPSTREAM_ALLOW", "")
+	flags.StringVar(&upstreamAllow, "upstream-allow", upstreamAllow, "edge: comma-separated CIDRs, such as 10.0.0.0/8, that tenants' upstream targets may be in although they are loopback, private, link-local, unspecified, multicast or carrier-grade NAT addresses; empty lets upstreams reach public addresses only, besides the --demo upstream (env PORTCULLIS_UPSTREAM_ALLOW)")
 	flags.StringVar(&cfg.Sandbox.CgroupParent, "plugin-cgroup", env("PLUGIN_CGROUP", ""), "edge: cgroup v2 folder, with the memory controller enabled for its children, in which each plugin worker gets a child cgroup with memory.max; empty bounds workers by RLIMIT_DATA alone (env PORTCULLIS_PLUGIN_CGROUP)")
 	workerUser := env("PLUGIN_WORKER_USER", workerUserAuto)
 	flags.StringVar(&workerUser, "plugin-worker-user", workerUser, "user that plugin workers, also the portal's check workers, run as: a name or UID, or USER:GROUP, which needs CAP_SETUID and CAP_SETGID as root has outside a container; \"edge\" keeps the edge's user; empty runs them as nobody where the edge may switch to it, and as the edge's user otherwise (env PORTCULLIS_PLUGIN_WORKER_USER)")
@@ -155,10 +158,11 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	prefixes, prefixErr := parsePrefixes(trustedProxies, "trusted proxy", "--trusted-proxies, env PORTCULLIS_TRUSTED_PROXIES")
 	allowedNetworks, allowErr := parsePrefixes(outboundAllow, "plugin outbound network", "--plugin-outbound-allow, env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW")
+	upstreamNetworks, upstreamErr := parsePrefixes(upstreamAllow, "upstream network", upstreamAllowSetting)
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
 	var userErr error
 	cfg.Sandbox.User, userErr = resolveWorkerUser(workerUser, currentIdentity())
-	if err := errors.Join(checkRole(cfg.Role), demoErr, catalogErr, cacheErr, workersErr, prefixErr, allowErr, observeErr, userErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB), checkRedisURL(edgeCfg.RedisURL)); err != nil {
+	if err := errors.Join(checkRole(cfg.Role), demoErr, catalogErr, cacheErr, workersErr, prefixErr, allowErr, upstreamErr, observeErr, userErr, checkLogLevel(logLevel), checkBaseDomain(cfg.BaseDomain), checkEdgeFlags(edgeCfg, cfg.Sandbox.MaxWorkers), checkDB(cfg.DB), checkRedisURL(edgeCfg.RedisURL)); err != nil {
 		return cfg, edgeCfg, "", err
 	}
 	cfg.AdminToken = os.Getenv("PORTCULLIS_ADMIN_TOKEN")
@@ -169,6 +173,8 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	edgeCfg.BaseDomain = cfg.BaseDomain
 	cfg.TrustedProxies, edgeCfg.TrustedProxies = prefixes, prefixes
 	cfg.PluginOutboundAllow, edgeCfg.PluginOutboundAllow = allowedNetworks, allowedNetworks
+	guard := &netguard.Guard{Networks: netguard.Masked(upstreamNetworks), Subject: "upstreams", Setting: upstreamAllowSetting}
+	cfg.UpstreamGuard, edgeCfg.UpstreamGuard = guard, guard
 	edgeCfg.HTTPAddr = cfg.HTTPAddr
 	edgeCfg.HTTPSAddr = cfg.HTTPSAddr
 	edgeCfg.AdminAddr = cfg.AdminAddr
@@ -182,6 +188,9 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	edgeCfg.Sandbox = cfg.Sandbox
 	return cfg, edgeCfg, logLevel, nil
 }
+
+// upstreamAllowSetting names --upstream-allow in errors.
+const upstreamAllowSetting = "--upstream-allow, env PORTCULLIS_UPSTREAM_ALLOW"
 
 // registerDatabaseFlags defines --db and --data-dir, which locate the
 // portal's database for serve and for plugin check-stored: an empty --db

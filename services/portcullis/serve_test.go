@@ -166,3 +166,26 @@ func TestServeFlagsTrustedProxies(t *testing.T) {
 		t.Errorf("parse of an invalid CIDR: error = %v, want it to name the entry and the form", err)
 	}
 }
+
+func TestServeFlagsUpstreamAllow(t *testing.T) {
+	cfg, edgeCfg, _, err := parseServeFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if cfg.UpstreamGuard == nil || edgeCfg.UpstreamGuard == nil || len(cfg.UpstreamGuard.Networks) != 0 {
+		t.Fatalf("default upstream guards = %+v and %+v, want guards that allow no network", cfg.UpstreamGuard, edgeCfg.UpstreamGuard)
+	}
+
+	cfg, _, _, err = parseServeFlags([]string{"--upstream-allow", "10.1.2.3/8,127.0.0.1/32"}, io.Discard)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if got := fmt.Sprint(cfg.UpstreamGuard.Networks); got != "[10.0.0.0/8 127.0.0.1/32]" {
+		t.Errorf("upstream networks = %s, want [10.0.0.0/8 127.0.0.1/32]", got)
+	}
+
+	_, _, _, err = parseServeFlags([]string{"--upstream-allow", "10.0.0.1"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--upstream-allow") {
+		t.Errorf("parse of a bare address: %v, want a CIDR error that names --upstream-allow", err)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"portcullis.dev/plugins-marketplace/pluginpkg"
 	"portcullis.dev/portal"
 	"portcullis.dev/services/internal/datadir"
+	"portcullis.dev/tenants/netguard"
 )
 
 // Config selects the roles, addresses and data folder of the process. Empty
@@ -53,6 +54,9 @@ type Config struct {
 	// 10.0.0.0/8 (hostsvc.WithOutboundAllow). Empty allows public
 	// addresses only.
 	PluginOutboundAllow []netip.Prefix
+	// UpstreamGuard is edge.Config.UpstreamGuard; Demo adds the demo
+	// upstream's address to a copy of it.
+	UpstreamGuard *netguard.Guard
 	// AdminToken is the operator token; empty reads or generates
 	// DataDir/admin-token.
 	AdminToken string
@@ -113,6 +117,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, failed: make(chan error, 4)}
+	if cfg.Demo {
+		if err := s.startDemoUpstream(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.startPortal(dir); err != nil {
 		s.shutdownQuietly()
 		return nil, err
@@ -266,6 +275,7 @@ func (s *Server) startEdge(dir *datadir.Dir) error {
 		Source:          s.portal.Store(),
 		BaseDomain:      s.cfg.BaseDomain,
 		TrustedProxies:  s.cfg.TrustedProxies,
+		UpstreamGuard:   s.cfg.UpstreamGuard,
 		HTTPAddr:        s.cfg.HTTPAddr,
 		HTTPSAddr:       s.cfg.HTTPSAddr,
 		AdminAddr:       s.cfg.AdminAddr,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,23 +15,35 @@ import (
 )
 
 func (s *Server) startDemo(ctx context.Context) error {
+	client := &apiclient.Client{BaseURL: s.PortalURL(), Token: s.adminToken}
+	if err := demo.Seed(ctx, client, s.demoURL); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("demo tenant ready", "tenant", demo.Tenant, "upstream", s.demoURL)
+	return nil
+}
+
+// startDemoUpstream serves the demo tenant's upstream at DemoAddr, and lets
+// the upstream guard reach its address, which is loopback by default. It
+// runs before the edge starts, which takes the guard.
+func (s *Server) startDemoUpstream() error {
 	listener, err := net.Listen("tcp", s.cfg.DemoAddr)
 	if err != nil {
 		return fmt.Errorf("listen for the demo upstream on %q: %w (pick another with --demo-addr)", s.cfg.DemoAddr, err)
 	}
 	s.demoURL = "http://" + listener.Addr().String()
+	if guard := s.cfg.UpstreamGuard; guard != nil {
+		allowing := *guard
+		allowing.Addresses = append(slices.Clone(guard.Addresses), listener.Addr().(*net.TCPAddr).AddrPort())
+		s.cfg.UpstreamGuard = &allowing
+	}
+
 	s.demo = &http.Server{Handler: demo.Upstream("demo"), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.demo.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.failed <- fmt.Errorf("demo upstream: %w", err)
 		}
 	}()
-
-	client := &apiclient.Client{BaseURL: s.PortalURL(), Token: s.adminToken}
-	if err := demo.Seed(ctx, client, s.demoURL); err != nil {
-		return err
-	}
-	s.cfg.Logger.Info("demo tenant ready", "tenant", demo.Tenant, "upstream", s.demoURL)
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"portcullis.dev/tenants/netguard"
 )
 
 func TestDemoServesHelloPlugin(t *testing.T) {
@@ -66,5 +68,40 @@ func TestDemoSeedRunsTwice(t *testing.T) {
 	}
 	if response.StatusCode != http.StatusOK {
 		t.Errorf("status after restart: got %d, want 200; body %s", response.StatusCode, body)
+	}
+}
+
+// TestDemoGuardAllowsOnlyDemoUpstream checks that an upstream guard lets
+// the demo tenant reach the demo upstream on loopback, and keeps another
+// tenant's upstream from reaching the portal on loopback.
+func TestDemoGuardAllowsOnlyDemoUpstream(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Demo = true
+	cfg.UpstreamGuard = &netguard.Guard{Subject: "upstreams", Setting: "--upstream-allow"}
+	h := startHarnessWith(t, cfg)
+	base := h.protocols()[0].baseURL
+
+	response, body, err := get(context.Background(), h.h1, base("demo.localhost")+"/hello", nil)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	if response.StatusCode != http.StatusOK {
+		t.Fatalf("demo status = %d, want 200; body %s", response.StatusCode, body)
+	}
+
+	h.mustAPI(http.MethodPost, "/api/v1/tenants", map[string]any{"slug": "probe", "name": "Probe"}, nil)
+	h.mustAPI(http.MethodPost, "/api/v1/tenants/probe/upstreams", map[string]any{
+		"name": "portal", "targets": []map[string]any{{"url": h.server.PortalURL(), "weight": 1}},
+	}, nil)
+	h.mustAPI(http.MethodPost, "/api/v1/tenants/probe/routes", map[string]any{
+		"name": "all", "paths": []string{"/"}, "upstream": "portal",
+	}, nil)
+
+	response, body, err = get(context.Background(), h.h1, base("probe.localhost")+"/healthz", nil)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	if response.StatusCode != http.StatusBadGateway {
+		t.Errorf("status of an upstream at the portal = %d, want 502; body %s", response.StatusCode, body)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"portcullis.dev/plugins-marketplace/hostsvc"
 	"portcullis.dev/portal/store"
 	"portcullis.dev/services/internal/datadir"
+	"portcullis.dev/tenants/netguard"
 )
 
 // Config configures an edge node.
@@ -48,9 +49,11 @@ type Config struct {
 	// requests may reach although they are not public
 	// (hostsvc.WithOutboundAllow). Empty allows public addresses only.
 	PluginOutboundAllow []netip.Prefix
-	HTTPAddr            string
-	HTTPSAddr           string
-	AdminAddr           string
+	// UpstreamGuard is edge.Config.UpstreamGuard.
+	UpstreamGuard *netguard.Guard
+	HTTPAddr      string
+	HTTPSAddr     string
+	AdminAddr     string
 	// CacheBytes is the L1 budget; zero means edge.DefaultCacheBytes.
 	CacheBytes int64
 	// FeedMode is sync.ModeStream (the default) or sync.ModePoll.
@@ -164,6 +167,7 @@ func (n *Node) startEdge(cfg Config, dir *datadir.Dir, disk *lkg.Dir, client *sy
 		Fallback:        forward.lastKnownGood,
 		BaseDomain:      cfg.BaseDomain,
 		TrustedProxies:  cfg.TrustedProxies,
+		UpstreamGuard:   cfg.UpstreamGuard,
 		HTTPAddr:        cfg.HTTPAddr,
 		HTTPSAddr:       cfg.HTTPSAddr,
 		AdminAddr:       cfg.AdminAddr,
