@@ -91,6 +91,10 @@ func allowed(target *url.URL, hosts []string) bool {
 
 	for _, entry := range hosts {
 		entry = strings.ToLower(entry)
+		// An IPv6 entry without a port may come in brackets.
+		if strings.HasPrefix(entry, "[") && strings.HasSuffix(entry, "]") {
+			entry = entry[1 : len(entry)-1]
+		}
 		if entry == hostname || entry == net.JoinHostPort(hostname, port) {
 			return true
 		}

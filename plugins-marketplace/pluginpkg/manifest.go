@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
+	"portcullis.dev/tenants/config"
 )
 
 // DefaultSourceFile is the Risor source file of a manifest without "source".
@@ -70,7 +71,6 @@ var (
 	semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
 		`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
 		`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
-	hostPattern = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
 )
 
 // parseManifest decodes and checks a manifest, and returns the line of each
@@ -135,8 +135,8 @@ func (m *Manifest) check(found *issues) {
 	m.checkSchema(found)
 
 	for i, host := range m.Permissions.AllowHosts {
-		if !hostPattern.MatchString(host) {
-			found.add(fmt.Sprintf("permissions.allow_hosts[%d]", i), "host %q is invalid: use host or host:port, without a scheme or path", host)
+		if !config.ValidAllowHost(host) {
+			found.add(fmt.Sprintf("permissions.allow_hosts[%d]", i), "host %q is invalid: use host or host:port, such as \"api.example.com:8443\" or \"[2001:db8::7]:8443\", without a scheme or path", host)
 		}
 	}
 }

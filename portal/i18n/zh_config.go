@@ -55,7 +55,7 @@ var configFormats = map[string]string{
 	"on_error %q is invalid: use %q to skip a failing plugin or %q to end the request with 500":  "on_error %q 无效：用 %q 跳过失败的插件，或用 %q 以 500 结束请求",
 	"tier %q is invalid: use %q to run the plugin in a worker process, %q (operator only) to run it inside the edge, or leave it empty to follow the version's reviewed flag": "tier %q 无效：用 %q 在工作进程中运行插件，用 %q（仅限运维人员）在边缘节点内运行，或留空以遵循该版本的审核标记",
 	"allow_hosts has %d entries, above the limit of %d": "allow_hosts 有 %d 项，超过上限 %d",
-	"%q is not a host: use a name or address with an optional port, such as \"api.example.com\" or \"203.0.113.7:8443\", without a scheme": "%q 不是主机：请使用名称或地址，可带端口，例如 \"api.example.com\" 或 \"203.0.113.7:8443\"，不带协议",
+	"%q is not a host: use a name or address with an optional port, such as \"api.example.com\", \"203.0.113.7:8443\" or \"[2001:db8::7]:8443\", without a scheme": "%q 不是主机：请使用名称或地址，可带端口，例如 \"api.example.com\"、\"203.0.113.7:8443\" 或 \"[2001:db8::7]:8443\"，不带协议",
 
 	// Upstreams.
 	"an upstream needs 1 to %d targets, got %d":                                                                       "上游需要 1 到 %d 个目标，收到 %d 个",

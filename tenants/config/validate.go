@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"unicode"
@@ -378,9 +379,27 @@ func (b *Binding) validateRunFields() error {
 		return invalid("allow_hosts", "allow_hosts has %d entries, above the limit of %d", len(b.AllowHosts), MaxAllowHosts)
 	}
 	for i, host := range b.AllowHosts {
-		if !allowHostPattern.MatchString(host) {
-			return invalid(fmt.Sprintf("allow_hosts[%d]", i), "%q is not a host: use a name or address with an optional port, such as \"api.example.com\" or \"203.0.113.7:8443\", without a scheme", host)
+		if !ValidAllowHost(host) {
+			return invalid(fmt.Sprintf("allow_hosts[%d]", i), "%q is not a host: use a name or address with an optional port, such as \"api.example.com\", \"203.0.113.7:8443\" or \"[2001:db8::7]:8443\", without a scheme", host)
 		}
 	}
 	return nil
+}
+
+// ValidAllowHost reports whether host is an allow_hosts entry: a name or
+// IPv4 address with an optional port, or an IPv6 address, bare or in
+// brackets, with an optional port after the brackets.
+func ValidAllowHost(host string) bool {
+	if allowHostPattern.MatchString(host) {
+		return true
+	}
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return addr.Is6() && addr.Zone() == ""
+	}
+	if inner, found := strings.CutPrefix(host, "["); found && strings.HasSuffix(inner, "]") {
+		addr, err := netip.ParseAddr(strings.TrimSuffix(inner, "]"))
+		return err == nil && addr.Is6() && addr.Zone() == ""
+	}
+	addrPort, err := netip.ParseAddrPort(host)
+	return err == nil && addrPort.Addr().Is6() && addrPort.Addr().Zone() == ""
 }

@@ -85,3 +85,31 @@ func TestFieldErrorNamesValueAndFix(t *testing.T) {
 		t.Errorf("got %v, want the message to say how to fix it", err)
 	}
 }
+
+func TestBindingAllowHosts(t *testing.T) {
+	for host, valid := range map[string]bool{
+		"api.example.com":        true,
+		"203.0.113.7:8443":       true,
+		"2001:db8::7":            true,
+		"[2001:db8::7]":          true,
+		"[2001:db8::7]:8443":     true,
+		"::1":                    true,
+		"[::1]:9180":             true,
+		"http://a.example":       false,
+		"2001:db8::7:8443:x":     false,
+		"[2001:db8::7":           false,
+		"2001:db8::7]":           false,
+		"[203.0.113.7]:80":       false,
+		"[fe80::1%eth0]:80":      false,
+		"fe80::1%eth0":           false,
+		"[2001:db8::7]:99999999": false,
+	} {
+		err := (&Binding{Plugin: "hello", Version: "1.0.0", AllowHosts: []string{host}}).Validate()
+		if valid && err != nil {
+			t.Errorf("allow_hosts %q: %v, want it valid", host, err)
+		}
+		if !valid && err == nil {
+			t.Errorf("allow_hosts %q is valid, want an error", host)
+		}
+	}
+}
