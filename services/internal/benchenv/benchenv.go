@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"portcullis.dev/services/internal/allinone"
 	"portcullis.dev/services/internal/apiclient"
 	"portcullis.dev/services/internal/datadir"
+	"portcullis.dev/tenants/netguard"
 )
 
 // upstreamBody is the response body of the benchmark upstream.
@@ -30,8 +32,9 @@ type Env struct {
 	RootCAs  *x509.CertPool
 	CertFile string
 	// UpstreamURL is the fixed-response upstream, for direct reference runs.
-	UpstreamURL string
-	upstream    *http.Server
+	UpstreamURL  string
+	upstream     *http.Server
+	upstreamAddr netip.AddrPort
 }
 
 // Options tunes the benchmark set-up. The zero value runs every plugin
@@ -59,17 +62,25 @@ func StartWith(ctx context.Context, dataDir string, opts Options) (*Env, error) 
 	var workers sandbox.Config
 	if len(opts.WorkerCommand) > 0 {
 		workers = sandbox.Config{MaxWorkers: sandbox.DefaultMaxWorkers, Command: opts.WorkerCommand}
+		// As serve does, workers of a root process run as nobody.
+		if os.Geteuid() == 0 {
+			workers.User = &sandbox.User{UID: 65534, GID: 65534}
+		}
 	}
+	// As serve does, the edge checks upstream addresses, and allows the
+	// benchmark upstream's.
+	guard := &netguard.Guard{Addresses: []netip.AddrPort{env.upstreamAddr}, Subject: "upstreams"}
 	server, err := allinone.Start(ctx, allinone.Config{
-		Role:       "all",
-		PortalAddr: "127.0.0.1:0",
-		HTTPAddr:   "127.0.0.1:0",
-		HTTPSAddr:  "127.0.0.1:0",
-		AdminAddr:  "127.0.0.1:0",
-		DataDir:    dataDir,
-		BaseDomain: "localhost",
-		AdminToken: token,
-		Sandbox:    workers,
+		Role:          "all",
+		PortalAddr:    "127.0.0.1:0",
+		HTTPAddr:      "127.0.0.1:0",
+		HTTPSAddr:     "127.0.0.1:0",
+		AdminAddr:     "127.0.0.1:0",
+		DataDir:       dataDir,
+		BaseDomain:    "localhost",
+		AdminToken:    token,
+		Sandbox:       workers,
+		UpstreamGuard: guard,
 	})
 	if err != nil {
 		env.Close()
@@ -100,6 +111,7 @@ func (e *Env) startUpstream() error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	e.UpstreamURL = "http://" + listener.Addr().String()
+	e.upstreamAddr = listener.Addr().(*net.TCPAddr).AddrPort()
 	go func() { _ = e.upstream.Serve(listener) }()
 	return nil
 }
