@@ -24,6 +24,11 @@ type workerConn struct {
 	// both to choose idle workers.
 	inFlight atomic.Int64
 	lastUsed atomic.Int64
+	// claims counts the calls and loads that got the worker from their
+	// tenant and have not ended. The pool does not stop a claimed worker
+	// as idle, and a worker that it began to stop takes no claim
+	// (Pool.claim), so a call cannot get a worker that is being stopped.
+	claims atomic.Int64
 	// stopping is set when the pool ends the worker on purpose, so its
 	// exit is not a failure. stopReason (under mu) is the reason, which
 	// the error of its calls in flight names.
@@ -73,6 +78,11 @@ func newWorkerConn(t *tenant, proc *process, conn *worker.Conn) *workerConn {
 	w := &workerConn{tenant: t, proc: proc, conn: conn, pending: map[uint64]*pendingCall{}, dead: make(chan struct{})}
 	w.lastUsed.Store(time.Now().UnixNano())
 	return w
+}
+
+// release ends a claim that Pool.claim took.
+func (w *workerConn) release() {
+	w.claims.Add(-1)
 }
 
 // register adds a pending call and returns its id.

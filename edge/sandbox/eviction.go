@@ -99,6 +99,10 @@ func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
 			}
 			continue
 		}
+		if w.claims.Load() > 0 {
+			// A call got the worker and is about to send.
+			continue
+		}
 		if since := time.Duration(now - w.lastUsed.Load()); idle == nil || since > idleFor {
 			idle, idleFor = w, since
 		}

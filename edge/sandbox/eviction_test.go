@@ -291,3 +291,36 @@ func TestChooseEviction(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimedWorkerIsNotIdle checks that a full pool does not stop, as
+// idle, a worker that a call got and has not sent on yet, and that a
+// worker the pool stops takes no claim.
+func TestClaimedWorkerIsNotIdle(t *testing.T) {
+	now := time.Now().UnixNano()
+	pool := &Pool{cfg: Config{PreemptAfter: 100 * time.Millisecond}, workers: map[*workerConn]struct{}{}}
+	claimed := &workerConn{tenant: &tenant{pool: pool, name: "claimed"}, pending: map[uint64]*pendingCall{}}
+	claimed.lastUsed.Store(now - int64(time.Second))
+	other := &workerConn{tenant: &tenant{pool: pool, name: "other"}, pending: map[uint64]*pendingCall{}}
+	other.lastUsed.Store(now - int64(30*time.Millisecond))
+	pool.workers[claimed] = struct{}{}
+	pool.workers[other] = struct{}{}
+
+	if !pool.claim(claimed) {
+		t.Fatal("claim of a running worker failed")
+	}
+	got, ok := pool.chooseEviction(&tenant{pool: pool, name: "requester"}, now)
+	if !ok || got.worker != other {
+		t.Errorf("evicted %v (ok %v), want the unclaimed worker", got.worker, ok)
+	}
+
+	claimed.release()
+	got, ok = pool.chooseEviction(&tenant{pool: pool, name: "requester"}, now)
+	if !ok || got.worker != claimed || got.rule != ruleIdle {
+		t.Errorf("after release evicted %v by %q, want the idle worker by rule %q", got.worker, got.rule, ruleIdle)
+	}
+
+	claimed.stopping.Store(true)
+	if pool.claim(claimed) {
+		t.Error("claim of a stopping worker succeeded")
+	}
+}

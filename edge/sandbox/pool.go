@@ -156,6 +156,20 @@ func (p *Pool) reserve(requester *tenant) error {
 	return nil
 }
 
+// claim marks w in use by a call or load that is about to be sent, so that
+// the pool does not stop it as idle meanwhile; release ends the claim. It
+// fails when the pool already stops w. Both run under p.mu, where the
+// pool chooses and stops idle workers.
+func (p *Pool) claim(w *workerConn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.stopping.Load() {
+		return false
+	}
+	w.claims.Add(1)
+	return true
+}
+
 // add counts a started worker in the place that reserve made.
 func (p *Pool) add(w *workerConn) {
 	p.mu.Lock()
@@ -193,16 +207,18 @@ func (p *Pool) reapIdle() {
 		p.mu.Lock()
 		var idle []*workerConn
 		for w := range p.workers {
-			if w.inFlight.Load() == 0 && w.lastUsed.Load() < cutoff {
+			if w.inFlight.Load() == 0 && w.claims.Load() == 0 && w.lastUsed.Load() < cutoff {
 				idle = append(idle, w)
 				delete(p.workers, w)
+				// Under p.mu, so that no claim comes between the check
+				// and the stop.
+				w.stop("after idling")
 			}
 		}
 		p.mu.Unlock()
 
 		for _, w := range idle {
 			p.log.Info("plugin worker stopped after idling", "tenant", w.tenant.name, "idle_timeout", p.cfg.IdleTimeout)
-			w.stop("after idling")
 		}
 	}
 }

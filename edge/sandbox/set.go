@@ -68,6 +68,7 @@ func (s *Set) RunBatch(ctx context.Context, phase pluginhost.Phase, steps []work
 	if err != nil {
 		return nil, err
 	}
+	defer w.release()
 	wait := hooksWait + s.tenant.pool.cfg.CallMargin
 
 	call := &worker.Call{Set: s.id, Phase: phase, Steps: steps, Exchange: worker.ToWire(ex)}

@@ -32,7 +32,8 @@ type tenant struct {
 	restart  *time.Timer
 }
 
-// acquire returns the tenant's running worker, starting one when none runs.
+// acquire returns the tenant's running worker, starting one when none runs,
+// with a claim that the caller ends with release once its call ended.
 // When the pool is full and no worker may make room for the tenant, it
 // waits for room for up to maxWait while ctx lasts. During a restart
 // back-off it fails at once, so the calls fail by their on_error rules
@@ -51,13 +52,22 @@ func (t *tenant) running() (*workerConn, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 
-	if t.w != nil && !t.w.stopping.Load() && !t.w.isDead() {
-		return t.w, nil
+	w := t.w
+	if w == nil || w.stopping.Load() || w.isDead() {
+		if wait := time.Until(t.retryAt); wait > 0 {
+			return nil, fmt.Errorf("plugin worker of tenant %q is restarting after a failure: next start in %s", t.name, wait.Round(time.Millisecond))
+		}
+		var err error
+		if w, err = t.startLocked(); err != nil {
+			return nil, err
+		}
 	}
-	if wait := time.Until(t.retryAt); wait > 0 {
-		return nil, fmt.Errorf("plugin worker of tenant %q is restarting after a failure: next start in %s", t.name, wait.Round(time.Millisecond))
+	if !t.pool.claim(w) {
+		// The pool began to stop w after the check above; acquire waits
+		// and tries again.
+		return nil, errPoolFull
 	}
-	return t.startLocked()
+	return w, nil
 }
 
 // startLocked starts a worker and sends it every live binding set. The
@@ -132,6 +142,7 @@ func (t *tenant) load(load *worker.Load) (*worker.Loaded, error) {
 
 		var reply *worker.Frame
 		reply, err = w.roundTrip(context.Background(), &worker.Frame{Kind: worker.KindLoad, Load: load}, &pendingCall{}, DefaultLoadTimeout)
+		w.release()
 		if err == nil && reply.Loaded == nil {
 			err = errNoAnswer
 		}
@@ -161,7 +172,8 @@ func (t *tenant) workerFor(load *worker.Load) (*workerConn, error) {
 	return w, err
 }
 
-// workerForNow is workerFor without the wait.
+// workerForNow is workerFor without the wait. The worker comes with a
+// claim, as from acquire.
 func (t *tenant) workerForNow(load *worker.Load) (*workerConn, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -179,6 +191,11 @@ func (t *tenant) workerForNow(load *worker.Load) (*workerConn, error) {
 		}
 	}
 	t.sets[load.Set] = load
+	if !t.pool.claim(w) {
+		// The pool began to stop w after the check above; workerFor
+		// waits and tries again.
+		return nil, errPoolFull
+	}
 	return w, nil
 }
 
