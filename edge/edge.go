@@ -405,6 +405,8 @@ func logUpstreamGuard(logger *slog.Logger, guard *netguard.Guard) {
 	case guard == nil:
 		logger.Warn("upstream addresses are not checked, so tenants' upstreams may reach the edge's own listeners and private networks")
 	case len(guard.Networks) > 0 || len(guard.Addresses) > 0:
-		logger.Info("tenants' upstreams may reach these non-public addresses", "networks", guard.Networks, "addresses", guard.Addresses)
+		logger.Info("tenants' upstreams may reach public addresses and these others", "networks", guard.Networks, "addresses", guard.Addresses, "local_addresses_blocked", len(guard.Local))
+	default:
+		logger.Info("tenants' upstreams may reach public addresses only", "local_addresses_blocked", len(guard.Local))
 	}
 }

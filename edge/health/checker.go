@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -187,11 +188,12 @@ func (c *checker) run(ctx context.Context) {
 // probeAll probes every target at once, each probe waiting for a slot of
 // the registry's bound, and applies the results.
 func (c *checker) probeAll(ctx context.Context, streaks []counts) {
-	results := make([]bool, len(c.targets))
+	results := make([]error, len(c.targets))
 	var wg sync.WaitGroup
 	for i := range c.targets {
 		wg.Go(func() {
 			if !c.registry.acquireProbe(ctx) {
+				results[i] = ctx.Err()
 				return
 			}
 			defer c.registry.releaseProbe()
@@ -204,14 +206,16 @@ func (c *checker) probeAll(ctx context.Context, streaks []counts) {
 	}
 
 	healthy, unhealthy := c.check.Thresholds()
-	for i, passed := range results {
-		c.apply(i, passed, &streaks[i], healthy, unhealthy)
+	for i, failure := range results {
+		c.apply(i, failure, &streaks[i], healthy, unhealthy)
 	}
 }
 
-func (c *checker) apply(i int, passed bool, streak *counts, healthy, unhealthy int) {
+// apply counts the result of target i's probe, failure or nil when it
+// passed, and moves the target in or out of the rotation.
+func (c *checker) apply(i int, failure error, streak *counts, healthy, unhealthy int) {
 	state := c.targets[i]
-	if passed {
+	if failure == nil {
 		streak.passed, streak.failed = streak.passed+1, 0
 		if state.activeDown.Load() && streak.passed >= healthy {
 			state.activeDown.Store(false)
@@ -223,26 +227,29 @@ func (c *checker) apply(i int, passed bool, streak *counts, healthy, unhealthy i
 	streak.passed, streak.failed = 0, streak.failed+1
 	if !state.activeDown.Load() && streak.failed >= unhealthy {
 		state.activeDown.Store(true)
-		c.registry.log.Error("upstream target failed its health checks; taken out of the rotation", "tenant", c.key.tenant, "upstream", c.key.upstream, "target", c.urls[i].Host, "failed_probes", streak.failed)
+		c.registry.log.Error("upstream target failed its health checks; taken out of the rotation", "tenant", c.key.tenant, "upstream", c.key.upstream, "target", c.urls[i].Host, "failed_probes", streak.failed, "error", failure)
 	}
 }
 
-// probe sends one GET to the check path of target and reports whether the
-// status passes.
-func (c *checker) probe(ctx context.Context, target *url.URL) bool {
+// probe sends one GET to the check path of target. It returns nil when the
+// status passes, and otherwise why the probe failed.
+func (c *checker) probe(ctx context.Context, target *url.URL) error {
 	request, err := http.NewRequestWithContext(ctx, http.MethodGet, probeURL(target, c.check.CheckPath()), nil)
 	if err != nil {
-		return false
+		return err
 	}
 	request.Header.Set("User-Agent", "portcullis-health-check")
 
 	response, err := c.client.Do(request)
 	if err != nil {
-		return false
+		return err
 	}
 	defer response.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(response.Body, maxProbeBody))
-	return c.check.Passes(response.StatusCode)
+	if !c.check.Passes(response.StatusCode) {
+		return fmt.Errorf("status %d is not a passing status", response.StatusCode)
+	}
+	return nil
 }
 
 // probeURL joins the check path, with its optional query, to the target's

@@ -1,8 +1,12 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 
 	"portcullis.dev/tenants/config"
@@ -37,4 +41,49 @@ func TestGuardAllowsAllowedNetwork(t *testing.T) {
 	if got.err != nil {
 		t.Fatalf("request to an allowed network failed: %v", got.err)
 	}
+}
+
+// TestGuardedHealthCheckLogsCause checks that an active check whose probes
+// the guard blocks takes the target out and logs the guard's error.
+func TestGuardedHealthCheckLogsCause(t *testing.T) {
+	backend := newBackend(t, "local", nil)
+	var logs lockedBuffer
+	guard := &netguard.Guard{Subject: "upstreams", Setting: "--upstream-allow"}
+	u := newUpstreams(t, UpstreamsOptions{
+		Transport: TransportOptions{Guard: guard},
+		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+
+	upstream := config.Upstream{Name: "api", Targets: targets(backend.URL()), HealthCheck: &config.HealthCheck{
+		Active: &config.ActiveCheck{Path: "/healthz", IntervalMS: 10, TimeoutMS: 2000, HealthyThreshold: 1, UnhealthyThreshold: 1},
+	}}
+	u.Sync("acme", []config.Upstream{upstream})
+	state := u.Health().Targets("acme", "api", []string{backend.URL()})[0]
+
+	waitFor(t, "the active check takes the target out", state.ActiveDown)
+	waitFor(t, "the health check's log names the guard's error", func() bool {
+		text := logs.String()
+		return strings.Contains(text, "taken out of the rotation") && strings.Contains(text, "which upstreams may not reach")
+	})
+	if n := backend.hits.Load(); n != 0 {
+		t.Errorf("backend got %d probes, want none", n)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for a logger that several goroutines use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -53,6 +53,11 @@ func New(logger *slog.Logger, redisClient *redis.Client, options ...Option) *Ser
 	}
 	s := &Services{log: logger, redis: redisClient, tenants: map[string]*Tenant{}}
 	s.outboundGuard = netguard.Guard{Subject: "plugins", Setting: outboundAllowSetting}
+	local, err := netguard.LocalAddresses()
+	if err != nil {
+		logger.Warn("plugins' outbound requests may reach this machine's public addresses", "error", err)
+	}
+	s.outboundGuard.Local = local
 	for _, option := range options {
 		option(s)
 	}

@@ -155,8 +155,8 @@ func TestFieldMessagesInChinese(t *testing.T) {
 			name:        "upstream target",
 			path:        "/api/v1/tenants/zh/upstreams",
 			body:        map[string]any{"name": "up", "targets": []map[string]any{{"url": "ftp://10.0.0.5:65535"}}},
-			wantEnglish: `"ftp://10.0.0.5:65535" is not a valid target: use an absolute http:// or https:// URL such as "http://127.0.0.1:9000"`,
-			wantChinese: `"ftp://10.0.0.5:65535" 不是有效的目标：请使用以 http:// 或 https:// 开头的绝对 URL，例如 "http://127.0.0.1:9000"`,
+			wantEnglish: `"ftp://10.0.0.5:65535" is not a valid target: use an absolute http:// or https:// URL such as "https://api.example.com:8443"`,
+			wantChinese: `"ftp://10.0.0.5:65535" 不是有效的目标：请使用以 http:// 或 https:// 开头的绝对 URL，例如 "https://api.example.com:8443"`,
 		},
 		{
 			name:        "route path",

@@ -61,7 +61,7 @@ var configFormats = map[string]string{
 	"an upstream needs 1 to %d targets, got %d":                                                                       "上游需要 1 到 %d 个目标，收到 %d 个",
 	"%q is listed twice: list each target once and raise its weight instead":                                          "%q 列出了两次：每个目标只列一次，需要时调高它的权重",
 	"retries %d is out of range: use 0 to %d, or leave it out for the default of %d":                                  "retries %d 超出范围：请使用 0 到 %d，或省略以使用默认值 %d",
-	"%q is not a valid target: use an absolute http:// or https:// URL such as \"http://127.0.0.1:9000\"":             "%q 不是有效的目标：请使用以 http:// 或 https:// 开头的绝对 URL，例如 \"http://127.0.0.1:9000\"",
+	"%q is not a valid target: use an absolute http:// or https:// URL such as \"https://api.example.com:8443\"":      "%q 不是有效的目标：请使用以 http:// 或 https:// 开头的绝对 URL，例如 \"https://api.example.com:8443\"",
 	"%q must not carry a query, fragment or user info":                                                                "%q 不能带查询串、片段或用户信息",
 	"%q has port %q: use a port from 1 to 65535":                                                                      "%q 的端口是 %q：请使用 1 到 65535 之间的端口",
 	"weight %d is out of range: use 0 to 1000 (0 means 1)":                                                            "weight %d 超出范围：请使用 0 到 1000（0 表示 1）",

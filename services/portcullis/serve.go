@@ -140,7 +140,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	outboundAllow := env("PLUGIN_OUTBOUND_ALLOW", "")
 	flags.StringVar(&outboundAllow, "plugin-outbound-allow", outboundAllow, "edge: comma-separated CIDRs, such as 10.0.0.0/8,127.0.0.1/32, that plugins' ctx.http may reach although they are loopback, private, link-local, unspecified, multicast or carrier-grade NAT addresses; empty lets plugins reach public addresses only (env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW)")
 	upstreamAllow := env("UPSTREAM_ALLOW", "")
-	flags.StringVar(&upstreamAllow, "upstream-allow", upstreamAllow, "edge: comma-separated CIDRs, such as 10.0.0.0/8, that tenants' upstream targets may be in although they are loopback, private, link-local, unspecified, multicast or carrier-grade NAT addresses; empty lets upstreams reach public addresses only, besides the --demo upstream (env PORTCULLIS_UPSTREAM_ALLOW)")
+	flags.StringVar(&upstreamAllow, "upstream-allow", upstreamAllow, "edge: comma-separated CIDRs such as 10.0.0.0/8, or addresses with a port such as 127.0.0.1:9081, that tenants' upstream targets may reach although they are not public addresses (loopback, private, link-local, reserved, this machine's own and the others that docs/operations.md lists); empty lets upstreams reach public addresses only, besides the all-in-one --demo upstream (env PORTCULLIS_UPSTREAM_ALLOW)")
 	flags.StringVar(&cfg.Sandbox.CgroupParent, "plugin-cgroup", env("PLUGIN_CGROUP", ""), "edge: cgroup v2 folder, with the memory controller enabled for its children, in which each plugin worker gets a child cgroup with memory.max; empty bounds workers by RLIMIT_DATA alone (env PORTCULLIS_PLUGIN_CGROUP)")
 	workerUser := env("PLUGIN_WORKER_USER", workerUserAuto)
 	flags.StringVar(&workerUser, "plugin-worker-user", workerUser, "user that plugin workers, also the portal's check workers, run as: a name or UID, or USER:GROUP, which needs CAP_SETUID and CAP_SETGID as root has outside a container; \"edge\" keeps the edge's user; empty runs them as nobody where the edge may switch to it, and as the edge's user otherwise (env PORTCULLIS_PLUGIN_WORKER_USER)")
@@ -158,7 +158,7 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	}
 	prefixes, prefixErr := parsePrefixes(trustedProxies, "trusted proxy", "--trusted-proxies, env PORTCULLIS_TRUSTED_PROXIES")
 	allowedNetworks, allowErr := parsePrefixes(outboundAllow, "plugin outbound network", "--plugin-outbound-allow, env PORTCULLIS_PLUGIN_OUTBOUND_ALLOW")
-	upstreamNetworks, upstreamErr := parsePrefixes(upstreamAllow, "upstream network", upstreamAllowSetting)
+	guard, upstreamErr := upstreamGuard(upstreamAllow)
 	observeErr := parseSampleRatio(sampleRatio, &cfg.Observe)
 	var userErr error
 	cfg.Sandbox.User, userErr = resolveWorkerUser(workerUser, currentIdentity())
@@ -173,7 +173,6 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 	edgeCfg.BaseDomain = cfg.BaseDomain
 	cfg.TrustedProxies, edgeCfg.TrustedProxies = prefixes, prefixes
 	cfg.PluginOutboundAllow, edgeCfg.PluginOutboundAllow = allowedNetworks, allowedNetworks
-	guard := &netguard.Guard{Networks: netguard.Masked(upstreamNetworks), Subject: "upstreams", Setting: upstreamAllowSetting}
 	cfg.UpstreamGuard, edgeCfg.UpstreamGuard = guard, guard
 	edgeCfg.HTTPAddr = cfg.HTTPAddr
 	edgeCfg.HTTPSAddr = cfg.HTTPSAddr
@@ -191,6 +190,34 @@ func parseServeFlags(args []string, output io.Writer) (allinone.Config, edgenode
 
 // upstreamAllowSetting names --upstream-allow in errors.
 const upstreamAllowSetting = "--upstream-allow, env PORTCULLIS_UPSTREAM_ALLOW"
+
+// upstreamGuard returns the guard of tenants' upstream addresses for the
+// value of --upstream-allow, whose entries are CIDRs or single addresses
+// with a port. The guard also blocks this machine's own interface
+// addresses.
+func upstreamGuard(list string) (*netguard.Guard, error) {
+	guard := &netguard.Guard{Subject: "upstreams", Setting: upstreamAllowSetting}
+	var networks []string
+	for _, field := range strings.Split(list, ",") {
+		field = strings.TrimSpace(field)
+		if addrPort, err := netip.ParseAddrPort(field); err == nil && !strings.Contains(field, "/") {
+			guard.Addresses = append(guard.Addresses, netip.AddrPortFrom(addrPort.Addr().Unmap(), addrPort.Port()))
+			continue
+		}
+		networks = append(networks, field)
+	}
+
+	prefixes, err := parsePrefixes(strings.Join(networks, ","), "upstream network", upstreamAllowSetting)
+	if err != nil {
+		return nil, fmt.Errorf("%w; an entry may also be one address and port, such as 127.0.0.1:9081", err)
+	}
+	guard.Networks = netguard.Masked(prefixes)
+	guard.Local, err = netguard.LocalAddresses()
+	if err != nil {
+		return nil, err
+	}
+	return guard, nil
+}
 
 // registerDatabaseFlags defines --db and --data-dir, which locate the
 // portal's database for serve and for plugin check-stored: an empty --db
@@ -337,6 +364,9 @@ func parsePrefixes(list, item, setting string) ([]netip.Prefix, error) {
 		field = strings.TrimSpace(field)
 		if field == "" {
 			continue
+		}
+		if strings.Contains(field, "%") {
+			return nil, fmt.Errorf("%s %q has an IPv6 zone, which a CIDR cannot carry: leave out the %%zone part (%s)", item, field, setting)
 		}
 		prefix, err := netip.ParsePrefix(field)
 		if addr, addrErr := netip.ParseAddr(field); err != nil && addrErr == nil {

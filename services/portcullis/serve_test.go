@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -176,16 +178,30 @@ func TestServeFlagsUpstreamAllow(t *testing.T) {
 		t.Fatalf("default upstream guards = %+v and %+v, want guards that allow no network", cfg.UpstreamGuard, edgeCfg.UpstreamGuard)
 	}
 
-	cfg, _, _, err = parseServeFlags([]string{"--upstream-allow", "10.1.2.3/8,127.0.0.1/32"}, io.Discard)
+	if !slices.Contains(cfg.UpstreamGuard.Local, netip.MustParseAddr("127.0.0.1")) {
+		t.Errorf("upstream guard's local addresses = %v, want this machine's, 127.0.0.1 among them", cfg.UpstreamGuard.Local)
+	}
+
+	cfg, _, _, err = parseServeFlags([]string{"--upstream-allow", "10.1.2.3/8,127.0.0.1/32, 127.0.0.1:9081,[::1]:443"}, io.Discard)
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
 	if got := fmt.Sprint(cfg.UpstreamGuard.Networks); got != "[10.0.0.0/8 127.0.0.1/32]" {
 		t.Errorf("upstream networks = %s, want [10.0.0.0/8 127.0.0.1/32]", got)
 	}
+	if got := fmt.Sprint(cfg.UpstreamGuard.Addresses); got != "[127.0.0.1:9081 [::1]:443]" {
+		t.Errorf("upstream addresses = %s, want [127.0.0.1:9081 [::1]:443]", got)
+	}
 
-	_, _, _, err = parseServeFlags([]string{"--upstream-allow", "10.0.0.1"}, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "--upstream-allow") {
-		t.Errorf("parse of a bare address: %v, want a CIDR error that names --upstream-allow", err)
+	for value, want := range map[string]string{
+		"10.0.0.1":       "127.0.0.1:9081",
+		"fe80::1%lo/64":  "IPv6 zone",
+		"not-a-network":  "is not a CIDR",
+		"10.0.0.0/8;x/1": "is not a CIDR",
+	} {
+		_, _, _, err = parseServeFlags([]string{"--upstream-allow", value}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--upstream-allow") {
+			t.Errorf("parse of --upstream-allow %q: %v, want an error that contains %q and names the flag", value, err, want)
+		}
 	}
 }

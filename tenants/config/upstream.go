@@ -162,7 +162,7 @@ func (u *Upstream) Validate() error {
 func (t *Target) validate(field string) error {
 	parsed, err := url.Parse(t.URL)
 	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-		return invalid(field+".url", "%q is not a valid target: use an absolute http:// or https:// URL such as \"http://127.0.0.1:9000\"", t.URL)
+		return invalid(field+".url", "%q is not a valid target: use an absolute http:// or https:// URL such as \"https://api.example.com:8443\"", t.URL)
 	}
 	if parsed.RawQuery != "" || parsed.Fragment != "" || parsed.User != nil {
 		return invalid(field+".url", "%q must not carry a query, fragment or user info", t.URL)

@@ -8,7 +8,9 @@ package netguard
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -23,17 +25,29 @@ var (
 	// whose last 32 bits are an IPv4 address that a NAT64 gateway reaches.
 	nat64Network = netip.MustParsePrefix("64:ff9b::/96")
 	// reservedNetworks are special-purpose ranges (RFC 6890 and its
-	// updates) that are not public destinations. They are the IETF
-	// protocol assignments, benchmarking, reserved class E with the
-	// broadcast address, the local-use NAT64 prefix (RFC 8215), 6to4
-	// (RFC 3056), whose addresses carry an IPv4 address, and the
-	// deprecated IPv6 site-local prefix.
+	// updates) that are not public destinations. IPv4: the IETF protocol
+	// assignments, the documentation ranges (RFC 5737), the deprecated
+	// 6to4 relay anycast (RFC 7526), benchmarking, and reserved class E
+	// with the broadcast address. IPv6: documentation (RFC 3849), the
+	// local-use NAT64 prefix (RFC 8215), the forms that carry an IPv4
+	// address (6to4, RFC 3056; Teredo, RFC 4380; IPv4-compatible, RFC
+	// 4291; IPv4-translated, RFC 2765), the discard prefix (RFC 6666) and
+	// the deprecated site-local prefix.
 	reservedNetworks = []netip.Prefix{
 		netip.MustParsePrefix("192.0.0.0/24"),
+		netip.MustParsePrefix("192.0.2.0/24"),
+		netip.MustParsePrefix("198.51.100.0/24"),
+		netip.MustParsePrefix("203.0.113.0/24"),
+		netip.MustParsePrefix("192.88.99.0/24"),
 		netip.MustParsePrefix("198.18.0.0/15"),
 		netip.MustParsePrefix("240.0.0.0/4"),
+		netip.MustParsePrefix("2001:db8::/32"),
 		netip.MustParsePrefix("64:ff9b:1::/48"),
 		netip.MustParsePrefix("2002::/16"),
+		netip.MustParsePrefix("2001::/32"),
+		netip.MustParsePrefix("::/96"),
+		netip.MustParsePrefix("::ffff:0:0:0/96"),
+		netip.MustParsePrefix("100::/64"),
 		netip.MustParsePrefix("fec0::/10"),
 	}
 )
@@ -84,6 +98,11 @@ type Guard struct {
 	// Addresses are single non-public IP and port pairs that connections
 	// may reach, such as the demo upstream of a local server.
 	Addresses []netip.AddrPort
+	// Local are the addresses of this machine's network interfaces, which
+	// Check blocks as "local" unless Networks or Addresses allow them, so
+	// a listener bound to every address is not reachable through the
+	// machine's public address either (LocalAddresses reads them).
+	Local []netip.Addr
 	// Subject names who may not reach a blocked address, for errors:
 	// "plugins" or "upstreams".
 	Subject string
@@ -111,10 +130,35 @@ func (g *Guard) Check(network, address string) error {
 			return nil
 		}
 	}
-	if class := Class(ip); class != "" {
+	class := Class(ip)
+	if class == "" && slices.Contains(g.Local, ip) {
+		class = "local"
+	}
+	if class != "" {
 		return &BlockedError{Address: destination, Class: class, Subject: g.Subject, Setting: g.Setting}
 	}
 	return nil
+}
+
+// LocalAddresses returns the addresses of this machine's network
+// interfaces, as Guard.Local takes them.
+func LocalAddresses() ([]netip.Addr, error) {
+	interfaceAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, fmt.Errorf("list the addresses of the network interfaces: %w", err)
+	}
+
+	var local []netip.Addr
+	for _, interfaceAddr := range interfaceAddrs {
+		network, ok := interfaceAddr.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		if addr, ok := netip.AddrFromSlice(network.IP); ok {
+			local = append(local, addr.Unmap())
+		}
+	}
+	return local, nil
 }
 
 // Control is Check in the form of net.Dialer.Control.
@@ -141,11 +185,14 @@ func (e *BlockedError) Error() string {
 		e.Address, article, e.Class, e.Subject, e.Setting)
 }
 
-// Masked returns networks with their host bits cleared, as Guard.Networks
-// compares them.
+// Masked returns networks with their host bits cleared and IPv4-mapped
+// IPv6 prefixes as IPv4 prefixes, as Guard.Networks compares them.
 func Masked(networks []netip.Prefix) []netip.Prefix {
 	masked := make([]netip.Prefix, len(networks))
 	for i, network := range networks {
+		if addr := network.Addr(); addr.Is4In6() && network.Bits() >= 96 {
+			network = netip.PrefixFrom(addr.Unmap(), network.Bits()-96)
+		}
 		masked[i] = network.Masked()
 	}
 	return masked
