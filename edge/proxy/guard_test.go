@@ -87,3 +87,35 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestGuardedRetryNamesBlockedAttempt checks that a request whose attempts
+// met a blocked target and a refused one names the blocked attempt in its
+// error, in either order of the attempts, and the refused one when it came
+// last.
+func TestGuardedRetryNamesBlockedAttempt(t *testing.T) {
+	blocked := newBackend(t, "blocked", nil)
+	refusing := closedURL(t)
+	refused := netip.MustParseAddrPort(strings.TrimPrefix(refusing, "http://"))
+
+	guard := &netguard.Guard{Addresses: []netip.AddrPort{refused}, Subject: "upstreams", Setting: "--upstream-allow"}
+	u := newUpstreams(t, UpstreamsOptions{Transport: TransportOptions{Guard: guard}})
+	b := build(t, config.Upstream{Targets: targets(blocked.URL(), refusing), Retries: new(1)})
+
+	refusedLast := false
+	for range 2 {
+		got := send(t, u, b, "GET", "", nil)
+		if got.err == nil || !strings.Contains(got.err.Error(), "which upstreams may not reach") {
+			t.Errorf("request error = %v, want one that names the blocked attempt", got.err)
+			continue
+		}
+		if strings.Contains(got.err.Error(), "refused") {
+			refusedLast = true
+			if !strings.Contains(got.err.Error(), "an earlier attempt: ") {
+				t.Errorf("request error = %q, want the blocked attempt named as an earlier one", got.err)
+			}
+		}
+	}
+	if !refusedLast {
+		t.Error("no request ended on the refused target, want round robin to end one there")
+	}
+}

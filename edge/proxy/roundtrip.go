@@ -10,6 +10,7 @@ import (
 
 	"portcullis.dev/edge/balancer"
 	"portcullis.dev/edge/health"
+	"portcullis.dev/tenants/netguard"
 )
 
 // RoundTrip sends req to a target of the call's balancer and retries on
@@ -36,12 +37,12 @@ func (u *Upstreams) RoundTrip(req *http.Request) (*http.Response, error) {
 	states := u.health.Targets(upstream.Tenant, upstream.Name, b.URLs())
 	candidates := &candidates{states: states, now: u.health.Now()}
 
-	var lastErr error
+	var failed attempts
 	for attempt := 0; ; attempt++ {
 		i, ok := b.Pick(req, candidates)
 		if !ok {
-			if lastErr != nil {
-				return nil, lastErr
+			if failed.last != nil {
+				return nil, failed.err()
 			}
 			return nil, ErrNoHealthyTarget
 		}
@@ -51,17 +52,53 @@ func (u *Upstreams) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		lastErr = err
+		failed.add(err)
 
 		if !u.mayRetry(req, upstream, attempt, body, err) {
-			return nil, err
+			return nil, failed.err()
 		}
 		if !budget.Withdraw() {
 			u.logBudgetExhausted(upstream, err)
-			return nil, err
+			return nil, failed.err()
 		}
 	}
 }
+
+// attempts are the errors of a request's failed attempts: the last one,
+// and the first that the upstream guard blocked.
+type attempts struct {
+	last, blocked error
+}
+
+func (a *attempts) add(err error) {
+	a.last = err
+	if a.blocked == nil && errors.As(err, new(*netguard.BlockedError)) {
+		a.blocked = err
+	}
+}
+
+// err returns the last attempt's error. When an earlier attempt was
+// blocked, its error is named too, so that the log of a request that ended
+// on another target's failure shows the blocked target.
+func (a *attempts) err() error {
+	if a.blocked == nil || a.blocked == a.last {
+		return a.last
+	}
+	return &blockedAttemptError{last: a.last, blocked: a.blocked}
+}
+
+// blockedAttemptError is the error of a request whose last attempt failed
+// after the guard had blocked an earlier one. It unwraps to the last
+// attempt's error alone, which decides the response.
+type blockedAttemptError struct {
+	last, blocked error
+}
+
+func (e *blockedAttemptError) Error() string {
+	return e.last.Error() + "; an earlier attempt: " + e.blocked.Error()
+}
+
+func (e *blockedAttemptError) Unwrap() error { return e.last }
 
 // try sends one attempt to target i.
 func (u *Upstreams) try(req *http.Request, b *balancer.Balancer, i int, state *health.Target, body *replayBody) (*http.Response, error) {
