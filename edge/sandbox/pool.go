@@ -222,3 +222,22 @@ func (p *Pool) reapIdle() {
 		}
 	}
 }
+
+// LogConfinement logs the user that the pool's workers run as and the
+// Landlock ABI version that confines them, and warns when the kernel has
+// no Landlock: the workers can then read every file that their user can.
+// workers names them in the log, such as "plugin workers".
+func (p *Pool) LogConfinement(workers string) {
+	user := "the edge's user"
+	if p.cfg.User != nil {
+		user = p.cfg.User.String()
+	}
+
+	abi, err := worker.LandlockABI()
+	if err != nil {
+		p.log.Warn(workers+" run without Landlock, so they can read the files that their user can read: use Linux 5.13 or later with landlock in its lsm= boot list, and in a container allow the landlock_* system calls in its seccomp profile",
+			"user", user, "error", err)
+		return
+	}
+	p.log.Info(workers+" confined", "user", user, "landlock_abi", abi)
+}

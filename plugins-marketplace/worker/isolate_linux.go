@@ -35,8 +35,8 @@ func isolate(socket int, user *userID) error {
 
 // switchUser sets the real, effective and saved user and group ids of
 // every thread to user and drops the supplementary groups, which also
-// drops every capability of a worker that root started. The Go runtime
-// changes the ids on all threads.
+// clears the permitted, effective and ambient capabilities of a worker
+// that root started. The Go runtime changes the ids on all threads.
 //
 // The kernel clears the parent death signal when the ids change, so it is
 // set again; a worker whose edge ended in between exits.
