@@ -120,8 +120,8 @@ func outcomeError(call worker.Step, outcome worker.Outcome) error {
 }
 
 // remoteDeadlineError is the error of a step whose hook missed its deadline
-// in a worker: the worker's message, which already says so, and
-// context.DeadlineExceeded to errors.Is.
+// in a worker. Its text is the worker's message, which names the deadline
+// already, and it matches context.DeadlineExceeded.
 type remoteDeadlineError string
 
 func (e remoteDeadlineError) Error() string { return string(e) }
