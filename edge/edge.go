@@ -97,8 +97,8 @@ type Config struct {
 	// past it the client gets a 504. Zero means DefaultUpstreamTimeout.
 	UpstreamTimeout time.Duration
 	// UpstreamGuard checks each address that the edge connects to for a
-	// tenant's upstream, so tenants reach no address that it blocks; the
-	// client gets a 502. Nil lets upstreams reach every address.
+	// tenant's upstream. A request to an address that it blocks gets a
+	// 502. Nil lets upstreams reach every address.
 	UpstreamGuard *netguard.Guard
 	// TrustedProxies are the client addresses whose Forwarded and
 	// X-Forwarded-* headers the edge keeps and extends, such as a load

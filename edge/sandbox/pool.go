@@ -157,8 +157,8 @@ func (p *Pool) reserve(requester *tenant) error {
 }
 
 // claim marks w in use by a call or load that is about to be sent, so that
-// the pool does not stop it as idle meanwhile; release ends the claim. It
-// fails when the pool already stops w. Both run under p.mu, where the
+// the pool does not stop it as idle meanwhile. release ends the claim.
+// claim fails when the pool already stops w. It runs under p.mu, where the
 // pool chooses and stops idle workers.
 func (p *Pool) claim(w *workerConn) bool {
 	p.mu.Lock()

@@ -63,7 +63,7 @@ func (t *tenant) running() (*workerConn, error) {
 		}
 	}
 	if !t.pool.claim(w) {
-		// The pool began to stop w after the check above; acquire waits
+		// The pool began to stop w after the check above. acquire waits
 		// and tries again.
 		return nil, errPoolFull
 	}
@@ -192,7 +192,7 @@ func (t *tenant) workerForNow(load *worker.Load) (*workerConn, error) {
 	}
 	t.sets[load.Set] = load
 	if !t.pool.claim(w) {
-		// The pool began to stop w after the check above; workerFor
+		// The pool began to stop w after the check above. workerFor
 		// waits and tries again.
 		return nil, errPoolFull
 	}

@@ -8,16 +8,17 @@ import (
 )
 
 // accessRules is the Landlock configuration of a worker: every access
-// right that go-landlock supports, with no rule that grants one back. Once it
-// applies, the worker opens no file or folder, connects to no socket by
-// path, binds or connects no TCP or UDP port, and signals or connects to
-// no process outside its own Landlock domain. Its socket to the edge and
-// the descriptors that the Go runtime opened before stay usable, because
+// right that go-landlock supports, with no rule that grants one back. Once
+// it applies, the worker opens no file or folder. As far as the kernel's
+// Landlock ABI reaches, it also binds or connects no TCP or UDP port,
+// connects to no socket by path, and signals or connects to no process
+// outside its own Landlock domain. Its socket to the edge and the
+// descriptors that the Go runtime opened before stay usable, because
 // Landlock checks access when a file is opened.
 //
-// BestEffort drops the rights that the running kernel does not support, so a
-// kernel without Landlock (before Linux 5.13, or with Landlock left out
-// of its lsm= list) applies none of it; LandlockABI tells which level
+// BestEffort drops the rights that the running kernel does not support. A
+// kernel without Landlock (before Linux 5.13, or with Landlock left out of
+// its lsm= list) applies none of them, and LandlockABI returns which level
 // applies. The seccomp filter applies in either case.
 var accessRules = landlock.V11.BestEffort()
 

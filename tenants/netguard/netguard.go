@@ -98,10 +98,10 @@ type Guard struct {
 	// Addresses are single non-public IP and port pairs that connections
 	// may reach, such as the demo upstream of a local server.
 	Addresses []netip.AddrPort
-	// Local are the addresses of this machine's network interfaces, which
-	// Check blocks as "local" unless Networks or Addresses allow them, so
-	// a listener bound to every address is not reachable through the
-	// machine's public address either (LocalAddresses reads them).
+	// Local are the addresses of this machine's network interfaces, as
+	// LocalAddresses returns them. Check blocks them as "local" unless
+	// Networks or Addresses allow them, so a listener bound to every
+	// address is not reachable through the machine's public address.
 	Local []netip.Addr
 	// Subject names who may not reach a blocked address, for errors:
 	// "plugins" or "upstreams".

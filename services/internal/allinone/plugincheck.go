@@ -25,8 +25,8 @@ const checkLabel = "(portal)"
 // and the plugin's namespace, such as "(portal) acme" for "acme/auth" and
 // "(portal) portcullis" for the operator's bare names. The pool's check
 // worker takes turns by label. A publisher writes the code and the test
-// vectors that a check runs, so the checks of one namespace, such as a
-// publisher's many plugins with slow vectors, wait behind each other and
+// vectors that a check runs. So the checks of one namespace, such as a
+// publisher's many plugins with slow vectors, wait behind each other. They
 // delay a check of another namespace by at most one.
 func checkLabelFor(plugin string) string {
 	namespace, _, qualified := strings.Cut(plugin, "/")
