@@ -3,9 +3,13 @@
 // ports and a fixed-response upstream. Tenant "plain" has a route without
 // plugins, tenant "chain5" the same route with five light plugins inside
 // the edge process (the trusted tier), and tenant "sandbox5" the same five
-// plugins in a plugin worker process (the sandboxed tier). It prints the
-// addresses as shell assignments, then serves until SIGINT or SIGTERM, or
-// until -lifetime passes. Run as "benchserver worker", it is that worker.
+// plugins in a plugin worker process (the sandboxed tier). Tenants
+// "empty5" and "emptysb5" bind five plugins whose hooks do nothing, in each
+// tier, and tenant "headers5" has a route without plugins whose requests
+// get the light plugins' headers from Go code on the reference listeners
+// (reference.go). It prints the addresses as shell assignments, then
+// serves until SIGINT or SIGTERM, or until -lifetime passes. Run as
+// "benchserver worker", it is that worker.
 package main
 
 import (
@@ -73,27 +77,58 @@ func run() error {
 	if err := setUp(ctx, env); err != nil {
 		return err
 	}
+	ref, err := startReference(env)
+	if err != nil {
+		return err
+	}
+	defer ref.Shutdown(context.Background())
+
 	addrs := env.Server.Edge().Addrs()
-	fmt.Printf("EDGE_HTTP=%s\nEDGE_HTTPS=%s\nEDGE_HTTP3=%s\nUPSTREAM=%s\nCA_CERT=%s\nREADY=1\n",
-		addrs.HTTP, addrs.HTTPS, addrs.HTTP3, env.UpstreamURL, env.CertFile)
+	fmt.Printf("EDGE_HTTP=%s\nEDGE_HTTPS=%s\nEDGE_HTTP3=%s\nREFERENCE_HTTP=%s\nREFERENCE_HTTPS=%s\nUPSTREAM=%s\nCA_CERT=%s\nREADY=1\n",
+		addrs.HTTP, addrs.HTTPS, addrs.HTTP3, ref.HTTP, ref.HTTPS, env.UpstreamURL, env.CertFile)
 
 	<-ctx.Done()
 	return nil
 }
 
-// setUp publishes the light plugins and creates the three tenants.
+// setUp publishes the light and empty plugins and creates the tenants.
 func setUp(ctx context.Context, env *benchenv.Env) error {
+	empty := make([]string, chainLength)
 	for i := range chainLength {
 		if err := env.PublishLight(ctx, i, "1.0.0"); err != nil {
 			return fmt.Errorf("publish %q: %w", benchenv.LightName(i), err)
 		}
+		if err := env.PublishEmpty(ctx, i); err != nil {
+			return fmt.Errorf("publish %q: %w", benchenv.EmptyName(i), err)
+		}
+		empty[i] = benchenv.EmptyName(i)
 	}
-	if _, err := env.AddTenant(ctx, "plain", 0); err != nil {
-		return err
+
+	tenants := []struct {
+		name    string
+		plugins []string
+		tier    string
+	}{
+		{"plain", nil, ""},
+		{headersTenant, nil, ""},
+		{"chain5", lightNames(), config.TierTrusted},
+		{"sandbox5", lightNames(), config.TierSandboxed},
+		{"empty5", empty, config.TierTrusted},
+		{"emptysb5", empty, config.TierSandboxed},
 	}
-	if _, err := env.AddTenantTier(ctx, "chain5", chainLength, config.TierTrusted); err != nil {
-		return err
+	for _, t := range tenants {
+		if _, err := env.AddTenantPlugins(ctx, t.name, t.plugins, t.tier); err != nil {
+			return err
+		}
 	}
-	_, err := env.AddTenantTier(ctx, "sandbox5", chainLength, config.TierSandboxed)
-	return err
+	return nil
+}
+
+// lightNames returns the names of the light plugins of chain5.
+func lightNames() []string {
+	names := make([]string, chainLength)
+	for i := range names {
+		names[i] = benchenv.LightName(i)
+	}
+	return names
 }

@@ -31,6 +31,8 @@ type Env struct {
 	API      *apiclient.Client
 	RootCAs  *x509.CertPool
 	CertFile string
+	// KeyFile is the private key of CertFile.
+	KeyFile string
 	// UpstreamURL is the fixed-response upstream, for direct reference runs.
 	UpstreamURL  string
 	upstream     *http.Server
@@ -90,6 +92,7 @@ func StartWith(ctx context.Context, dataDir string, opts Options) (*Env, error) 
 	env.API = &apiclient.Client{BaseURL: server.PortalURL(), Token: token}
 
 	env.CertFile = filepath.Join(dataDir, datadir.DevCertFile)
+	env.KeyFile = filepath.Join(dataDir, datadir.DevKeyFile)
 	if env.RootCAs, err = loadRoots(env.CertFile); err != nil {
 		env.Close()
 		return nil, err

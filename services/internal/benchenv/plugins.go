@@ -39,6 +39,28 @@ func (e *Env) PublishLight(ctx context.Context, index int, version string) error
 	}, nil)
 }
 
+// EmptySource is the source of an empty plugin: its rewrite and
+// header_filter hooks do nothing, so a chain of them costs what calling
+// the hooks costs, without the headers that light plugins add.
+const EmptySource = `func rewrite(ctx, conf) {
+}
+
+func header_filter(ctx, conf) {
+}
+`
+
+// EmptyName returns the plugin name of empty plugin number index.
+func EmptyName(index int) string {
+	return fmt.Sprintf("empty-%d", index)
+}
+
+// PublishEmpty publishes empty plugin number index at version 1.0.0.
+func (e *Env) PublishEmpty(ctx context.Context, index int) error {
+	return e.API.Do(ctx, http.MethodPost, "/api/v1/plugins", map[string]any{
+		"name": EmptyName(index), "version": "1.0.0", "source": EmptySource,
+	}, nil)
+}
+
 // AddTenant creates tenant with an upstream at the benchmark upstream and
 // one route "main" for every path, binds light plugins 0 to plugins-1 at
 // version 1.0.0 with config tag "t0" to that route, and returns the binding
@@ -51,6 +73,16 @@ func (e *Env) AddTenant(ctx context.Context, tenant string, plugins int) ([]stri
 // AddTenantTier is AddTenant with every binding in tier: "sandboxed",
 // "trusted" or empty.
 func (e *Env) AddTenantTier(ctx context.Context, tenant string, plugins int, tier string) ([]string, error) {
+	names := make([]string, plugins)
+	for i := range names {
+		names[i] = LightName(i)
+	}
+	return e.AddTenantPlugins(ctx, tenant, names, tier)
+}
+
+// AddTenantPlugins is AddTenantTier with the plugins named in plugins, each
+// bound at version 1.0.0 with config tag "t0".
+func (e *Env) AddTenantPlugins(ctx context.Context, tenant string, plugins []string, tier string) ([]string, error) {
 	base := "/api/v1/tenants/" + tenant
 	steps := []struct {
 		path string
@@ -70,20 +102,20 @@ func (e *Env) AddTenantTier(ctx context.Context, tenant string, plugins int, tie
 		}
 	}
 
-	ids := make([]string, 0, plugins)
-	for i := range plugins {
+	ids := make([]string, 0, len(plugins))
+	for _, name := range plugins {
 		var created struct {
 			ID string `json:"id"`
 		}
 		body := map[string]any{
-			"plugin": LightName(i), "version": "1.0.0", "route": "main", "config": map[string]any{"tag": "t0"},
+			"plugin": name, "version": "1.0.0", "route": "main", "config": map[string]any{"tag": "t0"},
 		}
 		if tier != "" {
 			body["tier"] = tier
 		}
 		err := e.API.Do(ctx, http.MethodPost, base+"/bindings", body, &created)
 		if err != nil {
-			return nil, fmt.Errorf("bind %q to tenant %q: %w", LightName(i), tenant, err)
+			return nil, fmt.Errorf("bind %q to tenant %q: %w", name, tenant, err)
 		}
 		ids = append(ids, created.ID)
 	}
