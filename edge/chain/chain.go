@@ -159,11 +159,12 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 	if len(steps) == 0 {
 		return nil
 	}
-	if len(steps) > 1 {
+	if c.inProcess && len(steps) > 1 {
 		// The steps run one after another, so they can share one
 		// registration with the request's context, unless the caller
 		// shares one already (WatchRequest). A single step is cheaper
-		// with its own.
+		// with its own. Steps in workers follow the context in
+		// runRemote and need no watch.
 		var stopWatch func() bool
 		ctx, stopWatch = pluginhost.WatchHooks(ctx)
 		defer stopWatch()
