@@ -16,6 +16,9 @@ type remoteHost struct {
 	server *server
 	call   uint64
 	ctx    context.Context
+	// inline is the call when the reading goroutine runs it, which must
+	// hand the reading on before it waits for a reply.
+	inline *inlineCall
 }
 
 var _ pluginhost.Host = (*remoteHost)(nil)
@@ -83,6 +86,9 @@ func (h *remoteHost) do(ctx context.Context, hc *HostCall) (*HostReply, error) {
 		hc.Timeout = max(time.Until(deadline), time.Millisecond)
 	}
 
+	if h.inline != nil {
+		h.inline.handOff()
+	}
 	reply, err := h.server.hostCall(ctx, hc)
 	if err != nil {
 		return nil, err

@@ -14,9 +14,9 @@ var errQuarantined = errors.New("binding is quarantined")
 // run runs the steps of c on its exchange, as the edge's chain runs
 // in-process steps: in order, stopping after an exit or after a step that
 // fails closed, and undoing the exit of a step that fails open.
-func (s *server) run(ctx context.Context, id uint64, set *loadedSet, c *Call) *Result {
+func (s *server) run(ctx context.Context, id uint64, set *loadedSet, c *Call, ic *inlineCall) *Result {
 	result := &Result{Steps: make([]Outcome, len(c.Steps)), base: c.sent}
-	ex := &pluginhost.Exchange{Host: &remoteHost{server: s, call: id, ctx: ctx}}
+	ex := &pluginhost.Exchange{Host: &remoteHost{server: s, call: id, ctx: ctx, inline: ic}}
 	c.Exchange.Apply(ex)
 	defer func() { result.Exchange = ToWire(ex) }()
 

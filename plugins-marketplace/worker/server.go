@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
@@ -25,8 +26,14 @@ type server struct {
 	calls    map[uint64]context.CancelFunc
 	compiled map[string]*pluginhost.Plugin
 
-	// jobs hands calls to idle runner goroutines.
-	jobs chan callJob
+	// done receives the error that ended the connection from a goroutine
+	// that took over reading frames (inlineCall.handOff).
+	done chan error
+	// inline is the call that the reading goroutine runs at the moment,
+	// and slow hands the reading on when that call runs past
+	// inlineLimit.
+	inline atomic.Pointer[inlineCall]
+	slow   *time.Timer
 
 	hostMu    sync.Mutex
 	nextHost  uint64
@@ -41,7 +48,9 @@ type loadedSet struct {
 // Serve handles the frames that arrive on conn until it fails or closes,
 // and returns the error that ended it. Loads run in arrival order, before
 // the frames after them are read, so a Call never arrives ahead of its
-// set. Calls run concurrently.
+// set. The goroutine that reads a Call runs it, and hands the reading on
+// to a new goroutine when the call waits for the edge or runs long, so
+// calls still run concurrently (see inlineCall).
 func Serve(conn *Conn) error {
 	s := &server{
 		conn:      conn,
@@ -49,16 +58,44 @@ func Serve(conn *Conn) error {
 		calls:     map[uint64]context.CancelFunc{},
 		compiled:  map[string]*pluginhost.Plugin{},
 		hostCalls: map[uint64]chan *HostReply{},
-		jobs:      make(chan callJob),
+		done:      make(chan error, 1),
 	}
+	s.slow = time.AfterFunc(time.Hour, s.handOffSlow)
+	s.slow.Stop()
+	defer s.slow.Stop()
+
+	if ended, err := s.read(); ended {
+		return err
+	}
+	return <-s.done
+}
+
+// read handles frames until the connection ends, and then reports true and
+// its error. It reports false once it handed the reading on to another
+// goroutine while it ran a call.
+func (s *server) read() (ended bool, err error) {
 	for {
-		f, err := conn.Receive()
+		f, err := s.conn.Receive()
 		if err != nil {
-			return err
+			return true, err
+		}
+		if f.Kind == KindCall && f.Call != nil {
+			if handed := s.runInline(f.ID, f.Call); handed {
+				return false, nil
+			}
+			continue
 		}
 		if err := s.dispatch(f); err != nil {
-			return err
+			return true, err
 		}
+	}
+}
+
+// readOn is read in a goroutine that took over the reading. It reports the
+// end of the connection to Serve.
+func (s *server) readOn() {
+	if ended, err := s.read(); ended {
+		s.done <- err
 	}
 }
 
@@ -74,10 +111,9 @@ func (s *server) dispatch(f *Frame) error {
 		delete(s.sets, f.Set)
 		s.mu.Unlock()
 	case KindCall:
-		if f.Call == nil {
-			return errors.New("call frame without a call")
-		}
-		s.startCall(f.ID, f.Call)
+		// read runs every call frame that carries a call, so only one
+		// without a call gets here.
+		return errors.New("call frame without a call")
 	case KindVerify:
 		if f.Verify == nil {
 			return errors.New("verify frame without a verify")
@@ -162,65 +198,83 @@ func hookMask(p *pluginhost.Plugin) uint8 {
 	return mask
 }
 
-// callJob is a Call waiting for a runner goroutine.
-type callJob struct {
-	id     uint64
-	call   *Call
-	set    *loadedSet
-	ctx    context.Context
-	cancel context.CancelFunc
+// inlineLimit is how long a call may run in the goroutine that reads the
+// frames before another goroutine takes over the reading, so that the
+// tenant's other calls need not wait for it.
+const inlineLimit = time.Millisecond
+
+// inlineCall is a call that the reading goroutine runs itself. Handing
+// each call to another goroutine cost a switch between goroutines per
+// call, about 3% of the sandboxed tier's throughput. A call that waits
+// for a host call's reply, which the reading goroutine must read, or that
+// runs past inlineLimit hands the reading on to a new goroutine once. Its
+// goroutine then ends after the call.
+type inlineCall struct {
+	server *server
+
+	mu       sync.Mutex
+	handed   bool
+	finished bool
 }
 
-// runnerIdle is how long a runner goroutine waits for the next call before
-// it exits. Runners are kept because a new goroutine starts with a small
-// stack, and growing it to the depth of a Risor call costs more than the
-// hooks of a light plugin.
-const runnerIdle = 10 * time.Second
+// handOff starts a new reading goroutine, unless the call did so already
+// or has finished.
+func (ic *inlineCall) handOff() {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if ic.handed || ic.finished {
+		return
+	}
+	ic.handed = true
+	go ic.server.readOn()
+}
 
-// startCall hands c to an idle runner goroutine, or starts one.
-func (s *server) startCall(id uint64, c *Call) {
+// finish marks the call finished and reports whether it handed the
+// reading on.
+func (ic *inlineCall) finish() (handed bool) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	ic.finished = true
+	return ic.handed
+}
+
+// handOffSlow runs when the slow timer fires and hands the reading on from
+// the call that runs at that moment.
+func (s *server) handOffSlow() {
+	if ic := s.inline.Load(); ic != nil {
+		ic.handOff()
+	}
+}
+
+// runInline runs Call c with id in the reading goroutine, sends its Result,
+// and reports whether the call handed the reading on.
+func (s *server) runInline(id uint64, c *Call) (handed bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	set := s.sets[c.Set]
 	s.calls[id] = cancel
 	s.mu.Unlock()
 
-	job := callJob{id: id, call: c, set: set, ctx: ctx, cancel: cancel}
-	select {
-	case s.jobs <- job:
-	default:
-		go s.runCalls(job)
+	ic := &inlineCall{server: s}
+	s.inline.Store(ic)
+	s.slow.Reset(inlineLimit)
+	result := s.run(ctx, id, set, c, ic)
+	handed = ic.finish()
+	if !handed {
+		// Once handed on, the timer and the inline mark belong to the
+		// goroutine that reads now.
+		s.slow.Stop()
+		s.inline.CompareAndSwap(ic, nil)
 	}
-}
-
-// runCalls runs job and then the calls handed to it, until it has idled
-// for runnerIdle.
-func (s *server) runCalls(job callJob) {
-	idle := time.NewTimer(runnerIdle)
-	defer idle.Stop()
-	for {
-		s.finish(job)
-
-		idle.Reset(runnerIdle)
-		select {
-		case job = <-s.jobs:
-		case <-idle.C:
-			return
-		}
-	}
-}
-
-// finish runs one call and sends its Result.
-func (s *server) finish(job callJob) {
-	result := s.run(job.ctx, job.id, job.set, job.call)
-	job.cancel()
+	cancel()
 
 	s.mu.Lock()
-	delete(s.calls, job.id)
+	delete(s.calls, id)
 	s.mu.Unlock()
-	// A failed send means the connection is gone, and the read loop ends
-	// the worker.
-	_ = s.conn.Send(&Frame{Kind: KindResult, ID: job.id, Result: result})
+	// A failed send means the connection is gone, and the reading
+	// goroutine ends the worker.
+	_ = s.conn.Send(&Frame{Kind: KindResult, ID: id, Result: result})
+	return handed
 }
 
 // hostCall sends hc and waits for its reply until ctx ends.

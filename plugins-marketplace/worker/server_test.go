@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 )
@@ -119,5 +120,63 @@ func TestServeCallOutcomes(t *testing.T) {
 				t.Errorf("exit = %+v, want status %d", exit, tt.exit)
 			}
 		})
+	}
+}
+
+const spinSource = `func access(ctx, conf) {
+	for {
+	}
+}
+`
+
+const quickSource = `func access(ctx, conf) {
+	ctx.req.set_header("X-Quick", "1")
+}
+`
+
+// TestServeSlowCallHandsOffReading checks that a call that runs past
+// inlineLimit lets a later call finish first, and that Serve still
+// returns when the connection closes after the reading moved to another
+// goroutine.
+func TestServeSlowCallHandsOffReading(t *testing.T) {
+	edge, worker := pipe(t)
+	served := make(chan error, 1)
+	go func() { served <- Serve(worker) }()
+
+	load := &Load{Set: 1, Tenant: "acme", Bindings: []Binding{
+		{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource},
+		{ID: "quick", Plugin: "quick", Version: "1.0.0", Source: quickSource},
+	}}
+	if err := edge.Send(&Frame{Kind: KindLoad, ID: 1, Load: load}); err != nil {
+		t.Fatal(err)
+	}
+	if loaded, err := edge.Receive(); err != nil || loaded.Loaded.Err != "" {
+		t.Fatalf("load: %v %+v", err, loaded)
+	}
+
+	view := Exchange{Request: pluginhost.Request{Path: "/", Header: http.Header{}}}
+	slow := &Call{Set: 1, Phase: pluginhost.PhaseAccess, Steps: []Step{{Index: 0, Timeout: 500 * time.Millisecond}}, Exchange: view}
+	quick := &Call{Set: 1, Phase: pluginhost.PhaseAccess, Steps: []Step{{Index: 1, Timeout: 500 * time.Millisecond}}, Exchange: view}
+	// The pipe does not buffer, so the calls go from another goroutine: a
+	// worker that never hands the reading on would block on them.
+	go func() {
+		_ = edge.Send(&Frame{Kind: KindCall, ID: 2, Call: slow})
+		_ = edge.Send(&Frame{Kind: KindCall, ID: 3, Call: quick})
+	}()
+
+	first := receiveWithin(t, edge)
+	if first.ID != 3 || first.Result.Exchange.Request.Header.Get("X-Quick") != "1" {
+		t.Fatalf("first result is of call %d, want the quick call 3 with X-Quick set", first.ID)
+	}
+	second := receiveWithin(t, edge)
+	if second.ID != 2 || !second.Result.Steps[0].Deadline {
+		t.Fatalf("second result = call %d %+v, want call 2 past its deadline", second.ID, second.Result.Steps[0])
+	}
+
+	_ = edge.Close()
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after the edge closed the connection")
 	}
 }
