@@ -64,6 +64,11 @@ func runRemote(ctx context.Context, phase pluginhost.Phase, steps []Step, ex *pl
 		}
 	}
 	outcomes, batchErr := batch.RunBatch(ctx, phase, calls, ex)
+	// A step that the worker ran reports its own time, and its span
+	// starts where the step before it ended. Without outcomes, each step
+	// reports the whole call.
+	elapsed := time.Since(started)
+	stepStarted := started
 
 	for i, step := range steps {
 		stepErr := batchErr
@@ -75,9 +80,11 @@ func runRemote(ctx context.Context, phase pluginhost.Phase, steps []Step, ex *pl
 			if phase == pluginhost.PhaseHeaderFilter {
 				ex.Response.BufferBody = outcomes[i].BufferBody
 			}
+			elapsed = outcomes[i].Elapsed
 		}
 
-		step.Guard.observeCall(ctx, step, string(phase), phaseSlot(phase), started, time.Since(started), stepErr)
+		step.Guard.observeCall(ctx, step, string(phase), phaseSlot(phase), stepStarted, elapsed, stepErr)
+		stepStarted = stepStarted.Add(elapsed)
 		var v verdict
 		if stepErr != nil && ctx.Err() == nil && step.Guard != nil {
 			v = step.Guard.report(step, string(phase), ex.RequestID, stepErr)

@@ -134,6 +134,8 @@ type Outcome struct {
 	// BufferBody is set when a header_filter hook called
 	// ctx.resp.buffer_body().
 	BufferBody bool
+	// Elapsed is how long the step ran in the worker.
+	Elapsed time.Duration
 }
 
 // Exchange is pluginhost.Exchange without its Host, which the worker

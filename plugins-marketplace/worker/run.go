@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 )
@@ -35,12 +36,18 @@ func (s *server) run(ctx context.Context, id uint64, set *loadedSet, c *Call, ic
 		ctx, stop = pluginhost.WatchHooks(ctx)
 		defer stop()
 	}
+	// Each step starts when the one before it ended, which saves a clock
+	// read per step.
+	started := time.Now()
 	for i, step := range c.Steps {
 		exitBefore := ex.Exit
 		err := runStep(ctx, set, step, c.Phase, ex)
+		ended := time.Now()
 
 		outcome := &result.Steps[i]
 		outcome.Ran = true
+		outcome.Elapsed = ended.Sub(started)
+		started = ended
 		if c.Phase == pluginhost.PhaseHeaderFilter {
 			outcome.BufferBody = ex.Response.BufferBody
 			ex.Response.BufferBody = false

@@ -114,6 +114,15 @@ func TestServeCallOutcomes(t *testing.T) {
 				if got.Ran != want.Ran || !strings.Contains(got.Err, want.Err) || (want.Err == "" && got.Err != "") {
 					t.Errorf("step %d outcome = %+v, want %+v", j, got, want)
 				}
+				// A step of a set that is not loaded or a quarantined one
+				// ran no hook, and may take no time.
+				ranHook := got.Ran && !strings.Contains(got.Err, "not loaded") && !strings.Contains(got.Err, "quarantined")
+				if ranHook && got.Elapsed <= 0 {
+					t.Errorf("step %d ran its hook in %s, want a positive time", j, got.Elapsed)
+				}
+				if !got.Ran && got.Elapsed != 0 {
+					t.Errorf("step %d did not run but took %s, want 0", j, got.Elapsed)
+				}
 			}
 			exit := result.Result.Exchange.Exit
 			if (exit == nil) != (tt.exit == 0) || (exit != nil && exit.Status != tt.exit) {

@@ -113,6 +113,7 @@ func (e *encoder) outcomes(outcomes []Outcome) {
 		}
 		e.byte(flags)
 		e.string(o.Err)
+		e.uvarint(uint64(max(o.Elapsed, 0)))
 	}
 }
 
@@ -255,7 +256,9 @@ func (d *decoder) result(chunk []byte) *Result {
 	r.Steps = make([]Outcome, 0, min(n, maxPrealloc))
 	for range n {
 		flags := d.byte()
-		r.Steps = append(r.Steps, Outcome{Ran: flags&outcomeRan != 0, Deadline: flags&outcomeDeadline != 0, BufferBody: flags&outcomeBufferBody != 0, Err: d.string()})
+		outcome := Outcome{Ran: flags&outcomeRan != 0, Deadline: flags&outcomeDeadline != 0, BufferBody: flags&outcomeBufferBody != 0, Err: d.string()}
+		outcome.Elapsed = time.Duration(min(d.uvarint(), math.MaxInt64))
+		r.Steps = append(r.Steps, outcome)
 	}
 	d.exchange(&r.Exchange, chunk, nil)
 	return r

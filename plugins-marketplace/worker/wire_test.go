@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 )
@@ -153,4 +154,27 @@ func FuzzReceive(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestBinaryResultKeepsOutcomes checks that each outcome's flags, error
+// and time survive the binary encoding.
+func TestBinaryResultKeepsOutcomes(t *testing.T) {
+	want := []Outcome{
+		{Ran: true, BufferBody: true, Elapsed: 1500 * time.Microsecond},
+		{Ran: true, Err: "boom", Deadline: true, Elapsed: 3},
+		{},
+	}
+	got, err := decodeBinary(encodeFrame(t, &Frame{Kind: KindResult, ID: 7, Result: &Result{Steps: want}}))
+	if err != nil {
+		t.Fatalf("decode result: %v", err)
+	}
+
+	if len(got.Result.Steps) != len(want) {
+		t.Fatalf("decoded %d outcomes, want %d", len(got.Result.Steps), len(want))
+	}
+	for i := range want {
+		if got.Result.Steps[i] != want[i] {
+			t.Errorf("outcome %d = %+v, want %+v", i, got.Result.Steps[i], want[i])
+		}
+	}
 }
