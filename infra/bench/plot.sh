@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Turns the results of chain-bench.sh and throughput.sh into data files
-# and PNG plots under docs/benchmarks/.
+# Turns the results of chain-bench.sh, throughput.sh and decompose.sh into
+# data files and PNG plots under docs/benchmarks/.
 #
 # Usage: infra/bench/plot.sh
 # Needs: apt-get install -y gnuplot-nox
@@ -39,6 +39,37 @@ awk -F, 'NR > 1 { sum[$2 "," $3] += $4 }
     }
   }' "$results/throughput.csv" >"$out/throughput.dat"
 
+# decompose.dat: protocol, then the ratios to plain of headers5, empty5,
+# chain5, emptysb5 and sandbox5, each the median of the rounds' ratios.
+# Without results of decompose.sh the committed decompose.dat is plotted
+# again.
+if [ -f "$results/decompose.csv" ]; then
+  awk -F, '
+  function median(list, count,    sorted, i, j, swap) {
+    for (i = 1; i <= count; i++) sorted[i] = list[i]
+    for (i = 2; i <= count; i++)
+      for (j = i; j > 1 && sorted[j - 1] > sorted[j]; j--) {
+        swap = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = swap
+      }
+    if (count % 2) return sorted[(count + 1) / 2]
+    return (sorted[count / 2] + sorted[count / 2 + 1]) / 2
+  }
+  NR > 1 { rps[$1 "," $2 "," $3] = $4; if ($1 > rounds) rounds = $1 }
+  END {
+    split("h1 h2", protocols, " ")
+    split("headers5 empty5 chain5 emptysb5 sandbox5", tenants, " ")
+    for (p = 1; p <= 2; p++) {
+      line = protocols[p]
+      for (t = 1; t <= 5; t++) {
+        n = 0
+        for (r = 1; r <= rounds; r++) ratios[++n] = rps[r "," protocols[p] "," tenants[t]] / rps[r "," protocols[p] ",plain"]
+        line = line sprintf(" %.3f", median(ratios, n))
+      }
+      print line
+    }
+  }' "$results/decompose.csv" >"$out/decompose.dat"
+fi
+
 gnuplot <<PLOT
 set terminal pngcairo size 800,450 font "sans,11"
 set style fill solid 0.6 border -1
@@ -66,5 +97,25 @@ plot "$out/throughput.dat" using (\$0-0.18):2:xtic(1) with boxes title "in the e
      "" using (\$0+0.18):3:(sprintf("%.3f", \$3)) with labels offset 0,1 notitle, \
      0.85 with lines dashtype 2 linewidth 2 title "trusted target 0.85", \
      0.60 with lines dashtype 3 linewidth 2 title "sandboxed target 0.60"
+
+set output "$out/decompose.png"
+set title "Requests/s relative to no plugins: the light plugins' headers and hooks (decompose.sh)"
+set xlabel "protocol (h1: wrk, h2: h2load)"
+set ylabel "requests/s / requests/s of plain"
+set yrange [0:1.35]
+set boxwidth 0.15
+set key top left Left reverse maxrows 4 font "sans,9"
+plot "$out/decompose.dat" using (\$0-0.32):2 with boxes lc rgb "#8c8c8c" title "headers5: the ten headers, no hook", \
+     "" using (\$0-0.32):2:(sprintf("%.2f", \$2)) with labels offset 0,1 notitle, \
+     "" using (\$0-0.16):3 with boxes lc rgb "#f0c987" title "empty5: empty hooks, trusted", \
+     "" using (\$0-0.16):3:(sprintf("%.2f", \$3)) with labels offset 0,1 notitle, \
+     "" using (\$0):4:xtic(1) with boxes lc rgb "#b05cd6" title "chain5: light plugins, trusted", \
+     "" using (\$0):4:(sprintf("%.2f", \$4)) with labels offset 0,1 notitle, \
+     "" using (\$0+0.16):5 with boxes lc rgb "#9fd4f0" title "emptysb5: empty hooks, sandboxed", \
+     "" using (\$0+0.16):5:(sprintf("%.2f", \$5)) with labels offset 0,1 notitle, \
+     "" using (\$0+0.32):6 with boxes lc rgb "#3a8fc4" title "sandbox5: light plugins, sandboxed", \
+     "" using (\$0+0.32):6:(sprintf("%.2f", \$6)) with labels offset 0,1 notitle, \
+     0.85 with lines lc rgb "#b05cd6" dashtype 2 linewidth 2 title "trusted target 0.85", \
+     0.60 with lines lc rgb "#3a8fc4" dashtype 3 linewidth 2 title "sandboxed target 0.60"
 PLOT
-echo "wrote $out/chain.png and $out/throughput.png"
+echo "wrote $out/chain.png, $out/throughput.png and $out/decompose.png"
