@@ -84,17 +84,7 @@ done
 
 # The ratios to plain, and chain5/headers5 and sandbox5/headers5: the
 # median over rounds of each round's ratio, with the lowest and highest.
-awk -F, '
-function median(list, count,    sorted, i, j, swap) {
-  for (i = 1; i <= count; i++) sorted[i] = list[i]
-  for (i = 2; i <= count; i++)
-    for (j = i; j > 1 && sorted[j - 1] > sorted[j]; j--) {
-      swap = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = swap
-    }
-  low = sorted[1]; high = sorted[count]
-  if (count % 2) return sorted[(count + 1) / 2]
-  return (sorted[count / 2] + sorted[count / 2 + 1]) / 2
-}
+awk -F, -f "$root/infra/bench/median.awk" -f /dev/stdin "$csv" <<'AWK' | tee "$results/decompose-ratios.txt"
 function report(proto, over, base,    r, n, ratios, m) {
   n = 0
   for (r = 1; r <= rounds; r++)
@@ -112,4 +102,5 @@ END {
     report(protocols[p], "chain5", "headers5")
     report(protocols[p], "sandbox5", "headers5")
   }
-}' "$csv" | tee "$results/decompose-ratios.txt"
+}
+AWK

@@ -44,16 +44,7 @@ awk -F, 'NR > 1 { sum[$2 "," $3] += $4 }
 # Without results of decompose.sh the committed decompose.dat is plotted
 # again.
 if [ -f "$results/decompose.csv" ]; then
-  awk -F, '
-  function median(list, count,    sorted, i, j, swap) {
-    for (i = 1; i <= count; i++) sorted[i] = list[i]
-    for (i = 2; i <= count; i++)
-      for (j = i; j > 1 && sorted[j - 1] > sorted[j]; j--) {
-        swap = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = swap
-      }
-    if (count % 2) return sorted[(count + 1) / 2]
-    return (sorted[count / 2] + sorted[count / 2 + 1]) / 2
-  }
+  awk -F, -f "$root/infra/bench/median.awk" -f /dev/stdin "$results/decompose.csv" >"$out/decompose.dat" <<'AWK'
   NR > 1 { rps[$1 "," $2 "," $3] = $4; if ($1 > rounds) rounds = $1 }
   END {
     split("h1 h2", protocols, " ")
@@ -67,7 +58,8 @@ if [ -f "$results/decompose.csv" ]; then
       }
       print line
     }
-  }' "$results/decompose.csv" >"$out/decompose.dat"
+  }
+AWK
 fi
 
 gnuplot <<PLOT

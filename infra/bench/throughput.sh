@@ -123,19 +123,7 @@ cat "$csv"
 # of a CSV of round,protocol,target,rps. Targets: chain5/plain >= 0.85 and
 # sandbox5/plain >= 0.60.
 ratios() {
-  awk -F, '
-  # median returns the median of list[1..count] and sets the globals low
-  # and high to its smallest and largest entry.
-  function median(list, count,    sorted, i, j, swap) {
-    for (i = 1; i <= count; i++) sorted[i] = list[i]
-    for (i = 2; i <= count; i++)
-      for (j = i; j > 1 && sorted[j - 1] > sorted[j]; j--) {
-        swap = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = swap
-      }
-    low = sorted[1]; high = sorted[count]
-    if (count % 2) return sorted[(count + 1) / 2]
-    return (sorted[count / 2] + sorted[count / 2 + 1]) / 2
-  }
+  awk -F, -f "$root/infra/bench/median.awk" -f /dev/stdin "$1" <<'AWK'
   NR > 1 { rps[$1 "," $2 "," $3] = $4; sum[$2 "," $3] += $4; if ($1 > rounds) rounds = $1 }
   END {
     split("h1 h2 h3", protocols, " ")
@@ -151,7 +139,8 @@ ratios() {
       printf "%s %s/plain = %.3f (median of %d rounds, %.3f to %.3f; sums %.3f)\n", proto, tier, m, n, low, high, sum[proto "," tier] / sum[proto ",plain"]
     }
     if (sum["h1,upstream"] > 0) printf "h1 plain/upstream = %.3f (sums)\n", sum["h1,plain"] / sum["h1,upstream"]
-  }' "$1"
+  }
+AWK
 }
 
 {
