@@ -26,14 +26,22 @@ type server struct {
 	calls    map[uint64]context.CancelFunc
 	compiled map[string]*pluginhost.Plugin
 
-	// done receives the error that ended the connection from a goroutine
-	// that took over reading frames (inlineCall.handOff).
-	done chan error
+	// closed is closed when the goroutine that reads at the time finds the
+	// connection ended, and endErr is the error that ended it.
+	closed  chan struct{}
+	endErr  error
+	endOnce sync.Once
 	// inline is the call that the reading goroutine runs at the moment,
 	// and slow hands the reading on when that call runs past
 	// inlineLimit.
 	inline atomic.Pointer[inlineCall]
 	slow   *time.Timer
+	// idle hands the reading to a goroutine that handed it on earlier and
+	// waits for it again (awaitReading), so no new goroutine has to grow
+	// its stack to the depth of a Risor call. readersStarted counts the
+	// goroutines that handOff had to start.
+	idle           chan struct{}
+	readersStarted atomic.Int64
 
 	hostMu    sync.Mutex
 	nextHost  uint64
@@ -52,51 +60,71 @@ type loadedSet struct {
 // to a new goroutine when the call waits for the edge or runs long, so
 // calls still run concurrently (see inlineCall).
 func Serve(conn *Conn) error {
+	return newServer(conn).serve()
+}
+
+func newServer(conn *Conn) *server {
 	s := &server{
 		conn:      conn,
 		sets:      map[uint64]*loadedSet{},
 		calls:     map[uint64]context.CancelFunc{},
 		compiled:  map[string]*pluginhost.Plugin{},
 		hostCalls: map[uint64]chan *HostReply{},
-		done:      make(chan error, 1),
+		closed:    make(chan struct{}),
+		idle:      make(chan struct{}),
 	}
 	s.slow = time.AfterFunc(time.Hour, s.handOffSlow)
 	s.slow.Stop()
-	defer s.slow.Stop()
-
-	if ended, err := s.read(); ended {
-		return err
-	}
-	return <-s.done
+	return s
 }
 
-// read handles frames until the connection ends, and then reports true and
-// its error. It reports false once it handed the reading on to another
-// goroutine while it ran a call.
-func (s *server) read() (ended bool, err error) {
+// serve is Serve on s. The reading runs in goroutines of its own, so
+// serve returns as soon as the connection ends, even while a call that
+// handed the reading on still runs.
+func (s *server) serve() error {
+	defer s.slow.Stop()
+
+	go s.read()
+	<-s.closed
+	return s.endErr
+}
+
+// read handles frames until the connection ends, or until this goroutine
+// handed the reading on while it ran a call and did not get it back.
+func (s *server) read() {
 	for {
 		f, err := s.conn.Receive()
 		if err != nil {
-			return true, err
+			s.end(err)
+			return
 		}
 		if f.Kind == KindCall && f.Call != nil {
-			if handed := s.runInline(f.ID, f.Call); handed {
-				return false, nil
+			if handed := s.runInline(f.ID, f.Call); handed && !s.awaitReading() {
+				return
 			}
 			continue
 		}
 		if err := s.dispatch(f); err != nil {
-			return true, err
+			s.end(err)
+			return
 		}
 	}
 }
 
-// readOn is read in a goroutine that took over the reading. It reports the
-// end of the connection to Serve.
-func (s *server) readOn() {
-	if ended, err := s.read(); ended {
-		s.done <- err
-	}
+// end records err as the end of the connection, wakes Serve and the
+// goroutines that wait to read again, and cancels the calls in flight,
+// whose results can no longer be sent.
+func (s *server) end(err error) {
+	s.endOnce.Do(func() {
+		s.endErr = err
+		close(s.closed)
+
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, cancel := range s.calls {
+			cancel()
+		}
+	})
 }
 
 func (s *server) dispatch(f *Frame) error {
@@ -198,6 +226,27 @@ func hookMask(p *pluginhost.Plugin) uint8 {
 	return mask
 }
 
+// readerIdle is how long a goroutine that handed the reading on waits to
+// get it back before it ends.
+const readerIdle = 10 * time.Second
+
+// awaitReading waits up to readerIdle for another goroutine's handOff, and
+// reports whether the reading is this goroutine's again. It gives up at
+// once when the connection ended.
+func (s *server) awaitReading() bool {
+	timer := time.NewTimer(readerIdle)
+	defer timer.Stop()
+
+	select {
+	case <-s.idle:
+		return true
+	case <-s.closed:
+		return false
+	case <-timer.C:
+		return false
+	}
+}
+
 // inlineLimit is how long a call may run in the goroutine that reads the
 // frames before another goroutine takes over the reading, so that the
 // tenant's other calls need not wait for it.
@@ -207,8 +256,9 @@ const inlineLimit = time.Millisecond
 // each call to another goroutine cost a switch between goroutines per
 // call, about 3% of the sandboxed tier's throughput. A call that waits
 // for a host call's reply, which the reading goroutine must read, or that
-// runs past inlineLimit hands the reading on to a new goroutine once. Its
-// goroutine then ends after the call.
+// runs past inlineLimit hands the reading on once: to a goroutine that
+// waits for it in awaitReading, or else to a new one. After the call, its
+// own goroutine waits to read again.
 type inlineCall struct {
 	server *server
 
@@ -217,8 +267,8 @@ type inlineCall struct {
 	finished bool
 }
 
-// handOff starts a new reading goroutine, unless the call did so already
-// or has finished.
+// handOff hands the reading to a waiting goroutine or starts a new one,
+// unless the call did so already or has finished.
 func (ic *inlineCall) handOff() {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
@@ -226,7 +276,13 @@ func (ic *inlineCall) handOff() {
 		return
 	}
 	ic.handed = true
-	go ic.server.readOn()
+
+	select {
+	case ic.server.idle <- struct{}{}:
+	default:
+		ic.server.readersStarted.Add(1)
+		go ic.server.read()
+	}
 }
 
 // finish marks the call finished and reports whether it handed the

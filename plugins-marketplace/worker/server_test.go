@@ -189,3 +189,43 @@ func TestServeSlowCallHandsOffReading(t *testing.T) {
 		t.Fatal("Serve did not return after the edge closed the connection")
 	}
 }
+
+// TestServeReusesReadingGoroutines checks that calls that each wait for a
+// host call hand the reading to the goroutine of an earlier call instead
+// of starting a new goroutine every time.
+func TestServeReusesReadingGoroutines(t *testing.T) {
+	edge, worker := pipe(t)
+	s := newServer(worker)
+	go func() { _ = s.serve() }()
+
+	load := &Load{Set: 1, Tenant: "acme", Bindings: []Binding{{ID: "b", Plugin: "kv", Version: "1.0.0", Source: kvSource}}}
+	if err := edge.Send(&Frame{Kind: KindLoad, ID: 1, Load: load}); err != nil {
+		t.Fatal(err)
+	}
+	if loaded := receiveWithin(t, edge); loaded.Loaded.Err != "" {
+		t.Fatalf("load: %s", loaded.Loaded.Err)
+	}
+
+	const calls = 20
+	for i := range calls {
+		id := uint64(10 + i)
+		call := &Call{Set: 1, Phase: pluginhost.PhaseAccess, Steps: []Step{{Index: 0}}, Exchange: Exchange{Request: pluginhost.Request{Path: "/", Header: http.Header{}}}}
+		if err := edge.Send(&Frame{Kind: KindCall, ID: id, Call: call}); err != nil {
+			t.Fatal(err)
+		}
+		hostCall := receiveWithin(t, edge)
+		if hostCall.Kind != KindHostCall {
+			t.Fatalf("call %d: got frame kind %d, want a host call", id, hostCall.Kind)
+		}
+		if err := edge.Send(&Frame{Kind: KindHostReply, ID: hostCall.ID, HostReply: &HostReply{Int: int64(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if result := receiveWithin(t, edge); result.Kind != KindResult || result.ID != id {
+			t.Fatalf("got frame kind %d id %d, want the result of call %d", result.Kind, result.ID, id)
+		}
+	}
+
+	if started := s.readersStarted.Load(); started > 2 {
+		t.Errorf("%d calls started %d reading goroutines, want at most 2", calls, started)
+	}
+}
