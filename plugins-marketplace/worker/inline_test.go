@@ -102,6 +102,38 @@ func accessCall(set uint64, path string, steps ...Step) *Call {
 	return &Call{Set: set, Phase: pluginhost.PhaseAccess, Steps: steps, Exchange: view}
 }
 
+// answerUntilResults reads frames until want Results arrived, within 20
+// seconds. It passes each host call to onHostCall and replies with the
+// id of its call, so a reply delivered to the wrong call shows in
+// X-Count, and it passes each Result to onResult.
+func answerUntilResults(t *testing.T, edge *Conn, frames <-chan *Frame, want int, onHostCall, onResult func(*Frame)) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for got := 0; got < want; {
+		var f *Frame
+		select {
+		case next, ok := <-frames:
+			if !ok {
+				t.Fatalf("the connection ended after %d of %d results", got, want)
+			}
+			f = next
+		case <-deadline:
+			t.Fatalf("%d of %d results within 20 seconds", got, want)
+		}
+
+		switch f.Kind {
+		case KindHostCall:
+			onHostCall(f)
+			sendAsync(edge, &Frame{Kind: KindHostReply, ID: f.ID, HostReply: &HostReply{Int: int64(f.HostCall.Call)}})
+		case KindResult:
+			got++
+			onResult(f)
+		default:
+			t.Errorf("unexpected frame %+v", f)
+		}
+	}
+}
+
 // TestInlineConcurrentCallsKeepResults mixes quick calls, calls that run
 // past inlineLimit and calls that make a host call, and checks that each
 // Result arrives once, with its own id and its own exchange.
@@ -140,57 +172,39 @@ func TestInlineConcurrentCallsKeepResults(t *testing.T) {
 
 	results := map[uint64]bool{}
 	hostCalls := map[uint64]bool{}
-	deadline := time.After(20 * time.Second)
-	for len(results) < calls {
-		var f *Frame
-		select {
-		case next, ok := <-frames:
-			if !ok {
-				t.Fatalf("the connection ended after %d of %d results", len(results), calls)
-			}
-			f = next
-		case <-deadline:
-			t.Fatalf("%d of %d results within 20 seconds", len(results), calls)
+	onHostCall := func(f *Frame) {
+		owner := f.HostCall.Call
+		if kinds[owner] != host || results[owner] || hostCalls[owner] {
+			t.Errorf("host call %d names call %d, which is no call waiting for its first host call", f.ID, owner)
 		}
-
-		switch f.Kind {
-		case KindHostCall:
-			owner := f.HostCall.Call
-			if kinds[owner] != host || results[owner] || hostCalls[owner] {
-				t.Errorf("host call %d names call %d, which is no call waiting for its first host call", f.ID, owner)
+		hostCalls[owner] = true
+	}
+	onResult := func(f *Frame) {
+		id := f.ID
+		if _, ok := kinds[id]; !ok || results[id] {
+			t.Errorf("result for call %d, which is unknown or already answered", id)
+			return
+		}
+		results[id] = true
+		header := f.Result.Exchange.Request.Header
+		if got, want := header.Get("X-Echo"), fmt.Sprintf("/call/%d", id); got != want {
+			t.Errorf("call %d: X-Echo = %q, want %q", id, got, want)
+		}
+		switch kinds[id] {
+		case slow:
+			if len(f.Result.Steps) != 2 || !f.Result.Steps[1].Deadline {
+				t.Errorf("call %d: steps = %+v, want the spin step past its deadline", id, f.Result.Steps)
 			}
-			hostCalls[owner] = true
-			// The reply carries the call id, so a reply delivered to the
-			// wrong call shows in X-Count.
-			sendAsync(edge, &Frame{Kind: KindHostReply, ID: f.ID, HostReply: &HostReply{Int: int64(owner)}})
-		case KindResult:
-			id := f.ID
-			if _, ok := kinds[id]; !ok || results[id] {
-				t.Errorf("result for call %d, which is unknown or already answered", id)
-				continue
+		case host:
+			if got := header.Get("X-Count"); got != strconv.FormatUint(id, 10) {
+				t.Errorf("call %d: X-Count = %q, want the reply of its own host call %d", id, got, id)
 			}
-			results[id] = true
-			header := f.Result.Exchange.Request.Header
-			if got, want := header.Get("X-Echo"), fmt.Sprintf("/call/%d", id); got != want {
-				t.Errorf("call %d: X-Echo = %q, want %q", id, got, want)
+			if !hostCalls[id] {
+				t.Errorf("call %d: result before its host call", id)
 			}
-			switch kinds[id] {
-			case slow:
-				if len(f.Result.Steps) != 2 || !f.Result.Steps[1].Deadline {
-					t.Errorf("call %d: steps = %+v, want the spin step past its deadline", id, f.Result.Steps)
-				}
-			case host:
-				if got := header.Get("X-Count"); got != strconv.FormatUint(id, 10) {
-					t.Errorf("call %d: X-Count = %q, want the reply of its own host call %d", id, got, id)
-				}
-				if !hostCalls[id] {
-					t.Errorf("call %d: result before its host call", id)
-				}
-			}
-		default:
-			t.Errorf("unexpected frame %+v", f)
 		}
 	}
+	answerUntilResults(t, edge, frames, calls, onHostCall, onResult)
 
 	_ = edge.Close()
 	select {
@@ -443,41 +457,23 @@ func TestInlineCallsAtInlineLimit(t *testing.T) {
 
 	results := map[uint64]bool{}
 	var busy time.Duration
-	deadline := time.After(20 * time.Second)
-	for len(results) < calls {
-		var f *Frame
-		select {
-		case next, ok := <-frames:
-			if !ok {
-				t.Fatalf("the connection ended after %d of %d results", len(results), calls)
-			}
-			f = next
-		case <-deadline:
-			t.Fatalf("%d of %d results within 20 seconds", len(results), calls)
+	onResult := func(f *Frame) {
+		id := f.ID
+		if id < 1000 || id >= 1000+calls || results[id] {
+			t.Errorf("result for call %d, which is unknown or already answered", id)
+			return
 		}
-
-		switch f.Kind {
-		case KindHostCall:
-			sendAsync(edge, &Frame{Kind: KindHostReply, ID: f.ID, HostReply: &HostReply{Int: int64(f.HostCall.Call)}})
-		case KindResult:
-			id := f.ID
-			if id < 1000 || id >= 1000+calls || results[id] {
-				t.Errorf("result for call %d, which is unknown or already answered", id)
-				continue
-			}
-			results[id] = true
-			header := f.Result.Exchange.Request.Header
-			if got, want := header.Get("X-Echo"), fmt.Sprintf("/call/%d", id); got != want {
-				t.Errorf("call %d: X-Echo = %q, want %q", id, got, want)
-			}
-			busy += f.Result.Steps[1].Elapsed
-			if (id-1000)%5 == 0 && header.Get("X-Count") != strconv.FormatUint(id, 10) {
-				t.Errorf("call %d: X-Count = %q, want the reply of its own host call", id, header.Get("X-Count"))
-			}
-		default:
-			t.Errorf("unexpected frame %+v", f)
+		results[id] = true
+		header := f.Result.Exchange.Request.Header
+		if got, want := header.Get("X-Echo"), fmt.Sprintf("/call/%d", id); got != want {
+			t.Errorf("call %d: X-Echo = %q, want %q", id, got, want)
+		}
+		busy += f.Result.Steps[1].Elapsed
+		if (id-1000)%5 == 0 && header.Get("X-Count") != strconv.FormatUint(id, 10) {
+			t.Errorf("call %d: X-Count = %q, want the reply of its own host call", id, header.Get("X-Count"))
 		}
 	}
+	answerUntilResults(t, edge, frames, calls, func(*Frame) {}, onResult)
 
 	t.Logf("the busy hook took %s on average, against an inlineLimit of %s", busy/calls, inlineLimit)
 
