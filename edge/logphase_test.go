@@ -173,3 +173,37 @@ func TestLogSlotsSkipWarningRateLimited(t *testing.T) {
 		t.Errorf("warnings = %d after the window without skips, want 2", got)
 	}
 }
+
+// TestLogSlotsFairShare fills the edge's slots with four tenants and checks
+// that a fifth gets the slots they give back, because the four then stay
+// at or below an equal share of the slots.
+func TestLogSlotsFairShare(t *testing.T) {
+	slots := newLogSlots(slog.New(slog.DiscardHandler))
+	tenants := maxLogHooks / maxLogHooksPerTenant
+	for tenant := range tenants {
+		for range maxLogHooksPerTenant {
+			slots.acquire(fmt.Sprint("t", tenant), "")
+		}
+	}
+	if slots.acquire("late", "") {
+		t.Fatalf("tenant late got a slot with all %d of the edge's in flight", maxLogHooks)
+	}
+
+	share := maxLogHooks / (tenants + 1)
+	for tenant := range tenants {
+		name := fmt.Sprint("t", tenant)
+		slots.release(name)
+		if slots.acquire(name, "") {
+			t.Errorf("tenant %s took its slot back with %d in flight, above its share of %d", name, maxLogHooksPerTenant-1, share)
+		}
+	}
+
+	for i := range tenants {
+		if !slots.acquire("late", "") {
+			t.Errorf("tenant late was refused slot %d of the %d that the others gave back", i, tenants)
+		}
+	}
+	if slots.acquire("late", "") {
+		t.Errorf("tenant late got a slot with all %d of the edge's in flight", maxLogHooks)
+	}
+}

@@ -33,10 +33,11 @@ func newLogSlots(logger *slog.Logger) *logSlots {
 }
 
 // acquire takes a log slot of tenant and reports whether it got one. It
-// does not while maxLogHooks runs are in flight on the edge or
-// maxLogHooksPerTenant of the tenant's. Then the caller skips the log
-// phase, and acquire warns about it, at most once per logSkipInterval per
-// tenant.
+// does not while maxLogHooks runs are in flight on the edge, or while the
+// tenant has its share in flight: maxLogHooksPerTenant, or less when more
+// tenants run or were refused log phases (fairShare). Then the caller
+// skips the log phase, and acquire warns about it, at most once per
+// logSkipInterval per tenant.
 func (s *logSlots) acquire(tenant, requestID string) bool {
 	s.mu.Lock()
 	entry := s.tenants[tenant]
@@ -44,7 +45,7 @@ func (s *logSlots) acquire(tenant, requestID string) bool {
 		entry = &tenantLogSlots{}
 		s.tenants[tenant] = entry
 	}
-	if s.running < maxLogHooks && entry.running < maxLogHooksPerTenant {
+	if s.running < maxLogHooks && entry.running < s.fairShare() {
 		s.running++
 		entry.running++
 		s.mu.Unlock()
@@ -58,12 +59,22 @@ func (s *logSlots) acquire(tenant, requestID string) bool {
 	}
 	entry.windowOpen = true
 	time.AfterFunc(logSkipInterval, func() { s.closeWindow(tenant) })
-	running, tenantRunning := s.running, entry.running
+	running, tenantRunning, share := s.running, entry.running, s.fairShare()
 	s.mu.Unlock()
 
 	s.log.Warn("log phase skipped: too many in flight", "tenant", tenant, "request_id", requestID, "skipped", 1,
-		"in_flight", running, "tenant_in_flight", tenantRunning, "limit", maxLogHooks, "tenant_limit", maxLogHooksPerTenant)
+		"in_flight", running, "tenant_in_flight", tenantRunning, "limit", maxLogHooks, "tenant_limit", share)
 	return false
+}
+
+// fairShare returns how many log-phase runs one tenant may have in flight
+// when it starts another: the edge's slots split evenly between the
+// tenants it tracks, at least 1 and at most maxLogHooksPerTenant. A tenant
+// above its share keeps its runs and starts new ones only below it, so a
+// tenant that arrives when the slots are full gets its share as the runs
+// of the others end. The caller holds s.mu.
+func (s *logSlots) fairShare() int {
+	return max(1, min(maxLogHooksPerTenant, maxLogHooks/len(s.tenants)))
 }
 
 // release gives back a slot that acquire took.
@@ -95,9 +106,9 @@ func (s *logSlots) closeWindow(tenant string) {
 	}
 	entry.skipped = 0
 	time.AfterFunc(logSkipInterval, func() { s.closeWindow(tenant) })
-	running, tenantRunning := s.running, entry.running
+	running, tenantRunning, share := s.running, entry.running, s.fairShare()
 	s.mu.Unlock()
 
 	s.log.Warn("log phase skipped: too many in flight", "tenant", tenant, "skipped", skipped, "interval", logSkipInterval,
-		"in_flight", running, "tenant_in_flight", tenantRunning, "limit", maxLogHooks, "tenant_limit", maxLogHooksPerTenant)
+		"in_flight", running, "tenant_in_flight", tenantRunning, "limit", maxLogHooks, "tenant_limit", share)
 }

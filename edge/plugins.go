@@ -22,7 +22,8 @@ const (
 	maxLogHooks = 256
 	// maxLogHooksPerTenant bounds one tenant's log-phase runs in flight,
 	// so a tenant whose log hooks are slow leaves at least 192 slots to
-	// the others. Four such tenants still take every slot.
+	// the others. With more tenants, each starts runs only below an equal
+	// share of maxLogHooks (logSlots.fairShare).
 	maxLogHooksPerTenant = 64
 	// logSkipInterval is the minimum gap between two warnings of skipped
 	// log phases of one tenant. The skips in between are counted and
