@@ -24,6 +24,14 @@ type workerConn struct {
 	// both to choose idle workers.
 	inFlight atomic.Int64
 	lastUsed atomic.Int64
+	// busySince is the Unix nanoseconds since which the worker has had
+	// hook calls in flight without a break, 0 while it has none, and
+	// callAverage is a moving average of its hook calls' durations in
+	// nanoseconds. A full pool may preempt a worker that is busy without a
+	// break on slow calls (ruleBusy). Both are kept without a lock, so a
+	// call that starts as the last one ends may leave busySince at 0.
+	busySince   atomic.Int64
+	callAverage atomic.Int64
 	// claims counts the calls and loads that got the worker from their
 	// tenant and have not ended. The pool does not stop a claimed worker
 	// as idle, and a worker that it began to stop takes no claim
@@ -165,11 +173,20 @@ func (w *workerConn) readLoop() {
 // margin.
 func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pendingCall, wait time.Duration) (*worker.Frame, error) {
 	started := time.Now().UnixNano()
-	w.inFlight.Add(1)
+	hookCall := f.Kind == worker.KindCall
+	if w.inFlight.Add(1) == 1 && hookCall {
+		w.busySince.Store(started)
+	}
 	w.lastUsed.Store(started)
 	defer func() {
-		w.lastUsed.Store(time.Now().UnixNano())
-		w.inFlight.Add(-1)
+		ended := time.Now().UnixNano()
+		w.lastUsed.Store(ended)
+		if hookCall {
+			w.recordCall(ended - started)
+		}
+		if w.inFlight.Add(-1) == 0 {
+			w.busySince.Store(0)
+		}
 	}()
 
 	pc.started = started
@@ -196,6 +213,13 @@ func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pending
 		w.abandon(id)
 		return nil, fmt.Errorf("plugin worker of tenant %q timed out: no reply within %s: %w", w.tenant.name, wait, context.DeadlineExceeded)
 	}
+}
+
+// recordCall adds a hook call of duration nanoseconds to the worker's
+// moving average, which weighs the latest call by one eighth.
+func (w *workerConn) recordCall(duration int64) {
+	average := w.callAverage.Load()
+	w.callAverage.Store(average + (duration-average)/8)
 }
 
 // abandon cancels call id, and kills the worker when the call is still

@@ -25,6 +25,9 @@ const (
 	// started, and is still loading its tenant's bindings, or one between
 	// two quick calls of a steady tenant, is not taken.
 	minIdleToStop = 20 * time.Millisecond
+	// slowCallShare is the fraction of PreemptAfter above which a worker's
+	// average hook call counts as slow for ruleBusy.
+	slowCallShare = 10
 	// loadWorkerWait bounds how long a Load waits for a worker when the
 	// pool is full. A Load has no hook deadline to bound it, and the edge
 	// builds the tenant's runtime meanwhile.
@@ -70,6 +73,7 @@ const (
 	ruleIdle      = "idle"
 	ruleSlowCall  = "slow call"
 	ruleLeastUsed = "least recently used"
+	ruleBusy      = "busy with slow calls"
 )
 
 // chooseEviction picks the worker that a full pool stops so that requester
@@ -82,13 +86,18 @@ const (
 //     is longer than PreemptAfter, so a tenant whose calls are slow makes
 //     room before one whose calls are quick;
 //  3. the least recently used worker without calls, when it has been idle
-//     for minIdleToStop.
+//     for minIdleToStop;
+//  4. the worker that has had calls in flight without a break for the
+//     longest, when that is longer than PreemptAfter and its calls take
+//     more than a tenth of PreemptAfter on average. So tenants whose calls
+//     each end just before PreemptAfter cannot keep every worker.
 //
 // A requester whose own worker was preempted within preemptCooldown gets
 // only the first. p.mu is held.
 func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
-	var idle, busy *workerConn
-	var idleFor, busyFor time.Duration
+	limit := p.cfg.PreemptAfter
+	var idle, busy, hog *workerConn
+	var idleFor, busyFor, hogFor time.Duration
 	for w := range p.workers {
 		if w.stopping.Load() {
 			continue
@@ -96,6 +105,11 @@ func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
 		if age, ok := w.oldestCall(now); ok {
 			if busy == nil || age > busyFor {
 				busy, busyFor = w, age
+			}
+			if since := w.busySince.Load(); since != 0 && time.Duration(w.callAverage.Load()) > limit/slowCallShare {
+				if span := time.Duration(now - since); hog == nil || span > hogFor {
+					hog, hogFor = w, span
+				}
 			}
 			continue
 		}
@@ -108,7 +122,6 @@ func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
 		}
 	}
 
-	limit := p.cfg.PreemptAfter
 	mayDisplace := !requester.inPreemptCooldown(now)
 	switch {
 	case idle != nil && idleFor > limit:
@@ -117,6 +130,8 @@ func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
 		return eviction{worker: busy, rule: ruleSlowCall, age: busyFor, preempted: true}, true
 	case idle != nil && idleFor >= minIdleToStop && mayDisplace:
 		return eviction{worker: idle, rule: ruleLeastUsed, age: idleFor}, true
+	case hog != nil && hogFor > limit && mayDisplace:
+		return eviction{worker: hog, rule: ruleBusy, age: hogFor, preempted: true}, true
 	}
 	return eviction{}, false
 }
@@ -124,7 +139,10 @@ func (p *Pool) chooseEviction(requester *tenant, now int64) (eviction, bool) {
 // stopReason completes "plugin worker of tenant X was stopped" in the
 // error of the calls that the eviction ends.
 func (e eviction) stopReason(requester string) string {
-	if e.preempted {
+	switch {
+	case e.rule == ruleBusy:
+		return fmt.Sprintf("to make room for tenant %q, because it had run slow calls without a break for %s", requester, e.age.Round(time.Millisecond))
+	case e.preempted:
 		return fmt.Sprintf("to make room for tenant %q, because its oldest call had run for %s", requester, e.age.Round(time.Millisecond))
 	}
 	return fmt.Sprintf("to make room for tenant %q", requester)

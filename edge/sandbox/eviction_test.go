@@ -67,13 +67,28 @@ func runSlow(c *chain.Chain, delay time.Duration) error {
 }
 
 // TestPoolServesQuickTenantBesideSlowOnes runs three tenants whose hooks
-// wait 600 ms on an outbound request, several calls at once each, and one
-// tenant whose hook is quick, on a pool of two workers. Every call of the
-// quick tenant must succeed: the pool stops a slow tenant's worker for it
-// instead of failing its calls.
+// wait on an outbound request past their 600 ms timeout, several calls at
+// once each, and one tenant whose hook is quick, on a pool of two workers.
+// Every call of the quick tenant must succeed: the pool stops a slow
+// tenant's worker for it instead of failing its calls.
 func TestPoolServesQuickTenantBesideSlowOnes(t *testing.T) {
+	quickBesideSlow(t, 3, 800*time.Millisecond, ruleSlowCall)
+}
+
+// TestPoolServesQuickTenantBesideBusyOnes runs two such tenants, one per
+// worker, whose hooks wait 70 ms, less than PreemptAfter, so no call is
+// old enough to preempt and no worker is ever idle. The pool must preempt
+// one of them by ruleBusy.
+func TestPoolServesQuickTenantBesideBusyOnes(t *testing.T) {
+	quickBesideSlow(t, 2, 70*time.Millisecond, ruleBusy)
+}
+
+// quickBesideSlow runs slowTenants tenants whose hooks wait delay on an
+// outbound request, three calls at once each, beside one quick tenant on a
+// pool of two workers with PreemptAfter 100 ms. Every quick call must
+// succeed, and the pool must have stopped a worker by rule.
+func quickBesideSlow(t *testing.T, slowTenants int, delay time.Duration, rule string) {
 	const (
-		slowTenants      = 3
 		callersPerTenant = 3
 		slowTimeout      = 600 * time.Millisecond
 		quickCalls       = 60
@@ -86,18 +101,21 @@ func TestPoolServesQuickTenantBesideSlowOnes(t *testing.T) {
 	}
 	quick := tenantChain(t, pool, supervisor, "quick", testBinding("a", markSource), time.Second, false)
 
+	// Each slow caller keeps calling for at least 5 s, or until the quick
+	// calls end.
+	rounds := max(30, int(5*time.Second/delay))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, c := range slow {
 		for range callersPerTenant {
 			wg.Go(func() {
-				for range 30 {
+				for range rounds {
 					select {
 					case <-stop:
 						return
 					default:
 					}
-					_ = runSlow(c, slowTimeout+200*time.Millisecond)
+					_ = runSlow(c, delay)
 				}
 			})
 		}
@@ -126,8 +144,8 @@ func TestPoolServesQuickTenantBesideSlowOnes(t *testing.T) {
 	if len(failures) > 0 {
 		t.Errorf("%d of %d quick calls failed, want none; first: %s", len(failures), quickCalls, failures[0])
 	}
-	if !strings.Contains(logs.String(), `rule="slow call"`) {
-		t.Errorf("no worker was stopped for a slow call, so the test did not fill the pool:\n%s", logs.String())
+	if !strings.Contains(logs.String(), fmt.Sprintf("rule=%q", rule)) {
+		t.Errorf("no worker was stopped by rule %q, so the test did not fill the pool:\n%s", rule, logs.String())
 	}
 }
 
