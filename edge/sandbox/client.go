@@ -25,11 +25,10 @@ type workerConn struct {
 	inFlight atomic.Int64
 	lastUsed atomic.Int64
 	// busySince is the Unix nanoseconds since which the worker has had
-	// hook calls in flight without a break, 0 while it has none, and
+	// calls or loads in flight without a break, 0 while it has none, and
 	// callAverage is a moving average of its hook calls' durations in
 	// nanoseconds. A full pool may preempt a worker that is busy without a
-	// break on slow calls (ruleBusy). Both are kept without a lock, so a
-	// call that starts as the last one ends may leave busySince at 0.
+	// break on slow calls (ruleBusy).
 	busySince   atomic.Int64
 	callAverage atomic.Int64
 	// claims counts the calls and loads that got the worker from their
@@ -173,19 +172,21 @@ func (w *workerConn) readLoop() {
 // margin.
 func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pendingCall, wait time.Duration) (*worker.Frame, error) {
 	started := time.Now().UnixNano()
-	hookCall := f.Kind == worker.KindCall
-	if w.inFlight.Add(1) == 1 && hookCall {
+	if w.inFlight.Add(1) == 1 {
 		w.busySince.Store(started)
 	}
 	w.lastUsed.Store(started)
 	defer func() {
 		ended := time.Now().UnixNano()
 		w.lastUsed.Store(ended)
-		if hookCall {
+		if f.Kind == worker.KindCall {
 			w.recordCall(ended - started)
 		}
+		// A call that started after the last one ended began a new busy
+		// spell, which the compare-and-swap leaves in place.
+		since := w.busySince.Load()
 		if w.inFlight.Add(-1) == 0 {
-			w.busySince.Store(0)
+			w.busySince.CompareAndSwap(since, 0)
 		}
 	}()
 
