@@ -14,6 +14,8 @@ type logSlots struct {
 
 	mu      sync.Mutex
 	running int
+	// active counts the tenants with runs in flight.
+	active  int
 	tenants map[string]*tenantLogSlots
 }
 
@@ -26,6 +28,9 @@ type tenantLogSlots struct {
 	// the next warning reports.
 	windowOpen bool
 	skipped    int
+	// share is the tenant's share at its last skip, which the warnings
+	// report.
+	share int
 }
 
 func newLogSlots(logger *slog.Logger) *logSlots {
@@ -34,10 +39,9 @@ func newLogSlots(logger *slog.Logger) *logSlots {
 
 // acquire takes a log slot of tenant and reports whether it got one. It
 // does not while maxLogHooks runs are in flight on the edge, or while the
-// tenant has its share in flight: maxLogHooksPerTenant, or less when more
-// tenants run or were refused log phases (fairShare). Then the caller
-// skips the log phase, and acquire warns about it, at most once per
-// logSkipInterval per tenant.
+// tenant has its share in flight (fairShare). Then the caller skips the
+// log phase, and acquire warns about it, at most once per logSkipInterval
+// per tenant.
 func (s *logSlots) acquire(tenant, requestID string) bool {
 	s.mu.Lock()
 	entry := s.tenants[tenant]
@@ -48,18 +52,23 @@ func (s *logSlots) acquire(tenant, requestID string) bool {
 	if s.running < maxLogHooks && entry.running < s.fairShare() {
 		s.running++
 		entry.running++
+		if entry.running == 1 {
+			s.active++
+		}
 		s.mu.Unlock()
 		return true
 	}
 
 	if entry.windowOpen {
 		entry.skipped++
+		entry.share = s.fairShare()
 		s.mu.Unlock()
 		return false
 	}
 	entry.windowOpen = true
 	time.AfterFunc(logSkipInterval, func() { s.closeWindow(tenant) })
-	running, tenantRunning, share := s.running, entry.running, s.fairShare()
+	entry.share = s.fairShare()
+	running, tenantRunning, share := s.running, entry.running, entry.share
 	s.mu.Unlock()
 
 	s.log.Warn("log phase skipped: too many in flight", "tenant", tenant, "request_id", requestID, "skipped", 1,
@@ -69,12 +78,12 @@ func (s *logSlots) acquire(tenant, requestID string) bool {
 
 // fairShare returns how many log-phase runs one tenant may have in flight
 // when it starts another: the edge's slots split evenly between the
-// tenants it tracks, at least 1 and at most maxLogHooksPerTenant. A tenant
-// above its share keeps its runs and starts new ones only below it, so a
-// tenant that arrives when the slots are full gets its share as the runs
-// of the others end. The caller holds s.mu.
+// tenants with runs in flight and one more, at least 1 and at most
+// maxLogHooksPerTenant. The one more keeps a share free, so a tenant that
+// arrives while others are busy finds a slot. A tenant above its share
+// keeps its runs and starts new ones only below it. The caller holds s.mu.
 func (s *logSlots) fairShare() int {
-	return max(1, min(maxLogHooksPerTenant, maxLogHooks/len(s.tenants)))
+	return max(1, min(maxLogHooksPerTenant, maxLogHooks/(s.active+1)))
 }
 
 // release gives back a slot that acquire took.
@@ -85,6 +94,9 @@ func (s *logSlots) release(tenant string) {
 	s.running--
 	entry := s.tenants[tenant]
 	entry.running--
+	if entry.running == 0 {
+		s.active--
+	}
 	if entry.running == 0 && !entry.windowOpen {
 		delete(s.tenants, tenant)
 	}
@@ -106,7 +118,7 @@ func (s *logSlots) closeWindow(tenant string) {
 	}
 	entry.skipped = 0
 	time.AfterFunc(logSkipInterval, func() { s.closeWindow(tenant) })
-	running, tenantRunning, share := s.running, entry.running, s.fairShare()
+	running, tenantRunning, share := s.running, entry.running, entry.share
 	s.mu.Unlock()
 
 	s.log.Warn("log phase skipped: too many in flight", "tenant", tenant, "skipped", skipped, "interval", logSkipInterval,

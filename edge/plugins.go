@@ -23,7 +23,7 @@ const (
 	// maxLogHooksPerTenant bounds one tenant's log-phase runs in flight,
 	// so a tenant whose log hooks are slow leaves at least 192 slots to
 	// the others. With more tenants, each starts runs only below an equal
-	// share of maxLogHooks (logSlots.fairShare).
+	// share of maxLogHooks, which keeps a share free (logSlots.fairShare).
 	maxLogHooksPerTenant = 64
 	// logSkipInterval is the minimum gap between two warnings of skipped
 	// log phases of one tenant. The skips in between are counted and

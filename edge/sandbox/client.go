@@ -25,10 +25,10 @@ type workerConn struct {
 	inFlight atomic.Int64
 	lastUsed atomic.Int64
 	// busySince is the Unix nanoseconds since which the worker has had
-	// calls or loads in flight without a break, 0 while it has none, and
-	// callAverage is a moving average of its hook calls' durations in
-	// nanoseconds. A full pool may preempt a worker that is busy without a
-	// break on slow calls (ruleBusy).
+	// calls or loads in flight without a break, 0 while it has none.
+	// callAverage is a moving average of the time its calls' hooks ran in
+	// the worker, in nanoseconds. A full pool may preempt a worker that is
+	// busy without a break on slow calls (ruleBusy).
 	busySince   atomic.Int64
 	callAverage atomic.Int64
 	// claims counts the calls and loads that got the worker from their
@@ -179,9 +179,6 @@ func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pending
 	defer func() {
 		ended := time.Now().UnixNano()
 		w.lastUsed.Store(ended)
-		if f.Kind == worker.KindCall {
-			w.recordCall(ended - started)
-		}
 		// A call that started after the last one ended began a new busy
 		// spell, which the compare-and-swap leaves in place.
 		since := w.busySince.Load()
@@ -216,11 +213,17 @@ func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pending
 	}
 }
 
-// recordCall adds a hook call of duration nanoseconds to the worker's
-// moving average, which weighs the latest call by one eighth.
-func (w *workerConn) recordCall(duration int64) {
-	average := w.callAverage.Load()
-	w.callAverage.Store(average + (duration-average)/8)
+// recordCall adds a call whose hooks ran for duration in the worker to
+// the worker's moving average, which weighs the latest call by one eighth.
+// The time is the worker's own, so a call that waited for the worker's
+// CPU behind others does not count as slow.
+func (w *workerConn) recordCall(duration time.Duration) {
+	for {
+		average := w.callAverage.Load()
+		if w.callAverage.CompareAndSwap(average, average+(int64(duration)-average)/8) {
+			return
+		}
+	}
 }
 
 // abandon cancels call id, and kills the worker when the call is still

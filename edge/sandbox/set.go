@@ -80,6 +80,11 @@ func (s *Set) RunBatch(ctx context.Context, phase pluginhost.Phase, steps []work
 	if reply.Result == nil || len(reply.Result.Steps) != len(steps) {
 		return nil, fmt.Errorf("plugin worker of tenant %q: %w", s.tenant.name, errNoAnswer)
 	}
+	var ran time.Duration
+	for _, outcome := range reply.Result.Steps {
+		ran += outcome.Elapsed
+	}
+	w.recordCall(ran)
 	reply.Result.Exchange.Apply(ex)
 	return reply.Result.Steps, nil
 }
