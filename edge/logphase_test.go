@@ -175,14 +175,14 @@ func TestLogSlotsSkipWarningRateLimited(t *testing.T) {
 func TestLogSlotsFairShare(t *testing.T) {
 	slots := newLogSlots(slog.New(slog.DiscardHandler))
 	const busy = 4
-	taken := make([]int, busy)
+	slotsTaken := make([]int, busy)
 	for tenant := range busy {
 		for slots.acquire(fmt.Sprint("t", tenant), "") {
-			taken[tenant]++
+			slotsTaken[tenant]++
 		}
 	}
 
-	for tenant, n := range taken {
+	for tenant, n := range slotsTaken {
 		if n < 1 || n > maxLogHooksPerTenant {
 			t.Errorf("tenant t%d took %d slots, want 1 to %d", tenant, n, maxLogHooksPerTenant)
 		}

@@ -48,38 +48,13 @@ func TestChooseEvictionBusyRule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			now := time.Now().UnixNano()
-			pool := &Pool{cfg: Config{PreemptAfter: limit}, workers: map[*workerConn]struct{}{}}
+			var workers []workerSpec
 			for _, s := range tc.workers {
-				w := &workerConn{tenant: &tenant{pool: pool, name: s.tenant}, pending: map[uint64]*pendingCall{}}
-				w.lastUsed.Store(now - int64(s.idle))
-				if s.callAge > 0 {
-					w.pending[1] = &pendingCall{started: now - int64(s.callAge)}
-					w.inFlight.Store(1)
-				}
-				if s.busyFor > 0 {
-					w.busySince.Store(now - int64(s.busyFor))
-				}
-				w.callAverage.Store(int64(s.average))
-				pool.workers[w] = struct{}{}
+				workers = append(workers, workerSpec{tenant: s.tenant, idle: s.idle, callAge: s.callAge, busyFor: s.busyFor, average: s.average})
 			}
-			requester := &tenant{pool: pool, name: "requester"}
-			if tc.cooldown {
-				requester.preemptedAt.Store(now - int64(time.Second))
-			}
-
-			got, ok := pool.chooseEviction(requester, now)
-			if tc.want == "" {
-				if ok {
-					t.Errorf("evicted %s (%s), want none", got.worker.tenant.name, got.rule)
-				}
-				return
-			}
+			got, ok := chooseAmong(t, limit, tc.cooldown, workers, tc.want)
 			if !ok {
-				t.Fatalf("evicted none, want %s", tc.want)
-			}
-			if got.worker.tenant.name != tc.want {
-				t.Errorf("evicted %s, want %s", got.worker.tenant.name, tc.want)
+				return
 			}
 			if tc.want != "idle" && (got.rule != ruleBusy || !got.preempted) {
 				t.Errorf("rule = %q, preempted = %v, want %q and true", got.rule, got.preempted, ruleBusy)

@@ -271,39 +271,18 @@ func TestChooseEviction(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			now := time.Now().UnixNano()
-			pool := &Pool{cfg: Config{PreemptAfter: limit}, workers: map[*workerConn]struct{}{}}
+			var workers []workerSpec
 			for _, s := range tc.workers {
-				w := &workerConn{tenant: &tenant{pool: pool, name: s.tenant}, pending: map[uint64]*pendingCall{}}
-				w.lastUsed.Store(now - int64(s.idle))
-				if s.callAge > 0 {
-					w.pending[1] = &pendingCall{started: now - int64(s.callAge)}
-				}
-				w.stopping.Store(s.stopping)
-				pool.workers[w] = struct{}{}
+				workers = append(workers, workerSpec{tenant: s.tenant, idle: s.idle, callAge: s.callAge, stopping: s.stopping})
 			}
-			requester := &tenant{pool: pool, name: "requester"}
-			if tc.cooldown {
-				requester.preemptedAt.Store(now - int64(time.Second))
-			}
-
-			got, ok := pool.chooseEviction(requester, now)
-			if tc.want == "" {
-				if ok {
-					t.Errorf("evicted %s (%s), want none", got.worker.tenant.name, got.rule)
-				}
-				return
-			}
+			got, ok := chooseAmong(t, limit, tc.cooldown, workers, tc.want)
 			if !ok {
-				t.Fatalf("evicted none, want %s", tc.want)
-			}
-			if got.worker.tenant.name != tc.want {
-				t.Errorf("evicted %s, want %s", got.worker.tenant.name, tc.want)
+				return
 			}
 			if got.rule != tc.wantRule {
 				t.Errorf("rule = %q, want %q", got.rule, tc.wantRule)
 			}
-			if got.preempted != (tc.wantRule == ruleSlowCall) {
+			if got.preempted != (tc.wantRule == ruleSlowCall || tc.wantRule == ruleBusy) {
 				t.Errorf("preempted = %v for rule %q", got.preempted, got.rule)
 			}
 		})
@@ -341,4 +320,58 @@ func TestClaimedWorkerIsNotIdle(t *testing.T) {
 	if pool.claim(claimed) {
 		t.Error("claim of a stopping worker succeeded")
 	}
+}
+
+// workerSpec describes a hand-built worker for chooseEviction.
+type workerSpec struct {
+	tenant   string
+	idle     time.Duration // since its last use, for a worker without calls
+	callAge  time.Duration // run time of its oldest call, 0 for none
+	stopping bool
+	busyFor  time.Duration // busy without a break, 0 for no busy spell
+	average  time.Duration // its calls' average hook time
+}
+
+// chooseAmong builds a pool of the workers, lets chooseEviction pick one
+// for a requester (in its preemption cooldown when cooldown is set), and
+// checks that it picked the worker of tenant want, or none when want is
+// empty. It returns the eviction and whether it picked a worker, so the
+// caller can check the rule.
+func chooseAmong(t *testing.T, limit time.Duration, cooldown bool, workers []workerSpec, want string) (eviction, bool) {
+	t.Helper()
+	now := time.Now().UnixNano()
+	pool := &Pool{cfg: Config{PreemptAfter: limit}, workers: map[*workerConn]struct{}{}}
+	for _, s := range workers {
+		w := &workerConn{tenant: &tenant{pool: pool, name: s.tenant}, pending: map[uint64]*pendingCall{}}
+		w.lastUsed.Store(now - int64(s.idle))
+		if s.callAge > 0 {
+			w.pending[1] = &pendingCall{started: now - int64(s.callAge)}
+			w.inFlight.Store(1)
+		}
+		if s.busyFor > 0 {
+			w.busySince.Store(now - int64(s.busyFor))
+		}
+		w.callAverage.Store(int64(s.average))
+		w.stopping.Store(s.stopping)
+		pool.workers[w] = struct{}{}
+	}
+	requester := &tenant{pool: pool, name: "requester"}
+	if cooldown {
+		requester.preemptedAt.Store(now - int64(time.Second))
+	}
+
+	got, ok := pool.chooseEviction(requester, now)
+	if want == "" {
+		if ok {
+			t.Errorf("evicted %s (%s), want none", got.worker.tenant.name, got.rule)
+		}
+		return got, false
+	}
+	if !ok {
+		t.Fatalf("evicted none, want %s", want)
+	}
+	if got.worker.tenant.name != want {
+		t.Errorf("evicted %s, want %s", got.worker.tenant.name, want)
+	}
+	return got, true
 }

@@ -85,6 +85,16 @@ func loadSet(t *testing.T, edge *Conn, frames <-chan *Frame, id, set uint64, bin
 	}
 }
 
+// serveWithSet starts Serve as serveWithResult does, loads bindings as set
+// 1, and returns the edge's end, the frames it receives and Serve's error.
+func serveWithSet(t *testing.T, bindings []Binding) (*Conn, <-chan *Frame, <-chan error) {
+	t.Helper()
+	edge, served := serveWithResult(t)
+	frames := edgeReader(edge, 16)
+	loadSet(t, edge, frames, 1, 1, bindings)
+	return edge, frames, served
+}
+
 // sendAsync sends each frame in order from another goroutine, because the
 // pipe blocks a send until the worker reads it.
 func sendAsync(edge *Conn, frames ...*Frame) {
@@ -218,9 +228,7 @@ func TestInlineConcurrentCallsKeepResults(t *testing.T) {
 // deadline that the reading goroutine runs, and for a call that waits for
 // a host reply that never comes.
 func TestInlineCancelStopsSlowCall(t *testing.T) {
-	edge, _ := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{
+	edge, frames, _ := serveWithSet(t, []Binding{
 		{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource},
 		{ID: "kv", Plugin: "kv", Version: "1.0.0", Source: kvSource},
 	})
@@ -255,9 +263,7 @@ func TestInlineCancelStopsSlowCall(t *testing.T) {
 // TestInlineHostReplyPassesSlowCall checks that the reply to one call's
 // host call reaches it while the reading goroutine runs a later slow call.
 func TestInlineHostReplyPassesSlowCall(t *testing.T) {
-	edge, _ := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{
+	edge, frames, _ := serveWithSet(t, []Binding{
 		{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource},
 		{ID: "kv", Plugin: "kv", Version: "1.0.0", Source: kvSource},
 	})
@@ -288,9 +294,7 @@ func TestInlineHostReplyPassesSlowCall(t *testing.T) {
 // TestInlineFramesPassSlowCall checks that Load, Verify, Unload and a
 // quick call on the new set get their replies while an earlier call runs.
 func TestInlineFramesPassSlowCall(t *testing.T) {
-	edge, _ := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
+	edge, frames, _ := serveWithSet(t, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
 
 	slowCall := &Frame{Kind: KindCall, ID: 2, Call: accessCall(1, "/spin", Step{Index: 0, Timeout: 2 * time.Second})}
 	load := &Load{Set: 2, Tenant: "acme", Bindings: []Binding{{ID: "echo", Plugin: "echo", Version: "1.0.0", Source: echoSource}}}
@@ -330,9 +334,7 @@ func TestInlineFramesPassSlowCall(t *testing.T) {
 // slow call handed the reading on, and checks that Serve returns the
 // error of that frame.
 func TestInlineErrorAfterHandOff(t *testing.T) {
-	edge, served := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
+	edge, _, served := serveWithSet(t, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
 
 	sendAsync(edge,
 		&Frame{Kind: KindCall, ID: 2, Call: accessCall(1, "/spin", Step{Index: 0, Timeout: 300 * time.Millisecond})},
@@ -351,9 +353,7 @@ func TestInlineErrorAfterHandOff(t *testing.T) {
 // TestInlineCloseWhileHandedCallRuns closes the connection while a call
 // that the second reading goroutine runs is still running.
 func TestInlineCloseWhileHandedCallRuns(t *testing.T) {
-	edge, served := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
+	edge, frames, served := serveWithSet(t, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
 
 	// Call 2 runs on the first reading goroutine and hands the reading
 	// on, and call 3 runs on the goroutine that reads next.
@@ -381,9 +381,7 @@ func TestInlineCloseWhileHandedCallRuns(t *testing.T) {
 // call runs far past inlineLimit on the first reading goroutine. Serve
 // must return at once.
 func TestInlineCloseDuringSlowCall(t *testing.T) {
-	edge, served := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
+	edge, _, served := serveWithSet(t, []Binding{{ID: "spin", Plugin: "spin", Version: "1.0.0", Source: spinSource}})
 
 	sendAsync(edge, &Frame{Kind: KindCall, ID: 2, Call: accessCall(1, "/spin", Step{Index: 0, Timeout: 3 * time.Second})})
 	// Give the call time to start and hand the reading on.
@@ -408,9 +406,7 @@ func TestInlineCloseDuringSlowCall(t *testing.T) {
 // TestInlineCloseDuringHostCall closes the connection while the first
 // call waits for the reply to its host call.
 func TestInlineCloseDuringHostCall(t *testing.T) {
-	edge, served := serveWithResult(t)
-	frames := edgeReader(edge, 16)
-	loadSet(t, edge, frames, 1, 1, []Binding{{ID: "kv", Plugin: "kv", Version: "1.0.0", Source: kvSource}})
+	edge, frames, served := serveWithSet(t, []Binding{{ID: "kv", Plugin: "kv", Version: "1.0.0", Source: kvSource}})
 
 	sendAsync(edge, &Frame{Kind: KindCall, ID: 2, Call: accessCall(1, "/kv", Step{Index: 0, Timeout: time.Second})})
 	hostCall := nextFrame(t, frames, 5*time.Second)

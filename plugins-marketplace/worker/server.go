@@ -57,7 +57,7 @@ type loadedSet struct {
 // and returns the error that ended it. Loads run in arrival order, before
 // the frames after them are read, so a Call never arrives ahead of its
 // set. The goroutine that reads a Call runs it, and hands the reading on
-// to a new goroutine when the call waits for the edge or runs long, so
+// to another goroutine when the call waits for the edge or runs long, so
 // calls still run concurrently (see inlineCall).
 func Serve(conn *Conn) error {
 	return newServer(conn).serve()
