@@ -76,7 +76,8 @@ func Compile(name, version, source string) (*Plugin, error) {
 }
 
 // compileSource parses source, checks its top-level statements
-// (checkTopLevel) and that it has no go or import statement
+// (checkTopLevel), its nesting and its count of top-level statements
+// (checkShape) and that it has no go or import statement
 // (checkForbiddenKeywords), and compiles it against the sandbox's globals.
 // It returns the parsed program with its code.
 func compileSource(source string) (*ast.Program, *compiler.Code, *CompileError) {
@@ -85,6 +86,9 @@ func compileSource(source string) (*ast.Program, *compiler.Code, *CompileError) 
 		return nil, nil, parseError(err)
 	}
 	if cerr := checkTopLevel(program); cerr != nil {
+		return nil, nil, cerr
+	}
+	if cerr := checkShape(program); cerr != nil {
 		return nil, nil, cerr
 	}
 	if cerr := checkForbiddenKeywords(source); cerr != nil {
