@@ -132,6 +132,15 @@ func (w *workerConn) readLoop() {
 				pc.reply <- f
 			}
 		case worker.KindHostCall:
+			if f.HostCall != nil && f.HostCall.Method == worker.MethodLog {
+				// A log line gets no reply. It is written here, before the
+				// result of its call, which follows it, is delivered. The
+				// plugin log's rate limit drops most lines before a write.
+				if pc := w.lookup(f.HostCall.Call); pc != nil {
+					w.serveLog(pc, f.HostCall)
+				}
+				break
+			}
 			go w.serveHostCall(f.ID, f.HostCall)
 		default:
 			readErr = fmt.Errorf("unexpected frame kind %d from the worker", f.Kind)

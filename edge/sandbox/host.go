@@ -73,12 +73,6 @@ func (w *workerConn) hostCall(hc *worker.HostCall, reply *worker.HostReply) erro
 		return err
 	case worker.MethodFetch:
 		return w.fetch(ctx, pc, hc, reply)
-	case worker.MethodLog:
-		caller, err := pc.set.caller(hc.Binding, pc.requestID)
-		if err != nil {
-			return err
-		}
-		host.Log(caller, slog.Level(hc.Level), hc.Message, hc.Fields)
 	case worker.MethodReadBody:
 		body, err := host.ReadBody(int(min(hc.Limit, pluginhost.MaxRequestBody)))
 		reply.Body = body
@@ -87,6 +81,27 @@ func (w *workerConn) hostCall(hc *worker.HostCall, reply *worker.HostReply) erro
 		return fmt.Errorf("host method %q is unknown", hc.Method)
 	}
 	return nil
+}
+
+// serveLog writes the log line of a worker's hook in call pc. A log host
+// call gets no reply, so a failure is logged here, and a panic, which would
+// end the edge process, is recovered.
+func (w *workerConn) serveLog(pc *pendingCall, hc *worker.HostCall) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.tenant.pool.log.Error("host call panicked", "tenant", w.tenant.name, "method", hc.Method, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	if pc.set == nil || pc.host == nil {
+		return
+	}
+
+	caller, err := pc.set.caller(hc.Binding, pc.requestID)
+	if err != nil {
+		w.tenant.pool.log.Warn("dropped the log line of a sandboxed hook", "tenant", w.tenant.name, "binding", hc.Binding, "request_id", pc.requestID, "error", err)
+		return
+	}
+	pc.host.Log(caller, slog.Level(hc.Level), hc.Message, hc.Fields)
 }
 
 // fetch sends a hook's outbound request with the permissions of the

@@ -10,8 +10,8 @@ import (
 )
 
 // remoteHost is the pluginhost.Host of one Call in the worker. It forwards
-// every method to the edge as a HostCall and waits for the HostReply, or
-// for the end of the call.
+// every method to the edge as a HostCall and, except for Log, waits for
+// the HostReply or for the end of the call.
 type remoteHost struct {
 	server *server
 	call   uint64
@@ -67,8 +67,13 @@ func (h *remoteHost) Fetch(ctx context.Context, caller pluginhost.Caller, req pl
 	return *reply.Response, nil
 }
 
+// Log sends the line without waiting: the edge sends no reply to a log
+// host call, so a hook that logs neither waits for a round trip nor hands
+// the reading on. A failed send means the connection is gone, and the
+// reading goroutine ends the worker.
 func (h *remoteHost) Log(caller pluginhost.Caller, level slog.Level, message string, fields map[string]any) {
-	_, _ = h.do(h.ctx, &HostCall{Method: MethodLog, Binding: caller.Binding, Level: int(level), Message: message, Fields: fields})
+	hc := &HostCall{Call: h.call, Method: MethodLog, Binding: caller.Binding, Level: int(level), Message: message, Fields: fields}
+	_ = h.server.conn.Send(&Frame{Kind: KindHostCall, HostCall: hc})
 }
 
 func (h *remoteHost) ReadBody(limit int) ([]byte, error) {

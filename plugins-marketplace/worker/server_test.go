@@ -229,3 +229,34 @@ func TestServeReusesReadingGoroutines(t *testing.T) {
 		t.Errorf("%d calls started %d reading goroutines, want at most 2", calls, started)
 	}
 }
+
+// logSource logs a line and then sets a header, so its Result shows that
+// the hook went on after the log.
+const logSource = `func access(ctx, conf) {
+	ctx.log.info("seen", {"path": ctx.req.path})
+	ctx.req.set_header("X-Logged", "yes")
+}
+`
+
+func TestServeLogNeedsNoReply(t *testing.T) {
+	edge, frames, _ := serveWithSet(t, []Binding{{ID: "log", Plugin: "log", Version: "1.0.0", Source: logSource}})
+	sendAsync(edge, &Frame{Kind: KindCall, ID: 7, Call: accessCall(1, "/a", Step{Index: 0, Timeout: 5 * time.Second})})
+
+	// The test sends no HostReply: a worker that waits for one sends no
+	// Result until the step's deadline.
+	logged := nextFrame(t, frames, 2*time.Second)
+	if logged.Kind != KindHostCall || logged.HostCall.Method != MethodLog {
+		t.Fatalf("first frame = %+v, want the log host call", logged)
+	}
+	if logged.HostCall.Call != 7 || logged.HostCall.Message != "seen" || logged.HostCall.Fields["path"] != "/a" {
+		t.Errorf("log host call = %+v, want call 7, message %q and the path field", logged.HostCall, "seen")
+	}
+
+	result := nextFrame(t, frames, 2*time.Second)
+	if result.Kind != KindResult || result.ID != 7 {
+		t.Fatalf("second frame = %+v, want the Result of call 7", result)
+	}
+	if got := result.Result.Exchange.Request.Header.Get("X-Logged"); got != "yes" {
+		t.Errorf("X-Logged = %q, want %q: the hook did not go on after the log", got, "yes")
+	}
+}
