@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,4 +142,18 @@ func quarantinedGuard(t *testing.T) (Step, *Guard, int64) {
 		t.Fatalf("binding not quarantined after %d failures", QuarantineAfter)
 	}
 	return step, guard, until
+}
+
+func TestHookCauseClassifiesFailures(t *testing.T) {
+	cases := map[string]error{
+		"timeout":     fmt.Errorf("hook stopped: %w", context.DeadlineExceeded),
+		"quarantined": errQuarantined,
+		"capacity":    fmt.Errorf("all 4 plugin workers are busy: %w", ErrCapacity),
+		"error":       errors.New("index out of range"),
+	}
+	for want, err := range cases {
+		if got := hookCause(err); got != want {
+			t.Errorf("hookCause(%q) = %q, want %q", err, got, want)
+		}
+	}
 }

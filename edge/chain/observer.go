@@ -18,7 +18,7 @@ type HookCall struct {
 	Elapsed time.Duration
 	// Err is the call's error, nil when it succeeded.
 	Err error
-	// Cause classifies Err: "timeout", "quarantined" or "error". It is
+	// Cause classifies Err: "timeout", "quarantined", "capacity" or "error". It is
 	// empty when Err is nil or when the request's context ended first,
 	// because then the plugin is not at fault.
 	Cause string
@@ -68,6 +68,8 @@ func hookCause(err error) string {
 		return "timeout"
 	case errors.Is(err, errQuarantined):
 		return "quarantined"
+	case errors.Is(err, ErrCapacity):
+		return "capacity"
 	default:
 		return "error"
 	}

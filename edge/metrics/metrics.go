@@ -141,7 +141,8 @@ func (m *Metrics) ObserveUpstream(tenant, route string, status int, elapsed time
 }
 
 // ObservePlugin records one plugin hook call. cause is empty for a call
-// that succeeded, otherwise "timeout", "quarantined" or "error".
+// that succeeded, otherwise "timeout", "quarantined", "capacity" or
+// "error".
 func (m *Metrics) ObservePlugin(tenant, plugin, version, phase string, elapsed time.Duration, cause string) {
 	if m == nil {
 		return
@@ -152,7 +153,7 @@ func (m *Metrics) ObservePlugin(tenant, plugin, version, phase string, elapsed t
 }
 
 // PluginFailed counts a failed plugin hook call by cause: "timeout",
-// "quarantined" or "error". The empty cause of a call that succeeded
+// "quarantined", "capacity" or "error". The empty cause of a call that succeeded
 // counts nothing.
 func (m *Metrics) PluginFailed(tenant, plugin, version, cause string) {
 	if m == nil || cause == "" {

@@ -14,10 +14,18 @@ const pluginErrorsMetric = "portcullis_edge_plugin_errors_total"
 // the portal accepts at most 1000.
 const maxReportedPluginVersions = 1000
 
+// publisherCauses are the causes of failed hook calls that count against a
+// plugin version in the portal's statistics: the hook raised an error,
+// left an invalid result or passed its deadline. A call skipped by a
+// quarantine did not run, and one without a worker (capacity) failed for
+// lack of room, which the version's code did not cause.
+var publisherCauses = map[string]bool{"error": true, "timeout": true}
+
 // PluginErrorCounts returns a function for AgentOptions.PluginErrors that
 // sums the edge's failed hook calls per plugin version over tenants and
-// causes, from the metrics in gatherer. Versions that the metrics fold into
-// an overflow label are reported under that label.
+// the causes in publisherCauses, from the metrics in gatherer. Versions
+// that the metrics fold into an overflow label are reported under that
+// label.
 func PluginErrorCounts(gatherer prometheus.Gatherer) func() map[string]int64 {
 	return func() map[string]int64 {
 		families, err := gatherer.Gather()
@@ -30,17 +38,22 @@ func PluginErrorCounts(gatherer prometheus.Gatherer) func() map[string]int64 {
 				continue
 			}
 			for _, metric := range family.GetMetric() {
-				var plugin, version string
+				var plugin, version, cause string
 				for _, label := range metric.GetLabel() {
 					switch label.GetName() {
 					case "plugin":
 						plugin = label.GetValue()
 					case "version":
 						version = label.GetValue()
+					case "cause":
+						cause = label.GetValue()
 					}
 				}
 				key := bundle.Key(plugin, version)
-				if plugin == "" || version == "" || (counts[key] == 0 && len(counts) >= maxReportedPluginVersions) {
+				if plugin == "" || version == "" || !publisherCauses[cause] {
+					continue
+				}
+				if counts[key] == 0 && len(counts) >= maxReportedPluginVersions {
 					continue
 				}
 				counts[key] += int64(metric.GetCounter().GetValue())

@@ -6,13 +6,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-func TestPluginErrorCountsSumsTenantsAndCauses(t *testing.T) {
+func TestPluginErrorCountsSumsPublisherCauses(t *testing.T) {
 	registry := prometheus.NewRegistry()
 	errors := prometheus.NewCounterVec(prometheus.CounterOpts{Name: pluginErrorsMetric, Help: "test"}, []string{"tenant", "plugin", "version", "cause"})
 	registry.MustRegister(errors)
 	errors.WithLabelValues("acme", "acme/auth", "1.0.0", "error").Add(3)
 	errors.WithLabelValues("beta", "acme/auth", "1.0.0", "timeout").Add(2)
 	errors.WithLabelValues("acme", "key-auth", "2.1.0", "error").Inc()
+	// Calls that a quarantine skipped or that found no worker are not the
+	// version's failures.
+	errors.WithLabelValues("acme", "key-auth", "2.1.0", "quarantined").Add(40)
+	errors.WithLabelValues("beta", "key-auth", "2.1.0", "capacity").Add(7)
+	errors.WithLabelValues("beta", "cors", "1.0.0", "quarantined").Add(9)
 
 	got := PluginErrorCounts(registry)()
 
@@ -23,6 +28,6 @@ func TestPluginErrorCountsSumsTenantsAndCauses(t *testing.T) {
 		t.Errorf("key-auth@2.1.0 = %d, want 1", got["key-auth@2.1.0"])
 	}
 	if len(got) != 2 {
-		t.Errorf("counts = %v, want 2 entries", got)
+		t.Errorf("counts = %v, want 2 entries, without cors, which only a quarantine skipped", got)
 	}
 }
