@@ -51,8 +51,9 @@ func normalizeSchema(raw json.RawMessage) (string, error) {
 	return compact.String(), nil
 }
 
-// compileSchema compiles a config schema. Schemas without "$schema" follow
-// JSON Schema draft 2020-12.
+// compileSchema compiles a config schema and checks that validating a
+// config against it stays cheap (schemalimits.go). Schemas without
+// "$schema" follow JSON Schema draft 2020-12.
 func compileSchema(text string) (*jsonschema.Schema, error) {
 	document, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
 	if err != nil {
@@ -65,6 +66,7 @@ func compileSchema(text string) (*jsonschema.Schema, error) {
 
 	compiler := jsonschema.NewCompiler()
 	compiler.DefaultDraft(jsonschema.Draft2020)
+	compiler.UseRegexpEngine(compileLimitedRegexp)
 	if err := compiler.AddResource(schemaURL, document); err != nil {
 		return nil, fmt.Errorf("add config schema resource: %w", err)
 	}
@@ -72,6 +74,9 @@ func compileSchema(text string) (*jsonschema.Schema, error) {
 	schema, err := compiler.Compile(schemaURL)
 	if err != nil {
 		return nil, describeSchemaError(err, document)
+	}
+	if err := checkSchemaCost(schema); err != nil {
+		return nil, err
 	}
 	return schema, nil
 }
@@ -154,21 +159,35 @@ var (
 )
 
 // schemaFieldErrors returns the errors.Join of one *config.FieldError for
-// each failing value, sorted and capped at maxSchemaErrors.
+// each failing value, sorted by field and capped at maxSchemaErrors. Only
+// the errors it returns get a message, since a config can fail one
+// keyword thousands of times and a keyword such as a long enum makes a
+// long message.
 func schemaFieldErrors(failed *jsonschema.ValidationError, instance any, check schemaCheck) error {
-	var fieldErrors []error
-	collectSchemaErrors(failed, instance, check, &fieldErrors)
+	var pending []pendingFieldError
+	collectSchemaErrors(failed, instance, check, &pending)
 
-	sort.SliceStable(fieldErrors, func(i, j int) bool { return fieldErrors[i].Error() < fieldErrors[j].Error() })
-	if len(fieldErrors) > maxSchemaErrors {
-		fieldErrors = fieldErrors[:maxSchemaErrors]
+	sort.SliceStable(pending, func(i, j int) bool { return pending[i].field < pending[j].field })
+	if len(pending) > maxSchemaErrors {
+		pending = pending[:maxSchemaErrors]
+	}
+	fieldErrors := make([]error, len(pending))
+	for i, p := range pending {
+		fieldErrors[i] = p.message(p.field)
 	}
 	return errors.Join(fieldErrors...)
 }
 
-// collectSchemaErrors appends one field error for each leaf of the
+// pendingFieldError is a failing value whose message is built only when it
+// is reported.
+type pendingFieldError struct {
+	field   string
+	message func(field string) error
+}
+
+// collectSchemaErrors appends one pending field error for each leaf of the
 // validation error tree, since the leaves name the failing keywords.
-func collectSchemaErrors(failed *jsonschema.ValidationError, instance any, check schemaCheck, out *[]error) {
+func collectSchemaErrors(failed *jsonschema.ValidationError, instance any, check schemaCheck, out *[]pendingFieldError) {
 	if len(failed.Causes) > 0 {
 		for _, cause := range failed.Causes {
 			collectSchemaErrors(cause, instance, check, out)
@@ -181,14 +200,14 @@ func collectSchemaErrors(failed *jsonschema.ValidationError, instance any, check
 	switch problem := failed.ErrorKind.(type) {
 	case *kind.Required:
 		for _, name := range problem.Missing {
-			*out = append(*out, missingProperty(joinField(field, name), check))
+			*out = append(*out, pendingFieldError{joinField(field, name), func(field string) error { return missingProperty(field, check) }})
 		}
 	case *kind.AdditionalProperties:
 		for _, name := range problem.Properties {
-			*out = append(*out, unknownProperty(joinField(field, name), check))
+			*out = append(*out, pendingFieldError{joinField(field, name), func(field string) error { return unknownProperty(field, check) }})
 		}
 	default:
-		*out = append(*out, schemaMismatch(field, check, schemaKind{problem}))
+		*out = append(*out, pendingFieldError{field, func(field string) error { return schemaMismatch(field, check, schemaKind{problem}) }})
 	}
 }
 

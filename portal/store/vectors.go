@@ -66,6 +66,12 @@ func (s *Store) testVectors(ctx context.Context, input NewPluginVersion) error {
 		return nil
 	}
 
+	// The hooks of a vector each have a deadline, and the whole run has
+	// the one of a binding's vectors, so a version whose many vectors
+	// each run just under the hook deadline cannot hold a publish for
+	// hours.
+	ctx, cancel := context.WithTimeout(ctx, bindingVectorsTimeout)
+	defer cancel()
 	err := s.tester(ctx, input.Name, input.Version, input.Source, input.TestVectors)
 	if err == nil {
 		return nil
@@ -76,6 +82,9 @@ func (s *Store) testVectors(ctx context.Context, input NewPluginVersion) error {
 	var vectorErr *VectorError
 	if errors.As(err, &vectorErr) {
 		return vectorErr
+	}
+	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		return fieldError("test_vectors", "test_vectors did not finish within %s: use fewer vectors, fewer repeats or faster hooks", bindingVectorsTimeout)
 	}
 	return fieldError("test_vectors", "%v", err)
 }
