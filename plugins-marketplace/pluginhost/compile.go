@@ -81,6 +81,9 @@ func Compile(name, version, source string) (*Plugin, error) {
 // (checkForbiddenKeywords), and compiles it against the sandbox's globals.
 // It returns the parsed program with its code.
 func compileSource(source string) (*ast.Program, *compiler.Code, *CompileError) {
+	if cerr := checkBracketDepth(source); cerr != nil {
+		return nil, nil, cerr
+	}
 	program, err := parser.Parse(context.Background(), source)
 	if err != nil {
 		return nil, nil, parseError(err)

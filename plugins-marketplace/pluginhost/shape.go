@@ -5,10 +5,12 @@ import (
 	"reflect"
 
 	"github.com/risor-io/risor/ast"
+	"github.com/risor-io/risor/lexer"
+	"github.com/risor-io/risor/token"
 )
 
 // Risor v1.8.1's compiler takes time that grows faster than the source
-// for two shapes, so a source within the size limit could keep the portal,
+// for three shapes, so a source within the size limit could keep the portal,
 // every edge and every worker compiling for seconds to minutes:
 //
 //   - It prints the body of every function back to text, and a node's text
@@ -19,15 +21,26 @@ import (
 //   - It appends the text of each top-level statement to all the text
 //     before it, so the work grows with the number of top-level statements
 //     times the source's size.
+//   - It compiles the target of a compound assignment to an index or an
+//     attribute (`x[k] += v`, `x.a += v`) twice, once to load and once to
+//     store. A function literal in the target can hold another such
+//     assignment, so each level doubles the work: 16 levels in 349 bytes
+//     took 1.5 s and 394 MB.
 //
-// checkShape bounds both before the compiler runs. The slowest source
-// within the limits that we measured compiles in about 0.25 s
-// (BenchmarkCompileWorstShape).
+// checkShape bounds the first two, also by the depth of nested functions,
+// and rejects the third before the compiler runs. The slowest source
+// within the limits that we measured compiles in about 0.6 s
+// (BenchmarkCompileWorstShape), and checkBracketDepth keeps the parser's
+// recursion within the same depth.
 const (
 	// MaxNesting caps how deep the syntax tree of a source nests: each
 	// statement, block, expression and operand inside another counts one
 	// level. The catalogue's plugins nest at most 14 deep.
 	MaxNesting = 100
+	// MaxFunctionNesting caps how deep function literals nest, counting
+	// the top-level function, because the compiler prints a function's
+	// body once for each function around it.
+	MaxFunctionNesting = 4
 	// MaxTopLevelStatements caps the function definitions and constants
 	// at the top level of a source.
 	MaxTopLevelStatements = 1000
@@ -37,7 +50,9 @@ const (
 var nodeType = reflect.TypeFor[ast.Node]()
 
 // checkShape rejects a program whose syntax tree nests deeper than
-// MaxNesting or that has more than MaxTopLevelStatements at its top level.
+// MaxNesting, whose functions nest deeper than MaxFunctionNesting, that
+// defines a function in the target of a compound assignment, or that has
+// more than MaxTopLevelStatements at its top level.
 func checkShape(program *ast.Program) *CompileError {
 	statements := program.Statements()
 	if len(statements) > MaxTopLevelStatements {
@@ -47,56 +62,193 @@ func checkShape(program *ast.Program) *CompileError {
 	}
 
 	for _, statement := range statements {
-		if deep := deepestNode(reflect.ValueOf(statement), 0); deep != nil {
+		if deep, functions := deepestNode(reflect.ValueOf(statement), 0, 0); deep != nil {
 			start := deep.Token().StartPosition
-			return &CompileError{
-				Line:   start.LineNumber(),
-				Column: start.ColumnNumber(),
-				Message: fmt.Sprintf("the code nests more than %d levels deep here: "+
-					"split long chains of operators and deep nesting into shorter expressions or helper functions", MaxNesting),
+			message := fmt.Sprintf("the code nests more than %d levels deep here: "+
+				"split long chains of operators and deep nesting into shorter expressions or helper functions", MaxNesting)
+			if functions {
+				message = fmt.Sprintf("functions nest more than %d deep here, counting the top-level function: "+
+					"define the inner functions at the top level instead", MaxFunctionNesting)
 			}
+			return &CompileError{Line: start.LineNumber(), Column: start.ColumnNumber(), Message: message}
+		}
+		// The tree under the statement is at most MaxNesting deep now,
+		// which bounds the recursion of the next walk.
+		if cerr := checkCompoundTargets(reflect.ValueOf(statement)); cerr != nil {
+			return cerr
 		}
 	}
 	return nil
 }
 
-// deepestNode walks the syntax tree under v, which sits depth levels deep,
-// and returns the first node deeper than MaxNesting, or nil.
-// Risor's node types keep their children in unexported fields, which
-// reflection can read, so the walk needs no list of node types.
-func deepestNode(v reflect.Value, depth int) ast.Node {
+// deepestNode walks the syntax tree under v, which sits depth levels and
+// funcs function literals deep, and returns the first node deeper than
+// MaxNesting, or the first function literal deeper than
+// MaxFunctionNesting with functions set, or nil. Risor's node types keep
+// their children in unexported fields, which reflection can read, so the
+// walk needs no list of node types.
+func deepestNode(v reflect.Value, depth, funcs int) (node ast.Node, functions bool) {
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
-			return nil
+			return nil, false
 		}
 		if v.Kind() == reflect.Pointer && v.Type().Implements(nodeType) {
 			depth++
-			if depth > MaxNesting {
+			if v.Type() == funcType {
+				funcs++
+			}
+			if depth > MaxNesting || funcs > MaxFunctionNesting {
 				node, _ := reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface().(ast.Node)
-				return node
+				return node, depth <= MaxNesting
 			}
 		}
-		return deepestNode(v.Elem(), depth)
+		return deepestNode(v.Elem(), depth, funcs)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if node := deepestNode(v.Field(i), depth); node != nil {
-				return node
+			if node, functions := deepestNode(v.Field(i), depth, funcs); node != nil {
+				return node, functions
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			if node := deepestNode(v.Index(i), depth); node != nil {
-				return node
+			if node, functions := deepestNode(v.Index(i), depth, funcs); node != nil {
+				return node, functions
 			}
 		}
 	case reflect.Map:
 		iter := v.MapRange()
 		for iter.Next() {
-			if node := deepestNode(iter.Value(), depth); node != nil {
-				return node
+			if node, functions := deepestNode(iter.Value(), depth, funcs); node != nil {
+				return node, functions
 			}
 		}
 	}
+	return nil, false
+}
+
+// funcType is the syntax tree node of a function literal.
+var funcType = reflect.TypeFor[*ast.Func]()
+
+// checkCompoundTargets rejects the first compound assignment under v whose
+// target contains a function literal, with its line and column. A target
+// is checked once for each compound assignment above it in the tree, and
+// the outermost one is found first.
+func checkCompoundTargets(v reflect.Value) *CompileError {
+	var found ast.Node
+	walkNodes(v, func(node ast.Node) bool {
+		if target := compoundTarget(node); target != nil && containsFunc(reflect.ValueOf(target)) {
+			found = node
+		}
+		return found == nil
+	})
+	if found == nil {
+		return nil
+	}
+
+	start := found.Token().StartPosition
+	return &CompileError{
+		Line:   start.LineNumber(),
+		Column: start.ColumnNumber(),
+		Message: "a compound assignment such as += may not define a function inside its target: " +
+			"assign the function or its result to a variable first",
+	}
+}
+
+// compoundTarget returns the target of node when node is a compound
+// assignment to an index or an attribute, and nil otherwise.
+func compoundTarget(node ast.Node) ast.Node {
+	switch n := node.(type) {
+	case *ast.Assign:
+		if n.Operator() != "=" && n.Index() != nil {
+			return n.Index()
+		}
+	case *ast.SetAttr:
+		if n.Token().Literal != "=" {
+			return n.Object()
+		}
+	}
 	return nil
+}
+
+// containsFunc reports whether the tree under v holds a function literal.
+func containsFunc(v reflect.Value) bool {
+	found := false
+	walkNodes(v, func(node ast.Node) bool {
+		found = reflect.TypeOf(node) == funcType
+		return !found
+	})
+	return found
+}
+
+// walkNodes calls visit for each syntax tree node under v, parents before
+// their children, until visit returns false.
+func walkNodes(v reflect.Value, visit func(ast.Node) bool) bool {
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return true
+		}
+		if v.Kind() == reflect.Pointer && v.Type().Implements(nodeType) {
+			node, _ := reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface().(ast.Node)
+			if !visit(node) {
+				return false
+			}
+		}
+		return walkNodes(v.Elem(), visit)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !walkNodes(v.Field(i), visit) {
+				return false
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if !walkNodes(v.Index(i), visit) {
+				return false
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if !walkNodes(iter.Value(), visit) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkBracketDepth rejects source whose brackets nest, or whose prefix
+// operators repeat, more than MaxNesting deep, before the parser meets it.
+// Risor's parser recurses once per level, so 256 KiB of "{" took over a
+// second and about 1 GB of stack. Source that does not lex is left to the
+// parser, which reports the error.
+func checkBracketDepth(source string) *CompileError {
+	tokens := lexer.New(source)
+	depth, prefixes := 0, 0
+	for {
+		tok, err := tokens.Next()
+		if err != nil || tok.Type == token.EOF {
+			return nil
+		}
+
+		switch tok.Type {
+		case token.LPAREN, token.LBRACE, token.LBRACKET:
+			depth++
+		case token.RPAREN, token.RBRACE, token.RBRACKET:
+			depth--
+		}
+		prefixes++
+		if tok.Type != token.BANG && tok.Type != token.MINUS {
+			prefixes = 0
+		}
+		if depth > MaxNesting || prefixes > MaxNesting {
+			return &CompileError{
+				Line:    tok.StartPosition.LineNumber(),
+				Column:  tok.StartPosition.ColumnNumber(),
+				Message: fmt.Sprintf("the code nests more than %d levels deep here: split deep nesting into helper functions", MaxNesting),
+			}
+		}
+	}
 }

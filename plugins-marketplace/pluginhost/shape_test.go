@@ -43,14 +43,39 @@ func TestCompileRejectsDeepNesting(t *testing.T) {
 	}
 }
 
+// nestedFunctionsSource returns a source whose access hook holds function
+// literals nested levels deep inside it.
+func nestedFunctionsSource(levels int) string {
+	return "func access(ctx, conf) {\n" + strings.Repeat("f := func() {\n", levels) + strings.Repeat("}\n", levels) + "}\n"
+}
+
 func TestCompileRejectsDeeplyNestedFunctions(t *testing.T) {
-	depth := MaxNesting / 2
-	source := "func access(ctx, conf) {\n" + strings.Repeat("f := func() {\n", depth) + strings.Repeat("}\n", depth) + "}\n"
+	// The access hook counts as the first level.
+	if _, err := Compile("p", "1.0.0", nestedFunctionsSource(MaxFunctionNesting-1)); err != nil {
+		t.Fatalf("functions nested %d deep: %v, want them to compile", MaxFunctionNesting, err)
+	}
+
+	_, err := Compile("p", "1.0.0", nestedFunctionsSource(MaxFunctionNesting))
+	var cerr *CompileError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("functions nested %d deep: error %v, want a *CompileError", MaxFunctionNesting+1, err)
+	}
+	want := fmt.Sprintf("functions nest more than %d deep", MaxFunctionNesting)
+	if cerr.Line != MaxFunctionNesting+1 || !strings.Contains(cerr.Message, want) {
+		t.Errorf("error = %q at line %d, want %q at line %d", cerr.Message, cerr.Line, want, MaxFunctionNesting+1)
+	}
+}
+
+func TestCompileRejectsDeepBrackets(t *testing.T) {
+	source := "func access(ctx, conf) {\n\tx := " + strings.Repeat("(", MaxNesting+1) + "1" + strings.Repeat(")", MaxNesting+1) + "\n}\n"
 
 	_, err := Compile("p", "1.0.0", source)
 	var cerr *CompileError
-	if !errors.As(err, &cerr) || !strings.Contains(cerr.Message, "levels deep") {
-		t.Fatalf("%d nested functions: error %v, want the nesting limit", depth, err)
+	if !errors.As(err, &cerr) {
+		t.Fatalf("%d nested parentheses: error %v, want a *CompileError", MaxNesting+1, err)
+	}
+	if cerr.Line != 2 || !strings.Contains(cerr.Message, "levels deep") {
+		t.Errorf("error = %q at line %d, want the nesting limit at line 2", cerr.Message, cerr.Line)
 	}
 }
 
@@ -71,16 +96,19 @@ func TestCompileRejectsManyTopLevelStatements(t *testing.T) {
 }
 
 // BenchmarkCompileWorstShape compiles a source of the largest accepted
-// size made of operator chains just below MaxNesting, the slowest shape
-// within the limits among those measured.
+// size made of operator chains inside functions nested as deep as
+// MaxFunctionNesting allows, the slowest shape within the limits among
+// those measured.
 func BenchmarkCompileWorstShape(b *testing.B) {
-	chain := "\tx = x" + strings.Repeat(" + x", MaxNesting-10) + "\n"
+	levels := MaxFunctionNesting - 1
+	chain := "\tx = x" + strings.Repeat(" + x", MaxNesting-15) + "\n"
+	tail := strings.Repeat("}\n", levels) + "}\n"
 	var source strings.Builder
-	source.WriteString("func access(ctx, conf) {\n\tx := 0\n")
-	for source.Len()+len(chain)+2 < 256<<10 {
+	source.WriteString("func access(ctx, conf) {\n\tx := 0\n" + strings.Repeat("f := func() {\n", levels))
+	for source.Len()+len(chain)+len(tail) < 256<<10 {
 		source.WriteString(chain)
 	}
-	source.WriteString("}\n")
+	source.WriteString(tail)
 
 	for b.Loop() {
 		if _, err := Compile("p", "1.0.0", source.String()); err != nil {
