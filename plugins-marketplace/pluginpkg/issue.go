@@ -48,14 +48,30 @@ func (e *ValidationError) Error() string {
 	return "invalid plugin package:\n" + strings.Join(lines, "\n")
 }
 
-// issues collects Issues of one file, with the line of each field taken
-// from the file's position map.
+// issues collects Issues of one file. add leaves Line unset, so that
+// setLines can look up the lines of all fields in one walk of the file.
 type issues struct {
-	file  string
-	lines map[string]int
-	list  []Issue
+	file string
+	list []Issue
 }
 
 func (is *issues) add(field, format string, args ...any) {
-	is.list = append(is.list, Issue{File: is.file, Field: field, Line: is.lines[field], Message: fmt.Sprintf(format, args...)})
+	is.list = append(is.list, Issue{File: is.file, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// fields returns the field of each issue.
+func (is *issues) fields() []string {
+	fields := make([]string, len(is.list))
+	for i, issue := range is.list {
+		fields[i] = issue.Field
+	}
+	return fields
+}
+
+// setLines sets the line of each issue to the line of its field in lines,
+// or to 0 when lines lacks the field.
+func (is *issues) setLines(lines map[string]int) {
+	for i := range is.list {
+		is.list[i].Line = lines[is.list[i].Field]
+	}
 }

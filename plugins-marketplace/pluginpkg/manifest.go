@@ -73,45 +73,55 @@ var (
 		`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 )
 
+// manifestLineFields are the manifest fields whose lines Load reports after
+// parsing: phases, which Compile compares with the source, and the parts
+// that checkSizes measures.
+var manifestLineFields = []string{"phases", "config_schema", "description"}
+
 // parseManifest decodes and checks a manifest, and returns the line of each
-// field. YAML is converted to JSON first, so both forms have the same
-// fields.
+// field of manifestLineFields that the manifest has. YAML is converted to
+// JSON first, so both forms have the same fields.
 func parseManifest(file string, data []byte) (*Manifest, map[string]int, error) {
-	lines := map[string]int{}
+	source := data
+	findLines := func(paths []string) map[string]int { return jsonLines(source, paths) }
 	if strings.HasSuffix(file, ".yaml") || strings.HasSuffix(file, ".yml") {
-		converted, yamlLines, err := yamlToJSON(file, data)
+		converted, root, err := yamlToJSON(file, data)
 		if err != nil {
 			return nil, nil, err
 		}
-		data, lines = converted, yamlLines
-	} else {
-		lines = jsonLines(data)
+		data = converted
+		findLines = func(paths []string) map[string]int { return yamlLines(root, paths) }
 	}
 
 	var manifest Manifest
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(&manifest); err != nil {
-		return nil, nil, &ValidationError{Issues: []Issue{decodeIssue(file, data, lines, err)}}
+		return nil, nil, &ValidationError{Issues: []Issue{decodeIssue(file, data, findLines, err)}}
 	}
 
-	found := &issues{file: file, lines: lines}
+	found := &issues{file: file}
 	manifest.check(found)
+	lines := findLines(append(found.fields(), manifestLineFields...))
 	if len(found.list) > 0 {
+		found.setLines(lines)
 		return nil, nil, &ValidationError{Issues: found.list}
 	}
 	return &manifest, lines, nil
 }
 
 // decodeIssue reports a decode error, naming an unknown field and its line.
-func decodeIssue(file string, data []byte, lines map[string]int, err error) Issue {
+// findLines returns the lines of paths in the manifest file.
+func decodeIssue(file string, data []byte, findLines func(paths []string) map[string]int, err error) Issue {
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name, _ := strconv.Unquote(field)
-		return Issue{File: file, Field: name, Line: lines[name], Message: "unknown field: check the spelling against the manifest fields in docs/plugins.md"}
+		return Issue{File: file, Field: name, Line: findLines([]string{name})[name], Message: "unknown field: check the spelling against the manifest fields in docs/plugins.md"}
 	}
 	issue := jsonErrorIssue(file, data, err)
-	if issue.Field != "" && lines[issue.Field] > 0 {
-		issue.Line = lines[issue.Field]
+	if issue.Field != "" {
+		if line := findLines([]string{issue.Field})[issue.Field]; line > 0 {
+			issue.Line = line
+		}
 	}
 	return issue
 }

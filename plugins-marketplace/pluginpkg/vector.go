@@ -109,12 +109,11 @@ func ParseVectors(file string, data []byte) ([]Vector, error) {
 	var vectors []Vector
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
-	lines := jsonLines(data)
 	if err := decoder.Decode(&vectors); err != nil {
-		return nil, &ValidationError{Issues: []Issue{vectorDecodeIssue(file, data, lines, err)}}
+		return nil, &ValidationError{Issues: []Issue{vectorDecodeIssue(file, data, err)}}
 	}
 
-	found := &issues{file: file, lines: lines}
+	found := &issues{file: file}
 	if len(vectors) > MaxVectors {
 		found.add("", "%d vectors are above the limit of %d", len(vectors), MaxVectors)
 	}
@@ -123,12 +122,13 @@ func ParseVectors(file string, data []byte) ([]Vector, error) {
 		vectors[i].check(found, fmt.Sprintf("[%d]", i), names)
 	}
 	if len(found.list) > 0 {
+		found.setLines(jsonLines(data, found.fields()))
 		return nil, &ValidationError{Issues: found.list}
 	}
 	return vectors, nil
 }
 
-func vectorDecodeIssue(file string, data []byte, lines map[string]int, err error) Issue {
+func vectorDecodeIssue(file string, data []byte, err error) Issue {
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return Issue{File: file, Message: "unknown field " + field + ": check the spelling against the vector fields in docs/plugins.md"}
 	}
