@@ -219,6 +219,14 @@ func walkNodes(v reflect.Value, visit func(ast.Node) bool) bool {
 	return true
 }
 
+// NOTE: two costs remain before these checks. Risor's lexer builds a
+// number literal one character at a time, and its template parser a
+// template string's text, in time that grows with the square of their
+// length (100,000 digits take seconds). The bracket check reads a template
+// string as one token, so its expressions can nest deep enough to
+// overflow a worker's stack. A worker's compile deadline and limits
+// contain both, but not a compile inside the portal or the edge.
+//
 // checkBracketDepth rejects source whose brackets nest, or whose prefix
 // operators repeat, more than MaxNesting deep, before the parser meets it.
 // Risor's parser recurses once per level, so 256 KiB of "{" took over a

@@ -118,4 +118,11 @@ var storeFormats = map[string]string{
 	"unknown property: the plugin's config_schema does not allow it":                                       "未知属性：插件的 config_schema 不允许此属性",
 	"does not match the JSON Schema meta-schema: %s":                                                       "不符合 JSON Schema 元模式：%s",
 	"does not match the plugin's config_schema: %s":                                                        "不符合插件的 config_schema：%s",
+	"config_schema applies more than %d subschemas to one config, counting each use of a $ref, allOf, anyOf, oneOf or property: refer to each definition from fewer places":                                "config_schema 对一个配置应用了超过 %d 个子模式（每次使用 $ref、allOf、anyOf、oneOf 或属性都计一次）：请减少引用每个定义的位置",
+	"the patterns of config_schema add up to more than %d instructions, counting a pattern once for each place that uses it: use shorter patterns or use them in fewer places":                             "config_schema 的正则模式合计超过 %d 条指令（每处使用都计一次）：请使用更短的模式，或在更少的位置使用",
+	"config_schema has an enum of more than %d values: use a pattern or fewer values":                                                                                                                      "config_schema 中有超过 %d 个值的 enum：请改用正则模式或减少取值",
+	"config_schema uses $dynamicRef or $recursiveRef at %s, which is not supported: use $ref":                                                                                                              "config_schema 在 %s 使用了不受支持的 $dynamicRef 或 $recursiveRef：请改用 $ref",
+	"%s contains the number %s, longer than %d characters or with an exponent above %d: use a number within the range of a float64":                                                                        "%s 包含数字 %s，长度超过 %d 个字符或指数超过 %d：请使用 float64 范围内的数字",
+	"checking config against the plugin's config_schema took more than %d steps: the schema applies too many subschemas to this config, so use a smaller config or ask the publisher for a simpler schema": "按插件的 config_schema 校验配置超过了 %d 步：该模式对此配置应用的子模式过多，请缩小配置，或请发布者简化模式",
+	"test_vectors did not finish within %s: use fewer vectors, fewer repeats or faster hooks":                                                                                                              "test_vectors 未在 %s 内完成：请减少测试向量或重复次数，或让钩子更快",
 }

@@ -54,7 +54,10 @@ func normalizeSchema(raw json.RawMessage) (string, error) {
 // compileSchema compiles a config schema and checks that validating a
 // config against it stays cheap (schemalimits.go). Schemas without
 // "$schema" follow JSON Schema draft 2020-12.
-func compileSchema(text string) (*jsonschema.Schema, error) {
+func compileSchema(text string) (*configSchema, error) {
+	if err := checkNumbers([]byte(text), "config_schema"); err != nil {
+		return nil, err
+	}
 	document, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
 	if err != nil {
 		return nil, fieldError("config_schema", "config_schema is not valid JSON: %v", err)
@@ -64,9 +67,12 @@ func compileSchema(text string) (*jsonschema.Schema, error) {
 		return nil, err
 	}
 
+	budget := &validationBudget{}
 	compiler := jsonschema.NewCompiler()
 	compiler.DefaultDraft(jsonschema.Draft2020)
 	compiler.UseRegexpEngine(compileLimitedRegexp)
+	compiler.RegisterVocabulary(budget.vocabulary())
+	compiler.AssertVocabs()
 	if err := compiler.AddResource(schemaURL, document); err != nil {
 		return nil, fmt.Errorf("add config schema resource: %w", err)
 	}
@@ -78,7 +84,32 @@ func compileSchema(text string) (*jsonschema.Schema, error) {
 	if err := checkSchemaCost(schema); err != nil {
 		return nil, err
 	}
-	return schema, nil
+	if err := checkDynamicRefs(schema, map[*jsonschema.Schema]bool{}); err != nil {
+		return nil, err
+	}
+	return &configSchema{schema: schema, budget: budget}, nil
+}
+
+// configSchema is a compiled config schema with the budget that bounds
+// each validation against it.
+type configSchema struct {
+	schema *jsonschema.Schema
+	budget *validationBudget
+}
+
+// validate validates instance within maxValidationWork, and reports
+// whether the budget lasted.
+func (c *configSchema) validate(instance any) (finished bool, err error) {
+	c.budget.left = maxValidationWork
+	defer func() {
+		if r := recover(); r != nil {
+			if r != errValidationBudget {
+				panic(r)
+			}
+			finished, err = false, nil
+		}
+	}()
+	return true, c.schema.Validate(instance)
 }
 
 // checkObjectType rejects a schema whose top-level "type" excludes objects,
@@ -128,13 +159,19 @@ func describeSchemaError(err error, document any) error {
 // validateConfig checks a binding config against a compiled schema. It
 // returns nil or the errors.Join of one *config.FieldError for each failing
 // value, with fields such as "config.headers[0]".
-func validateConfig(schema *jsonschema.Schema, raw json.RawMessage) error {
+func validateConfig(schema *configSchema, raw json.RawMessage) error {
+	if err := checkNumbers(raw, "config"); err != nil {
+		return err
+	}
 	instance, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return InvalidJSON("config", raw, err)
 	}
 
-	err = schema.Validate(instance)
+	finished, err := schema.validate(instance)
+	if !finished {
+		return fieldError("config", "checking config against the plugin's config_schema took more than %d steps: the schema applies too many subschemas to this config, so use a smaller config or ask the publisher for a simpler schema", maxValidationWork)
+	}
 	if err == nil {
 		return nil
 	}
@@ -313,7 +350,7 @@ func CheckConfig(schema, config json.RawMessage) error {
 	return validateConfig(compiled, normalized)
 }
 
-func compileConfigSchema(raw json.RawMessage) (*jsonschema.Schema, error) {
+func compileConfigSchema(raw json.RawMessage) (*configSchema, error) {
 	text, err := normalizeSchema(raw)
 	if err != nil {
 		return nil, err

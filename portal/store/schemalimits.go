@@ -31,6 +31,10 @@ const (
 	// counts a thousand times. At about 9 ns per instruction and byte, a
 	// 64 KiB config string meets at most about 1.2 s of matching.
 	maxPatternsSize = 2000
+	// maxEnumValues caps the values of one enum. A value that matches
+	// none of them is compared with each, and a failed comparison ends
+	// the subschema before the validation budget charges it.
+	maxEnumValues = 256
 )
 
 // sizedRegexp is a compiled pattern with its size estimate.
@@ -83,8 +87,12 @@ func patternSize(re *syntax.Regexp) int {
 	}
 }
 
-// errSchemaTooBroad stops the walk of checkSchemaCost at the first limit.
-var errSchemaTooBroad = errors.New("schema too broad")
+// errSchemaTooBroad and errEnumTooLong stop the walk of checkSchemaCost at
+// the first limit.
+var (
+	errSchemaTooBroad = errors.New("schema too broad")
+	errEnumTooLong    = errors.New("enum too long")
+)
 
 // schemaCost walks a compiled schema along every subschema that can apply
 // to a config, as validation would.
@@ -99,8 +107,12 @@ type schemaCost struct {
 // maxPatternsSize.
 func checkSchemaCost(schema *jsonschema.Schema) error {
 	cost := &schemaCost{onPath: map[*jsonschema.Schema]bool{}}
-	if err := cost.visit(schema); err == nil {
+	err := cost.visit(schema)
+	if err == nil {
 		return nil
+	}
+	if err == errEnumTooLong {
+		return fieldError("config_schema", "config_schema has an enum of more than %d values: use a pattern or fewer values", maxEnumValues)
 	}
 
 	if cost.reached > maxSchemaReach {
@@ -114,6 +126,9 @@ func checkSchemaCost(schema *jsonschema.Schema) error {
 func (c *schemaCost) visit(s *jsonschema.Schema) error {
 	if s == nil || c.onPath[s] {
 		return nil
+	}
+	if s.Enum != nil && len(s.Enum.Values) > maxEnumValues {
+		return errEnumTooLong
 	}
 	c.reached++
 	c.patterns += regexpSize(s.Pattern)

@@ -173,12 +173,14 @@ func TestCheckStoredAllCompile(t *testing.T) {
 	checkOutputLines(t, stdout, []string{"1 of 1 versions compile"})
 }
 
-// deepParenthesesSource nests a constant in 120,000 parentheses. Risor's
-// parser recurses once per level, and under the 64 MiB stack limit of a
-// plugin worker the Go runtime ends the process with a stack overflow.
+// deepParenthesesSource nests a constant in 120,000 parentheses inside the
+// expression of a template string. The compile's bracket check reads a
+// template string as one token, Risor's parser recurses once per level,
+// and under the 64 MiB stack limit of a plugin worker the Go runtime ends
+// the process with a stack overflow.
 func deepParenthesesSource() string {
 	const depth = 120_000
-	return "x := " + strings.Repeat("(", depth) + "1" + strings.Repeat(")", depth) + "\nfunc access(ctx, conf) {}\n"
+	return "func access(ctx, conf) {\n\tx := '{" + strings.Repeat("(", depth) + "1" + strings.Repeat(")", depth) + "}'\n}\n"
 }
 
 // TestCheckStoredSurvivesCrash checks that a version whose compile ends the
@@ -204,10 +206,12 @@ func TestCheckStoredSurvivesCrash(t *testing.T) {
 	}
 }
 
-// slowSource chains 120,000 additions in one constant. Compiling it takes
-// tens of seconds, far above the timeout that the test sets.
+// slowSource holds a number of 100,000 digits. Risor's lexer builds a
+// number one character at a time, in time that grows with the square of
+// its length, so compiling it takes seconds, above the timeout that the
+// test sets.
 func slowSource() string {
-	return "x := 1" + strings.Repeat("+1", 120_000) + "\nfunc access(ctx, conf) {}\n"
+	return "func access(ctx, conf) {\n\tx := 1" + strings.Repeat("0", 100_000) + "\n}\n"
 }
 
 func TestCheckStoredCompileTimeout(t *testing.T) {
