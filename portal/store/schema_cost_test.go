@@ -113,8 +113,7 @@ func TestCheckConfigHugeExponentAllocation(t *testing.T) {
 // fit in 60 KB against 4,000 failing items took 80 s and 11.6 GB on a
 // 2-core test machine.
 func TestCheckConfigLongEnumAllocation(t *testing.T) {
-	// The validation budget allows about 100,000 comparisons, each of
-	// which parses two numbers.
+	// An enum of more than maxEnumNumbers numbers is rejected.
 	const limit = 48 << 20
 	values := make([]string, 2000)
 	for i := range values {
@@ -123,4 +122,13 @@ func TestCheckConfigLongEnumAllocation(t *testing.T) {
 	schema := `{"type":"object","properties":{"a":{"items":{"enum":[` + strings.Join(values, ",") + `]}}}}`
 	bindingConfig := `{"a":[` + strings.TrimSuffix(strings.Repeat("-1,", 200), ",") + `]}`
 	requireCheapConfigCheck(t, schema, bindingConfig, limit)
+
+	// The longest enum of numbers accepted, against a config of many
+	// failing numbers.
+	accepted := `{"type":"object","properties":{"a":{"items":{"enum":[` + strings.Join(values[:maxEnumNumbers], ",") + `]}}}}`
+	if err := CheckSchema(json.RawMessage(accepted)); err != nil {
+		t.Fatalf("CheckSchema(enum of %d numbers) error = %v, want nil", maxEnumNumbers, err)
+	}
+	manyItems := `{"a":[` + strings.TrimSuffix(strings.Repeat("-1,", 10000), ",") + `]}`
+	requireCheapConfigCheck(t, accepted, manyItems, limit)
 }

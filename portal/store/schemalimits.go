@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -31,10 +32,14 @@ const (
 	// counts a thousand times. At about 9 ns per instruction and byte, a
 	// 64 KiB config string meets at most about 1.2 s of matching.
 	maxPatternsSize = 2000
-	// maxEnumValues caps the values of one enum. A value that matches
-	// none of them is compared with each, and a failed comparison ends
-	// the subschema before the validation budget charges it.
-	maxEnumValues = 256
+	// maxEnumValues caps the values of one enum, and maxEnumNumbers the
+	// numbers among them. A value that matches none of them is compared
+	// with each, and the failure ends the subschema before the validation
+	// budget charges it. Comparing numbers parses both into exact
+	// fractions, about 1.7 µs each, so a 64 KiB config of 32,000 numbers
+	// against 16 costs about 0.9 s.
+	maxEnumValues  = 256
+	maxEnumNumbers = 16
 )
 
 // sizedRegexp is a compiled pattern with its size estimate.
@@ -112,7 +117,7 @@ func checkSchemaCost(schema *jsonschema.Schema) error {
 		return nil
 	}
 	if err == errEnumTooLong {
-		return fieldError("config_schema", "config_schema has an enum of more than %d values: use a pattern or fewer values", maxEnumValues)
+		return fieldError("config_schema", "config_schema has an enum of more than %d values or more than %d numbers: use a pattern, minimum and maximum, or fewer values", maxEnumValues, maxEnumNumbers)
 	}
 
 	if cost.reached > maxSchemaReach {
@@ -127,7 +132,7 @@ func (c *schemaCost) visit(s *jsonschema.Schema) error {
 	if s == nil || c.onPath[s] {
 		return nil
 	}
-	if s.Enum != nil && len(s.Enum.Values) > maxEnumValues {
+	if s.Enum != nil && (len(s.Enum.Values) > maxEnumValues || countNumbers(s.Enum.Values) > maxEnumNumbers) {
 		return errEnumTooLong
 	}
 	c.reached++
@@ -198,4 +203,16 @@ func appendSchema(subs []*jsonschema.Schema, value any) []*jsonschema.Schema {
 		return append(subs, v...)
 	}
 	return subs
+}
+
+// countNumbers returns how many of values are numbers.
+func countNumbers(values []any) int {
+	count := 0
+	for _, value := range values {
+		switch value.(type) {
+		case json.Number, float64, int, int64:
+			count++
+		}
+	}
+	return count
 }

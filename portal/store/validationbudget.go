@@ -120,11 +120,11 @@ func checkNumbers(document []byte, field string) error {
 			continue
 		}
 		if len(number) > maxNumberLength || exponentAbove(string(number), maxExponent) {
-			shown := string(number)
-			if len(shown) > 20 {
-				shown = shown[:20] + "..."
+			excerpt := string(number)
+			if len(excerpt) > 20 {
+				excerpt = excerpt[:20] + "..."
 			}
-			return fieldError(field, "%s contains the number %s, longer than %d characters or with an exponent above %d: use a number within the range of a float64", field, shown, maxNumberLength, maxExponent)
+			return fieldError(field, "%s contains the number %s, longer than %d characters or with an exponent above %d: use a number within the range of a float64", field, excerpt, maxNumberLength, maxExponent)
 		}
 	}
 }
