@@ -67,7 +67,9 @@ func compileSchema(text string) (*configSchema, error) {
 		return nil, err
 	}
 
-	budget := &validationBudget{}
+	// A mention in a description also sets perMember, which only charges
+	// more.
+	budget := &validationBudget{perMember: strings.Contains(text, `"unevaluated`)}
 	compiler := jsonschema.NewCompiler()
 	compiler.DefaultDraft(jsonschema.Draft2020)
 	compiler.UseRegexpEngine(compileLimitedRegexp)

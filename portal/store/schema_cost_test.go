@@ -132,3 +132,22 @@ func TestCheckConfigLongEnumAllocation(t *testing.T) {
 	manyItems := `{"a":[` + strings.TrimSuffix(strings.Repeat("-1,", 10000), ",") + `]}`
 	requireCheapConfigCheck(t, accepted, manyItems, limit)
 }
+
+// With unevaluatedProperties, the library copies an object's properties
+// for each subschema that applies to it. A root with an allOf of 1,000
+// subschemas against a config of 5,000 properties took 1.5 s and 428 MB
+// on a 2-core test machine.
+func TestCheckConfigChargesUnevaluatedMembers(t *testing.T) {
+	allOf := strings.TrimSuffix(strings.Repeat(`{"type":"object"},`, 1000), ",")
+	schema := `{"type":"object","unevaluatedProperties":false,"allOf":[` + allOf + `]}`
+	properties := make([]string, 5000)
+	for i := range properties {
+		properties[i] = fmt.Sprintf(`"p%d":1`, i)
+	}
+	bindingConfig := `{` + strings.Join(properties, ",") + `}`
+
+	_, err := checkConfigAllocation(schema, bindingConfig)
+	if err == nil || !strings.Contains(err.Error(), "took more than") {
+		t.Errorf("CheckConfig() error = %.200v, want the validation budget", err)
+	}
+}
