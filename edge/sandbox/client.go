@@ -27,7 +27,8 @@ type workerConn struct {
 	// busySince is the Unix nanoseconds since which the worker has had
 	// calls or loads in flight without a break, 0 while it has none.
 	// callAverage is a moving average of the time its calls' hooks ran in
-	// the worker, in nanoseconds. A full pool may preempt a worker that is
+	// the worker, each divided by the calls that shared the worker, in
+	// nanoseconds. A full pool may preempt a worker that is
 	// busy without a break on slow calls (ruleBusy).
 	busySince   atomic.Int64
 	callAverage atomic.Int64
@@ -55,8 +56,10 @@ type workerConn struct {
 type pendingCall struct {
 	reply chan *worker.Frame
 	// started is the Unix nanoseconds of the call's start, from which the
-	// pool measures a busy worker's oldest call.
+	// pool measures a busy worker's oldest call. sharing is the number of
+	// calls in flight on the worker when it started, itself included.
 	started int64
+	sharing int64
 	// set and ctx serve the call's host calls; both are nil for a Load
 	// and a Verify.
 	set       *Set
@@ -181,7 +184,8 @@ func (w *workerConn) readLoop() {
 // margin.
 func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pendingCall, wait time.Duration) (*worker.Frame, error) {
 	started := time.Now().UnixNano()
-	if w.inFlight.Add(1) == 1 {
+	pc.sharing = w.inFlight.Add(1)
+	if pc.sharing == 1 {
 		w.busySince.Store(started)
 	}
 	w.lastUsed.Store(started)
@@ -224,8 +228,9 @@ func (w *workerConn) roundTrip(ctx context.Context, f *worker.Frame, pc *pending
 
 // recordCall adds a call whose hooks ran for duration in the worker to
 // the worker's moving average, which weighs the latest call by one eighth.
-// The time is the worker's own, so a call that waited for the worker's
-// CPU behind others does not count as slow.
+// The time is the worker's own, so a call that waited in the worker's
+// queue does not count as slow. The caller divides it by the calls that
+// shared the worker, whose hooks run at the same time on its CPUs.
 func (w *workerConn) recordCall(duration time.Duration) {
 	for {
 		average := w.callAverage.Load()

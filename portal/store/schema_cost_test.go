@@ -129,7 +129,7 @@ func TestCheckConfigLongEnumAllocation(t *testing.T) {
 	if err := CheckSchema(json.RawMessage(accepted)); err != nil {
 		t.Fatalf("CheckSchema(enum of %d numbers) error = %v, want nil", maxEnumNumbers, err)
 	}
-	manyItems := `{"a":[` + strings.TrimSuffix(strings.Repeat("-1,", 10000), ",") + `]}`
+	manyItems := `{"a":[` + strings.TrimSuffix(strings.Repeat("-1,", 2000), ",") + `]}`
 	requireCheapConfigCheck(t, accepted, manyItems, limit)
 }
 
