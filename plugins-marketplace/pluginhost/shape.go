@@ -62,7 +62,7 @@ func checkShape(program *ast.Program) *CompileError {
 	}
 
 	for _, statement := range statements {
-		if deep, functions := deepestNode(reflect.ValueOf(statement), 0, 0); deep != nil {
+		if deep, functions := deepestNode(reflect.ValueOf(statement)); deep != nil {
 			start := deep.Token().StartPosition
 			message := fmt.Sprintf("the code nests more than %d levels deep here: "+
 				"split long chains of operators and deep nesting into shorter expressions or helper functions", MaxNesting)
@@ -81,50 +81,17 @@ func checkShape(program *ast.Program) *CompileError {
 	return nil
 }
 
-// deepestNode walks the syntax tree under v, which sits depth levels and
-// funcs function literals deep, and returns the first node deeper than
-// MaxNesting, or the first function literal deeper than
-// MaxFunctionNesting with functions set, or nil. Risor's node types keep
-// their children in unexported fields, which reflection can read, so the
-// walk needs no list of node types.
-func deepestNode(v reflect.Value, depth, funcs int) (node ast.Node, functions bool) {
-	switch v.Kind() {
-	case reflect.Interface, reflect.Pointer:
-		if v.IsNil() {
-			return nil, false
+// deepestNode returns the first node under v deeper than MaxNesting, or
+// the first function literal deeper than MaxFunctionNesting with functions
+// set, or nil.
+func deepestNode(v reflect.Value) (deep ast.Node, functions bool) {
+	walkNodes(v, func(node ast.Node, at nodeDepth) bool {
+		if at.nodes > MaxNesting || at.funcs > MaxFunctionNesting {
+			deep, functions = node, at.nodes <= MaxNesting
 		}
-		if v.Kind() == reflect.Pointer && v.Type().Implements(nodeType) {
-			depth++
-			if v.Type() == funcType {
-				funcs++
-			}
-			if depth > MaxNesting || funcs > MaxFunctionNesting {
-				node, _ := reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface().(ast.Node)
-				return node, depth <= MaxNesting
-			}
-		}
-		return deepestNode(v.Elem(), depth, funcs)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if node, functions := deepestNode(v.Field(i), depth, funcs); node != nil {
-				return node, functions
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if node, functions := deepestNode(v.Index(i), depth, funcs); node != nil {
-				return node, functions
-			}
-		}
-	case reflect.Map:
-		iter := v.MapRange()
-		for iter.Next() {
-			if node, functions := deepestNode(iter.Value(), depth, funcs); node != nil {
-				return node, functions
-			}
-		}
-	}
-	return nil, false
+		return deep == nil
+	})
+	return deep, functions
 }
 
 // funcType is the syntax tree node of a function literal.
@@ -136,7 +103,7 @@ var funcType = reflect.TypeFor[*ast.Func]()
 // the outermost one is found first.
 func checkCompoundTargets(v reflect.Value) *CompileError {
 	var found ast.Node
-	walkNodes(v, func(node ast.Node) bool {
+	walkNodes(v, func(node ast.Node, _ nodeDepth) bool {
 		if target := compoundTarget(node); target != nil && containsFunc(reflect.ValueOf(target)) {
 			found = node
 		}
@@ -174,44 +141,60 @@ func compoundTarget(node ast.Node) ast.Node {
 // containsFunc reports whether the tree under v holds a function literal.
 func containsFunc(v reflect.Value) bool {
 	found := false
-	walkNodes(v, func(node ast.Node) bool {
+	walkNodes(v, func(node ast.Node, _ nodeDepth) bool {
 		found = reflect.TypeOf(node) == funcType
 		return !found
 	})
 	return found
 }
 
-// walkNodes calls visit for each syntax tree node under v, parents before
-// their children, until visit returns false.
-func walkNodes(v reflect.Value, visit func(ast.Node) bool) bool {
+// nodeDepth is the depth of a node: the count of nodes on its path from
+// the walk's start, itself included, and of function literals among them.
+type nodeDepth struct {
+	nodes, funcs int
+}
+
+// walkNodes calls visit for each syntax tree node under v with its depth,
+// parents before their children, until visit returns false. Risor's node
+// types keep their children in unexported fields, which reflection can
+// read, so the walk needs no list of node types.
+func walkNodes(v reflect.Value, visit func(ast.Node, nodeDepth) bool) bool {
+	return walkFrom(v, nodeDepth{}, visit)
+}
+
+func walkFrom(v reflect.Value, at nodeDepth, visit func(ast.Node, nodeDepth) bool) bool {
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
 			return true
 		}
 		if v.Kind() == reflect.Pointer && v.Type().Implements(nodeType) {
+			at.nodes++
+			if v.Type() == funcType {
+				at.funcs++
+			}
 			node, _ := reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface().(ast.Node)
-			if !visit(node) {
+			if !visit(node, at) {
 				return false
 			}
 		}
-		return walkNodes(v.Elem(), visit)
+		return walkFrom(v.Elem(), at, visit)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if !walkNodes(v.Field(i), visit) {
+			if !walkFrom(v.Field(i), at, visit) {
 				return false
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			if !walkNodes(v.Index(i), visit) {
+			if !walkFrom(v.Index(i), at, visit) {
 				return false
 			}
 		}
 	case reflect.Map:
 		iter := v.MapRange()
 		for iter.Next() {
-			if !walkNodes(iter.Value(), visit) {
+			if !walkFrom(iter.Value(), at, visit) {
 				return false
 			}
 		}

@@ -221,8 +221,8 @@ const (
 // id of the Call whose hook makes it, and Binding the id of the calling
 // binding. The edge fills the pluginhost.Caller from its own copy of that
 // binding, so a worker cannot claim another binding's permissions. The
-// edge answers each HostCall with a HostReply of the frame's id, except a
-// MethodLog call, which gets none.
+// edge replies to each HostCall with a HostReply of the frame's id,
+// except to a MethodLog call.
 type HostCall struct {
 	Call    uint64
 	Binding string

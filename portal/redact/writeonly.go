@@ -28,7 +28,8 @@ type pointerStep struct {
 
 // writeOnlyWalk finds the writeOnly schemas of one schema document. Its
 // containsWriteOnly examines each object and array of the document at most
-// once per walk, however many properties and references reach it.
+// once per walk, however many properties and references reach it
+// (TestWriteOnlyWalkExaminesNodesOnce).
 //
 // A JSON document is a tree, so a normalised JSON pointer names exactly one
 // node. Nodes are keyed by node ids that nodeIDs assigns to normalised

@@ -123,8 +123,8 @@ func TestCheckConfigLongEnumAllocation(t *testing.T) {
 	bindingConfig := `{"a":[` + strings.TrimSuffix(strings.Repeat("-1,", 200), ",") + `]}`
 	requireCheapConfigCheck(t, schema, bindingConfig, limit)
 
-	// The longest enum of numbers accepted, against a config of many
-	// failing numbers.
+	// An enum of maxEnumNumbers numbers, the largest accepted, against a
+	// config of many failing numbers.
 	accepted := `{"type":"object","properties":{"a":{"items":{"enum":[` + strings.Join(values[:maxEnumNumbers], ",") + `]}}}}`
 	if err := CheckSchema(json.RawMessage(accepted)); err != nil {
 		t.Fatalf("CheckSchema(enum of %d numbers) error = %v, want nil", maxEnumNumbers, err)
