@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,11 +37,13 @@ type server struct {
 	// inlineLimit.
 	inline atomic.Pointer[inlineCall]
 	slow   *time.Timer
-	// idle hands the reading to a goroutine that handed it on earlier and
-	// waits for it again (awaitReading), so no new goroutine has to grow
-	// its stack to the depth of a Risor call. readersStarted counts the
+	// waiting lists the goroutines that handed the reading on earlier and
+	// wait for it again (awaitReading), each by the channel that wakes
+	// it. handOff wakes the latest, so no new goroutine has to grow its
+	// stack to the depth of a Risor call. readersStarted counts the
 	// goroutines that handOff had to start.
-	idle           chan struct{}
+	waitMu         sync.Mutex
+	waiting        []chan struct{}
 	readersStarted atomic.Int64
 
 	hostMu    sync.Mutex
@@ -71,7 +74,6 @@ func newServer(conn *Conn) *server {
 		compiled:  map[string]*pluginhost.Plugin{},
 		hostCalls: map[uint64]chan *HostReply{},
 		closed:    make(chan struct{}),
-		idle:      make(chan struct{}),
 	}
 	s.slow = time.AfterFunc(time.Hour, s.handOffSlow)
 	s.slow.Stop()
@@ -92,6 +94,7 @@ func (s *server) serve() error {
 // read handles frames until the connection ends, or until this goroutine
 // handed the reading on while it ran a call and did not get it back.
 func (s *server) read() {
+	wake := make(chan struct{}, 1)
 	for {
 		f, err := s.conn.Receive()
 		if err != nil {
@@ -99,7 +102,7 @@ func (s *server) read() {
 			return
 		}
 		if f.Kind == KindCall && f.Call != nil {
-			if handed := s.runInline(f.ID, f.Call); handed && !s.awaitReading() {
+			if handed := s.runInline(f.ID, f.Call); handed && !s.awaitReading(wake) {
 				return
 			}
 			continue
@@ -233,18 +236,48 @@ const readerIdle = 10 * time.Second
 // awaitReading waits up to readerIdle for another goroutine's handOff, and
 // reports whether the reading is this goroutine's again. It gives up at
 // once when the connection ended.
-func (s *server) awaitReading() bool {
+func (s *server) awaitReading(wake chan struct{}) bool {
 	timer := time.NewTimer(readerIdle)
 	defer timer.Stop()
+	s.waitMu.Lock()
+	s.waiting = append(s.waiting, wake)
+	s.waitMu.Unlock()
 
 	select {
-	case <-s.idle:
+	case <-wake:
 		return true
 	case <-s.closed:
-		return false
 	case <-timer.C:
+	}
+
+	// A handOff that took wake off the list before this goroutine did
+	// has handed the reading to this goroutine, so it must read again.
+	if s.stopWaiting(wake) {
 		return false
 	}
+	<-wake
+	return true
+}
+
+// stopWaiting takes wake off the waiting list and reports whether it was
+// still there.
+func (s *server) stopWaiting(wake chan struct{}) bool {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	for i, w := range s.waiting {
+		if w == wake {
+			s.waiting = slices.Delete(s.waiting, i, i+1)
+			return true
+		}
+	}
+	return false
+}
+
+// waitingReaders returns how many goroutines wait to read again.
+func (s *server) waitingReaders() int {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	return len(s.waiting)
 }
 
 // inlineLimit is how long a call may run in the goroutine that reads the
@@ -277,12 +310,19 @@ func (ic *inlineCall) handOff() {
 	}
 	ic.handed = true
 
-	select {
-	case ic.server.idle <- struct{}{}:
-	default:
-		ic.server.readersStarted.Add(1)
-		go ic.server.read()
+	s := ic.server
+	s.waitMu.Lock()
+	if n := len(s.waiting); n > 0 {
+		wake := s.waiting[n-1]
+		s.waiting = s.waiting[:n-1]
+		s.waitMu.Unlock()
+		wake <- struct{}{}
+		return
 	}
+	s.waitMu.Unlock()
+
+	s.readersStarted.Add(1)
+	go s.read()
 }
 
 // finish marks the call finished and reports whether it handed the

@@ -223,10 +223,26 @@ func TestServeReusesReadingGoroutines(t *testing.T) {
 		if result := receiveWithin(t, edge); result.Kind != KindResult || result.ID != id {
 			t.Fatalf("got frame kind %d id %d, want the result of call %d", result.Kind, result.ID, id)
 		}
+		// The goroutine that ran the call sends its result before it
+		// waits to read again. A call sent in between finds no goroutine
+		// waiting and rightly starts one.
+		awaitWaitingReader(t, s)
 	}
 
-	if started := s.readersStarted.Load(); started > 2 {
-		t.Errorf("%d calls started %d reading goroutines, want at most 2", calls, started)
+	if started := s.readersStarted.Load(); started != 1 {
+		t.Errorf("%d calls started %d reading goroutines, want 1", calls, started)
+	}
+}
+
+// awaitWaitingReader waits until one goroutine of s waits to read again.
+func awaitWaitingReader(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.waitingReaders() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines wait to read, want 1", s.waitingReaders())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
