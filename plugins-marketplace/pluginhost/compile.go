@@ -45,10 +45,11 @@ func Compile(name, version, source string) (*Plugin, error) {
 		return nil, errors.New("compile plugin: name is empty")
 	}
 
-	program, code, cerr := compileSource(source)
+	compiled, cerr := compileSource(source)
 	if cerr != nil {
 		return nil, cerr
 	}
+	program, code := compiled.program, compiled.code
 	if err := checkNoGlobalWrites(code); err != nil {
 		return nil, err
 	}
@@ -68,6 +69,9 @@ func Compile(name, version, source string) (*Plugin, error) {
 	for i, hook := range pvm.hooks {
 		p.hasHook[i] = hook != nil
 		p.readsConf[i] = hook != nil && hookReadsConf(code, hook)
+		if hook != nil {
+			p.static[i] = compiled.static[i]
+		}
 	}
 	if p.hasHook == [phaseCount]bool{} {
 		return nil, fmt.Errorf("the source defines none of the phase functions %q", phaseOrder)
@@ -80,29 +84,40 @@ func Compile(name, version, source string) (*Plugin, error) {
 // (checkShape) and that it has no go or import statement
 // (checkForbiddenKeywords), and compiles it against the sandbox's globals.
 // It returns the parsed program with its code.
-func compileSource(source string) (*ast.Program, *compiler.Code, *CompileError) {
+func compileSource(source string) (*compiledSource, *CompileError) {
 	if cerr := checkBracketDepth(source); cerr != nil {
-		return nil, nil, cerr
+		return nil, cerr
 	}
 	program, err := parser.Parse(context.Background(), source)
 	if err != nil {
-		return nil, nil, parseError(err)
+		return nil, parseError(err)
 	}
 	if cerr := checkTopLevel(program); cerr != nil {
-		return nil, nil, cerr
+		return nil, cerr
 	}
 	if cerr := checkShape(program); cerr != nil {
-		return nil, nil, cerr
+		return nil, cerr
 	}
 	if cerr := checkForbiddenKeywords(source); cerr != nil {
-		return nil, nil, cerr
+		return nil, cerr
 	}
 
+	// The compiler rewrites each function body's last statement into a
+	// return, so the static hooks are read before it runs.
+	static := staticHooks(program)
 	code, err := compiler.Compile(program, sandboxCompilerOptions()...)
 	if err != nil {
-		return nil, nil, compilerError(err)
+		return nil, compilerError(err)
 	}
-	return program, code, nil
+	return &compiledSource{program: program, code: code, static: static}, nil
+}
+
+// compiledSource is a plugin source after compileSource: its syntax tree,
+// its code and the steps of its static hooks.
+type compiledSource struct {
+	program *ast.Program
+	code    *compiler.Code
+	static  [phaseCount][]staticStep
 }
 
 // forbiddenKeywords maps the keywords that start a statement the sandbox

@@ -22,10 +22,11 @@ import (
 // Default arguments are constants. ctx.vars, ctx.kv and ctx.log store
 // plain Go copies, which cannot hold ctx.
 type hostObjects struct {
-	// exchange is nil once the hook call returned. A script that kept ctx
-	// in a global then gets an error instead of another request's data.
-	exchange *Exchange
-	phase    Phase
+	// headerState holds the exchange, which is nil once the hook call
+	// returned. A script that kept ctx in a global then gets an error
+	// instead of another request's data.
+	headerState
+	phase Phase
 
 	// callCtx is the hook caller's context, and timeout the binding's limit
 	// for the call, whose deadline vmCall holds once the VM started the
@@ -45,10 +46,6 @@ type hostObjects struct {
 
 	// exited records that the hook called ctx.exit.
 	exited bool
-
-	// headerBytes is the size of the request and the response header as
-	// MaxHeaderBytes counts it, or -1 before set_header measured it.
-	headerBytes [headerSides]int
 
 	ctx     contextObject
 	req     requestObject

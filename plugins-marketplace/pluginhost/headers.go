@@ -34,8 +34,16 @@ var edgeManagedResponseHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
+// headerState is the part of a hook call that set_header and del_header
+// change: the exchange, and the size of its request and response header
+// as MaxHeaderBytes counts it, or -1 before set_header measured it.
+type headerState struct {
+	exchange    *Exchange
+	headerBytes [headerSides]int
+}
+
 // header returns the header map of side, which a setter may create.
-func (host *hostObjects) header(side headerSide) *http.Header {
+func (host *headerState) header(side headerSide) *http.Header {
 	if side == requestHeader {
 		return &host.exchange.Request.Header
 	}
@@ -60,7 +68,7 @@ type measuredHeader struct {
 // header at header_filter, which both make it measure again. A value that
 // the edge changed in place could leave the size off by that value's
 // growth.
-func (host *hostObjects) headerSize(side headerSide) int {
+func (host *headerState) headerSize(side headerSide) int {
 	if host.headerBytes[side] >= 0 {
 		return host.headerBytes[side]
 	}
@@ -77,7 +85,7 @@ func (host *hostObjects) headerSize(side headerSide) int {
 
 // rememberHeaderSize stores the size of side's header in the exchange for
 // the next hook call.
-func (host *hostObjects) rememberHeaderSize(side headerSide) {
+func (host *headerState) rememberHeaderSize(side headerSide) {
 	header := *host.header(side)
 	host.exchange.measured[side] = measuredHeader{header: mapPointer(header), fields: len(header), size: host.headerBytes[side]}
 }
@@ -91,7 +99,7 @@ func mapPointer(header http.Header) unsafe.Pointer {
 // of the header and creates the header map when it is nil. It rejects a
 // field above MaxHeaderField, a change that grows the header above
 // MaxHeaderBytes, and on the response the edge-managed fields.
-func (host *hostObjects) setHeader(method string, side headerSide, args []object.Object) object.Object {
+func (host *headerState) setHeader(method string, side headerSide, args []object.Object) object.Object {
 	if err := arg.Require(method, 2, args); err != nil {
 		return err
 	}
@@ -135,7 +143,7 @@ func (host *hostObjects) setHeader(method string, side headerSide, args []object
 }
 
 // delHeader implements del_header(name). Deleting an absent header is fine.
-func (host *hostObjects) delHeader(method string, side headerSide, args []object.Object) object.Object {
+func (host *headerState) delHeader(method string, side headerSide, args []object.Object) object.Object {
 	if err := arg.Require(method, 1, args); err != nil {
 		return err
 	}

@@ -25,6 +25,11 @@ type Instance struct {
 	caller Caller
 
 	pool vmPool
+
+	// static holds the calls of each static hook for config, where
+	// isStatic is set (static.go).
+	static   [phaseCount][]staticCall
+	isStatic [phaseCount]bool
 }
 
 // BindOptions are the binding's ids and permissions that host calls carry.
@@ -80,6 +85,9 @@ func (i *Instance) RunWithTimeoutFrom(ctx context.Context, start time.Time, time
 	}
 	if err := ctx.Err(); err != nil {
 		return i.runError(phase, err)
+	}
+	if i.isStatic[idx] && runStatic(i.static[idx], ex) {
+		return nil
 	}
 
 	pvm, created, err := i.pool.get(ctx)

@@ -18,6 +18,10 @@ type Plugin struct {
 	// for a hook that cannot reach its conf argument (hookReadsConf).
 	hasHook   [phaseCount]bool
 	readsConf [phaseCount]bool
+
+	// static holds the steps of each static hook (static.go), and nil
+	// for a hook that runs in the VM.
+	static [phaseCount][]staticStep
 }
 
 // Name returns the plugin's name.
@@ -60,5 +64,10 @@ func (p *Plugin) BindWith(config json.RawMessage, options BindOptions) (*Instanc
 	}
 	instance := &Instance{plugin: p, config: conf, configShape: shapeOf(conf), caller: caller}
 	instance.pool.plugin = p
+	for idx, steps := range p.static {
+		if steps != nil {
+			instance.static[idx], instance.isStatic[idx] = bindStatic(steps, conf)
+		}
+	}
 	return instance, nil
 }
