@@ -1,6 +1,8 @@
 package pluginhost
 
 import (
+	"strings"
+
 	"github.com/risor-io/risor/ast"
 	"github.com/risor-io/risor/object"
 )
@@ -206,16 +208,26 @@ func isIdent(node ast.Node, name string) bool {
 	return ok && ident.Literal() == name
 }
 
+// maxStaticBytes caps the arguments of a static hook's calls together.
+// An argument above MaxHeaderField fails set_header, and more than
+// MaxHeaderBytes of them would mostly fail too, so a hook above either
+// runs in the VM instead of keeping them.
+const maxStaticBytes = MaxHeaderBytes
+
 // bindStatic evaluates steps for config. It returns false when an
 // argument is not a string, as when conf lacks a key, so the hook must
-// run in the VM, which raises the error.
+// run in the VM, which raises the error. It also returns false for an
+// argument above MaxHeaderField and for arguments above maxStaticBytes
+// together.
 func bindStatic(steps []staticStep, config *object.Map) ([]staticCall, bool) {
 	calls := make([]staticCall, len(steps))
+	total := 0
 	for i := range steps {
 		calls[i].step = &steps[i]
 		for _, argument := range steps[i].args {
 			value, ok := evalStatic(argument, config)
-			if !ok {
+			total += len(value)
+			if !ok || total > maxStaticBytes {
 				return nil, false
 			}
 			calls[i].args = append(calls[i].args, object.NewString(value))
@@ -224,21 +236,25 @@ func bindStatic(steps []staticStep, config *object.Map) ([]staticCall, bool) {
 	return calls, true
 }
 
-// evalStatic returns the value of s for config.
+// evalStatic returns the value of s for config, or false when a part is
+// not a string or the value grows above MaxHeaderField.
 func evalStatic(s staticString, config *object.Map) (string, bool) {
-	var value string
+	var value strings.Builder
 	for _, part := range s {
-		if !part.fromConf {
-			value += part.literal
-			continue
+		text := part.literal
+		if part.fromConf {
+			confValue, ok := config.Get(part.confKey).(*object.String)
+			if !ok {
+				return "", false
+			}
+			text = confValue.Value()
 		}
-		text, ok := config.Get(part.confKey).(*object.String)
-		if !ok {
+		if value.Len()+len(text) > MaxHeaderField {
 			return "", false
 		}
-		value += text.Value()
+		value.WriteString(text)
 	}
-	return value, true
+	return value.String(), true
 }
 
 // runStatic applies calls to ex and reports whether all succeeded.

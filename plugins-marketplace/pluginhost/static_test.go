@@ -59,7 +59,7 @@ func fillRequestHeader(room int) func(*Exchange) {
 }
 
 func TestStaticHookMatchesVM(t *testing.T) {
-	const config = `{"tag": "t0", "name": "X-From-Conf", "bad": "bad name", "n": 5, "keys": "k"}`
+	config := `{"tag": "t0", "name": "X-From-Conf", "bad": "bad name", "n": 5, "keys": "k", "long": "` + strings.Repeat("L", 3000) + `", "big": "` + strings.Repeat("B", 7000) + `"}`
 	cases := []struct {
 		name       string
 		phase      Phase
@@ -86,6 +86,10 @@ func TestStaticHookMatchesVM(t *testing.T) {
 		{"request value", PhaseRewrite, `ctx.req.set_header("X-P", ctx.req.path)`, nil, false, false},
 		{"too many arguments", PhaseRewrite, `ctx.req.set_header("X-A", "1", "2")`, nil, false, true},
 		{"other method", PhaseRewrite, `ctx.req.set_path("/other")`, nil, false, false},
+		{"value above the field limit", PhaseRewrite, `ctx.req.set_header("X-Long", conf.long + conf.long + conf.long)`, nil, false, true},
+		{"delete with a long name", PhaseRewrite, `ctx.req.del_header(conf.long + conf.long + conf.long)`, nil, false, false},
+		{"arguments above the total limit", PhaseRewrite, strings.Repeat(`ctx.req.set_header("X-A", conf.big)`+"\n", 40), nil, false, false},
+		{"arguments within the total limit", PhaseRewrite, strings.Repeat(`ctx.req.set_header("X-A", conf.big)`+"\n", 30), nil, true, false},
 		{"returned call", PhaseRewrite, `return ctx.req.set_header("X-A", "1")`, nil, true, false},
 		{"code after a return", PhaseRewrite, `return ctx.req.set_header("X-A", "1")` + "\n" + `ctx.req.set_header("bad name", "1")`, nil, true, false},
 		{"bare return", PhaseRewrite, `ctx.req.set_header("X-A", "1")` + "\n" + `return`, nil, false, false},
