@@ -28,14 +28,15 @@ awk '/^BenchmarkEdgeChain\/plugins=/ {
   }' "$results/chain.txt" >"$out/chain.dat"
 fi
 
-# throughput.dat: protocol, then the chain5/plain (trusted tier) and
+# throughput.dat: protocol, then the chain5/plain (trusted tier, static
+# hooks), checked5/plain (trusted tier, hooks in Risor's VM) and
 # sandbox5/plain (sandboxed tier) ratios of summed requests per second.
 awk -F, 'NR > 1 { sum[$2 "," $3] += $4 }
   END {
     split("h1 h2 h3", list, " ")
     for (i = 1; i <= 3; i++) {
       p = list[i]
-      if (sum[p ",plain"] > 0) printf "%s %.3f %.3f\n", p, sum[p ",chain5"] / sum[p ",plain"], sum[p ",sandbox5"] / sum[p ",plain"]
+      if (sum[p ",plain"] > 0) printf "%s %.3f %.3f %.3f\n", p, sum[p ",chain5"] / sum[p ",plain"], sum[p ",checked5"] / sum[p ",plain"], sum[p ",sandbox5"] / sum[p ",plain"]
     }
   }' "$results/throughput.csv" >"$out/throughput.dat"
 
@@ -81,12 +82,14 @@ set title "Throughput with 5 light plugins relative to no plugins (one edge, alt
 set xlabel "protocol (h1: wrk, h2: h2load, h3: loadgen)"
 set ylabel "requests/s with 5 plugins / without"
 set yrange [0:1.35]
-set boxwidth 0.35
-set key top left Left reverse maxrows 2
-plot "$out/throughput.dat" using (\$0-0.18):2:xtic(1) with boxes title "in the edge (trusted)", \
-     "" using (\$0-0.18):2:(sprintf("%.3f", \$2)) with labels offset 0,1 notitle, \
-     "" using (\$0+0.18):3 with boxes title "in a worker (sandboxed)", \
-     "" using (\$0+0.18):3:(sprintf("%.3f", \$3)) with labels offset 0,1 notitle, \
+set boxwidth 0.25
+set key top left Left reverse maxrows 3 font "sans,9"
+plot "$out/throughput.dat" using (\$0-0.27):2:xtic(1) with boxes title "chain5: in the edge (trusted), static hooks", \
+     "" using (\$0-0.27):2:(sprintf("%.3f", \$2)) with labels offset 0,1 notitle, \
+     "" using (\$0):3 with boxes title "checked5: in the edge (trusted), hooks in the VM", \
+     "" using (\$0):3:(sprintf("%.3f", \$3)) with labels offset 0,1 notitle, \
+     "" using (\$0+0.27):4 with boxes title "sandbox5: in a worker (sandboxed)", \
+     "" using (\$0+0.27):4:(sprintf("%.3f", \$4)) with labels offset 0,1 notitle, \
      0.85 with lines dashtype 2 linewidth 2 title "trusted target 0.85", \
      0.60 with lines dashtype 3 linewidth 2 title "sandboxed target 0.60"
 

@@ -3,7 +3,10 @@
 // ports and a fixed-response upstream. Tenant "plain" has a route without
 // plugins, tenant "chain5" the same route with five light plugins inside
 // the edge process (the trusted tier), and tenant "sandbox5" the same five
-// plugins in a plugin worker process (the sandboxed tier). Tenants
+// plugins in a plugin worker process (the sandboxed tier). The light
+// plugins' hooks are static, and tenant "checked5" binds five trusted
+// plugins that add the same headers from hooks that run in Risor's VM
+// (benchenv.CheckedSource). Tenants
 // "empty5" and "emptysb5" bind five plugins whose hooks do nothing, in each
 // tier, and tenant "headers5" has a route without plugins whose requests
 // get the light plugins' headers from Go code on the reference listeners
@@ -94,6 +97,7 @@ func run() error {
 // setUp publishes the light and empty plugins and creates the tenants.
 func setUp(ctx context.Context, env *benchenv.Env) error {
 	empty := make([]string, chainLength)
+	checked := make([]string, chainLength)
 	for i := range chainLength {
 		if err := env.PublishLight(ctx, i, "1.0.0"); err != nil {
 			return fmt.Errorf("publish %q: %w", benchenv.LightName(i), err)
@@ -102,6 +106,10 @@ func setUp(ctx context.Context, env *benchenv.Env) error {
 			return fmt.Errorf("publish %q: %w", benchenv.EmptyName(i), err)
 		}
 		empty[i] = benchenv.EmptyName(i)
+		if err := env.PublishChecked(ctx, i, "1.0.0"); err != nil {
+			return fmt.Errorf("publish %q: %w", benchenv.CheckedName(i), err)
+		}
+		checked[i] = benchenv.CheckedName(i)
 	}
 
 	tenants := []struct {
@@ -112,6 +120,7 @@ func setUp(ctx context.Context, env *benchenv.Env) error {
 		{"plain", nil, ""},
 		{headersTenant, nil, ""},
 		{"chain5", lightNames(), config.TierTrusted},
+		{"checked5", checked, config.TierTrusted},
 		{"sandbox5", lightNames(), config.TierSandboxed},
 		{"empty5", empty, config.TierTrusted},
 		{"emptysb5", empty, config.TierSandboxed},

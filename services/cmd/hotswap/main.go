@@ -1,7 +1,8 @@
 // Command hotswap measures what plugin swaps cost under load. It starts the
 // all-in-one server in-process on free loopback ports with a loopback
-// upstream, binds one light plugin, and runs two phases of equal length at
-// full concurrency: first without changes, then while a second goroutine
+// upstream, binds one checked plugin (benchenv.CheckedSource), whose hooks
+// run in Risor's VM, and runs two phases of equal length at full
+// concurrency: first without changes, then while a second goroutine
 // changes the binding's code version and its config through the portal API,
 // spread over the phase. It prints requests, errors, swaps applied and the
 // throughput ratio of the two phases, and exits non-zero on any error or
@@ -95,13 +96,15 @@ func run() error {
 
 // measure sets up the tenant, runs both phases and reports them.
 func measure(ctx context.Context, env *benchenv.Env, opts options) error {
-	fmt.Printf("publishing %d versions of the light plugin\n", opts.versions+1)
+	// The checked plugin's hooks run in Risor's VM, so a swap replaces
+	// VMs that calls in flight still use, which static hooks would not.
+	fmt.Printf("publishing %d versions of the checked plugin\n", opts.versions+1)
 	for version := range opts.versions + 1 {
-		if err := env.PublishLight(ctx, 0, versionName(version)); err != nil {
+		if err := env.PublishChecked(ctx, 0, versionName(version)); err != nil {
 			return fmt.Errorf("publish version %q: %w", versionName(version), err)
 		}
 	}
-	ids, err := env.AddTenantTier(ctx, "swap", 1, opts.tier)
+	ids, err := env.AddTenantPlugins(ctx, "swap", []string{benchenv.CheckedName(0)}, opts.tier)
 	if err != nil {
 		return err
 	}

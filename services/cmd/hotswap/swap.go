@@ -24,7 +24,7 @@ type swapResult struct {
 	version, tag string
 }
 
-// checkLightHeader fails a response that light plugin 0 did not mark.
+// checkLightHeader fails a response that checked plugin 0 did not mark.
 func checkLightHeader(response *http.Response) error {
 	value := response.Header.Get(benchenv.ResponseHeader(0))
 	if !strings.HasPrefix(value, "1.0.") {
@@ -121,7 +121,7 @@ func report(ctx context.Context, env *benchenv.Env, load loadgen.Options, quiet,
 	return nil
 }
 
-// waitForFinal polls the edge until light plugin 0 reports want, and
+// waitForFinal polls the edge until checked plugin 0 reports want, and
 // returns the last value seen.
 func waitForFinal(ctx context.Context, load loadgen.Options, want string) (string, error) {
 	var seen string

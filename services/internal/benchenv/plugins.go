@@ -39,6 +39,38 @@ func (e *Env) PublishLight(ctx context.Context, index int, version string) error
 	}, nil)
 }
 
+// CheckedSource returns the source of checked plugin number index at
+// version. It adds the same headers as light plugin number index, unless
+// the client sent the request header or the upstream failed. The checks
+// read the exchange, so its hooks run in Risor's VM, while a light
+// plugin's hooks are static (pluginhost/static.go).
+func CheckedSource(index int, version string) string {
+	return fmt.Sprintf(`func rewrite(ctx, conf) {
+    if ctx.req.header("X-Light-%[1]d") == "" {
+        ctx.req.set_header("X-Light-%[1]d", conf["tag"])
+    }
+}
+
+func header_filter(ctx, conf) {
+    if ctx.resp.status < 500 {
+        ctx.resp.set_header("X-Light-%[1]d", %[2]q + "/" + conf["tag"])
+    }
+}
+`, index, version)
+}
+
+// CheckedName returns the plugin name of checked plugin number index.
+func CheckedName(index int) string {
+	return fmt.Sprintf("checked-%d", index)
+}
+
+// PublishChecked publishes checked plugin number index at version.
+func (e *Env) PublishChecked(ctx context.Context, index int, version string) error {
+	return e.API.Do(ctx, http.MethodPost, "/api/v1/plugins", map[string]any{
+		"name": CheckedName(index), "version": version, "source": CheckedSource(index, version),
+	}, nil)
+}
+
 // EmptySource is the source of an empty plugin: its rewrite and
 // header_filter hooks do nothing, so a chain of them costs what calling
 // the hooks costs, without the headers that light plugins add.
