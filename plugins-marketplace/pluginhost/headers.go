@@ -111,7 +111,15 @@ func (host *headerState) setHeader(method string, side headerSide, args []object
 	if err != nil {
 		return err
 	}
+	if err := host.setField(method, side, name, value); err != nil {
+		return err
+	}
+	return object.Nil
+}
 
+// setField sets header name of side to value for setHeader, and returns
+// the error that method raises, or nil.
+func (host *headerState) setField(method string, side headerSide, name, value string) *object.Error {
 	if !validHeaderName(name) {
 		return object.Errorf("value error: %s: invalid header name %q", method, name)
 	}
@@ -139,7 +147,7 @@ func (host *headerState) setHeader(method string, side headerSide, args []object
 	(*header)[key] = []string{value}
 	host.headerBytes[side] = after
 	host.rememberHeaderSize(side)
-	return object.Nil
+	return nil
 }
 
 // delHeader implements del_header(name). Deleting an absent header is fine.
@@ -151,7 +159,12 @@ func (host *headerState) delHeader(method string, side headerSide, args []object
 	if err != nil {
 		return err
 	}
+	host.delField(side, name)
+	return object.Nil
+}
 
+// delField deletes header name of side for delHeader.
+func (host *headerState) delField(side headerSide, name string) {
 	header := *host.header(side)
 	key := textproto.CanonicalMIMEHeaderKey(name)
 	if host.headerBytes[side] >= 0 {
@@ -161,5 +174,4 @@ func (host *headerState) delHeader(method string, side headerSide, args []object
 	if host.headerBytes[side] >= 0 {
 		host.rememberHeaderSize(side)
 	}
-	return object.Nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/risor-io/risor/object"
@@ -26,9 +27,9 @@ type Instance struct {
 
 	pool vmPool
 
-	// static holds the calls of each static hook for config, where
+	// static holds the changes of each static hook for config, where
 	// isStatic is set (static.go).
-	static   [phaseCount][]staticCall
+	static   [phaseCount][]HeaderChange
 	isStatic [phaseCount]bool
 }
 
@@ -86,7 +87,7 @@ func (i *Instance) RunWithTimeoutFrom(ctx context.Context, start time.Time, time
 	if err := ctx.Err(); err != nil {
 		return i.runError(phase, err)
 	}
-	if i.isStatic[idx] && runStatic(i.static[idx], ex) {
+	if i.isStatic[idx] && ApplyHeaderChanges(ex, i.static[idx]) {
 		return nil
 	}
 
@@ -128,6 +129,16 @@ func (i *Instance) runOn(ctx context.Context, pvm *preparedVM, start time.Time, 
 	exited = host.exited
 	host.detach()
 	return reusable, exited, err
+}
+
+// StaticChanges returns the changes that the hook for phase makes on every
+// call, and whether it is a static hook (see ApplyHeaderChanges).
+func (i *Instance) StaticChanges(phase Phase) ([]HeaderChange, bool) {
+	idx, err := phaseIndex(phase)
+	if err != nil || !i.isStatic[idx] {
+		return nil, false
+	}
+	return slices.Clone(i.static[idx]), true
 }
 
 // configFor returns the conf argument of the hook at phase index idx on

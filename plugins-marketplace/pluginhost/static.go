@@ -9,11 +9,12 @@ import (
 
 // A static hook is a hook whose body only sets and deletes headers, with
 // names and values built from string literals, conf["key"], conf.key and
-// +. Given a
-// binding's config, such a hook makes the same changes on every call, so
-// Bind works them out once and Run applies them without a VM: about a
-// quarter of the cost of a call into Risor (BenchmarkStaticHook). Any other
-// hook, or a config value that is not a string, runs in the VM.
+// +. Given a binding's config, such a hook makes the same changes on every
+// call, so Bind works them out once and Run applies them without a VM:
+// about a quarter of the cost of a call into Risor (BenchmarkStaticHook).
+// Any other hook, or a config value that is not a string, runs in the VM.
+// A plugin worker reports the changes (Instance.StaticChanges), so the
+// edge applies them with ApplyHeaderChanges instead of calling it.
 //
 // When a change fails, as a header above MaxHeaderBytes does, Run runs the
 // hook in the VM from the start, which raises the error in the same
@@ -40,10 +41,36 @@ type staticPart struct {
 	fromConf bool
 }
 
-// staticCall is a staticStep with its arguments evaluated for a binding.
-type staticCall struct {
-	step *staticStep
-	args []object.Object
+// HeaderChange is one call of a static hook with its arguments evaluated
+// for a binding: set_header(Name, Value), or del_header(Name) when Delete
+// is set, on the response header when Response is set and else on the
+// request header.
+type HeaderChange struct {
+	Response bool
+	Delete   bool
+	Name     string
+	Value    string
+}
+
+// side returns the header that c changes.
+func (c *HeaderChange) side() headerSide {
+	if c.Response {
+		return responseHeader
+	}
+	return requestHeader
+}
+
+// method returns the name of the host method that c is a call of.
+func (c *HeaderChange) method() string {
+	switch {
+	case c.Response && c.Delete:
+		return "ctx.resp.del_header"
+	case c.Response:
+		return "ctx.resp.set_header"
+	case c.Delete:
+		return "ctx.req.del_header"
+	}
+	return "ctx.req.set_header"
 }
 
 // staticHooks returns the steps of the hook for each phase of phaseOrder
@@ -219,21 +246,26 @@ const maxStaticBytes = MaxHeaderBytes
 // run in the VM, which raises the error. It also returns false for an
 // argument above MaxHeaderField and for arguments above maxStaticBytes
 // together.
-func bindStatic(steps []staticStep, config *object.Map) ([]staticCall, bool) {
-	calls := make([]staticCall, len(steps))
+func bindStatic(steps []staticStep, config *object.Map) ([]HeaderChange, bool) {
+	changes := make([]HeaderChange, len(steps))
 	total := 0
-	for i := range steps {
-		calls[i].step = &steps[i]
-		for _, argument := range steps[i].args {
+	for i, step := range steps {
+		values := make([]string, len(step.args))
+		for j, argument := range step.args {
 			value, ok := evalStatic(argument, config)
 			total += len(value)
 			if !ok || total > maxStaticBytes {
 				return nil, false
 			}
-			calls[i].args = append(calls[i].args, object.NewString(value))
+			values[j] = value
+		}
+
+		changes[i] = HeaderChange{Response: step.side == responseHeader, Delete: step.del, Name: values[0]}
+		if !step.del {
+			changes[i].Value = values[1]
 		}
 	}
-	return calls, true
+	return changes, true
 }
 
 // evalStatic returns the value of s for config, or false when a part is
@@ -257,17 +289,18 @@ func evalStatic(s staticString, config *object.Map) (string, bool) {
 	return value.String(), true
 }
 
-// runStatic applies calls to ex and reports whether all succeeded.
-func runStatic(calls []staticCall, ex *Exchange) bool {
+// ApplyHeaderChanges makes changes to ex in order, with the checks and
+// limits of set_header, and reports whether all succeeded. After a
+// failure, the changes before the failing one stay made.
+func ApplyHeaderChanges(ex *Exchange, changes []HeaderChange) bool {
 	state := headerState{exchange: ex, headerBytes: [headerSides]int{-1, -1}}
-	for _, call := range calls {
-		var result object.Object
-		if call.step.del {
-			result = state.delHeader(call.step.method, call.step.side, call.args)
-		} else {
-			result = state.setHeader(call.step.method, call.step.side, call.args)
+	for i := range changes {
+		change := &changes[i]
+		if change.Delete {
+			state.delField(change.side(), change.Name)
+			continue
 		}
-		if _, failed := result.(*object.Error); failed {
+		if err := state.setField(change.method(), change.side(), change.Name, change.Value); err != nil {
 			return false
 		}
 	}

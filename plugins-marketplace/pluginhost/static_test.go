@@ -204,3 +204,44 @@ func BenchmarkStaticHook(b *testing.B) {
 		})
 	}
 }
+
+func TestStaticChangesOfBinding(t *testing.T) {
+	source := "func rewrite(ctx, conf) {\n ctx.req.set_header(\"X-Tag\", conf.tag)\n ctx.req.del_header(\"X-Drop\")\n}\n" +
+		"func header_filter(ctx, conf) {\n ctx.resp.set_header(\"X-Path\", ctx.req.path)\n}\n"
+	instance := mustBind(t, source, `{"tag": "t1"}`)
+
+	changes, ok := instance.StaticChanges(PhaseRewrite)
+	want := []HeaderChange{{Name: "X-Tag", Value: "t1"}, {Delete: true, Name: "X-Drop"}}
+	if !ok || !reflect.DeepEqual(changes, want) {
+		t.Errorf("StaticChanges(rewrite) = %+v, %v, want %+v, true", changes, ok, want)
+	}
+	if _, ok := instance.StaticChanges(PhaseHeaderFilter); ok {
+		t.Error("StaticChanges(header_filter) is static, want the VM for a hook that reads the path")
+	}
+	if _, ok := instance.StaticChanges(PhaseAccess); ok {
+		t.Error("StaticChanges(access) is static, want false for a missing hook")
+	}
+}
+
+func TestApplyHeaderChangesStopsAtFailure(t *testing.T) {
+	ex := newExchange()
+	changes := []HeaderChange{
+		{Name: "x-first", Value: "1"},
+		{Delete: true, Name: "Accept"},
+		{Response: true, Name: "Content-Length", Value: "1"},
+		{Name: "X-Never", Value: "1"},
+	}
+
+	if ApplyHeaderChanges(ex, changes) {
+		t.Fatal("ApplyHeaderChanges() = true, want false for an edge-managed response header")
+	}
+	if got := ex.Request.Header.Get("X-First"); got != "1" {
+		t.Errorf("X-First = %q, want the change before the failure made", got)
+	}
+	if _, found := ex.Request.Header["Accept"]; found {
+		t.Error("Accept is still set, want the deletion before the failure made")
+	}
+	if _, found := ex.Request.Header["X-Never"]; found {
+		t.Error("X-Never is set, want no change after the failure")
+	}
+}

@@ -85,7 +85,24 @@ type Binding struct {
 type Loaded struct {
 	Hooks []uint8
 	Err   string
+	// Static has one entry per binding when the set has a static hook
+	// (pluginhost.Instance.StaticChanges), whose changes the edge may
+	// make itself instead of calling the worker.
+	Static []StaticHooks
 }
+
+// StaticHooks are the static hooks of one binding: Mask has bit i set
+// when the hook for pluginhost.Phases[i] is static, and Changes[i] holds
+// its changes.
+type StaticHooks struct {
+	Mask    uint8
+	Changes [][]pluginhost.HeaderChange
+}
+
+// maxStaticBytes caps the names and values of all static changes in one
+// Loaded. The hooks beyond it are left to the worker, so a set of many
+// large static hooks still loads.
+const maxStaticBytes = 64 << 10
 
 // Call runs Steps, in order, on Exchange for Phase.
 type Call struct {

@@ -192,6 +192,7 @@ func (s *server) load(l *Load) *Loaded {
 		set.instances[i] = instance
 		loaded.Hooks[i] = hookMask(plugin)
 	}
+	loaded.Static = staticHooks(set.instances)
 
 	s.mu.Lock()
 	s.sets[l.Set] = set
@@ -227,6 +228,44 @@ func hookMask(p *pluginhost.Plugin) uint8 {
 		}
 	}
 	return mask
+}
+
+// staticHooks returns the static hooks of instances, within
+// maxStaticBytes, or nil when they have none.
+func staticHooks(instances []*pluginhost.Instance) []StaticHooks {
+	hooks := make([]StaticHooks, len(instances))
+	found := false
+	budget := maxStaticBytes
+	for i, instance := range instances {
+		for phase, name := range pluginhost.Phases {
+			changes, ok := instance.StaticChanges(name)
+			if !ok {
+				continue
+			}
+			for _, change := range changes {
+				budget -= len(change.Name) + len(change.Value)
+			}
+			if budget < 0 {
+				return hooksOrNil(hooks, found)
+			}
+
+			if hooks[i].Changes == nil {
+				hooks[i].Changes = make([][]pluginhost.HeaderChange, len(pluginhost.Phases))
+			}
+			hooks[i].Mask |= 1 << phase
+			hooks[i].Changes[phase] = changes
+			found = true
+		}
+	}
+	return hooksOrNil(hooks, found)
+}
+
+// hooksOrNil returns hooks when found is set, and nil otherwise.
+func hooksOrNil(hooks []StaticHooks, found bool) []StaticHooks {
+	if !found {
+		return nil
+	}
+	return hooks
 }
 
 // readerIdle is how long a goroutine that handed the reading on waits to
