@@ -85,7 +85,7 @@ func (p *Pool) Load(tenantName string, bindings []worker.Binding) (*Set, error) 
 	for i, b := range bindings {
 		set.bindings[i] = binding{id: b.ID, plugin: b.Plugin, version: b.Version, allowHosts: b.AllowHosts, hooks: loaded.Hooks[i]}
 		if len(loaded.Static) == len(bindings) {
-			set.bindings[i].static = loaded.Static[i]
+			set.bindings[i].static = checkStatic(loaded.Static[i])
 		}
 	}
 	runtime.AddCleanup(set, t.forget, id)

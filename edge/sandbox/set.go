@@ -101,34 +101,52 @@ func (s *Set) RunBatch(ctx context.Context, phase pluginhost.Phase, steps []work
 // runStatic makes the changes of steps in ex without the worker, when
 // every step is a binding whose hook for phase is static, and reports
 // whether it did. The worker computed the changes from the plugin's code
-// when it loaded the set, and they pass the checks of set_header here.
-// When one fails, the worker runs the steps again from the changes made so
-// far, which end the same because header changes are idempotent, and
-// reports the error.
+// when it loaded the set, and they pass the checks of set_header and
+// pluginhost.CheckExchange here. When a check fails, ex is left as it was
+// and the worker runs the steps, which reports the error for the step
+// that caused it.
 func (s *Set) runStatic(ctx context.Context, phase pluginhost.Phase, steps []worker.Step, ex *pluginhost.Exchange) ([]worker.Outcome, bool) {
 	idx := slices.Index(pluginhost.Phases, phase)
-	if idx < 0 || ctx.Err() != nil {
+	if idx < 0 || len(steps) > maxStaticSteps || ctx.Err() != nil {
 		return nil, false
 	}
+	var buffer [maxStaticSteps][]pluginhost.HeaderChange
+	lists := buffer[:0]
 	for _, step := range steps {
 		if step.Index < 0 || step.Index >= len(s.bindings) || step.Quarantined {
 			return nil, false
 		}
-		if s.bindings[step.Index].static.Mask&(1<<idx) == 0 {
+		static := &s.bindings[step.Index].static
+		if static.Mask&(1<<idx) == 0 {
 			return nil, false
 		}
+		lists = append(lists, static.Changes[idx])
 	}
 
-	for _, step := range steps {
-		if !pluginhost.ApplyHeaderChanges(ex, s.bindings[step.Index].static.Changes[idx]) {
-			return nil, false
-		}
+	// Header changes cannot make the exchange fail the check, so checking
+	// it before them is the same as after each hook.
+	if pluginhost.CheckExchange(phase, ex) != nil || !pluginhost.ApplyHeaderChanges(ex, lists...) {
+		return nil, false
 	}
 	outcomes := make([]worker.Outcome, len(steps))
 	for i := range outcomes {
 		outcomes[i].Ran = true
 	}
 	return outcomes, true
+}
+
+// maxStaticSteps caps the steps of a round trip that runStatic makes in
+// the edge. A longer round trip goes to the worker.
+const maxStaticSteps = 16
+
+// checkStatic returns hooks without the static hooks when their shape does
+// not match the phases, as a faulty worker could send, so runStatic never
+// reads past them.
+func checkStatic(hooks worker.StaticHooks) worker.StaticHooks {
+	if hooks.Mask>>len(pluginhost.Phases) != 0 || (hooks.Mask != 0 && len(hooks.Changes) != len(pluginhost.Phases)) {
+		return worker.StaticHooks{}
+	}
+	return hooks
 }
 
 // withTimeout returns steps with stepTimeoutWithoutGuard set on the step

@@ -90,3 +90,22 @@ func TestSetStaticFailureRunsInWorker(t *testing.T) {
 		t.Errorf("X-A = %q, want the first step's change kept", got)
 	}
 }
+
+func TestCheckStaticDropsMalformedHooks(t *testing.T) {
+	changes := make([][]pluginhost.HeaderChange, len(pluginhost.Phases))
+	cases := []struct {
+		name  string
+		hooks worker.StaticHooks
+		want  uint8
+	}{
+		{"well formed", worker.StaticHooks{Mask: 1, Changes: changes}, 1},
+		{"mask without changes", worker.StaticHooks{Mask: 1}, 0},
+		{"too few changes", worker.StaticHooks{Mask: 1, Changes: changes[:1]}, 0},
+		{"mask past the phases", worker.StaticHooks{Mask: 1 << len(pluginhost.Phases), Changes: changes}, 0},
+	}
+	for _, tc := range cases {
+		if got := checkStatic(tc.hooks).Mask; got != tc.want {
+			t.Errorf("%s: mask = %08b, want %08b", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package pluginhost
 
 import (
+	"net/http"
+	"net/textproto"
 	"strings"
 
 	"github.com/risor-io/risor/ast"
@@ -16,10 +18,9 @@ import (
 // A plugin worker reports the changes (Instance.StaticChanges), so the
 // edge applies them with ApplyHeaderChanges instead of calling it.
 //
-// When a change fails, as a header above MaxHeaderBytes does, Run runs the
-// hook in the VM from the start, which raises the error in the same
-// words. Setting and deleting headers is idempotent, so the changes that
-// the static run made before the failure are made again to the same end.
+// When a change fails, as a header above MaxHeaderBytes does,
+// ApplyHeaderChanges restores the headers as they were, and Run runs the
+// hook in the VM, which raises the error in the same words.
 
 // staticStep is one call of a static hook: set_header or del_header on
 // ctx.req or ctx.resp, with arguments still to be evaluated.
@@ -95,7 +96,7 @@ func staticHooks(program *ast.Program) [phaseCount][]staticStep {
 // static hook. An empty body gives an empty, non-nil list.
 func staticBody(fn *ast.Func) []staticStep {
 	params := fn.ParameterNames()
-	if len(params) != 2 || len(fn.Defaults()) != 0 {
+	if len(params) != 2 || params[0] == params[1] || len(fn.Defaults()) != 0 {
 		return nil
 	}
 
@@ -289,20 +290,92 @@ func evalStatic(s staticString, config *object.Map) (string, bool) {
 	return value.String(), true
 }
 
-// ApplyHeaderChanges makes changes to ex in order, with the checks and
-// limits of set_header, and reports whether all succeeded. After a
-// failure, the changes before the failing one stay made.
-func ApplyHeaderChanges(ex *Exchange, changes []HeaderChange) bool {
+// ApplyHeaderChanges makes the changes of each list to ex in order, with
+// the checks and limits of set_header, and reports whether all succeeded.
+// After a failure it restores ex's headers as they were, so a run of the
+// hooks in a VM starts from the same exchange. Running the changes before
+// a failure again from their result could fail earlier, since a header
+// that a later change grew counts against the size limit from the start.
+func ApplyHeaderChanges(ex *Exchange, lists ...[]HeaderChange) bool {
 	state := headerState{exchange: ex, headerBytes: [headerSides]int{-1, -1}}
-	for i := range changes {
-		change := &changes[i]
-		if change.Delete {
-			state.delField(change.side(), change.Name)
-			continue
-		}
-		if err := state.setField(change.method(), change.side(), change.Name, change.Value); err != nil {
-			return false
+	var undo headerUndo
+	undo.begin(ex)
+	for _, changes := range lists {
+		for i := range changes {
+			change := &changes[i]
+			side := change.side()
+			undo.record(side, *state.header(side), change.Name)
+			if change.Delete {
+				state.delField(side, change.Name)
+				continue
+			}
+			if err := state.setField(change.method(), side, change.Name, change.Value); err != nil {
+				undo.revert(&state)
+				return false
+			}
 		}
 	}
 	return true
+}
+
+// headerUndo records what ApplyHeaderChanges changes, to restore it. The
+// first changes go to an array, so a hook of a few changes allocates
+// nothing for it.
+type headerUndo struct {
+	measured [headerSides]measuredHeader
+	wasNil   [headerSides]bool
+	first    [8]undoField
+	count    int
+	more     []undoField
+}
+
+// undoField is a header field before a change: its values, or absent.
+type undoField struct {
+	side    headerSide
+	key     string
+	values  []string
+	present bool
+}
+
+// begin records the state of ex's headers before the first change.
+func (u *headerUndo) begin(ex *Exchange) {
+	u.measured = ex.measured
+	u.wasNil = [headerSides]bool{ex.Request.Header == nil, ex.Response.Header == nil}
+}
+
+// record stores field name of header, on side, before a change.
+func (u *headerUndo) record(side headerSide, header http.Header, name string) {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	values, present := header[key]
+	field := undoField{side: side, key: key, values: values, present: present}
+	if u.count < len(u.first) {
+		u.first[u.count] = field
+	} else {
+		u.more = append(u.more, field)
+	}
+	u.count++
+}
+
+// revert restores the headers of state's exchange as begin found them.
+func (u *headerUndo) revert(state *headerState) {
+	for i := u.count - 1; i >= 0; i-- {
+		var field *undoField
+		if i < len(u.first) {
+			field = &u.first[i]
+		} else {
+			field = &u.more[i-len(u.first)]
+		}
+		header := *state.header(field.side)
+		if field.present {
+			header[field.key] = field.values
+		} else {
+			delete(header, field.key)
+		}
+	}
+	for side := range headerSides {
+		if u.wasNil[side] {
+			*state.header(side) = nil
+		}
+	}
+	state.exchange.measured = u.measured
 }

@@ -223,25 +223,45 @@ func TestStaticChangesOfBinding(t *testing.T) {
 	}
 }
 
-func TestApplyHeaderChangesStopsAtFailure(t *testing.T) {
+func TestApplyHeaderChangesRestoresOnFailure(t *testing.T) {
 	ex := newExchange()
+	before := ex.Request.Header.Clone()
 	changes := []HeaderChange{
 		{Name: "x-first", Value: "1"},
 		{Delete: true, Name: "Accept"},
-		{Response: true, Name: "Content-Length", Value: "1"},
-		{Name: "X-Never", Value: "1"},
+		{Name: "Accept", Value: "text/plain"},
 	}
+	// Twelve more changes, so the undo record outgrows its array.
+	for i := range 12 {
+		changes = append(changes, HeaderChange{Name: fmt.Sprintf("X-More-%d", i), Value: "v"})
+	}
+	failing := []HeaderChange{{Response: true, Name: "Content-Length", Value: "1"}}
 
-	if ApplyHeaderChanges(ex, changes) {
+	if ApplyHeaderChanges(ex, changes, failing) {
 		t.Fatal("ApplyHeaderChanges() = true, want false for an edge-managed response header")
 	}
+	if !reflect.DeepEqual(ex.Request.Header, before) {
+		t.Errorf("request header = %v, want it restored to %v", ex.Request.Header, before)
+	}
+	if ex.Response.Header != nil {
+		t.Errorf("response header = %v, want it nil again", ex.Response.Header)
+	}
+	if ex.measured != [headerSides]measuredHeader{} {
+		t.Errorf("measured = %+v, want the sizes cached before the changes", ex.measured)
+	}
+}
+
+func TestApplyHeaderChangesKeepsSuccess(t *testing.T) {
+	ex := newExchange()
+	changes := []HeaderChange{{Name: "x-first", Value: "1"}, {Delete: true, Name: "Accept"}}
+
+	if !ApplyHeaderChanges(ex, changes) {
+		t.Fatal("ApplyHeaderChanges() = false, want true")
+	}
 	if got := ex.Request.Header.Get("X-First"); got != "1" {
-		t.Errorf("X-First = %q, want the change before the failure made", got)
+		t.Errorf("X-First = %q, want %q", got, "1")
 	}
 	if _, found := ex.Request.Header["Accept"]; found {
-		t.Error("Accept is still set, want the deletion before the failure made")
-	}
-	if _, found := ex.Request.Header["X-Never"]; found {
-		t.Error("X-Never is set, want no change after the failure")
+		t.Error("Accept is still set, want it deleted")
 	}
 }

@@ -99,10 +99,13 @@ type StaticHooks struct {
 	Changes [][]pluginhost.HeaderChange
 }
 
-// maxStaticBytes caps the names and values of all static changes in one
-// Loaded. The hooks beyond it are left to the worker, so a set of many
-// large static hooks still loads.
-const maxStaticBytes = 64 << 10
+// maxStaticBytes caps the static changes in one Loaded, each counted as
+// its name and value and staticChangeOverhead. The hooks beyond it are
+// left to the worker, so a set of many large static hooks still loads.
+const (
+	maxStaticBytes       = 64 << 10
+	staticChangeOverhead = 16
+)
 
 // Call runs Steps, in order, on Exchange for Phase.
 type Call struct {

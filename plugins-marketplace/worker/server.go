@@ -243,7 +243,7 @@ func staticHooks(instances []*pluginhost.Instance) []StaticHooks {
 				continue
 			}
 			for _, change := range changes {
-				budget -= len(change.Name) + len(change.Value)
+				budget -= len(change.Name) + len(change.Value) + staticChangeOverhead
 			}
 			if budget < 0 {
 				return hooksOrNil(hooks, found)
