@@ -85,6 +85,9 @@ func Compile(name, version, source string) (*Plugin, error) {
 // (checkForbiddenKeywords), and compiles it against the sandbox's globals.
 // It returns the parsed program with its code.
 func compileSource(source string) (*compiledSource, *CompileError) {
+	if cerr := checkNumberRuns(source); cerr != nil {
+		return nil, cerr
+	}
 	if cerr := checkBracketDepth(source); cerr != nil {
 		return nil, cerr
 	}

@@ -202,19 +202,12 @@ func walkFrom(v reflect.Value, at nodeDepth, visit func(ast.Node, nodeDepth) boo
 	return true
 }
 
-// NOTE: two costs remain before these checks. Risor's lexer builds a
-// number literal one character at a time, and its template parser a
-// template string's text, in time that grows with the square of their
-// length (100,000 digits take seconds). The bracket check reads a template
-// string as one token, so its expressions can nest deep enough to
-// overflow a worker's stack. A worker's compile deadline and limits
-// contain both, but not a compile inside the portal or the edge.
-//
 // checkBracketDepth rejects source whose brackets nest, or whose prefix
 // operators repeat, more than MaxNesting deep, before the parser meets it.
 // Risor's parser recurses once per level, so 256 KiB of "{" took over a
-// second and about 1 GB of stack. Source that does not lex is left to the
-// parser, which reports the error.
+// second and about 1 GB of stack. It also checks each template string
+// (checkTemplate), whose expressions the parser parses apart. Source that
+// does not lex is left to the parser, which reports the error.
 func checkBracketDepth(source string) *CompileError {
 	tokens := lexer.New(source)
 	depth, prefixes := 0, 0
@@ -225,6 +218,10 @@ func checkBracketDepth(source string) *CompileError {
 		}
 
 		switch tok.Type {
+		case token.FSTRING:
+			if cerr := checkTemplate(tok); cerr != nil {
+				return cerr
+			}
 		case token.LPAREN, token.LBRACE, token.LBRACKET:
 			depth++
 		case token.RPAREN, token.RBRACE, token.RBRACKET:

@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"portcullis.dev/plugins-marketplace/pluginhost"
 	"portcullis.dev/portal/store"
@@ -173,31 +176,49 @@ func TestCheckStoredAllCompile(t *testing.T) {
 	checkOutputLines(t, stdout, []string{"1 of 1 versions compile"})
 }
 
-// deepParenthesesSource nests a constant in 120,000 parentheses inside the
-// expression of a template string. The compile's bracket check reads a
-// template string as one token, Risor's parser recurses once per level,
-// and under the 64 MiB stack limit of a plugin worker the Go runtime ends
-// the process with a stack overflow.
-func deepParenthesesSource() string {
-	const depth = 120_000
-	return "func access(ctx, conf) {\n\tx := '{" + strings.Repeat("(", depth) + "1" + strings.Repeat(")", depth) + "}'\n}\n"
+// operatorChainsSource returns a source of about size bytes made of long
+// chains of + inside functions nested as deep as the compile's limits
+// allow, the slowest shape within them. At 256 KiB it compiles in about
+// 0.3 s (BenchmarkCompileWorstShape in pluginhost), so 2 MiB takes
+// seconds.
+func operatorChainsSource(size int) string {
+	levels := pluginhost.MaxFunctionNesting - 1
+	chain := "\tx = x" + strings.Repeat(" + x", pluginhost.MaxNesting-15) + "\n"
+	tail := strings.Repeat("}\n", levels) + "}\n"
+	var source strings.Builder
+	source.WriteString("func access(ctx, conf) {\n\tx := 0\n" + strings.Repeat("f := func() {\n", levels))
+	for source.Len()+len(chain)+len(tail) < size {
+		source.WriteString(chain)
+	}
+	source.WriteString(tail)
+	return source.String()
 }
 
 // TestCheckStoredSurvivesCrash checks that a version whose compile ends the
 // child process fails with the cause, and that the versions after it still
-// compile, in a new child.
+// compile, in a new child. No source within the compile's limits crashes
+// it, so the test ends the first child itself with SIGQUIT, after which
+// the Go runtime exits with status 2, during a compile of seconds.
 func TestCheckStoredSurvivesCrash(t *testing.T) {
 	dataSource := pgtest.NewDatabase(t)
 	openPortalDatabase(t, dataSource)
-	insertGreetVersion(t, dataSource, "1.1.0", deepParenthesesSource())
+	insertGreetVersion(t, dataSource, "1.1.0", operatorChainsSource(2<<20))
 	insertGreetVersion(t, dataSource, "1.2.0", goStatementSource)
 
+	done := make(chan struct{})
+	signalled := make(chan error, 1)
+	go func() { signalled <- quitFirstCompileChild(done) }()
 	code, stdout, stderr := runCheckStoredCommand(t, "--db", dataSource)
+	close(done)
+
+	if err := <-signalled; err != nil {
+		t.Fatal(err)
+	}
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1; stderr %s", code, stderr)
 	}
 	checkOutputLines(t, stdout, []string{
-		"FAIL  greet 1.1.0: no bindings: the version's source ended the process that compiled it: exit status 2: fatal error: stack overflow",
+		"FAIL  greet 1.1.0: no bindings: the version's source ended the process that compiled it: exit status 2",
 		"FAIL  greet 1.2.0: no bindings: line 2, column 3: a go statement is not allowed",
 		"1 of 3 versions compile",
 	})
@@ -206,26 +227,67 @@ func TestCheckStoredSurvivesCrash(t *testing.T) {
 	}
 }
 
-// slowSource holds a number of 100,000 digits. Risor's lexer builds a
-// number one character at a time, in time that grows with the square of
-// its length, so compiling it takes seconds, above the timeout that the
-// test sets.
-func slowSource() string {
-	return "func access(ctx, conf) {\n\tx := 1" + strings.Repeat("0", 100_000) + "\n}\n"
+// quitFirstCompileChild waits for the first compile child of this process,
+// lets it start compiling, and sends it SIGQUIT. It gives up when done is
+// closed or after a minute.
+func quitFirstCompileChild(done <-chan struct{}) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return errors.New("the check ended before a compile child started")
+		case <-time.After(10 * time.Millisecond):
+		}
+
+		pid, found := compileChild()
+		if !found {
+			continue
+		}
+		time.Sleep(300 * time.Millisecond)
+		return syscall.Kill(pid, syscall.SIGQUIT)
+	}
+	return errors.New("no compile child started within a minute")
+}
+
+// compileChild returns the pid of a child of this process that runs the
+// compile command, read from /proc.
+func compileChild() (int, bool) {
+	entries, _ := os.ReadDir("/proc")
+	for _, entry := range entries {
+		pid, err := strconv.Atoi(entry.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", entry.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command's closing parenthesis are the
+		// state and the parent's pid.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", entry.Name(), "cmdline"))
+		if bytes.Contains(cmdline, []byte(childCompileCommand)) {
+			return pid, true
+		}
+	}
+	return 0, false
 }
 
 func TestCheckStoredCompileTimeout(t *testing.T) {
 	dataSource := pgtest.NewDatabase(t)
 	openPortalDatabase(t, dataSource)
-	insertGreetVersion(t, dataSource, "1.1.0", slowSource())
+	insertGreetVersion(t, dataSource, "1.1.0", operatorChainsSource(2<<20))
 	insertGreetVersion(t, dataSource, "1.2.0", goStatementSource)
 
-	code, stdout, stderr := runCheckStoredCommand(t, "--db", dataSource, "--compile-timeout", "2s")
+	code, stdout, stderr := runCheckStoredCommand(t, "--db", dataSource, "--compile-timeout", "500ms")
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1; stderr %s", code, stderr)
 	}
 	checkOutputLines(t, stdout, []string{
-		"FAIL  greet 1.1.0: no bindings: the compile timed out after 2s, so its process was stopped",
+		"FAIL  greet 1.1.0: no bindings: the compile timed out after 500ms, so its process was stopped",
 		"FAIL  greet 1.2.0: no bindings: line 2, column 3: a go statement is not allowed",
 		"1 of 3 versions compile",
 	})
