@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Measures what one request costs on each tenant of benchserver (plain,
-# chain5 and sandbox5, see throughput.sh) under wrk, and on plain+h (see
-# load below). It reads the CPU time of the edge process and of its plugin
-# workers from /proc/PID/stat. With perf installed it also counts the
+# Measures what one request costs on each tenant of benchserver that
+# throughput.sh loads (plain, chain5, checked5, sandbox5, checkedsb5)
+# under wrk, and on plain+h (see load below). It reads the CPU time of the
+# edge process and of its plugin workers from /proc/PID/stat. With perf installed it also counts the
 # context switches and system calls of the whole machine (perf stat -a).
 # Neither samples the processes, so the figures are free of a profiler's
 # own cost. Every target is on 127.0.0.1, started by this script and
@@ -46,9 +46,9 @@ load() { # target seconds
     | awk '/^Requests\/sec:/ {print $2}'
 }
 
-printf "%-5s %-9s %9s %11s %11s %8s %9s\n" round tenant "req/s" "edge µs/req" "wkr µs/req" "cs/req" "sys/req"
+printf "%-5s %-10s %9s %11s %11s %8s %9s\n" round tenant "req/s" "edge µs/req" "wkr µs/req" "cs/req" "sys/req"
 for round in $(seq "$rounds"); do
-  for tenant in plain plain+h chain5 sandbox5; do
+  for tenant in plain plain+h chain5 checked5 sandbox5 checkedsb5; do
     load "$tenant" 2 >/dev/null
     workers=$(pgrep -P "$server_pid" | tr "\n" " " || true)
 
@@ -71,7 +71,7 @@ for round in $(seq "$rounds"); do
       switches=$(awk -F, -v n="$requests" '$3 == "context-switches" {printf "%.1f", $1 / n}' "$work/stat")
       calls=$(awk -F, -v n="$requests" '$3 == "raw_syscalls:sys_enter" {printf "%.1f", $1 / n}' "$work/stat")
     fi
-    printf "%-5s %-9s %9.0f %11.1f %11.1f %8s %9s\n" "$round" "$tenant" "$rps" \
+    printf "%-5s %-10s %9.0f %11.1f %11.1f %8s %9s\n" "$round" "$tenant" "$rps" \
       "$(echo "($edge1 - $edge0) * 1000000 / $clock_ticks / $requests" | bc -l)" \
       "$(echo "($worker1 - $worker0) * 1000000 / $clock_ticks / $requests" | bc -l)" \
       "$switches" "$calls"

@@ -13,6 +13,11 @@
 #   emptysb5  the empty plugins in a plugin worker (sandboxed tier)
 #   sandbox5  the light plugins, sandboxed
 #
+# The empty and the light plugins' hooks are static hooks (docs/plugins.md),
+# which run without Risor's VM, and in the sandboxed tier without a round
+# trip to the worker. Tenants checked5 and checkedsb5 of throughput.sh
+# measure hooks that run in the VM.
+#
 # headers5/plain is the most a gateway that adds those headers can keep,
 # however cheap its plugins are. chain5/headers5 is what the hooks cost on
 # top of their headers. Each round measures every tenant once per protocol

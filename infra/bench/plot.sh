@@ -29,14 +29,16 @@ awk '/^BenchmarkEdgeChain\/plugins=/ {
 fi
 
 # throughput.dat: protocol, then the chain5/plain (trusted tier, static
-# hooks), checked5/plain (trusted tier, hooks in Risor's VM) and
-# sandbox5/plain (sandboxed tier) ratios of summed requests per second.
+# hooks), checked5/plain (trusted tier, hooks in Risor's VM),
+# sandbox5/plain (sandboxed tier, static hooks) and checkedsb5/plain
+# (sandboxed tier, hooks in the worker's VM) ratios of summed requests per
+# second.
 awk -F, 'NR > 1 { sum[$2 "," $3] += $4 }
   END {
     split("h1 h2 h3", list, " ")
     for (i = 1; i <= 3; i++) {
       p = list[i]
-      if (sum[p ",plain"] > 0) printf "%s %.3f %.3f %.3f\n", p, sum[p ",chain5"] / sum[p ",plain"], sum[p ",checked5"] / sum[p ",plain"], sum[p ",sandbox5"] / sum[p ",plain"]
+      if (sum[p ",plain"] > 0) printf "%s %.3f %.3f %.3f %.3f\n", p, sum[p ",chain5"] / sum[p ",plain"], sum[p ",checked5"] / sum[p ",plain"], sum[p ",sandbox5"] / sum[p ",plain"], sum[p ",checkedsb5"] / sum[p ",plain"]
     }
   }' "$results/throughput.csv" >"$out/throughput.dat"
 
@@ -78,18 +80,20 @@ plot "$out/chain.dat" using 0:3:xtic(1) with boxes notitle, \
      "" using 0:3:(sprintf("%.2f", \$3)) with labels offset 0,1 notitle
 
 set output "$out/throughput.png"
-set title "Throughput with 5 light plugins relative to no plugins (one edge, alternating)"
+set title "Throughput with 5 plugins relative to no plugins (one edge, alternating)"
 set xlabel "protocol (h1: wrk, h2: h2load, h3: loadgen)"
 set ylabel "requests/s with 5 plugins / without"
 set yrange [0:1.35]
-set boxwidth 0.25
+set boxwidth 0.2
 set key top left Left reverse maxrows 3 font "sans,9"
-plot "$out/throughput.dat" using (\$0-0.27):2:xtic(1) with boxes title "chain5: in the edge (trusted), static hooks", \
-     "" using (\$0-0.27):2:(sprintf("%.3f", \$2)) with labels offset 0,1 notitle, \
-     "" using (\$0):3 with boxes title "checked5: in the edge (trusted), hooks in the VM", \
-     "" using (\$0):3:(sprintf("%.3f", \$3)) with labels offset 0,1 notitle, \
-     "" using (\$0+0.27):4 with boxes title "sandbox5: in a worker (sandboxed)", \
-     "" using (\$0+0.27):4:(sprintf("%.3f", \$4)) with labels offset 0,1 notitle, \
+plot "$out/throughput.dat" using (\$0-0.33):2:xtic(1) with boxes title "chain5: trusted, static", \
+     "" using (\$0-0.33):2:(sprintf("%.2f", \$2)) with labels offset 0,1 font "sans,8" notitle, \
+     "" using (\$0-0.11):3 with boxes title "checked5: trusted, VM", \
+     "" using (\$0-0.11):3:(sprintf("%.2f", \$3)) with labels offset 0,1 font "sans,8" notitle, \
+     "" using (\$0+0.11):4 with boxes title "sandbox5: sandboxed, static", \
+     "" using (\$0+0.11):4:(sprintf("%.2f", \$4)) with labels offset 0,1 font "sans,8" notitle, \
+     "" using (\$0+0.33):5 with boxes title "checkedsb5: sandboxed, VM", \
+     "" using (\$0+0.33):5:(sprintf("%.2f", \$5)) with labels offset 0,1 font "sans,8" notitle, \
      0.85 with lines dashtype 2 linewidth 2 title "trusted target 0.85", \
      0.60 with lines dashtype 3 linewidth 2 title "sandboxed target 0.60"
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Compares the throughput of four tenants on one edge, measured
-# alternately: plain (a route without plugins), chain5 (the same route
-# with five light plugins inside the edge process, the trusted tier),
-# checked5 (five trusted plugins that add the same headers from hooks that
-# run in Risor's VM, where the light plugins' hooks are static) and
-# sandbox5 (the light plugins in a plugin worker process, the sandboxed
-# tier). The upstream is measured directly for reference. HTTP/1.1
+# Compares the throughput of five tenants on one edge, measured
+# alternately. plain is a route without plugins, and chain5 the same route
+# with five light plugins inside the edge process (the trusted tier),
+# whose hooks are static. checked5 binds five trusted plugins that add the
+# same headers from hooks that run in Risor's VM. sandbox5 puts the light
+# plugins in the sandboxed tier, where the edge makes their static
+# changes itself, and checkedsb5 the checked plugins in a plugin worker,
+# with a round trip per phase. The upstream is measured directly for reference. HTTP/1.1
 # uses wrk, HTTP/2 over TLS uses h2load, HTTP/3 uses our loadgen. Every
 # target is on 127.0.0.1, started by this script and stopped at its end.
 #
 # Every target gets a warm-up of WARMUP seconds first. Odd rounds measure
-# plain, chain5, checked5, sandbox5 in that order and even rounds in reverse, so a
+# plain, chain5, checked5, sandbox5, checkedsb5 in that order and even rounds in reverse, so a
 # drift of the machine's speed during a round does not favour one tenant.
 # The script prints, per protocol, the median over rounds of each round's
 # ratio, the lowest and highest round, and the ratio of the sums.
@@ -92,8 +93,8 @@ measure_one() { # protocol target
   esac
 }
 
-tenants="plain chain5 checked5 sandbox5"
-reversed="sandbox5 checked5 chain5 plain"
+tenants="plain chain5 checked5 sandbox5 checkedsb5"
+reversed="checkedsb5 sandbox5 checked5 chain5 plain"
 
 duration=$warmup
 echo "warm-up, $warmup s per target" >&2
@@ -129,8 +130,8 @@ ratios() {
   NR > 1 { rps[$1 "," $2 "," $3] = $4; sum[$2 "," $3] += $4; if ($1 > rounds) rounds = $1 }
   END {
     split("h1 h2 h3", protocols, " ")
-    split("chain5 checked5 sandbox5", tiers, " ")
-    for (p = 1; p <= 3; p++) for (t = 1; t <= 3; t++) {
+    split("chain5 checked5 sandbox5 checkedsb5", tiers, " ")
+    for (p = 1; p <= 3; p++) for (t = 1; t <= 4; t++) {
       proto = protocols[p]; tier = tiers[t]; n = 0
       for (r = 1; r <= rounds; r++) {
         plain = rps[r "," proto ",plain"]

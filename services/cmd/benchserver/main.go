@@ -6,7 +6,8 @@
 // plugins in a plugin worker process (the sandboxed tier). The light
 // plugins' hooks are static, and tenant "checked5" binds five trusted
 // plugins that add the same headers from hooks that run in Risor's VM
-// (benchenv.CheckedSource). Tenants
+// (benchenv.CheckedSource), and "checkedsb5" the same plugins in a plugin
+// worker. Tenants
 // "empty5" and "emptysb5" bind five plugins whose hooks do nothing, in each
 // tier, and tenant "headers5" has a route without plugins whose requests
 // get the light plugins' headers from Go code on the reference listeners
@@ -121,6 +122,7 @@ func setUp(ctx context.Context, env *benchenv.Env) error {
 		{headersTenant, nil, ""},
 		{"chain5", lightNames(), config.TierTrusted},
 		{"checked5", checked, config.TierTrusted},
+		{"checkedsb5", checked, config.TierSandboxed},
 		{"sandbox5", lightNames(), config.TierSandboxed},
 		{"empty5", empty, config.TierTrusted},
 		{"emptysb5", empty, config.TierSandboxed},
