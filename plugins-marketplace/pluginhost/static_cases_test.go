@@ -93,15 +93,7 @@ func TestStaticParsingMatchesVM(t *testing.T) {
 			if isStatic != tc.wantStatic {
 				t.Errorf("static = %v, want %v", isStatic, tc.wantStatic)
 			}
-			if static.err != vm.err {
-				t.Errorf("error = %q, want the VM's %q", static.err, vm.err)
-			}
-			if !reflect.DeepEqual(static.request, vm.request) {
-				t.Errorf("request header = %v, want the VM's %v", static.request, vm.request)
-			}
-			if !reflect.DeepEqual(static.response, vm.response) {
-				t.Errorf("response header = %v, want the VM's %v", static.response, vm.response)
-			}
+			checkSameAsVM(t, static, vm)
 		})
 	}
 }
