@@ -28,8 +28,8 @@
 #
 # Usage: infra/bench/throughput.sh
 # Environment: ROUNDS (default 6), SECONDS_EACH (default 4), WARMUP
-# (default 2), CONNECTIONS (default "16 64"), RESULTS (default
-# infra/bench/results).
+# (default 2), CONNECTIONS (default "16 64"), PROTOCOLS (default "h1 h2
+# h3"), RESULTS (default infra/bench/results).
 # Needs: apt-get install -y wrk nghttp2-client
 set -euo pipefail
 
@@ -39,6 +39,7 @@ rounds=${ROUNDS:-6}
 seconds=${SECONDS_EACH:-4}
 warmup=${WARMUP:-2}
 levels=${CONNECTIONS:-16 64}
+protocols=${PROTOCOLS:-h1 h2 h3}
 connections=16
 mkdir -p "$results"
 # shellcheck source=infra/bench/benchserver.sh
@@ -98,7 +99,7 @@ reversed="checkedsb5 sandbox5 checked5 chain5 plain"
 
 duration=$warmup
 echo "warm-up, $warmup s per target" >&2
-for protocol in h1 h2 h3; do
+for protocol in $protocols; do
   for target in $tenants; do measure_one "$protocol" "$target" >/dev/null; done
 done
 measure_one h1 upstream >/dev/null
@@ -112,7 +113,7 @@ for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
   order=$tenants
   if [ $((round % 2)) -eq 0 ]; then order=$reversed; fi
-  for protocol in h1 h2 h3; do
+  for protocol in $protocols; do
     for target in $order; do
       record "$round" "$protocol" "$target"
     done
