@@ -34,8 +34,13 @@ func ResponseHeader(index int) string {
 
 // PublishLight publishes light plugin number index at version.
 func (e *Env) PublishLight(ctx context.Context, index int, version string) error {
+	return e.publish(ctx, LightName(index), version, LightSource(index, version))
+}
+
+// publish publishes version of plugin name with source.
+func (e *Env) publish(ctx context.Context, name, version, source string) error {
 	return e.API.Do(ctx, http.MethodPost, "/api/v1/plugins", map[string]any{
-		"name": LightName(index), "version": version, "source": LightSource(index, version),
+		"name": name, "version": version, "source": source,
 	}, nil)
 }
 
@@ -66,9 +71,7 @@ func CheckedName(index int) string {
 
 // PublishChecked publishes checked plugin number index at version.
 func (e *Env) PublishChecked(ctx context.Context, index int, version string) error {
-	return e.API.Do(ctx, http.MethodPost, "/api/v1/plugins", map[string]any{
-		"name": CheckedName(index), "version": version, "source": CheckedSource(index, version),
-	}, nil)
+	return e.publish(ctx, CheckedName(index), version, CheckedSource(index, version))
 }
 
 // EmptySource is the source of an empty plugin: its rewrite and
@@ -88,9 +91,7 @@ func EmptyName(index int) string {
 
 // PublishEmpty publishes empty plugin number index at version 1.0.0.
 func (e *Env) PublishEmpty(ctx context.Context, index int) error {
-	return e.API.Do(ctx, http.MethodPost, "/api/v1/plugins", map[string]any{
-		"name": EmptyName(index), "version": "1.0.0", "source": EmptySource,
-	}, nil)
+	return e.publish(ctx, EmptyName(index), "1.0.0", EmptySource)
 }
 
 // AddTenant creates tenant with an upstream at the benchmark upstream and
