@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,9 +38,11 @@ type Chain struct {
 	phases [phaseCount][]Step
 	names  string
 
-	// inProcess records that a step runs in the edge process, whose hook
-	// calls can share one watch of the request's context (WatchRequest).
-	inProcess bool
+	// vmPhases records, for each phase, whether a step runs its hook in
+	// Risor's VM in the edge process. Such calls can share one watch of
+	// the request's context (WatchRequest). Static hooks run no VM, and
+	// when one falls back to the VM, its call watches the context itself.
+	vmPhases [phaseCount]bool
 }
 
 // phaseCount is the number of phases in pluginhost.Phases.
@@ -77,14 +80,12 @@ func New(steps []Step) *Chain {
 		names = append(names, step.Plugin+"@"+step.Version)
 	}
 	c.names = strings.Join(names, ",")
-	for _, step := range steps {
-		c.inProcess = c.inProcess || step.Remote == nil
-	}
 	for _, phase := range pluginhost.Phases {
 		slot := phaseSlot(phase)
 		for _, step := range steps {
 			if step.has(phase) {
 				c.phases[slot] = append(c.phases[slot], step)
+				c.vmPhases[slot] = c.vmPhases[slot] || step.runsVM(phase)
 			}
 		}
 	}
@@ -120,10 +121,11 @@ func (c *Chain) Has(phase pluginhost.Phase) bool {
 // WatchRequest returns the context to run all of one request's phases
 // under, and a stop function to call once they are done. Its hook calls
 // follow the request's cancellation through one registration instead of
-// one per phase (see pluginhost.WatchHooks). A chain without in-process
-// steps returns ctx, because its hooks run in workers.
+// one per phase (see pluginhost.WatchHooks). A chain whose hooks all run in
+// workers or are static returns ctx, because none of them runs in the
+// edge's VM.
 func (c *Chain) WatchRequest(ctx context.Context) (context.Context, func() bool) {
-	if !c.inProcess {
+	if !slices.Contains(c.vmPhases[:], true) {
 		return ctx, stopNothing
 	}
 	return pluginhost.WatchHooks(ctx)
@@ -159,17 +161,17 @@ func (c *Chain) run(ctx context.Context, phase pluginhost.Phase, steps []Step, e
 	if len(steps) == 0 {
 		return nil
 	}
-	if c.inProcess && len(steps) > 1 {
+	slotIndex := phaseSlot(phase)
+	if slotIndex >= 0 && c.vmPhases[slotIndex] && len(steps) > 1 {
 		// The steps run one after another, so they can share one
 		// registration with the request's context, unless the caller
 		// shares one already (WatchRequest). A single step is cheaper
 		// with its own. Steps in workers follow the context in
-		// runRemote and need no watch.
+		// runRemote, and static hooks run no VM, so neither needs a watch.
 		var stopWatch func() bool
 		ctx, stopWatch = pluginhost.WatchHooks(ctx)
 		defer stopWatch()
 	}
-	slotIndex := phaseSlot(phase)
 
 	var slot tenantSlot
 	defer slot.release()

@@ -40,6 +40,16 @@ func (s *Step) has(phase pluginhost.Phase) bool {
 	return s.Instance.Plugin().Has(phase)
 }
 
+// runsVM reports whether the step runs its hook for phase in Risor's VM in
+// the edge process: an in-process step whose hook is not static.
+func (s *Step) runsVM(phase pluginhost.Phase) bool {
+	if s.Remote != nil || !s.has(phase) {
+		return false
+	}
+	_, static := s.Instance.StaticChanges(phase)
+	return !static
+}
+
 // runRemote runs the leading steps of steps that share the first step's
 // Batch in one call, then reports each outcome to its guard as run does for
 // in-process steps. It returns how many steps it consumed, and stop when

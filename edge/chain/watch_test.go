@@ -3,7 +3,9 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +38,40 @@ func TestWatchRequestOnlyForInProcessSteps(t *testing.T) {
 	defer stopRemote()
 	if unwatched != ctx {
 		t.Error("WatchRequest of a chain of worker steps returned a new context, want ctx")
+	}
+
+	static := New([]Step{step(t, "static", staticSource, `{"value":"a"}`)})
+	unwatched, stopStatic := static.WatchRequest(ctx)
+	defer stopStatic()
+	if unwatched != ctx {
+		t.Error("WatchRequest of a chain of static hooks returned a new context, want ctx")
+	}
+}
+
+// staticSource is a plugin whose hooks are static: they set headers from
+// its config and run without the VM.
+const staticSource = `func rewrite(ctx, conf) { ctx.req.set_header("X-Static", conf["value"]) }
+func header_filter(ctx, conf) { ctx.resp.set_header("X-Static", conf["value"]) }`
+
+// A static hook that cannot make its changes runs in the VM, which reports
+// the error, although the chain took no watch for the request.
+func TestStaticFallbackRunsWithoutWatch(t *testing.T) {
+	steps := make([]Step, 3)
+	for i := range steps {
+		// A control character in the value fails the static change.
+		steps[i] = step(t, fmt.Sprintf("static-%d", i), staticSource, `{"value":"a\u0001"}`)
+	}
+	chain := New(steps)
+	ctx, stop := chain.WatchRequest(context.Background())
+	defer stop()
+
+	ex := NewExchange(httptest.NewRequest("GET", "/x", nil))
+	err := chain.RunRequest(ctx, ex)
+	if err == nil || !strings.Contains(err.Error(), "control characters are not allowed") {
+		t.Fatalf("RunRequest error = %v, want the VM's error for the control character", err)
+	}
+	if got := ex.Request.Header.Get("X-Static"); got != "" {
+		t.Errorf("X-Static = %q after the failed hook, want it unset", got)
 	}
 }
 

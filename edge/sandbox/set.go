@@ -141,10 +141,14 @@ const maxStaticSteps = 16
 
 // checkStatic returns hooks without the static hooks when their shape does
 // not match the phases, as a faulty worker could send, so runStatic never
-// reads past them.
+// reads past them. It prepares the changes it keeps, so runStatic checks
+// each name and value once per load instead of once per request.
 func checkStatic(hooks worker.StaticHooks) worker.StaticHooks {
 	if hooks.Mask>>len(pluginhost.Phases) != 0 || (hooks.Mask != 0 && len(hooks.Changes) != len(pluginhost.Phases)) {
 		return worker.StaticHooks{}
+	}
+	for _, changes := range hooks.Changes {
+		pluginhost.PrepareHeaderChanges(changes)
 	}
 	return hooks
 }

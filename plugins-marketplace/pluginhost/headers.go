@@ -118,8 +118,18 @@ func (host *headerState) setHeader(method string, side headerSide, args []object
 }
 
 // setField sets header name of side to value for setHeader, and returns
-// the error that method raises, or nil.
+// set_header's error when it breaks a rule or limit.
 func (host *headerState) setField(method string, side headerSide, name, value string) *object.Error {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	if err := fieldError(method, side, key, name, value); err != nil {
+		return err
+	}
+	return host.storeField(method, side, key, []string{value})
+}
+
+// fieldError returns set_header's error for a field name with value on
+// side, or nil for a valid field. key is name in canonical form.
+func fieldError(method string, side headerSide, key, name, value string) *object.Error {
 	if !validHeaderName(name) {
 		return object.Errorf("value error: %s: invalid header name %q", method, name)
 	}
@@ -129,22 +139,27 @@ func (host *headerState) setField(method string, side headerSide, name, value st
 	if size := len(name) + len(value); size > MaxHeaderField {
 		return object.Errorf("value error: %s: header %q of %d bytes is above the limit of %d bytes (8 KiB) for a name and its value", method, name, size, MaxHeaderField)
 	}
-	key := textproto.CanonicalMIMEHeaderKey(name)
 	if side == responseHeader && slices.Contains(edgeManagedResponseHeaders, key) {
 		return object.Errorf("value error: %s: header %q is managed by the edge, which writes %s for the body and connection it sends", method, key, strings.Join(edgeManagedResponseHeaders, ", "))
 	}
+	return nil
+}
 
+// storeField sets field key of side's header to values, a single value
+// that passed fieldError, unless that grows the header above
+// MaxHeaderBytes.
+func (host *headerState) storeField(method string, side headerSide, key string, values []string) *object.Error {
 	header := host.header(side)
 	before := host.headerSize(side)
-	after := before - fieldBytes(key, (*header)[key]) + len(key) + len(value)
+	after := before - fieldBytes(key, (*header)[key]) + len(key) + len(values[0])
 	if after > MaxHeaderBytes && after > before {
-		return object.Errorf("value error: %s: header %q would make the header %d bytes, above the limit of %d bytes (256 KiB) for all names and values", method, name, after, MaxHeaderBytes)
+		return object.Errorf("value error: %s: header %q would make the header %d bytes, above the limit of %d bytes (256 KiB) for all names and values", method, key, after, MaxHeaderBytes)
 	}
 
 	if *header == nil {
 		*header = make(http.Header)
 	}
-	(*header)[key] = []string{value}
+	(*header)[key] = values
 	host.headerBytes[side] = after
 	host.rememberHeaderSize(side)
 	return nil
@@ -165,8 +180,12 @@ func (host *headerState) delHeader(method string, side headerSide, args []object
 
 // delField deletes header name of side for delHeader.
 func (host *headerState) delField(side headerSide, name string) {
+	host.delKey(side, textproto.CanonicalMIMEHeaderKey(name))
+}
+
+// delKey deletes field key, in canonical form, of side's header.
+func (host *headerState) delKey(side headerSide, key string) {
 	header := *host.header(side)
-	key := textproto.CanonicalMIMEHeaderKey(name)
 	if host.headerBytes[side] >= 0 {
 		host.headerBytes[side] -= fieldBytes(key, header[key])
 	}

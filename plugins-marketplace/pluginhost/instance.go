@@ -138,7 +138,11 @@ func (i *Instance) StaticChanges(phase Phase) ([]HeaderChange, bool) {
 	if err != nil || !i.isStatic[idx] {
 		return nil, false
 	}
-	return slices.Clone(i.static[idx]), true
+	changes := slices.Clone(i.static[idx])
+	for j := range changes {
+		changes[j].key, changes[j].values = "", nil
+	}
+	return changes, true
 }
 
 // configFor returns the conf argument of the hook at phase index idx on

@@ -51,6 +51,34 @@ type HeaderChange struct {
 	Delete   bool
 	Name     string
 	Value    string
+
+	// key and values are set by PrepareHeaderChanges on a change that
+	// passes set_header's checks of a single field: the canonical name and
+	// the value as the header map holds it. Header maps share values, so
+	// code that reads an Exchange's headers must replace a field's values,
+	// never write into them.
+	key    string
+	values []string
+}
+
+// PrepareHeaderChanges checks each change once, as set_header checks a
+// name and value, so ApplyHeaderChanges skips those checks on every call.
+// A change that fails a check stays unprepared and fails in
+// ApplyHeaderChanges.
+func PrepareHeaderChanges(changes []HeaderChange) {
+	for i := range changes {
+		change := &changes[i]
+		change.key, change.values = "", nil
+		key := textproto.CanonicalMIMEHeaderKey(change.Name)
+		if change.Delete {
+			change.key = key
+			continue
+		}
+		if fieldError(change.method(), change.side(), key, change.Name, change.Value) == nil {
+			change.key = key
+			change.values = []string{change.Value}
+		}
+	}
 }
 
 // side returns the header that c changes.
@@ -266,6 +294,7 @@ func bindStatic(steps []staticStep, config *object.Map) ([]HeaderChange, bool) {
 			changes[i].Value = values[1]
 		}
 	}
+	PrepareHeaderChanges(changes)
 	return changes, true
 }
 
@@ -304,18 +333,32 @@ func ApplyHeaderChanges(ex *Exchange, lists ...[]HeaderChange) bool {
 		for i := range changes {
 			change := &changes[i]
 			side := change.side()
-			undo.record(side, *state.header(side), change.Name)
+			key := change.key
+			if key == "" {
+				key = textproto.CanonicalMIMEHeaderKey(change.Name)
+			}
+			undo.record(side, *state.header(side), key)
 			if change.Delete {
-				state.delField(side, change.Name)
+				state.delKey(side, key)
 				continue
 			}
-			if err := state.setField(change.method(), side, change.Name, change.Value); err != nil {
+			if !state.applySet(change, side, key) {
 				undo.revert(&state)
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// applySet makes change, a set on side of field key, and reports whether
+// it passed set_header's checks. A prepared change skips the checks of a
+// single field.
+func (host *headerState) applySet(change *HeaderChange, side headerSide, key string) bool {
+	if change.values == nil {
+		return host.setField(change.method(), side, change.Name, change.Value) == nil
+	}
+	return host.storeField(change.method(), side, key, change.values) == nil
 }
 
 // headerUndo records what ApplyHeaderChanges changes, to restore it. The
@@ -343,9 +386,9 @@ func (u *headerUndo) begin(ex *Exchange) {
 	u.wasNil = [headerSides]bool{ex.Request.Header == nil, ex.Response.Header == nil}
 }
 
-// record stores field name of header, on side, before a change.
-func (u *headerUndo) record(side headerSide, header http.Header, name string) {
-	key := textproto.CanonicalMIMEHeaderKey(name)
+// record stores field key, in canonical form, of header, on side, before a
+// change.
+func (u *headerUndo) record(side headerSide, header http.Header, key string) {
 	values, present := header[key]
 	field := undoField{side: side, key: key, values: values, present: present}
 	if u.count < len(u.first) {
