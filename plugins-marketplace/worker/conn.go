@@ -32,14 +32,22 @@ func init() {
 // Call, Result, Cancel and Unload use the binary encoding of wire.go. The
 // rare frames (Load, Loaded, HostCall, HostReply, Verify, Verified, Trace,
 // Traced) carry the next part of a gob stream that stays open per
-// direction, so gob describes each type once per connection. Send is safe for concurrent use. Receive is not, so
-// one goroutine reads.
+// direction, so gob describes each type once per connection. Send is safe
+// for concurrent use. Receive is not, so one goroutine reads.
 type Conn struct {
 	rw io.ReadWriteCloser
 
-	sendMu sync.Mutex
-	enc    encoder
-	gobEnc *gob.Encoder
+	// sendMu guards the sending side. enc.buf holds the frames that wait
+	// for a write. writing is set while a Send writes them, with sendMu
+	// released, and spare is the buffer of the last write, kept for the
+	// next batch. sendErr is the first failed write, which fails every
+	// later Send.
+	sendMu  sync.Mutex
+	enc     encoder
+	gobEnc  *gob.Encoder
+	writing bool
+	spare   []byte
+	sendErr error
 
 	in     *bufio.Reader
 	body   []byte
@@ -57,13 +65,37 @@ func NewConn(rw io.ReadWriteCloser) *Conn {
 	return c
 }
 
-// Send writes one frame with a single write to the stream.
+// Send encodes f and writes it to the stream. Concurrent Sends share
+// writes: a Send that finds another one writing queues its frame and
+// returns, and the writing Send writes the queued frames in one system
+// call once its own write ends. Frames reach the stream in the order their
+// Sends queued them. An error of a queued frame's write reaches a later
+// Send, and the peer sees the stream break.
 func (c *Conn) Send(f *Frame) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 
+	if c.sendErr != nil {
+		return c.sendErr
+	}
+	if err := c.encode(f); err != nil {
+		return err
+	}
+	if c.writing {
+		return nil
+	}
+
+	c.writing = true
+	defer func() { c.writing = false }()
+	return c.flush()
+}
+
+// encode appends f as a frame to the queued frames, or leaves them as they
+// were when f does not encode or is above MaxFrame.
+func (c *Conn) encode(f *Frame) error {
 	e := &c.enc
-	e.buf = append(e.buf[:0], 0, 0, 0, 0)
+	start := len(e.buf)
+	e.buf = append(e.buf, 0, 0, 0, 0)
 	var err error
 	if binaryKind(f.Kind) {
 		err = e.frame(f)
@@ -72,19 +104,45 @@ func (c *Conn) Send(f *Frame) error {
 		err = c.gobEnc.Encode(f)
 	}
 	if err != nil {
+		e.buf = e.buf[:start]
 		return fmt.Errorf("encode frame of kind %d: %w", f.Kind, err)
 	}
 
-	size := len(e.buf) - 4
+	size := len(e.buf) - start - 4
 	if size > MaxFrame {
+		e.buf = e.buf[:start]
 		return fmt.Errorf("frame of %d bytes is above the limit of %d bytes", size, MaxFrame)
 	}
-	binary.BigEndian.PutUint32(e.buf, uint32(size))
-	_, err = c.rw.Write(e.buf)
-	if cap(e.buf) > keptBuffer {
-		e.buf = nil
+	binary.BigEndian.PutUint32(e.buf[start:], uint32(size))
+	return nil
+}
+
+// flush writes the queued frames until none is left, releasing sendMu
+// during each write so other Sends can queue theirs. The caller holds
+// sendMu and has set writing.
+func (c *Conn) flush() error {
+	for len(c.enc.buf) > 0 {
+		batch := c.enc.buf
+		c.enc.buf = c.spare[:0]
+		c.spare = nil
+
+		c.sendMu.Unlock()
+		_, err := c.rw.Write(batch)
+		c.sendMu.Lock()
+
+		if cap(batch) <= keptBuffer {
+			c.spare = batch[:0]
+		}
+		if err != nil {
+			c.sendErr = err
+			c.enc.buf = c.enc.buf[:0]
+			return err
+		}
 	}
-	return err
+	if cap(c.enc.buf) > keptBuffer {
+		c.enc.buf = nil
+	}
+	return nil
 }
 
 // Receive reads the next frame. It fails on a frame above MaxFrame and on
