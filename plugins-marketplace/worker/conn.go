@@ -37,40 +37,53 @@ func init() {
 type Conn struct {
 	rw io.ReadWriteCloser
 
-	// sendMu guards the sending side. enc.buf holds the frames that wait
-	// for a write. writing is set while a Send writes them, with sendMu
-	// released, and spare is the buffer of the last write, kept for the
-	// next batch. sendErr is the first failed write, which fails every
-	// later Send.
-	sendMu  sync.Mutex
-	enc     encoder
-	gobEnc  *gob.Encoder
-	writing bool
-	spare   []byte
-	sendErr error
+	// sendMu guards the sending side, and sent signals the end of each
+	// write. enc.buf holds the frames of batch number queuedBatch, which
+	// the next write takes. writing is set while a Send writes a batch,
+	// with sendMu released, and written is the number of the last batch
+	// written. spare is the buffer of the last write, kept for the next
+	// batch. sendErr is the error of the first failed write, of batch
+	// number failedBatch, which fails that batch's Sends and every later
+	// Send.
+	sendMu      sync.Mutex
+	sent        sync.Cond
+	enc         encoder
+	gobEnc      *gob.Encoder
+	queuedBatch uint64
+	written     uint64
+	writing     bool
+	spare       []byte
+	sendErr     error
+	failedBatch uint64
+	// primed records that the prime frame was queued (see encode).
+	primed bool
 
 	in     *bufio.Reader
 	body   []byte
 	gobIn  bytes.Reader
 	gobDec *gob.Decoder
+	// primeReceived records that the peer's prime frame arrived, so a
+	// second one is rejected.
+	primeReceived bool
 }
 
 // NewConn returns a Conn on rw, which it closes on Close.
 func NewConn(rw io.ReadWriteCloser) *Conn {
 	// The read buffer takes a frame's length and body in one system call
 	// when both have arrived.
-	c := &Conn{rw: rw, in: bufio.NewReaderSize(rw, keptBuffer)}
+	c := &Conn{rw: rw, in: bufio.NewReaderSize(rw, keptBuffer), queuedBatch: 1}
+	c.sent.L = &c.sendMu
 	c.gobEnc = gob.NewEncoder(appendWriter{&c.enc})
 	c.gobDec = gob.NewDecoder(&c.gobIn)
 	return c
 }
 
-// Send encodes f and writes it to the stream. Concurrent Sends share
-// writes: a Send that finds another one writing queues its frame and
-// returns, and the writing Send writes the queued frames in one system
-// call once its own write ends. Frames reach the stream in the order their
-// Sends queued them. An error of a queued frame's write reaches a later
-// Send, and the peer sees the stream break.
+// Send encodes f and writes it to the stream, and returns once that write
+// ended. Concurrent Sends share writes: a frame queued while another Send
+// writes waits for that write to end, and then one Send writes every frame
+// queued meanwhile in one system call. So a Send waits for at most two
+// writes, and frames reach the stream in the order their Sends queued
+// them. A failed write fails its frames' Sends and every later Send.
 func (c *Conn) Send(f *Frame) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
@@ -81,18 +94,48 @@ func (c *Conn) Send(f *Frame) error {
 	if err := c.encode(f); err != nil {
 		return err
 	}
-	if c.writing {
+
+	batch := c.queuedBatch
+	for c.writing && c.written < batch {
+		c.sent.Wait()
+	}
+	if c.written >= batch {
+		if c.sendErr != nil && batch >= c.failedBatch {
+			return c.sendErr
+		}
 		return nil
 	}
-
-	c.writing = true
-	defer func() { c.writing = false }()
-	return c.flush()
+	if c.sendErr != nil {
+		return c.sendErr
+	}
+	return c.writeBatch(batch)
 }
 
-// encode appends f as a frame to the queued frames, or leaves them as they
-// were when f does not encode or is above MaxFrame.
+// primeFrame is the payload of the prime frame. Gob describes a struct
+// with the types of its fields, so the Frame type covers every struct of
+// the rare frames. The []any and map[string]any in its interface field
+// cover the types registered for interface values, whose other values are
+// predeclared types or fail to encode.
+var primeFrame = &Frame{Kind: KindPrime, HostReply: &HostReply{Value: []any{map[string]any{}}}}
+
+// encode appends f as a frame to the queued batch, or leaves the batch as
+// it was when f does not encode or is above MaxFrame. Before the first
+// rare frame it queues the prime frame, which describes the gob types up
+// front. A rare frame that is dropped for its size then describes no
+// type, so the gob streams of the two sides stay in step.
 func (c *Conn) encode(f *Frame) error {
+	if !binaryKind(f.Kind) && !c.primed {
+		if err := c.appendFrame(primeFrame); err != nil {
+			return err
+		}
+		c.primed = true
+	}
+	return c.appendFrame(f)
+}
+
+// appendFrame appends f as a frame to the queued batch, or leaves the
+// batch as it was when f does not encode or is above MaxFrame.
+func (c *Conn) appendFrame(f *Frame) error {
 	e := &c.enc
 	start := len(e.buf)
 	e.buf = append(e.buf, 0, 0, 0, 0)
@@ -117,37 +160,51 @@ func (c *Conn) encode(f *Frame) error {
 	return nil
 }
 
-// flush writes the queued frames until none is left, releasing sendMu
-// during each write so other Sends can queue theirs. The caller holds
-// sendMu and has set writing.
-func (c *Conn) flush() error {
-	for len(c.enc.buf) > 0 {
-		batch := c.enc.buf
-		c.enc.buf = c.spare[:0]
-		c.spare = nil
+// writeBatch writes the queued frames, batch number batch, with sendMu
+// released during the write, and wakes the Sends that wait. The caller
+// holds sendMu and no other write is in progress.
+func (c *Conn) writeBatch(batch uint64) error {
+	frames := c.enc.buf
+	c.enc.buf = c.spare[:0]
+	c.spare = nil
+	c.queuedBatch++
+	c.writing = true
 
-		c.sendMu.Unlock()
-		_, err := c.rw.Write(batch)
-		c.sendMu.Lock()
+	c.sendMu.Unlock()
+	_, err := c.rw.Write(frames)
+	c.sendMu.Lock()
 
-		if cap(batch) <= keptBuffer {
-			c.spare = batch[:0]
-		}
-		if err != nil {
-			c.sendErr = err
-			c.enc.buf = c.enc.buf[:0]
-			return err
-		}
+	c.writing = false
+	c.written = batch
+	if cap(frames) <= keptBuffer {
+		c.spare = frames[:0]
 	}
-	if cap(c.enc.buf) > keptBuffer {
+	if err != nil {
+		c.sendErr, c.failedBatch = err, batch
 		c.enc.buf = nil
 	}
-	return nil
+	c.sent.Broadcast()
+	return err
 }
 
-// Receive reads the next frame. It fails on a frame above MaxFrame and on
-// a frame that does not decode, and then the connection is unusable.
+// Receive reads the next frame. It reads the peer's prime frame without
+// returning it. It fails on a frame above MaxFrame, on a frame that does
+// not decode and on a second prime frame, and then the connection is
+// unusable.
 func (c *Conn) Receive() (*Frame, error) {
+	f, err := c.receiveFrame()
+	if err != nil || f.Kind != KindPrime {
+		return f, err
+	}
+	if c.primeReceived {
+		return nil, fmt.Errorf("%w: a second prime frame", errMalformed)
+	}
+	c.primeReceived = true
+	return c.receiveFrame()
+}
+
+// receiveFrame reads and decodes one frame.
+func (c *Conn) receiveFrame() (*Frame, error) {
 	var header [4]byte
 	if _, err := io.ReadFull(c.in, header[:]); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -10,26 +11,34 @@ import (
 	"time"
 )
 
-// gatedWriter records each write as one batch. The first write waits until
-// release is closed, so frames that other Sends queue meanwhile go out in
-// the second write.
+// gatedWriter records each write as one batch. Write number n (from 0)
+// waits until gates[n] is closed, and writes past the gates go through.
 type gatedWriter struct {
-	release chan struct{}
-	entered chan struct{}
+	gates   []chan struct{}
+	entered []chan struct{}
 
 	mu      sync.Mutex
 	batches [][]byte
 }
 
+func newGatedWriter(gated int) *gatedWriter {
+	w := &gatedWriter{}
+	for range gated {
+		w.gates = append(w.gates, make(chan struct{}))
+		w.entered = append(w.entered, make(chan struct{}))
+	}
+	return w
+}
+
 func (w *gatedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	first := len(w.batches) == 0
+	n := len(w.batches)
 	w.batches = append(w.batches, bytes.Clone(p))
 	w.mu.Unlock()
 
-	if first {
-		close(w.entered)
-		<-w.release
+	if n < len(w.gates) {
+		close(w.entered[n])
+		<-w.gates[n]
 	}
 	return len(p), nil
 }
@@ -38,51 +47,126 @@ func (w *gatedWriter) Read([]byte) (int, error) { return 0, io.EOF }
 
 func (w *gatedWriter) Close() error { return nil }
 
+// queuedBytes returns the size of the frames that wait for a write.
+func queuedBytes(c *Conn) int {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	return len(c.enc.buf)
+}
+
+// sendCancel starts a Send of a cancel frame with id and returns the channel
+// of its result.
+func sendCancel(c *Conn, id uint64) chan error {
+	done := make(chan error, 1)
+	go func() { done <- c.Send(&Frame{Kind: KindCancel, ID: id}) }()
+	return done
+}
+
+// waitFor polls condition until it holds, and fails the test after 5 s.
+func waitFor(t *testing.T, what string, condition func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !condition() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within 5s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestConnSendQueuesDuringWrite(t *testing.T) {
-	stream := &gatedWriter{release: make(chan struct{}), entered: make(chan struct{})}
+	stream := newGatedWriter(1)
 	conn := NewConn(stream)
 
-	firstDone := make(chan error, 1)
-	go func() { firstDone <- conn.Send(&Frame{Kind: KindCancel, ID: 1}) }()
-	<-stream.entered
-
-	// While the first write waits, these Sends queue their frames and
-	// return without writing.
+	first := sendCancel(conn, 1)
+	<-stream.entered[0]
+	// While the first write waits, three Sends queue their frames in turn.
+	var queued []chan error
 	for id := uint64(2); id <= 4; id++ {
-		if err := conn.Send(&Frame{Kind: KindCancel, ID: id}); err != nil {
-			t.Fatalf("Send(%d) = %v, want nil", id, err)
+		before := queuedBytes(conn)
+		queued = append(queued, sendCancel(conn, id))
+		waitFor(t, fmt.Sprintf("queueing frame %d", id), func() bool { return queuedBytes(conn) > before })
+	}
+	for i, done := range queued {
+		select {
+		case err := <-done:
+			t.Fatalf("Send(%d) returned %v before its frame was written", i+2, err)
+		default:
 		}
 	}
-	select {
-	case err := <-firstDone:
-		t.Fatalf("first Send returned %v before its write ended", err)
-	default:
-	}
-	close(stream.release)
-	if err := <-firstDone; err != nil {
-		t.Fatalf("first Send = %v, want nil", err)
-	}
 
+	close(stream.gates[0])
+	for i, done := range append([]chan error{first}, queued...) {
+		if err := <-done; err != nil {
+			t.Errorf("Send(%d) = %v, want nil", i+1, err)
+		}
+	}
 	if len(stream.batches) != 2 {
 		t.Fatalf("%d writes, want 2: the first frame, then the three queued ones", len(stream.batches))
 	}
-	queued := NewConn(struct {
+	assertCancels(t, stream.batches[1], 2, 3, 4)
+}
+
+// assertCancels checks that batch holds exactly cancel frames with ids,
+// in that order.
+func assertCancels(t *testing.T, batch []byte, ids ...uint64) {
+	t.Helper()
+	reader := NewConn(struct {
 		io.Reader
 		io.Writer
 		io.Closer
-	}{bytes.NewReader(stream.batches[1]), io.Discard, io.NopCloser(nil)})
-	for want := uint64(2); want <= 4; want++ {
-		f, err := queued.Receive()
+	}{bytes.NewReader(batch), io.Discard, io.NopCloser(nil)})
+	for _, want := range ids {
+		f, err := reader.Receive()
 		if err != nil {
-			t.Fatalf("Receive from the second write: %v", err)
+			t.Fatalf("Receive from the batch: %v", err)
 		}
 		if f.Kind != KindCancel || f.ID != want {
 			t.Errorf("frame = kind %d id %d, want a cancel with id %d", f.Kind, f.ID, want)
 		}
 	}
-	if _, err := queued.Receive(); !errors.Is(err, io.EOF) {
-		t.Errorf("Receive after the three frames = %v, want io.EOF", err)
+	if _, err := reader.Receive(); !errors.Is(err, io.EOF) {
+		t.Errorf("Receive after %d frames = %v, want io.EOF", len(ids), err)
 	}
+}
+
+// A Send returns once its own frame is written, although more frames are
+// queued, so its caller's deadline applies again. Another Send writes
+// them.
+func TestConnSendReturnsAfterOwnWrite(t *testing.T) {
+	stream := newGatedWriter(2)
+	conn := NewConn(stream)
+
+	first := sendCancel(conn, 1)
+	<-stream.entered[0]
+	second := sendCancel(conn, 2)
+	waitFor(t, "queueing frame 2", func() bool { return queuedBytes(conn) > 0 })
+
+	close(stream.gates[0])
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatalf("first Send = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("first Send did not return within 5s of its write: it is writing the queued frame too")
+	}
+	<-stream.entered[1]
+	third := sendCancel(conn, 3)
+	waitFor(t, "queueing frame 3", func() bool { return queuedBytes(conn) > 0 })
+
+	close(stream.gates[1])
+	if err := <-second; err != nil {
+		t.Errorf("second Send = %v, want nil", err)
+	}
+	if err := <-third; err != nil {
+		t.Errorf("third Send = %v, want nil", err)
+	}
+	if len(stream.batches) != 3 {
+		t.Fatalf("%d writes, want 3", len(stream.batches))
+	}
+	assertCancels(t, stream.batches[1], 2)
+	assertCancels(t, stream.batches[2], 3)
 }
 
 func TestConnConcurrentSendsArriveWhole(t *testing.T) {

@@ -36,6 +36,11 @@ const (
 	KindTrace
 	// KindTraced (worker) replies to a Trace.
 	KindTraced
+	// KindPrime (either side) goes before the first rare frame on a
+	// connection. It describes the gob types of the rare frames (see
+	// Conn) and carries nothing else. Receive reads it and returns the
+	// frame after it.
+	KindPrime
 )
 
 // Frame is one message. ID ties a reply to its request: Loaded, Result,
