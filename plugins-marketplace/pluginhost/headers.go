@@ -124,7 +124,7 @@ func (host *headerState) setField(method string, side headerSide, name, value st
 	if err := fieldError(method, side, key, name, value); err != nil {
 		return err
 	}
-	return host.storeField(method, side, key, []string{value})
+	return host.storeField(method, side, key, name, []string{value})
 }
 
 // fieldError returns set_header's error for a field name with value on
@@ -147,13 +147,13 @@ func fieldError(method string, side headerSide, key, name, value string) *object
 
 // storeField sets field key of side's header to values, a single value
 // that passed fieldError, unless that grows the header above
-// MaxHeaderBytes.
-func (host *headerState) storeField(method string, side headerSide, key string, values []string) *object.Error {
+// MaxHeaderBytes. The error names the field as the hook wrote it, name.
+func (host *headerState) storeField(method string, side headerSide, key, name string, values []string) *object.Error {
 	header := host.header(side)
 	before := host.headerSize(side)
 	after := before - fieldBytes(key, (*header)[key]) + len(key) + len(values[0])
 	if after > MaxHeaderBytes && after > before {
-		return object.Errorf("value error: %s: header %q would make the header %d bytes, above the limit of %d bytes (256 KiB) for all names and values", method, key, after, MaxHeaderBytes)
+		return object.Errorf("value error: %s: header %q would make the header %d bytes, above the limit of %d bytes (256 KiB) for all names and values", method, name, after, MaxHeaderBytes)
 	}
 
 	if *header == nil {

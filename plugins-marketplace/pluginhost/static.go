@@ -358,7 +358,7 @@ func (host *headerState) applySet(change *HeaderChange, side headerSide, key str
 	if change.values == nil {
 		return host.setField(change.method(), side, change.Name, change.Value) == nil
 	}
-	return host.storeField(change.method(), side, key, change.values) == nil
+	return host.storeField(change.method(), side, key, change.Name, change.values) == nil
 }
 
 // headerUndo records what ApplyHeaderChanges changes, to restore it. The
