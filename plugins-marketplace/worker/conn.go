@@ -37,25 +37,10 @@ func init() {
 type Conn struct {
 	rw io.ReadWriteCloser
 
-	// sendMu guards the sending side, and sent signals the end of each
-	// write. enc.buf holds the frames of batch number queuedBatch, which
-	// the next write takes. writing is set while a Send writes a batch,
-	// with sendMu released, and written is the number of the last batch
-	// written. spare is the buffer of the last write, kept for the next
-	// batch. sendErr is the error of the first failed write, of batch
-	// number failedBatch, which fails that batch's Sends and every later
-	// Send.
-	sendMu      sync.Mutex
-	sent        sync.Cond
-	enc         encoder
-	gobEnc      *gob.Encoder
-	queuedBatch uint64
-	written     uint64
-	writing     bool
-	spare       []byte
-	sendErr     error
-	failedBatch uint64
-	// primed records that the prime frame was queued (see encode).
+	sendMu sync.Mutex
+	enc    encoder
+	gobEnc *gob.Encoder
+	// primed records that the prime frame was sent (see encode).
 	primed bool
 
 	in     *bufio.Reader
@@ -71,44 +56,30 @@ type Conn struct {
 func NewConn(rw io.ReadWriteCloser) *Conn {
 	// The read buffer takes a frame's length and body in one system call
 	// when both have arrived.
-	c := &Conn{rw: rw, in: bufio.NewReaderSize(rw, keptBuffer), queuedBatch: 1}
-	c.sent.L = &c.sendMu
+	c := &Conn{rw: rw, in: bufio.NewReaderSize(rw, keptBuffer)}
 	c.gobEnc = gob.NewEncoder(appendWriter{&c.enc})
 	c.gobDec = gob.NewDecoder(&c.gobIn)
 	return c
 }
 
-// Send encodes f and writes it to the stream, and returns once that write
-// ended. Concurrent Sends share writes: a frame queued while another Send
-// writes waits for that write to end, and then one Send writes every frame
-// queued meanwhile in one system call. So a Send waits for at most two
-// writes, and frames reach the stream in the order their Sends queued
-// them. A failed write fails its frames' Sends and every later Send.
+// Send writes one frame with a single write to the stream. When f does
+// not encode or is above MaxFrame, Send still writes the prime frame that
+// it encoded before f, if any.
 func (c *Conn) Send(f *Frame) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 
-	if c.sendErr != nil {
-		return c.sendErr
-	}
-	if err := c.encode(f); err != nil {
-		return err
-	}
-
-	batch := c.queuedBatch
-	for c.writing && c.written < batch {
-		c.sent.Wait()
-	}
-	if c.written >= batch {
-		if c.sendErr != nil && batch >= c.failedBatch {
-			return c.sendErr
+	c.enc.buf = c.enc.buf[:0]
+	err := c.encode(f)
+	if len(c.enc.buf) > 0 {
+		if _, writeErr := c.rw.Write(c.enc.buf); err == nil {
+			err = writeErr
 		}
-		return nil
 	}
-	if c.sendErr != nil {
-		return c.sendErr
+	if cap(c.enc.buf) > keptBuffer {
+		c.enc.buf = nil
 	}
-	return c.writeBatch(batch)
+	return err
 }
 
 // primeFrame is the payload of the prime frame. Gob describes a struct
@@ -118,11 +89,11 @@ func (c *Conn) Send(f *Frame) error {
 // predeclared types or fail to encode.
 var primeFrame = &Frame{Kind: KindPrime, HostReply: &HostReply{Value: []any{map[string]any{}}}}
 
-// encode appends f as a frame to the queued batch, or leaves the batch as
-// it was when f does not encode or is above MaxFrame. Before the first
-// rare frame it queues the prime frame, which describes the gob types up
-// front. A rare frame that is dropped for its size then describes no
-// type, so the gob streams of the two sides stay in step.
+// encode appends f as a frame to the send buffer, or leaves it as it was
+// when f does not encode or is above MaxFrame. Before the first rare frame
+// it appends the prime frame, which describes the gob types up front. A
+// rare frame that is dropped for its size then describes no type, so the
+// gob streams of the two sides stay in step.
 func (c *Conn) encode(f *Frame) error {
 	if !binaryKind(f.Kind) && !c.primed {
 		if err := c.appendFrame(primeFrame); err != nil {
@@ -133,8 +104,8 @@ func (c *Conn) encode(f *Frame) error {
 	return c.appendFrame(f)
 }
 
-// appendFrame appends f as a frame to the queued batch, or leaves the
-// batch as it was when f does not encode or is above MaxFrame.
+// appendFrame appends f as a frame to the send buffer, or leaves it as it
+// was when f does not encode or is above MaxFrame.
 func (c *Conn) appendFrame(f *Frame) error {
 	e := &c.enc
 	start := len(e.buf)
@@ -158,33 +129,6 @@ func (c *Conn) appendFrame(f *Frame) error {
 	}
 	binary.BigEndian.PutUint32(e.buf[start:], uint32(size))
 	return nil
-}
-
-// writeBatch writes the queued frames, batch number batch, with sendMu
-// released during the write, and wakes the Sends that wait. The caller
-// holds sendMu and no other write is in progress.
-func (c *Conn) writeBatch(batch uint64) error {
-	frames := c.enc.buf
-	c.enc.buf = c.spare[:0]
-	c.spare = nil
-	c.queuedBatch++
-	c.writing = true
-
-	c.sendMu.Unlock()
-	_, err := c.rw.Write(frames)
-	c.sendMu.Lock()
-
-	c.writing = false
-	c.written = batch
-	if cap(frames) <= keptBuffer {
-		c.spare = frames[:0]
-	}
-	if err != nil {
-		c.sendErr, c.failedBatch = err, batch
-		c.enc.buf = nil
-	}
-	c.sent.Broadcast()
-	return err
 }
 
 // Receive reads the next frame. It reads the peer's prime frame without
