@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -136,18 +137,24 @@ func TestHostFetchBlocksLoopbackInWorker(t *testing.T) {
 	}
 }
 
-// bigLogSource logs a 128 KiB message with a 128 KiB field.
-const bigLogSource = `func access(ctx, conf) {
+// logSource returns a plugin that logs a message of 2^doublings bytes
+// with a field of the same text.
+func logSource(doublings int) string {
+	return fmt.Sprintf(`func access(ctx, conf) {
 	text := "m"
-	for i := 0; i < 17; i++ {
+	for i := 0; i < %d; i++ {
 		text = text + text
 	}
 	ctx.log.info(text, {"blob": text})
 }
-`
+`, doublings)
+}
 
-func TestHostLogBoundedInBothTiers(t *testing.T) {
-	plugin, err := pluginhost.Compile("logger", "1.0.0", bigLogSource)
+// logInBothTiers runs source's access hook in the edge process and in a
+// plugin worker, and returns the edge's log of each run by tier.
+func logInBothTiers(t *testing.T, source string) map[string]string {
+	t.Helper()
+	plugin, err := pluginhost.Compile("logger", "1.0.0", source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +163,7 @@ func TestHostLogBoundedInBothTiers(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool, _ := newPool(t, Config{})
-	set, err := pool.Load("acme", []worker.Binding{{ID: "b-log", Plugin: "logger", Version: "1.0.0", Source: bigLogSource, Config: []byte(`{}`)}})
+	set, err := pool.Load("acme", []worker.Binding{{ID: "b-log", Plugin: "logger", Version: "1.0.0", Source: source, Config: []byte(`{}`)}})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -165,26 +172,53 @@ func TestHostLogBoundedInBothTiers(t *testing.T) {
 		"in-process": {Binding: "b-log", Plugin: "logger", Version: "1.0.0", Instance: instance},
 		"sandboxed":  {Binding: "b-log", Plugin: "logger", Version: "1.0.0", Remote: set.Step(0)},
 	}
-	for name, step := range steps {
-		t.Run(name, func(t *testing.T) {
-			logs := &syncBuffer{}
-			ex := exchange()
-			ex.Host = hostsvc.New(slog.New(slog.NewTextHandler(logs, nil)), nil).Tenant("acme").Request(nil)
-			if err := chain.New([]chain.Step{step}).Run(context.Background(), pluginhost.PhaseAccess, ex); err != nil {
-				t.Fatalf("Run: %v", err)
-			}
+	logs := map[string]string{}
+	for tier, step := range steps {
+		buffer := &syncBuffer{}
+		ex := exchange()
+		ex.Host = hostsvc.New(slog.New(slog.NewTextHandler(buffer, nil)), nil).Tenant("acme").Request(nil)
+		if err := chain.New([]chain.Step{step}).Run(context.Background(), pluginhost.PhaseAccess, ex); err != nil {
+			t.Fatalf("%s: Run: %v", tier, err)
+		}
+		logs[tier] = buffer.String()
+	}
+	return logs
+}
 
-			line := logs.String()
-			if got := strings.Count(line, "[truncated from 131072 bytes]"); got != 1 {
-				t.Errorf("log has %d message markers, want 1", got)
+func TestHostLogBoundedInBothTiers(t *testing.T) {
+	for tier, line := range logInBothTiers(t, logSource(17)) {
+		if got := strings.Count(line, "[truncated from 131072 bytes]"); got != 1 {
+			t.Errorf("%s: log has %d message markers, want 1", tier, got)
+		}
+		if got := strings.Count(line, "[truncated from 131074 bytes]"); got != 1 {
+			t.Errorf("%s: log has %d field markers for the 131074 bytes of JSON, want 1", tier, got)
+		}
+		if limit := hostsvc.MaxLogMessage + hostsvc.MaxLogFields + 1024; len(line) > limit {
+			t.Errorf("%s: log line is %d bytes, want at most %d", tier, len(line), limit)
+		}
+	}
+}
+
+// A line above the 8 MiB frame between worker and edge reaches the edge's
+// log cut, instead of being lost with its frame. The worker cuts the
+// message and the field to 1 MiB first, which the marker then gives as
+// the original size.
+func TestHostLogAboveFrameInBothTiers(t *testing.T) {
+	logs := logInBothTiers(t, logSource(24))
+	wantMarkers := map[string][2]string{
+		"in-process": {"[truncated from 16777216 bytes]", "[truncated from 16777218 bytes]"},
+		"sandboxed":  {"[truncated from 1048576 bytes]", "[truncated from 1048574 bytes]"},
+	}
+	for tier, markers := range wantMarkers {
+		line := logs[tier]
+		if !strings.Contains(line, "msg=\"plugin: mmm") {
+			t.Errorf("%s: log = %.200q, want the plugin's line", tier, line)
+		}
+		for _, marker := range markers {
+			if got := strings.Count(line, marker); got != 1 {
+				t.Errorf("%s: log has %d markers %q, want 1", tier, got, marker)
 			}
-			if got := strings.Count(line, "[truncated from 131074 bytes]"); got != 1 {
-				t.Errorf("log has %d field markers for the 131074 bytes of JSON, want 1", got)
-			}
-			if limit := hostsvc.MaxLogMessage + hostsvc.MaxLogFields + 1024; len(line) > limit {
-				t.Errorf("log line is %d bytes, want at most %d", len(line), limit)
-			}
-		})
+		}
 	}
 }
 

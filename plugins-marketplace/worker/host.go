@@ -69,9 +69,11 @@ func (h *remoteHost) Fetch(ctx context.Context, caller pluginhost.Caller, req pl
 
 // Log sends the line without waiting: the edge sends no reply to a log
 // host call, so a hook that logs neither waits for a round trip nor hands
-// the reading on. A failed send means the connection is gone, and the
-// reading goroutine ends the worker.
+// the reading on. It first cuts the line to fit a frame (boundLogLine). A
+// failed send means the connection is gone, and the reading goroutine
+// ends the worker.
 func (h *remoteHost) Log(caller pluginhost.Caller, level slog.Level, message string, fields map[string]any) {
+	message, fields = boundLogLine(message, fields)
 	hc := &HostCall{Call: h.call, Method: MethodLog, Binding: caller.Binding, Level: int(level), Message: message, Fields: fields}
 	_ = h.server.conn.Send(&Frame{Kind: KindHostCall, HostCall: hc})
 }
