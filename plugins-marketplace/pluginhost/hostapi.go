@@ -55,7 +55,7 @@ func (host *hostObjects) storeVars() error {
 	if err != nil {
 		return err
 	}
-	if size := varsBytes(plain, MaxVarsBytes); size > MaxVarsBytes {
+	if size := PlainBytes(plain, MaxVarsBytes); size > MaxVarsBytes {
 		return fmt.Errorf("the map is above the limit of %d bytes (64 KiB), counting each key and string at its length and 8 bytes for every other value: keep large data out of ctx.vars", MaxVarsBytes)
 	}
 	host.exchange.Vars = plain.(map[string]any)

@@ -22,7 +22,7 @@ const (
 	// in bytes. A header that the client or the upstream sent above it
 	// can still lose fields or have them replaced by shorter ones.
 	MaxHeaderBytes = 256 << 10
-	// MaxVarsBytes caps ctx.vars after each hook, as counted by varsBytes.
+	// MaxVarsBytes caps ctx.vars after each hook, as counted by PlainBytes.
 	MaxVarsBytes = 64 << 10
 	// MaxPath caps the path that ctx.req.set_path sets, in bytes.
 	MaxPath = 8 << 10
@@ -35,7 +35,7 @@ const (
 	MaxFetchRequestBody = 1 << 20
 )
 
-// scalarBytes is the size that varsBytes counts for a nil, bool, int or
+// scalarBytes is the size that PlainBytes counts for a nil, bool, int or
 // float, and for each list and map on top of its contents.
 const scalarBytes = 8
 
@@ -59,11 +59,12 @@ func fieldBytes(name string, values []string) int {
 	return total
 }
 
-// varsBytes returns the size of a ctx.vars value in plain form (see
-// toPlain): the length of each string and map key, and scalarBytes for
-// every other value, list and map. It stops counting once the size is
-// above limit, so a huge value costs no more than limit to measure.
-func varsBytes(value any, limit int) int {
+// PlainBytes returns the size of a JSON-like value in plain form (see
+// toPlain), such as ctx.vars or a log line's fields: the length of each
+// string and map key, and scalarBytes for every other value, list and map.
+// It stops counting once the size is above limit, so a huge value costs
+// no more than limit to measure.
+func PlainBytes(value any, limit int) int {
 	switch value := value.(type) {
 	case string:
 		return len(value)
@@ -73,7 +74,7 @@ func varsBytes(value any, limit int) int {
 			if total > limit {
 				break
 			}
-			total += varsBytes(item, limit-total)
+			total += PlainBytes(item, limit-total)
 		}
 		return total
 	case map[string]any:
@@ -82,7 +83,7 @@ func varsBytes(value any, limit int) int {
 			if total > limit {
 				break
 			}
-			total += len(key) + varsBytes(item, limit-total-len(key))
+			total += len(key) + PlainBytes(item, limit-total-len(key))
 		}
 		return total
 	}

@@ -218,8 +218,8 @@ func TestVarsBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := varsBytes(tt.value, MaxVarsBytes); got != tt.want {
-				t.Errorf("varsBytes() = %d, want %d", got, tt.want)
+			if got := PlainBytes(tt.value, MaxVarsBytes); got != tt.want {
+				t.Errorf("PlainBytes() = %d, want %d", got, tt.want)
 			}
 		})
 	}
@@ -231,13 +231,13 @@ func TestVarsBytesStopsAboveLimit(t *testing.T) {
 		items[i] = strings.Repeat("s", 100)
 	}
 
-	got := varsBytes(items, 1000)
+	got := PlainBytes(items, 1000)
 
 	if got <= 1000 {
-		t.Errorf("varsBytes() = %d, want above the limit of 1000", got)
+		t.Errorf("PlainBytes() = %d, want above the limit of 1000", got)
 	}
 	if got > 1000+100+scalarBytes {
-		t.Errorf("varsBytes() = %d, want it to stop counting right after the limit", got)
+		t.Errorf("PlainBytes() = %d, want it to stop counting right after the limit", got)
 	}
 }
 

@@ -1,12 +1,15 @@
 package worker
 
 import (
+	"maps"
 	"slices"
 	"unicode/utf8"
+
+	"portcullis.dev/plugins-marketplace/pluginhost"
 )
 
-// maxLogLine is the most of a log line's message, and of its fields
-// together, that a worker sends to the edge, in bytes. Without the cut, a
+// maxLogLine is the maximum size in bytes of a log line's message, and of
+// its fields together, that a worker sends to the edge. Without the cut, a
 // line above MaxFrame would not fit in a frame and be lost. The edge cuts
 // a message to 1 KiB and the fields to 4 KiB (hostsvc.MaxLogMessage and
 // MaxLogFields), so a line cut here shows the same text there. Only the
@@ -15,23 +18,18 @@ import (
 const maxLogLine = 1 << 20
 
 // boundLogLine returns message and fields cut to maxLogLine each. Fields
-// count in name order, each with its name and its size as plainSize
-// measures it. The string value that crosses the limit is cut, and a
-// value of another type that crosses it becomes nil. The fields after it
+// count in name order, each with its name and its size as
+// pluginhost.PlainBytes measures it. The string value that crosses the
+// limit is cut, and a value of another type that crosses it becomes nil. The fields after it
 // keep their names with nil values, within another maxLogLine of names,
 // so the edge still counts them as dropped.
 func boundLogLine(message string, fields map[string]any) (string, map[string]any) {
 	message = cutString(message, maxLogLine)
-	if plainSize(fields, maxLogLine+1) <= maxLogLine {
+	if pluginhost.PlainBytes(fields, maxLogLine+1) <= maxLogLine {
 		return message, fields
 	}
 
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-
+	names := slices.Sorted(maps.Keys(fields))
 	bounded := make(map[string]any, len(fields))
 	budget, namesLeft := maxLogLine, maxLogLine
 	for _, name := range names {
@@ -46,7 +44,7 @@ func boundLogLine(message string, fields map[string]any) (string, map[string]any
 
 		budget -= len(name)
 		value := fields[name]
-		size := plainSize(value, budget+1)
+		size := pluginhost.PlainBytes(value, budget+1)
 		switch text, isString := value.(string); {
 		case size <= budget:
 			bounded[name] = value
@@ -60,35 +58,6 @@ func boundLogLine(message string, fields map[string]any) (string, map[string]any
 		}
 	}
 	return message, bounded
-}
-
-// plainSize returns the size of a JSON-like value: the bytes of each
-// string and map key, and 8 for every other value, list and map. It stops
-// counting once the size reaches limit.
-func plainSize(value any, limit int) int {
-	switch value := value.(type) {
-	case string:
-		return len(value)
-	case []any:
-		size := 8
-		for _, item := range value {
-			if size >= limit {
-				break
-			}
-			size += plainSize(item, limit-size)
-		}
-		return size
-	case map[string]any:
-		size := 8
-		for key, item := range value {
-			if size >= limit {
-				break
-			}
-			size += len(key) + plainSize(item, limit-size-len(key))
-		}
-		return size
-	}
-	return 8
 }
 
 // cutString returns text cut to at most limit bytes at a UTF-8 character

@@ -50,9 +50,9 @@ func TestBoundLogLineCutsFields(t *testing.T) {
 		t.Errorf("big is %d bytes, want it cut to the rest of the limit", len(text))
 	}
 	for _, name := range []string{"c", "list"} {
-		value, kept := bounded[name]
-		if !kept || value != nil {
-			t.Errorf("%s = %v (kept %v), want it kept with a nil value after the limit", name, value, kept)
+		value, present := bounded[name]
+		if !present || value != nil {
+			t.Errorf("%s = %v (present %v), want it present with a nil value after the limit", name, value, present)
 		}
 	}
 }
@@ -62,10 +62,10 @@ func TestBoundLogLineCutsNonStringField(t *testing.T) {
 
 	_, bounded := boundLogLine("m", fields)
 
-	if value, kept := bounded["list"]; !kept || value != nil {
-		t.Errorf("list = %v (kept %v), want nil for a list that crosses the limit", value, kept)
+	if value, present := bounded["list"]; !present || value != nil {
+		t.Errorf("list = %v (present %v), want nil for a list that crosses the limit", value, present)
 	}
-	if value, kept := bounded["z"]; !kept || value != nil {
-		t.Errorf("z = %v (kept %v), want it kept with a nil value", value, kept)
+	if value, present := bounded["z"]; !present || value != nil {
+		t.Errorf("z = %v (present %v), want it present with a nil value", value, present)
 	}
 }

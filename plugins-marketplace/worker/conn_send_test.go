@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Gob frames carry a stream that describes each type once, so concurrent
@@ -128,5 +130,24 @@ func TestConnRejectsSecondPrime(t *testing.T) {
 	_, err := receiver.Receive()
 	if !errors.Is(err, errMalformed) || !strings.Contains(err.Error(), "second prime frame") {
 		t.Errorf("Receive of a second prime = %v, want a malformed-frame error", err)
+	}
+}
+
+func TestConnSendFailsOnBrokenStream(t *testing.T) {
+	a, b := net.Pipe()
+	conn := NewConn(a)
+	_ = b.Close()
+
+	for id := uint64(1); id <= 2; id++ {
+		done := make(chan error, 1)
+		go func() { done <- conn.Send(&Frame{Kind: KindCancel, ID: id}) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, io.ErrClosedPipe) {
+				t.Errorf("Send(%d) on a closed pipe = %v, want io.ErrClosedPipe", id, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Send(%d) did not return within 5s", id)
+		}
 	}
 }
